@@ -1,0 +1,114 @@
+"""Command line: ``python -m backend serve`` or a headless job verb.
+
+Every job the desktop can start is a verb here and runs the same job code.
+Progress goes to stderr; ``--json`` prints one summary line on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from backend.jobs import JOB_MODULES, job_module
+from backend.jobs.base import JobCancelled, JobContext, JobError
+
+# verbs hidden from --help (diagnostics and GUI-only helpers)
+_HIDDEN = {"sleep", "import"}
+_EXIT_FAILED, _EXIT_BAD_ARGS, _EXIT_CANCELLED = 1, 2, 130
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m backend",
+                                     description="Timbre Studio backend")
+    sub = parser.add_subparsers(dest="verb", required=True)
+    serve = sub.add_parser("serve", help="JSON Lines server for the desktop app")
+    serve.add_argument("--log-file", help="write logs here instead of stderr")
+    for kind in JOB_MODULES:
+        try:
+            module = job_module(kind)
+        except ModuleNotFoundError:
+            continue
+        doc = (module.__doc__ or "").strip().splitlines()
+        p = sub.add_parser(kind, help=None if kind in _HIDDEN else (doc[0] if doc else kind),
+                           description=module.__doc__)
+        module.add_cli_arguments(p)
+        p.add_argument("--json", action="store_true", help="print one JSON summary line")
+    return parser
+
+
+class _CliReporter:
+    """Prints job events to stderr as a person would want to read them."""
+
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+        self._last_stage = None
+
+    def __call__(self, event: str, data: dict) -> None:
+        if event == "job.progress":
+            stage, done, total = data["stage"], data["done"], data["total"]
+            pct = f"{100 * done / total:5.1f}%" if total else ""
+            eta = f" eta {data['eta']:.0f}s" if data.get("eta") is not None else ""
+            end = "\n" if done >= total or stage != self._last_stage else "\r"
+            self._last_stage = stage
+            sys.stderr.write(f"{stage}: {done}/{total} {pct}{eta}{' ' * 8}{end}")
+        elif event == "log":
+            sys.stderr.write(f"[{data.get('level', 'info')}] {data.get('message')}\n")
+        sys.stderr.flush()
+
+
+def run_job_cli(kind: str, ns: argparse.Namespace) -> int:
+    module = job_module(kind)
+    reporter = _CliReporter(ns.json)
+    try:
+        params = module.prepare(module.args_from_cli(ns))
+    except JobError as exc:
+        _finish(ns.json, {"status": "failed", "error": {"code": exc.code, "message": exc.message}})
+        sys.stderr.write(f"error: {exc.message}\n")
+        return _EXIT_BAD_ARGS
+    ctx = JobContext("cli", kind, reporter)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, lambda *_: ctx.cancel())
+        signal.signal(signal.SIGTERM, lambda *_: ctx.cancel())
+    try:
+        result = module.run(params, ctx)
+    except JobCancelled:
+        _finish(ns.json, {"status": "cancelled"})
+        sys.stderr.write("cancelled\n")
+        return _EXIT_CANCELLED
+    except JobError as exc:
+        _finish(ns.json, {"status": "failed",
+                          "error": {"code": exc.code, "message": exc.message,
+                                    "details": exc.details}})
+        sys.stderr.write(f"error: {exc.message}\n")
+        return _EXIT_FAILED
+    _finish(ns.json, {"status": "ok", "result": result})
+    return 0
+
+
+def _finish(as_json: bool, summary: dict) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    elif summary.get("status") == "ok":
+        text = json.dumps(summary.get("result"), ensure_ascii=False, indent=2)
+        sys.stderr.write(f"done: {text}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:  # fast path: hello before argparse builds every verb
+        from backend import server
+
+        log_file = None
+        if "--log-file" in argv:
+            log_file = argv[argv.index("--log-file") + 1]
+        return server.main(log_file)
+    ns = _build_parser().parse_args(argv)
+    return run_job_cli(ns.verb, ns)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

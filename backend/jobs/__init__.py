@@ -1,0 +1,17 @@
+"""Job kinds. Each maps to a module following ``backend.jobs.base``."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+JOB_MODULES: dict[str, str] = {
+    "prepare": "backend.jobs.prepare",
+    "import": "backend.jobs.importer",
+    "sleep": "backend.jobs.sleep",
+}
+
+
+def job_module(kind: str) -> ModuleType:
+    """Import the module for a job kind (KeyError if the kind is unknown)."""
+    return importlib.import_module(JOB_MODULES[kind])

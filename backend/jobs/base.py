@@ -1,0 +1,103 @@
+"""The contract every job follows, for the server and the CLI alike.
+
+A job module (``backend/jobs/<kind>.py``) provides:
+
+- ``prepare(args: dict) -> Params``: pure validation, no side effects. Raises
+  ``BadArgs`` with a message that names the argument or file at fault.
+- ``run(params, ctx: JobContext) -> dict``: does the work, reports through
+  ``ctx`` and returns a JSON-serialisable summary. Calls ``ctx.check()``
+  often (at least every ~0.5 s) so cancel takes effect within a second.
+- ``add_cli_arguments(parser)`` and ``args_from_cli(ns) -> dict`` for its CLI verb.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from backend.protocol import E_BAD_ARGS, E_CANCELLED, E_INTERNAL
+
+
+class JobError(Exception):
+    """A job failure with a protocol error code and a human message."""
+
+    code = E_INTERNAL
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details = details or {}
+
+
+class BadArgs(JobError):
+    code = E_BAD_ARGS
+
+
+class JobCancelled(JobError):
+    code = E_CANCELLED
+
+    def __init__(self, message: str = "cancelled by the user"):
+        super().__init__(message)
+
+
+Emit = Callable[[str, dict[str, Any]], None]
+
+
+class JobContext:
+    """What a running job sees: progress, logs, metrics and cancellation."""
+
+    def __init__(self, job_id: str, kind: str, emit: Emit, *, min_interval: float = 0.1):
+        self.job_id = job_id
+        self.kind = kind
+        self._emit = emit
+        self._cancel = threading.Event()
+        self._pause = threading.Event()
+        self._min_interval = min_interval
+        self._last_progress = 0.0
+        self._stage_started: dict[str, float] = {}
+
+    # cancellation -------------------------------------------------------
+    @property
+    def cancel_event(self) -> threading.Event:
+        return self._cancel
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        """Raise ``JobCancelled`` if the user asked to cancel."""
+        if self._cancel.is_set():
+            raise JobCancelled()
+
+    # reporting ----------------------------------------------------------
+    def progress(self, stage: str, done: float, total: float, *, force: bool = False,
+                 **extra: Any) -> None:
+        now = time.monotonic()
+        started = self._stage_started.setdefault(stage, now)
+        final = total > 0 and done >= total
+        if not (force or final) and now - self._last_progress < self._min_interval:
+            return
+        self._last_progress = now
+        eta = None
+        if total > 0 and 0 < done < total:
+            eta = round((now - started) * (total - done) / done, 1)
+        data = {"job_id": self.job_id, "stage": stage, "done": done, "total": total,
+                "eta": eta, **extra}
+        self._emit("job.progress", data)
+
+    def log(self, message: str, level: str = "info", **extra: Any) -> None:
+        self._emit("log", {"job_id": self.job_id, "level": level, "message": message, **extra})
+
+    def metrics(self, values: dict[str, Any]) -> None:
+        self._emit("job.metrics", {"job_id": self.job_id, **values})
+
+    def event(self, name: str, data: dict[str, Any]) -> None:
+        self._emit(name, {"job_id": self.job_id, **data})

@@ -1,0 +1,69 @@
+"""A diagnostic job: counts for a while, writing a file atomically at the end.
+
+Used by tests and by ``python -m backend sleep`` to exercise progress,
+cancellation and failure paths without any audio work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from backend.jobs.base import BadArgs, JobContext, JobError
+
+
+@dataclass(frozen=True)
+class SleepParams:
+    seconds: float
+    steps: int
+    out: Path | None
+    fail: bool
+
+
+def prepare(args: dict) -> SleepParams:
+    seconds = args.get("seconds", 1.0)
+    if not isinstance(seconds, (int, float)) or not 0 <= seconds <= 3600:
+        raise BadArgs("'seconds' must be a number between 0 and 3600")
+    steps = args.get("steps", 10)
+    if not isinstance(steps, int) or steps < 1:
+        raise BadArgs("'steps' must be a positive integer")
+    out = args.get("out")
+    return SleepParams(float(seconds), steps, Path(out) if out else None, bool(args.get("fail")))
+
+
+def run(params: SleepParams, ctx: JobContext) -> dict:
+    tmp = None
+    if params.out is not None:
+        tmp = params.out.with_name(params.out.name + ".part")
+        tmp.write_text("")
+    try:
+        for i in range(params.steps):
+            ctx.check()
+            time.sleep(params.seconds / params.steps)
+            if tmp is not None:
+                with tmp.open("a") as fh:
+                    fh.write(f"{i}\n")
+            ctx.progress("sleeping", i + 1, params.steps)
+        if params.fail:
+            raise JobError("asked to fail", details={"step": params.steps})
+        if tmp is not None and params.out is not None:
+            os.replace(tmp, params.out)
+            tmp = None
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    return {"steps": params.steps}
+
+
+def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--out")
+    parser.add_argument("--fail", action="store_true")
+
+
+def args_from_cli(ns: argparse.Namespace) -> dict:
+    return {"seconds": ns.seconds, "steps": ns.steps, "out": ns.out, "fail": ns.fail}
