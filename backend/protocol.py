@@ -8,8 +8,9 @@ JSON object with a ``type``. Requests flow to the backend; ``hello``,
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 PROTOCOL_VERSION = 1
 
@@ -79,7 +80,7 @@ class Unparsed:
     reason: str
 
 
-Message = Union[Request, Hello, Result, Error, Event, Unparsed]
+Message = Request | Hello | Result | Error | Event | Unparsed
 
 
 class ProtocolError(ValueError):
@@ -151,11 +152,12 @@ def _parse_result(obj: JsonDict) -> Result:
 
 def _parse_error(obj: JsonDict) -> Error:
     err = _dict_field(obj, "error")
+    details = err.get("details")
     return Error(
         id=_id_of(obj),
         code=str(err.get("code", E_INTERNAL)),
         message=str(err.get("message", "")),
-        details=err.get("details") if isinstance(err.get("details"), dict) else {},
+        details=details if isinstance(details, dict) else {},
     )
 
 
@@ -163,7 +165,7 @@ def _parse_event(obj: JsonDict) -> Event:
     return Event(event=_str_field(obj, "event"), data=_dict_field(obj, "data"))
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[JsonDict], Message]] = {
     "request": _parse_request,
     "hello": _parse_hello,
     "result": _parse_result,

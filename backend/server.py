@@ -7,6 +7,7 @@ prints cannot corrupt the stream.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -161,11 +162,9 @@ class _EventLogHandler(logging.Handler):
         self._server = server
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self._server.emit("log", {"level": record.levelname.lower(),
                                       "logger": record.name, "message": record.getMessage()})
-        except Exception:
-            pass
 
 
 def protocol_stdout() -> IO[str]:
@@ -181,7 +180,7 @@ def main(log_file: str | None = None) -> int:
     logging.basicConfig(level=logging.INFO, filename=log_file,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     out = protocol_stdout()
-    inp = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)
     server = Server(out)
     logging.getLogger().addHandler(_EventLogHandler(server))
-    return server.serve(inp)
+    with open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False) as inp:
+        return server.serve(inp)

@@ -1,0 +1,1 @@
+"""Audio helpers of the backend: decoding, analysis for the editor, playback."""

@@ -1,0 +1,216 @@
+"""Play a range of an audio file through PortAudio (sounddevice).
+
+Qt-free and server-free: the owner passes an ``emit(event, data)`` function.
+The whole range is decoded and resampled into one preallocated float32 buffer
+before the stream starts; the audio callback only copies from it and counts
+xruns. A monitor thread reports ``audio.position`` about 25 times a second and
+``audio.finished`` once at the end (also after ``stop``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.audio.decode import probe, read_range
+
+Emit = Callable[[str, dict[str, Any]], None]
+POSITION_INTERVAL = 0.04
+MAX_PLAY_SECONDS = 4 * 3600
+
+
+class AudioUnavailable(RuntimeError):
+    """No output device, or the device refused to open."""
+
+
+def _sd():
+    import sounddevice
+
+    return sounddevice
+
+
+def list_outputs() -> dict:
+    """Output devices PortAudio sees, re-scanning once if none is found."""
+    sd = _sd()
+    devices = sd.query_devices()
+    outputs = [d for d in devices if d["max_output_channels"] > 0]
+    if not outputs:  # a sound server may have started after import
+        sd._terminate()
+        sd._initialize()
+        devices = sd.query_devices()
+        outputs = [d for d in devices if d["max_output_channels"] > 0]
+    try:
+        default = int(sd.default.device[1])
+    except (TypeError, ValueError, IndexError):
+        default = -1
+    if default < 0 and outputs:
+        default = int(outputs[0]["index"])
+    return {"outputs": [{"index": int(d["index"]), "name": str(d["name"]),
+                         "default_samplerate": float(d["default_samplerate"]),
+                         "channels": int(d["max_output_channels"])} for d in outputs],
+            "default": default}
+
+
+def _pick_device(device: int | str | None) -> dict:
+    found = list_outputs()
+    outputs = found["outputs"]
+    if not outputs:
+        raise AudioUnavailable("no audio output device found: connect speakers or "
+                               "headphones, or start a sound server (PulseAudio/PipeWire)")
+    if device is None:
+        device = found["default"]
+    for d in outputs:
+        if device == d["index"] or (isinstance(device, str) and device in d["name"]):
+            return d
+    names = ", ".join(f"{d['index']}: {d['name']}" for d in outputs)
+    raise AudioUnavailable(f"audio output device {device!r} not found; available: {names}")
+
+
+def _prepare_buffer(data: np.ndarray, sr_in: int, sr_out: int, channels: int) -> np.ndarray:
+    """Resample and map channels into a C-contiguous (frames, channels) buffer."""
+    if data.shape[1] != channels:
+        mono = data.mean(axis=1, keepdims=True)
+        data = np.repeat(mono, channels, axis=1)
+    if sr_in != sr_out and len(data):
+        import soxr
+
+        data = soxr.resample(data, sr_in, sr_out, quality="HQ")
+    return np.ascontiguousarray(data, dtype=np.float32)
+
+
+class _Playback:
+    """One play request: its buffer, stream and counters."""
+
+    def __init__(self, buf: np.ndarray, sr: int, start: float, play_id: int):
+        self.buf = buf
+        self.n = len(buf)
+        self.sr = sr
+        self.start = start
+        self.play_id = play_id
+        self.pos = 0
+        self.xruns = 0
+        self.done = threading.Event()
+        self.stopped = False
+        self.stream: Any = None
+        self.monitor: threading.Thread | None = None
+
+    def callback(self, outdata, frames, time_info, status) -> None:
+        # Real-time thread: copy and count only.
+        if status:
+            self.xruns += 1
+        pos = self.pos
+        n = self.n - pos
+        if n > frames:
+            n = frames
+        outdata[:n] = self.buf[pos:pos + n]
+        self.pos = pos + n
+        if n < frames:
+            outdata[n:] = 0.0
+            raise _sd().CallbackStop
+
+    def position(self) -> float:
+        latency = 0.0
+        if self.stream is not None and not self.done.is_set():
+            try:
+                latency = float(self.stream.latency)
+            except Exception:
+                latency = 0.0
+        played = max(0.0, self.pos / self.sr - latency)
+        return self.start + played
+
+
+class Player:
+    """The backend's single audio player."""
+
+    def __init__(self, emit: Emit):
+        self._emit = emit
+        self._lock = threading.Lock()
+        self._current: _Playback | None = None
+        self._next_id = 1
+
+    @property
+    def playing(self) -> bool:
+        cur = self._current
+        return cur is not None and not cur.done.is_set()
+
+    def play(self, path: str | Path, start: float = 0.0, end: float | None = None,
+             device: int | str | None = None) -> dict:
+        with self._lock:
+            self._stop_locked()
+            info = probe(path)
+            start = max(0.0, float(start))
+            end = info.duration if end is None else min(float(end), info.duration)
+            if end - start > MAX_PLAY_SECONDS:
+                end = start + MAX_PLAY_SECONDS
+            if end <= start:
+                raise ValueError(f"nothing to play: start {start:.3f} s is not before "
+                                 f"end {end:.3f} s (file length {info.duration:.3f} s)")
+            dev = _pick_device(device)
+            sr_out = int(dev["default_samplerate"]) or info.sample_rate
+            channels = max(1, min(2, dev["channels"]))
+            data = read_range(path, start, end, info=info)
+            buf = _prepare_buffer(data, info.sample_rate, sr_out, channels)
+            pb = _Playback(buf, sr_out, start, self._next_id)
+            self._next_id += 1
+            self._open(pb, dev, channels)
+            self._current = pb
+            return {"playing": True, "duration": pb.n / sr_out, "play_id": pb.play_id,
+                    "start": start, "end": end, "device": dev["name"]}
+
+    def _open(self, pb: _Playback, dev: dict, channels: int) -> None:
+        sd = _sd()
+        try:
+            pb.stream = sd.OutputStream(samplerate=pb.sr, channels=channels, dtype="float32",
+                                        device=dev["index"], callback=pb.callback,
+                                        finished_callback=pb.done.set, latency="high")
+            pb.monitor = threading.Thread(target=self._monitor, args=(pb,),
+                                          name="audio-monitor", daemon=True)
+            pb.stream.start()
+        except sd.PortAudioError as exc:
+            raise AudioUnavailable(f"could not open audio output '{dev['name']}': {exc}") \
+                from exc
+        pb.monitor.start()
+
+    def _monitor(self, pb: _Playback) -> None:
+        last = -1.0
+        while not pb.done.wait(POSITION_INTERVAL):
+            t = pb.position()
+            if t < last:
+                t = last
+            last = t
+            self._emit("audio.position", {"t": t, "playing": True, "play_id": pb.play_id})
+        try:
+            pb.stream.close()
+        except Exception:
+            pass
+        t = pb.position() if pb.stopped else pb.start + pb.n / pb.sr
+        end = {"t": t, "playing": False, "play_id": pb.play_id}
+        self._emit("audio.position", end)
+        self._emit("audio.finished", {**end, "xruns": pb.xruns, "stopped": pb.stopped})
+
+    def stop(self) -> dict:
+        with self._lock:
+            return {"stopped": self._stop_locked()}
+
+    def _stop_locked(self) -> bool:
+        pb = self._current
+        self._current = None
+        if pb is None or pb.done.is_set() and (pb.monitor is None or not pb.monitor.is_alive()):
+            return False
+        was_playing = not pb.done.is_set()
+        pb.stopped = was_playing
+        try:
+            pb.stream.abort()
+        except Exception:
+            pass
+        pb.done.set()
+        if pb.monitor is not None and pb.monitor is not threading.current_thread():
+            pb.monitor.join(timeout=2.0)
+        return was_playing
+
+    def close(self) -> None:
+        self.stop()

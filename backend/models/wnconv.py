@@ -1,0 +1,80 @@
+"""Weight-normalised convolutions whose state dict uses ``weight_g`` / ``weight_v``.
+
+The RVC file format stores every weight-normalised convolution as a magnitude ``weight_g``
+(shape ``[dim0, 1, ...]``) and a direction ``weight_v`` (the full weight shape), with the
+norm taken over every dimension except the first. ``torch.nn.utils.parametrizations``
+names these ``parametrizations.weight.original0/1`` instead, so these modules register the
+two parameters themselves; the effective weight is ``g * v / ||v||``, recomputed on every
+call so gradients reach both.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F  # noqa: N812
+
+
+def _norm_except_dim0(v: torch.Tensor) -> torch.Tensor:
+    dims = tuple(range(1, v.dim()))
+    return torch.linalg.vector_norm(v, dim=dims, keepdim=True)
+
+
+class _WeightNorm:
+    """Mixin turning a conv's ``weight`` parameter into ``weight_g`` and ``weight_v``."""
+
+    _parameters: dict[str, nn.Parameter | None]
+
+    def _split_weight(self) -> None:
+        weight = self._parameters.pop("weight")
+        assert weight is not None
+        data = weight.detach()
+        self.weight_g = nn.Parameter(_norm_except_dim0(data).clone())
+        self.weight_v = nn.Parameter(data.clone())
+
+    def fused_weight(self) -> torch.Tensor:
+        """The effective weight ``g * v / ||v||``."""
+        v = self.weight_v
+        return v * (self.weight_g / _norm_except_dim0(v))
+
+    def init_normal_(self, std: float = 0.01) -> None:
+        """Draw the effective weight from N(0, std) (HiFi-GAN style initialisation)."""
+        with torch.no_grad():
+            self.weight_v.normal_(0.0, std)
+            self.weight_g.copy_(_norm_except_dim0(self.weight_v))
+
+
+class WNConv1d(_WeightNorm, nn.Conv1d):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._split_weight()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv_forward(x, self.fused_weight(), self.bias)
+
+
+class WNConv2d(_WeightNorm, nn.Conv2d):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._split_weight()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv_forward(x, self.fused_weight(), self.bias)
+
+
+class WNConvTranspose1d(_WeightNorm, nn.ConvTranspose1d):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._split_weight()
+
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        return F.conv_transpose1d(
+            x,
+            self.fused_weight(),
+            self.bias,
+            self.stride,
+            self.padding,
+            self.output_padding,
+            self.groups,
+            self.dilation,
+        )

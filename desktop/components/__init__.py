@@ -1,0 +1,1 @@
+"""Qt-free desktop logic: models the Qt widgets in ``desktop.ui`` view."""

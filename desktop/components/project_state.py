@@ -1,0 +1,71 @@
+"""The open project as the desktop sees it, built from a ``project.open`` result."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class ProjectState:
+    path: str
+    project: dict[str, Any] = field(default_factory=dict)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    edits: Any = None
+    manifest: str | None = None
+    report_path: str | None = None
+    report: dict[str, Any] | None = None
+    report_error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.project.get("name") or Path(self.path).name)
+
+    @property
+    def sample_rate(self) -> int | None:
+        rate = self.project.get("sample_rate")
+        return rate if isinstance(rate, int) else None
+
+    @property
+    def model_kind(self) -> str:
+        return str(self.project.get("model_kind") or "")
+
+    @classmethod
+    def from_open_result(cls, result: dict[str, Any]) -> ProjectState:
+        """Build from ``project.open``'s result; reads the health report file if any."""
+        path = result.get("path")
+        if not isinstance(path, str) or not path:
+            raise ValueError("project.open result has no 'path'")
+        sources = result.get("sources")
+        state = cls(
+            path=path,
+            project=dict(result.get("project") or {}),
+            sources=[s for s in sources if isinstance(s, dict)] if isinstance(sources, list)
+            else [],
+            summary=dict(result.get("summary") or {}),
+            edits=result.get("edits"),
+            manifest=result.get("manifest") if isinstance(result.get("manifest"), str) else None,
+            report_path=result.get("report") if isinstance(result.get("report"), str) else None,
+        )
+        state.load_report()
+        return state
+
+    def load_report(self) -> None:
+        self.report, self.report_error = None, None
+        if not self.report_path:
+            return
+        try:
+            data = json.loads(Path(self.report_path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            self.report_error = f"could not read the health report {self.report_path}: {exc}"
+            return
+        except ValueError as exc:
+            self.report_error = f"the health report {self.report_path} is not valid JSON: {exc}"
+            return
+        if not isinstance(data, dict):
+            self.report_error = f"the health report {self.report_path} is not a JSON object"
+            return
+        self.report = data

@@ -1,0 +1,1 @@
+"""Qt widgets. Each ``QtX`` views a Qt-free model from ``desktop.components``."""
