@@ -18,6 +18,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import soundfile as sf
@@ -56,10 +57,44 @@ class AudioInfo:
 
 @dataclass
 class DecodeStats:
-    """Counters filled in while decoding (``nonfinite``: samples replaced by 0)."""
+    """Counters filled in while decoding.
 
+    ``nonfinite``: samples replaced by 0. ``clipped``: native-rate samples in
+    runs of 3+ at full scale (any channel). If ``clip_bins`` is a dict it also
+    receives clipped counts per ``BIN_SECONDS`` bin, relative to the start.
+    """
+
+    BIN_SECONDS: ClassVar[float] = 0.01
     nonfinite: int = 0
     clipped: int = 0
+    clip_bins: dict[int, int] | None = None
+
+
+def clipped_mask(block: np.ndarray, level: float = 0.999) -> np.ndarray:
+    """Samples (any channel of ``(frames, ch)``) inside runs of 3+ at ``level`` or above."""
+    with np.errstate(invalid="ignore"):
+        hot = np.abs(block) >= level
+    hot = hot.any(axis=1) if hot.ndim == 2 else hot
+    mask = np.zeros_like(hot)
+    if len(hot) >= 3:
+        run = hot[:-2] & hot[1:-1] & hot[2:]
+        mask[:-2] |= run
+        mask[1:-1] |= run
+        mask[2:] |= run
+    return mask
+
+
+def _count_clipping(stats: DecodeStats, block: np.ndarray, pos: int, sr: int,
+                    level: float) -> None:
+    where = np.flatnonzero(clipped_mask(block, level))
+    if len(where) == 0:
+        return
+    stats.clipped += len(where)
+    if stats.clip_bins is not None:
+        bins, counts = np.unique(((pos + where) / sr / stats.BIN_SECONDS).astype(np.int64),
+                                 return_counts=True)
+        for b, c in zip(bins.tolist(), counts.tolist(), strict=True):
+            stats.clip_bins[b] = stats.clip_bins.get(b, 0) + c
 
 
 def _q(path: Path) -> str:
@@ -248,7 +283,7 @@ def iter_blocks(path: str | os.PathLike[str], block_frames: int, *, sr: int | No
     Blocks are at the file's native rate unless ``sr`` is given, in which case
     they are resampled on the fly (soxr, streaming). ``start``/``stop`` limit
     decoding to a region in seconds. Multichannel audio is averaged to mono.
-    ``stats.clipped`` counts native samples at or above ``clip_level`` in any channel.
+    ``stats`` (optional) collects non-finite and clipping counts, see ``DecodeStats``.
     """
     if nonfinite not in ("error", "zero"):
         raise ValueError("nonfinite must be 'error' or 'zero'")
@@ -260,8 +295,7 @@ def iter_blocks(path: str | os.PathLike[str], block_frames: int, *, sr: int | No
     pos = 0
     for block in _raw_blocks(info, block_frames, start, stop, channels):
         if stats is not None:
-            with np.errstate(invalid="ignore"):
-                stats.clipped += int(np.count_nonzero(np.abs(block).max(axis=1) >= clip_level))
+            _count_clipping(stats, block, pos, info.sample_rate, clip_level)
         mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
         mono = np.ascontiguousarray(mono, dtype=np.float32)
         if not np.isfinite(mono).all():

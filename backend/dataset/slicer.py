@@ -88,7 +88,7 @@ class SilenceSlicer:
             a, b = self._sil_start(), self._sil_end(i - 1)
             self._sil = None
             if self._open is None:
-                self._start(max(0, b - self.max_kept, a if a > 0 else 0), i)
+                self._start(max(0, b - self.max_kept), i)
             elif b - a >= self.min_interval and self._eligible(b):
                 mid = (a + b) // 2
                 self._close(mid, out)
@@ -116,8 +116,9 @@ class SilenceSlicer:
         lo = len(self._rms) * 2 // 3
         pos = (self._rms_from + lo + int(np.argmin(self._rms[lo:]))) * self.hop
         pos = max(pos, self._open + self.hop)
+        keep = self._rms[pos // self.hop - self._rms_from:]
         self._close(pos, out)
-        self._start(pos, i)
+        self._open, self._rms_from, self._rms = pos, pos // self.hop, keep
 
     def finish(self, total: int) -> list[tuple[int, int]]:
         """Close the last clip once the signal (``total`` samples) has ended."""

@@ -30,7 +30,9 @@ from torch import nn
 
 from backend.features.hubert_files import (
     EncoderLoadError,
+    Mapped,
     checkpoint_to_config_kwargs,
+    file_name_for,
     read_checkpoint,
     to_internal_state,
 )
@@ -191,7 +193,7 @@ class ContentEncoder:
         self.source = source
 
     def output_dim(self, version: str = "v2") -> int:
-        layer, proj = self._plan(version)
+        _, proj = self._plan(version)
         return self.cfg.final_dim if proj and self.cfg.final_dim else self.cfg.hidden
 
     def _plan(self, version: str) -> tuple[int, bool]:
@@ -292,22 +294,20 @@ def load_encoder(path: Path | str, device: str | torch.device = "cpu", *, truste
     return ContentEncoder(net, device, source=path)
 
 
-def _check_and_load(net: HubertNet, state: dict[str, tuple[torch.Tensor, str]], path: Path,
-                    kind: str) -> None:
+def _check_and_load(net: HubertNet, mapped: Mapped, path: Path, kind: str) -> None:
     """Strict load with a readable report (file key names, shapes) instead of torch's error."""
     expected = net.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [src for k, (_, src) in state.items() if k not in expected]
-    wrong = [f"{src}: file has {list(t.shape)}, model expects {list(expected[k].shape)}"
-             for k, (t, src) in state.items() if k in expected and t.shape != expected[k].shape]
+    missing = [file_name_for(k, kind) for k in expected if k not in mapped.state]
+    unexpected = mapped.unused + [mapped.src.get(k, k) for k in mapped.state if k not in expected]
+    wrong = [f"{mapped.src.get(k, k)}: file has {list(t.shape)}, model expects "
+             f"{list(expected[k].shape)}"
+             for k, t in mapped.state.items() if k in expected and t.shape != expected[k].shape]
     if missing or unexpected or wrong:
         lines = [f"{path} does not fit a {kind} HuBERT model as its own metadata describes it:"]
-        if missing:
-            lines.append(f"  missing ({len(missing)}): " + ", ".join(missing[:12])
-                         + (" ..." if len(missing) > 12 else ""))
-        if unexpected:
-            lines.append(f"  unexpected ({len(unexpected)}): " + ", ".join(unexpected[:12])
-                         + (" ..." if len(unexpected) > 12 else ""))
+        for label, names in (("missing", missing), ("unexpected", unexpected)):
+            if names:
+                more = " ..." if len(names) > 12 else ""
+                lines.append(f"  {label} ({len(names)}): " + ", ".join(names[:12]) + more)
         lines.extend(f"  wrong shape: {w}" for w in wrong[:12])
         raise EncoderLoadError("\n".join(lines))
-    net.load_state_dict({k: t for k, (t, _) in state.items()}, strict=True)
+    net.load_state_dict({k: t.float() for k, t in mapped.state.items()}, strict=True)

@@ -1,0 +1,156 @@
+"""Installed assets in the user data folder, and ``require_asset`` for the features that need them.
+
+Layout: ``<data dir>/assets/<catalogue filename>`` (for example ``assets/rmvpe/rmvpe.pt``),
+plus ``assets/installed.json`` recording how each file was verified. The data folder is
+``TIMBRE_DATA_DIR`` when set, else the platform's per-user application data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from backend.assets.catalogue import Asset, find_asset, load_catalogue
+from backend.jobs.base import JobError
+
+DATA_DIR_ENV = "TIMBRE_DATA_DIR"
+APP_DIR_NAME = "TimbreStudio"
+_RECORDS = "installed.json"
+
+
+class MissingAsset(JobError):
+    """A feature needs an asset that is not installed (works offline: says how to get it)."""
+
+    code = "asset_missing"
+
+    def __init__(self, name: str, size: int | None, message: str, *,
+                 filename: str | None = None):
+        self.name = name
+        self.size = size
+        details = {
+            "name": name, "size": size,
+            "download_command": f"python -m backend assets download {name}",
+            "import_hint": (f"if you already have {filename or name}, run "
+                            f"'python -m backend assets import PATH --as {name}'"),
+        }
+        super().__init__(message, details=details)
+
+
+def data_dir() -> Path:
+    """The per-user data folder (not created here)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    home = Path.home()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA")
+        return (Path(base) if base else home / "AppData" / "Local") / APP_DIR_NAME
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / APP_DIR_NAME
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else home / ".local" / "share") / APP_DIR_NAME
+
+
+def assets_dir() -> Path:
+    return data_dir() / "assets"
+
+
+def asset_path(asset: Asset) -> Path:
+    return assets_dir().joinpath(*asset.filename.split("/"))
+
+
+def part_path(asset: Asset) -> Path:
+    """Where an unfinished download lives: next to the target, so ``os.replace`` is atomic."""
+    target = asset_path(asset)
+    return target.with_name(target.name + ".part")
+
+
+# install records ------------------------------------------------------------------
+def read_records() -> dict[str, dict[str, Any]]:
+    path = assets_dir() / _RECORDS
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _write_records(records: dict[str, dict[str, Any]]) -> None:
+    folder = assets_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".installed-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(records, fh, indent=1, ensure_ascii=False)
+        os.replace(tmp, folder / _RECORDS)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def record_install(asset: Asset, *, how: str, verified_by: str, sha256: str | None,
+                   source: str | None) -> dict[str, Any]:
+    record = {"filename": asset.filename, "how": how, "verified_by": verified_by,
+              "sha256": sha256, "source": source,
+              "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    records = read_records()
+    records[asset.name] = record
+    _write_records(records)
+    return record
+
+
+# queries ----------------------------------------------------------------------------
+def list_assets(catalogue: dict[str, Asset] | None = None) -> list[dict[str, Any]]:
+    """One row per catalogue asset: installed or missing, sizes, what needs it."""
+    catalogue = catalogue if catalogue is not None else load_catalogue()
+    records = read_records()
+    rows = []
+    for asset in catalogue.values():
+        path, part = asset_path(asset), part_path(asset)
+        installed = path.is_file()
+        record = records.get(asset.name, {}) if installed else {}
+        rows.append({
+            **asset.to_json(),
+            "installed": installed,
+            "path": str(path),
+            "installed_size": path.stat().st_size if installed else None,
+            "partial_bytes": part.stat().st_size if part.is_file() else 0,
+            "verified_by": record.get("verified_by") or ("unrecorded" if installed else None),
+            "how": record.get("how"),
+        })
+    return rows
+
+
+def require_asset(name: str, catalogue: dict[str, Asset] | None = None) -> Path:
+    """Path of an installed asset; raises ``MissingAsset`` (no network needed) otherwise."""
+    catalogue = catalogue if catalogue is not None else load_catalogue()
+    asset = find_asset(catalogue, name)
+    path = asset_path(asset)
+    if path.is_file():
+        return path
+    size = f" ({asset.size / 1e6:.0f} MB)" if asset.size else ""
+    message = (f"{asset.title} ({asset.basename}) is not installed{size}. Download it with "
+               f"'python -m backend assets download {asset.name}', or import a copy you have "
+               f"with 'python -m backend assets import PATH --as {asset.name}'.")
+    raise MissingAsset(asset.name, asset.size, message, filename=asset.basename)
+
+
+def remove_asset(name: str, catalogue: dict[str, Asset] | None = None) -> dict[str, Any]:
+    """Delete an installed asset (and any unfinished download of it)."""
+    catalogue = catalogue if catalogue is not None else load_catalogue()
+    asset = find_asset(catalogue, name)
+    path, part = asset_path(asset), part_path(asset)
+    removed = []
+    for p in (path, part):
+        if p.is_file():
+            p.unlink()
+            removed.append(str(p))
+    records = read_records()
+    if records.pop(asset.name, None) is not None:
+        _write_records(records)
+    return {"name": asset.name, "removed": removed, "was_installed": str(path) in removed}

@@ -1,0 +1,1 @@
+"""Training: a model-agnostic engine (checkpoints, resume, AMP, metrics) and tasks."""

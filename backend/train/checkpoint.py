@@ -1,0 +1,97 @@
+"""Checkpoint files: written atomically, never truncated, newest loadable wins.
+
+A checkpoint is a torch pickle of a plain dict (tensors, numbers, strings and
+lists only) named ``ckpt_<step:09d>.pt`` inside the run folder. It is written
+to a temporary file, flushed to disk, then renamed over its final name, so a
+crash or a kill leaves either the old set or the new set of files, never a
+half-written checkpoint under a real name.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+log = logging.getLogger("backend.train")
+_NAME = re.compile(r"^ckpt_(\d{9})\.pt$")
+
+
+@dataclass(frozen=True)
+class LoadedCheckpoint:
+    path: Path
+    state: dict[str, Any]
+    skipped: list[tuple[Path, str]]  # newer files that could not be read, with why
+
+
+def checkpoint_path(run_dir: Path, step: int) -> Path:
+    return run_dir / f"ckpt_{step:09d}.pt"
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """Checkpoints in the run folder, oldest first."""
+    if not run_dir.is_dir():
+        return []
+    found = [p for p in run_dir.iterdir() if _NAME.match(p.name)]
+    return sorted(found, key=lambda p: int(_NAME.match(p.name).group(1)))  # type: ignore[union-attr]
+
+
+def save_checkpoint(run_dir: Path, step: int, state: dict[str, Any], keep_last: int = 3) -> Path:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    final = checkpoint_path(run_dir, step)
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            torch.save(state, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(run_dir)
+    prune(run_dir, keep_last)
+    return final
+
+
+def prune(run_dir: Path, keep_last: int) -> None:
+    ckpts = list_checkpoints(run_dir)
+    for old in ckpts[:-keep_last] if keep_last > 0 else []:
+        old.unlink(missing_ok=True)
+    for stale in run_dir.glob(".ckpt_*.tmp"):
+        stale.unlink(missing_ok=True)
+
+
+def load_latest(run_dir: Path) -> LoadedCheckpoint | None:
+    """The newest checkpoint that loads; unreadable newer ones are reported."""
+    skipped: list[tuple[Path, str]] = []
+    for path in reversed(list_checkpoints(run_dir)):
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # truncated, corrupt, wrong format
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            log.warning("checkpoint %s could not be read (%s); trying an older one",
+                        path.name, reason)
+            skipped.append((path, reason))
+            continue
+        if not isinstance(state, dict) or "step" not in state:
+            skipped.append((path, "not a Timbre Studio checkpoint"))
+            continue
+        return LoadedCheckpoint(path, state, skipped)
+    if skipped:
+        return LoadedCheckpoint(Path(), {}, skipped)
+    return None
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,292 @@
+"""A model-agnostic training loop with exact resume.
+
+The engine owns what every model shares: device and precision, the resumable
+batch order, checkpoints (model, optimizer, scheduler, scaler, step, epoch,
+sampler position, RNG states, config), the metrics file, stop/pause, and the
+CUDA out-of-memory fallback. A *task* (``TrainTask``) owns the models and the
+maths of one step.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from backend.train import checkpoint as ck
+from backend.train.sampler import BucketSampler
+
+log = logging.getLogger("backend.train")
+
+
+@dataclass
+class Amp:
+    """Precision settings handed to the task's step."""
+
+    device: torch.device
+    dtype: torch.dtype | None  # None: full precision
+    scaler: torch.amp.GradScaler
+
+    def autocast(self) -> Any:
+        if self.dtype is None:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+
+class TrainTask(Protocol):
+    def setup(self, device: torch.device) -> None: ...
+    def dataset_lengths(self) -> list[int]: ...
+    def collate(self, indices: list[int]) -> Any: ...
+    def split(self, batch: Any, parts: int) -> list[Any]: ...
+    def train_step(self, micro_batches: list[Any], amp: Amp) -> dict[str, float]: ...
+    def end_epoch(self, epoch: int) -> None: ...
+    def state_dict(self) -> dict[str, Any]: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class EngineConfig:
+    run_dir: Path
+    epochs: int
+    batch_size: int
+    seed: int = 1234
+    save_every_epochs: int = 5
+    keep_last: int = 3
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16
+    deterministic: bool = False
+    task_config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainHooks:
+    """How the engine talks to its caller (a job context, the CLI, a test)."""
+
+    check_stop: Callable[[], bool] = lambda: False  # True: checkpoint and return
+    wait_if_paused: Callable[[], None] = lambda: None
+    on_metrics: Callable[[dict[str, Any]], None] = lambda m: None
+    on_log: Callable[[str, str], None] = lambda msg, level: None
+    on_save: Callable[[Path, int], None] = lambda path, step: None
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("CUDA was asked for but no CUDA device is available; use --device cpu")
+    return torch.device(name)
+
+
+def pick_precision(device: torch.device, precision: str) -> torch.dtype | None:
+    if precision == "fp32" or (precision == "auto" and device.type != "cuda"):
+        return None
+    if precision == "bf16" or (precision == "auto" and torch.cuda.is_bf16_supported()):
+        return torch.bfloat16
+    return torch.float16
+
+
+def rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy": _numpy_state_to_plain(np.random.get_state()),
+        "python": _python_state_to_plain(random.getstate()),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(_numpy_state_from_plain(state["numpy"]))
+    random.setstate(_python_state_from_plain(state["python"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _numpy_state_to_plain(st: tuple) -> dict[str, Any]:
+    return {"kind": st[0], "keys": torch.from_numpy(st[1].astype(np.int64)), "pos": int(st[2]),
+            "has_gauss": int(st[3]), "gauss": float(st[4])}
+
+
+def _numpy_state_from_plain(d: dict[str, Any]) -> tuple:
+    return (d["kind"], d["keys"].numpy().astype(np.uint32), d["pos"], d["has_gauss"], d["gauss"])
+
+
+def _python_state_to_plain(st: tuple) -> list[Any]:
+    return [st[0], list(st[1]), st[2]]
+
+
+def _python_state_from_plain(d: list[Any]) -> tuple:
+    return (d[0], tuple(d[1]), d[2])
+
+
+class Engine:
+    def __init__(self, cfg: EngineConfig, task: TrainTask, hooks: TrainHooks | None = None):
+        self.cfg = cfg
+        self.task = task
+        self.hooks = hooks or TrainHooks()
+        self.device = pick_device(cfg.device)
+        dtype = pick_precision(self.device, cfg.precision)
+        scaler = torch.amp.GradScaler(self.device.type,
+                                      enabled=dtype == torch.float16 and self.device.type == "cuda")
+        self.amp = Amp(self.device, dtype, scaler)
+        self.step = 0
+        self.samples = 0
+        self.micro_batches = 1  # grows after CUDA out-of-memory
+        self.resumed_from: Path | None = None
+        self.metrics_path = cfg.run_dir / "metrics.jsonl"
+        self.sampler: BucketSampler | None = None
+
+    # setup and resume -----------------------------------------------------
+    def prepare(self) -> None:
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed)
+        np.random.seed(cfg.seed % 2**32)
+        random.seed(cfg.seed)
+        if cfg.deterministic:
+            torch.use_deterministic_algorithms(True, warn_only=True)
+            torch.backends.cudnn.benchmark = False
+        self.task.setup(self.device)
+        self.sampler = BucketSampler(self.task.dataset_lengths(), cfg.batch_size, seed=cfg.seed)
+        self._resume()
+
+    def _resume(self) -> None:
+        loaded = ck.load_latest(self.cfg.run_dir)
+        if loaded is None:
+            return
+        for path, reason in loaded.skipped:
+            self.hooks.on_log(f"checkpoint {path.name} is damaged ({reason}); "
+                              "resuming from the previous one", "warning")
+        if not loaded.state:
+            self.hooks.on_log("no checkpoint could be read; starting from scratch", "warning")
+            return
+        st = loaded.state
+        self.task.load_state_dict(st["task"])
+        self.amp.scaler.load_state_dict(st["scaler"])
+        assert self.sampler is not None
+        self.sampler.load_state_dict(st["sampler"])
+        self.step, self.samples = int(st["step"]), int(st["samples"])
+        set_rng_state(st["rng"])
+        old_bs = int(st["config"].get("batch_size", self.cfg.batch_size))
+        if old_bs != self.cfg.batch_size:
+            self.hooks.on_log(f"batch size changed from {old_bs} to {self.cfg.batch_size}; "
+                              f"continuing at sample {self.samples}", "info")
+        self.resumed_from = loaded.path
+        self._trim_metrics(self.step)
+        self.hooks.on_log(f"resumed from {loaded.path.name} (epoch {self.sampler.epoch + 1}, "
+                          f"step {self.step})", "info")
+
+    def _trim_metrics(self, step: int) -> None:
+        """Drop metric lines logged after the checkpoint: those steps run again."""
+        if not self.metrics_path.exists():
+            return
+        keep = []
+        with self.metrics_path.open(encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    if json.loads(line).get("step", 0) <= step:
+                        keep.append(line if line.endswith("\n") else line + "\n")
+                except ValueError:
+                    continue  # a line cut short by a kill
+        tmp = self.metrics_path.with_suffix(".tmp")
+        tmp.write_text("".join(keep), encoding="utf-8")
+        os.replace(tmp, self.metrics_path)
+
+    # checkpoints ----------------------------------------------------------
+    def save(self) -> Path:
+        assert self.sampler is not None
+        state = {
+            "format": 1,
+            "step": self.step,
+            "samples": self.samples,
+            "epoch": self.sampler.epoch,
+            "sampler": self.sampler.state_dict(),
+            "task": self.task.state_dict(),
+            "scaler": self.amp.scaler.state_dict(),
+            "rng": rng_state(),
+            "config": _plain_config(self.cfg),
+            "saved_at": time.time(),
+        }
+        path = ck.save_checkpoint(self.cfg.run_dir, self.step, state, self.cfg.keep_last)
+        self.hooks.on_save(path, self.step)
+        return path
+
+    # the loop -------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        if self.sampler is None:
+            self.prepare()
+        assert self.sampler is not None
+        self.cfg.run_dir.mkdir(parents=True, exist_ok=True)
+        stopped = False
+        with self.metrics_path.open("a", encoding="utf-8") as metrics_file:
+            while self.sampler.epoch < self.cfg.epochs and not stopped:
+                stopped = self._run_epoch(metrics_file)
+                if stopped:
+                    break
+                self.task.end_epoch(self.sampler.epoch)
+                self.sampler.next_epoch()
+                done = self.sampler.epoch
+                if done % self.cfg.save_every_epochs == 0 or done == self.cfg.epochs:
+                    self.save()
+        if stopped:
+            self.save()
+        return {"step": self.step, "epoch": self.sampler.epoch, "samples": self.samples,
+                "stopped": stopped, "run_dir": str(self.cfg.run_dir),
+                "resumed_from": str(self.resumed_from) if self.resumed_from else None}
+
+    def _run_epoch(self, metrics_file: Any) -> bool:
+        assert self.sampler is not None
+        steps_per_epoch = len(self.sampler)
+        for indices in self.sampler.batches():
+            self.hooks.wait_if_paused()
+            if self.hooks.check_stop():
+                return True
+            t0 = time.perf_counter()
+            metrics = self._step(self.task.collate(indices))
+            self.sampler.advance(len(indices))
+            self.step += 1
+            self.samples += len(indices)
+            elapsed = time.perf_counter() - t0
+            record = {"step": self.step, "epoch": self.sampler.epoch + 1,
+                      "samples": self.samples, "step_time": round(elapsed, 4),
+                      "samples_per_s": round(len(indices) / max(elapsed, 1e-9), 3),
+                      "steps_per_epoch": steps_per_epoch, **metrics}
+            if self.device.type == "cuda":
+                record["gpu_mem_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+            metrics_file.write(json.dumps(record) + "\n")
+            metrics_file.flush()
+            self.hooks.on_metrics(record)
+        return False
+
+    def _step(self, batch: Any) -> dict[str, float]:
+        while True:
+            parts = self.task.split(batch, self.micro_batches) if self.micro_batches > 1 \
+                else [batch]
+            try:
+                return self.task.train_step(parts, self.amp)
+            except torch.OutOfMemoryError:
+                if self.device.type != "cuda" or self.micro_batches >= self.cfg.batch_size:
+                    raise
+                torch.cuda.empty_cache()
+                self.micro_batches *= 2
+                self.hooks.on_log(
+                    f"CUDA ran out of memory: retrying with {self.micro_batches} micro-batches "
+                    "and gradient accumulation (same effective batch size)", "warning")
+
+
+def _plain_config(cfg: EngineConfig) -> dict[str, Any]:
+    return {"run_dir": str(cfg.run_dir), "epochs": cfg.epochs, "batch_size": cfg.batch_size,
+            "seed": cfg.seed, "save_every_epochs": cfg.save_every_epochs,
+            "keep_last": cfg.keep_last, "device": cfg.device, "precision": cfg.precision,
+            "deterministic": cfg.deterministic, "task": cfg.task_config}

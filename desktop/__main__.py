@@ -1,0 +1,69 @@
+"""``python -m desktop``: the Timbre Studio window.
+
+``--screenshot PATH`` renders the window (offscreen works) to a PNG once the
+backend is ready (or after a few seconds) and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop.backend_client import BackendClient
+from desktop.components.backend_logic import READY
+from desktop.ui.main_window import MainWindow
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m desktop", description="Timbre Studio")
+    parser.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window and exit")
+    parser.add_argument("--project", help="open this project folder instead of the last one")
+    parser.add_argument("--settings", metavar="INI",
+                        help="use this settings file (default: the user's settings)")
+    return parser.parse_args(argv)
+
+
+def _schedule_screenshot(app: QApplication, window: MainWindow, client: BackendClient,
+                         path: str) -> None:
+    deadline = time.monotonic() + 8.0
+
+    def shoot() -> None:
+        if client.state != READY and time.monotonic() < deadline:
+            QTimer.singleShot(100, shoot)
+            return
+        QTimer.singleShot(300, lambda: (window.grab().save(path, "PNG"), app.quit()))
+
+    QTimer.singleShot(100, shoot)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = _parse(sys.argv[1:] if argv is None else argv)
+    if ns.screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Timbre Studio")
+    app.setOrganizationName("TimbreStudio")
+    t0 = time.perf_counter()
+    client = BackendClient()
+    qsettings = QSettings(ns.settings, QSettings.Format.IniFormat) if ns.settings else None
+    window = MainWindow(client, qsettings)
+    client.start()
+    window.show()
+    print(f"window shown in {time.perf_counter() - t0:.3f} s", file=sys.stderr)
+    if ns.project:
+        window.controller.open(ns.project)
+    else:
+        window.open_initial_project()
+    app.aboutToQuit.connect(client.stop)
+    if ns.screenshot:
+        _schedule_screenshot(app, window, client, ns.screenshot)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,343 @@
+"""QtDatasetPage: add recordings (drop or pick), see the sources, prepare, read the report.
+
+Layout: a toolbar and the preparation settings on top, then a vertical
+QSplitter (``self.splitter``) whose upper pane holds the sources table and the
+health report and whose lower pane is ``self.editor_container``, where the
+waveform editor goes (``set_editor(widget)``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend.protocol import Error
+from desktop.backend_client import BackendClient
+from desktop.components.jobs import JobsModel
+from desktop.components.prepare_settings import PrepareSettings
+from desktop.components.project_state import ProjectState
+from desktop.components.settings import AppSettings
+from desktop.ui.health_report import QtHealthReport
+from desktop.ui.project_controller import ProjectController
+
+SOURCE_COLUMNS = ("Name", "Duration", "Rate", "Channels", "Status")
+AUDIO_FILTER = "Audio (*.wav *.flac *.mp3 *.ogg *.m4a *.aac *.opus *.wma *.aiff *.aif);;All (*)"
+
+
+def _spin(kind: type, lo: float, hi: float, value: float, suffix: str, step: float = 1):
+    box = kind()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setSuffix(suffix)
+    return box
+
+
+def _fmt_duration(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "—"
+    return f"{int(value) // 60}:{value % 60:04.1f}"
+
+
+class QtPrepareSettings(QGroupBox):
+    """The small form whose values become the ``prepare`` job's arguments."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Preparation settings", parent)
+        d = PrepareSettings()
+        self.mode = QComboBox()
+        self.mode.addItem("Peak", "peak")
+        self.mode.addItem("Loudness (LUFS)", "lufs")
+        self.peak = _spin(QDoubleSpinBox, -60, 0, d.peak_db, " dBFS", 0.5)
+        self.lufs = _spin(QDoubleSpinBox, -70, -5, d.lufs, " LUFS", 0.5)
+        self.silence = _spin(QDoubleSpinBox, -90, -10, d.silence_db, " dB", 1)
+        self.min_ms = _spin(QSpinBox, 50, 10_000, d.min_ms, " ms", 50)
+        self.chunk = _spin(QDoubleSpinBox, 1, 60, d.chunk_seconds, " s", 0.5)
+        self.mode.currentIndexChanged.connect(self._on_mode_changed)
+        form = QFormLayout(self)
+        form.addRow("Normalise to:", self.mode)
+        form.addRow("Peak target:", self.peak)
+        form.addRow("Loudness target:", self.lufs)
+        form.addRow("Silence threshold:", self.silence)
+        form.addRow("Drop slices shorter than:", self.min_ms)
+        form.addRow("Longest slice:", self.chunk)
+        self._on_mode_changed()
+
+    def _on_mode_changed(self) -> None:
+        lufs = self.mode.currentData() == "lufs"
+        self.lufs.setEnabled(lufs)
+        self.peak.setEnabled(not lufs)
+
+    def values(self) -> PrepareSettings:
+        return PrepareSettings(normalize=str(self.mode.currentData()), peak_db=self.peak.value(),
+                               lufs=self.lufs.value(), silence_db=self.silence.value(),
+                               min_ms=self.min_ms.value(), chunk_seconds=self.chunk.value())
+
+
+class QtDatasetPage(QWidget):
+    sig_source_activated = Signal(dict)  # a source row of project.open, on double-click
+    sig_message_changed = Signal(str)
+
+    def __init__(self, client: BackendClient, controller: ProjectController, jobs: JobsModel,
+                 settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client, self.controller, self.jobs, self.settings = client, controller, jobs, settings
+        self.job_id: str | None = None
+        self.job_kind: str | None = None
+        self.setAcceptDrops(True)
+        self._build()
+        controller.project_changed.connect(self.set_project)
+        jobs.subscribe(self._on_jobs_changed)
+        self.set_project(controller.state)
+
+    # layout ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.project_label = QLabel()
+        self.add_files_btn = QPushButton("Add files…")
+        self.add_folder_btn = QPushButton("Add folder…")
+        self.prepare_btn = QPushButton("Prepare")
+        self.prepare_btn.setToolTip("Normalise, slice and check every source; writes the "
+                                    "health report")
+        self.add_files_btn.clicked.connect(self._on_add_files_clicked)
+        self.add_folder_btn.clicked.connect(self._on_add_folder_clicked)
+        self.prepare_btn.clicked.connect(self.start_prepare)
+        bar = QHBoxLayout()
+        for w in (self.project_label, self.add_files_btn, self.add_folder_btn, self.prepare_btn):
+            bar.addWidget(w)
+        bar.insertStretch(1, 1)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setVisible(False)
+        self.message = QLabel("Drop recordings or folders here, or use Add files…")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.prepare_settings = QtPrepareSettings()
+        self.sources_table = QTableWidget(0, len(SOURCE_COLUMNS))
+        self.sources_table.setHorizontalHeaderLabels(list(SOURCE_COLUMNS))
+        self.sources_table.verticalHeader().setVisible(False)
+        self.sources_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.sources_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.sources_table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.Stretch)
+        self.sources_table.cellDoubleClicked.connect(self._on_sources_table_double_clicked)
+        self.health_report = QtHealthReport()
+        upper = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.prepare_settings)
+        left_layout.addWidget(self.sources_table, 1)
+        upper.addWidget(left)
+        upper.addWidget(self.health_report)
+        self.editor_container = QWidget()
+        self.editor_container.setObjectName("editor_container")
+        self._editor_layout = QVBoxLayout(self.editor_container)
+        self.editor_placeholder = QLabel("The waveform editor will show the source you "
+                                         "double-click here.")
+        self.editor_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._editor_layout.addWidget(self.editor_placeholder)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(upper)
+        self.splitter.addWidget(self.editor_container)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addWidget(self.splitter, 1)
+
+    def set_editor(self, widget: QWidget) -> None:
+        """Embed the waveform editor in the lower pane (replaces the placeholder)."""
+        self.editor_placeholder.setParent(None)
+        while self._editor_layout.count():
+            item = self._editor_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().setParent(None)
+        self._editor_layout.addWidget(widget)
+
+    # project -----------------------------------------------------------------------
+    def set_project(self, state: ProjectState | None) -> None:
+        has = state is not None
+        for w in (self.add_files_btn, self.add_folder_btn, self.prepare_btn):
+            w.setEnabled(has and self.job_id is None)
+        self.project_label.setText(f"<b>{state.name}</b> — {state.path}" if state else
+                                   "No project open")
+        sources = state.sources if state else []
+        self.sources_table.setRowCount(len(sources))
+        for row, src in enumerate(sources):
+            self._fill_source_row(row, src)
+        self.health_report.set_report(state.report if state else None,
+                                      state.report_error if state else None)
+
+    def _fill_source_row(self, row: int, src: dict) -> None:
+        rate = src.get("sample_rate")
+        status = str(src.get("status", ""))
+        if src.get("error"):
+            status = f"{status}: {src['error']}"
+        values = (str(src.get("name") or Path(str(src.get("path", ""))).name),
+                  _fmt_duration(src.get("duration")),
+                  f"{rate / 1000:g} kHz" if isinstance(rate, (int, float)) else "—",
+                  str(src.get("channels", "—")), status)
+        for col, text in enumerate(values):
+            item = QTableWidgetItem(text)
+            item.setToolTip(str(src.get("path", "")) if col == 0 else text)
+            if col == 0:
+                item.setData(Qt.ItemDataRole.UserRole, src)
+            self.sources_table.setItem(row, col, item)
+
+    def _on_sources_table_double_clicked(self, row: int, _col: int) -> None:
+        item = self.sources_table.item(row, 0)
+        src = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if isinstance(src, dict):
+            self.sig_source_activated.emit(src)
+
+    # drag and drop -----------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.import_paths(paths)
+        else:
+            event.ignore()
+
+    def _on_add_files_clicked(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Add recordings",
+                                                self.settings.last_folder("import"), AUDIO_FILTER)
+        if files:
+            self.settings.set_last_folder("import", str(Path(files[0]).parent))
+            self.import_paths(files)
+
+    def _on_add_folder_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of recordings",
+                                                  self.settings.last_folder("import"))
+        if folder:
+            self.settings.set_last_folder("import", str(Path(folder).parent))
+            self.import_paths([folder])
+
+    # jobs ----------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.sig_message_changed.emit(text)
+
+    def import_paths(self, paths: list[str]) -> str | None:
+        """Start the ``import`` job for files/folders; returns the request id."""
+        return self._start_job("import", {"inputs": list(paths)},
+                               f"Importing {len(paths)} item(s)…")
+
+    def start_prepare(self) -> str | None:
+        settings = self.prepare_settings.values()
+        problems = settings.validate()
+        if problems:
+            self._say("Cannot prepare: " + "; ".join(problems))
+            return None
+        state = self.controller.state
+        args = settings.to_job_args(state.path) if state else {}
+        return self._start_job("prepare", args, "Preparing the dataset…")
+
+    def _start_job(self, kind: str, args: dict, text: str) -> str | None:
+        state = self.controller.state
+        if state is None:
+            self._say("Open or create a project first (File ▸ New project… or Open project…).")
+            return None
+        if self.job_id is not None:
+            self._say(f"Wait for the running {self.job_kind} job to finish (or cancel it).")
+            return None
+        self.job_id, self.job_kind = "", kind  # "" = requested, id not known yet
+        self.set_project(state)
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+        self._say(text)
+        return self.client.start_job(kind, {"project": state.path, **args},
+                                     on_started=self._on_job_started,
+                                     on_error=self._on_job_start_error,
+                                     on_finished=self._on_job_finished)
+
+    def _on_job_started(self, job_id: str) -> None:
+        self.job_id = job_id
+        self._on_jobs_changed(job_id)
+
+    def _on_job_start_error(self, err: Error) -> None:
+        kind = self.job_kind
+        self._end_job()
+        self._say(f"Could not start {kind}: {err.message}")
+
+    def _on_jobs_changed(self, job_id: str) -> None:
+        job = self.jobs.get(job_id)
+        if not self.job_id or job_id != self.job_id or job is None or job.finished:
+            return
+        fraction = job.fraction
+        if fraction is None:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(fraction * 1000))
+        eta = job.eta_text()
+        self.progress.setFormat(f"{job.stage}: %p%" + (f" — {eta} left" if eta else ""))
+
+    def _end_job(self) -> None:
+        self.job_id = self.job_kind = None
+        self.progress.setVisible(False)
+        self.set_project(self.controller.state)
+
+    def _on_job_finished(self, data: dict) -> None:
+        kind, status = self.job_kind, data.get("status")
+        self._end_job()
+        result = data.get("result") if isinstance(data.get("result"), dict) else {}
+        if status == "ok":
+            self._say(_summary(kind or "", result))
+        elif status == "cancelled":
+            self._say(f"{(kind or 'job').capitalize()} cancelled.")
+        else:
+            err = data.get("error") or {}
+            self._say(f"{(kind or 'job').capitalize()} failed: "
+                      f"{err.get('message', 'unknown error')}")
+        self.controller.reload()
+
+
+def _errors_text(errors: Any) -> str:
+    if not isinstance(errors, list) or not errors:
+        return ""
+    lines = [f"  {e.get('path')}: {e.get('message')}" for e in errors[:10] if isinstance(e, dict)]
+    more = f"\n  …and {len(errors) - 10} more" if len(errors) > 10 else ""
+    return f"\n{len(errors)} problem(s):\n" + "\n".join(lines) + more
+
+
+def _summary(kind: str, r: dict) -> str:
+    if kind == "import":
+        return (f"Imported {r.get('added', 0)} recording(s); {r.get('duplicates', 0)} "
+                f"duplicate(s) skipped." + _errors_text(r.get("errors")))
+    if kind == "prepare":
+        secs = r.get("prepared_seconds", 0) or 0
+        return (f"Prepared {r.get('sources_processed', 0)} source(s) "
+                f"({r.get('sources_skipped', 0)} unchanged): {r.get('slices', 0)} clips, "
+                f"{secs / 60:.1f} min." + _errors_text(r.get("errors")))
+    return f"{kind} finished."

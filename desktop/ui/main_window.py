@@ -1,0 +1,290 @@
+"""MainWindow: sidebar of pages, jobs and log docks, backend status, crash banner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend.protocol import Event, Hello
+from desktop.backend_client import BackendClient
+from desktop.components.backend_logic import READY, status_text
+from desktop.components.jobs import JobsModel
+from desktop.components.log_model import LogModel
+from desktop.components.project_state import ProjectState
+from desktop.components.settings import AppSettings
+from desktop.ui.dataset_page import QtDatasetPage
+from desktop.ui.jobs_panel import QtJobsPanel
+from desktop.ui.log_panel import QtLogPanel
+from desktop.ui.project_controller import ProjectController
+from desktop.ui.project_picker import QtProjectPicker
+from desktop.ui.qsettings_store import QSettingsStore
+
+COMING = {
+    "label": ("Label", "Check and correct the transcript of every clip (needed for VITS "
+                       "text-to-speech), starting from an automatic transcription."),
+    "extract": ("Extract", "Compute pitch (F0) and content features for every prepared clip "
+                           "and build the retrieval index, with progress in the Jobs panel."),
+    "train": ("Train", "Fine-tune a voice model on the prepared clips with the settings the "
+                       "health report recommends, with loss curves, audio samples, pause and "
+                       "resume."),
+    "use": ("Use", "Convert recordings or your live microphone with the trained voice and, "
+                   "for VITS projects, speak typed text."),
+}
+
+
+class PlaceholderPage(QWidget):
+    """A page that is not built yet: says so, and what it will do. No buttons."""
+
+    def __init__(self, title: str, what: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        label = QLabel(f"<h2>{title}</h2><p><b>Coming in a later release.</b></p><p>{what}</p>")
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        self.text = label.text()
+
+
+def _stderr_level(line: str) -> str:
+    for level in ("CRITICAL", "ERROR", "WARNING"):
+        if f" {level} " in line or line.startswith(level):
+            return level.lower()
+    return "info"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, client: BackendClient, qsettings: QSettings | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.qsettings = qsettings or QSettings("TimbreStudio", "Timbre Studio")
+        self.settings = AppSettings(QSettingsStore(self.qsettings))
+        self.jobs = JobsModel()
+        self.log = LogModel()
+        self.controller = ProjectController(client, self.settings, self)
+        self.setObjectName("main_window")
+        self.setWindowTitle("Timbre Studio")
+        self.resize(1200, 800)
+        self._pages: dict[str, QWidget] = {}
+        self._build_pages()
+        self._build_docks()
+        self._build_status()
+        self._build_menus()
+        self._connect()
+        self._restore_layout()
+        self._on_client_state_changed(client.state)
+
+    # construction ------------------------------------------------------------------
+    def _build_pages(self) -> None:
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setMaximumWidth(180)
+        self.stack = QStackedWidget()
+        self.picker = QtProjectPicker(self.controller, self.settings)
+        self.dataset_page = QtDatasetPage(self.client, self.controller, self.jobs, self.settings)
+        self.add_page("project", "Project", self.picker)
+        self.add_page("dataset", "Dataset", self.dataset_page)
+        for key, (title, what) in COMING.items():
+            self.add_page(key, title, PlaceholderPage(title, what))
+        self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.banner = self._build_banner()
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.banner)
+        row = QHBoxLayout()
+        row.addWidget(self.sidebar)
+        row.addWidget(self.stack, 1)
+        outer.addLayout(row, 1)
+        self.setCentralWidget(central)
+        self.sidebar.setCurrentRow(0)
+
+    def add_page(self, key: str, title: str, widget: QWidget) -> None:
+        """Add a sidebar page, or replace the page with this key (e.g. a placeholder)."""
+        old = self._pages.get(key)
+        if old is not None:
+            index = self.stack.indexOf(old)
+            self.stack.removeWidget(old)
+            old.deleteLater()
+            self.stack.insertWidget(index, widget)
+            self.sidebar.item(index).setText(title)
+        else:
+            self.stack.addWidget(widget)
+            self.sidebar.addItem(title)
+        self._pages[key] = widget
+
+    def page(self, key: str) -> QWidget:
+        return self._pages[key]
+
+    def show_page(self, key: str) -> None:
+        self.sidebar.setCurrentRow(self.stack.indexOf(self._pages[key]))
+
+    def current_page_key(self) -> str:
+        current = self.stack.currentWidget()
+        return next(k for k, w in self._pages.items() if w is current)
+
+    def _build_banner(self) -> QFrame:
+        banner = QFrame()
+        banner.setObjectName("crash_banner")
+        banner.setStyleSheet("#crash_banner { background: #fdecea; border: 1px solid #e0a0a0; }")
+        self.banner_label = QLabel()
+        self.banner_label.setWordWrap(True)
+        self.banner_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.restart_button = QPushButton("Restart backend")
+        self.restart_button.clicked.connect(self._on_restart_triggered)
+        dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(banner.hide)
+        layout = QHBoxLayout(banner)
+        layout.addWidget(self.banner_label, 1)
+        layout.addWidget(self.restart_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
+        banner.hide()
+        return banner
+
+    def _build_docks(self) -> None:
+        self.jobs_panel = QtJobsPanel(self.jobs, self._cancel_job)
+        self.jobs_dock = QDockWidget("Jobs", self)
+        self.jobs_dock.setObjectName("jobs_dock")
+        self.jobs_dock.setWidget(self.jobs_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_dock)
+        self.log_panel = QtLogPanel(self.log)
+        self.log_dock = QDockWidget("Log", self)
+        self.log_dock.setObjectName("log_dock")
+        self.log_dock.setWidget(self.log_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+        self.tabifyDockWidget(self.jobs_dock, self.log_dock)
+        self.jobs_dock.raise_()
+
+    def _build_status(self) -> None:
+        self.backend_status = QLabel()
+        self.backend_status.setObjectName("backend_status")
+        self.statusBar().addPermanentWidget(self.backend_status)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for text, slot in (("&New project…", self.picker.new_project),
+                           ("&Open project…", self.picker.open_project_dialog)):
+            action = QAction(text, self)
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view = self.menuBar().addMenu("&View")
+        view.addAction(self.jobs_dock.toggleViewAction())
+        view.addAction(self.log_dock.toggleViewAction())
+        backend = self.menuBar().addMenu("&Backend")
+        self.restart_action = QAction("&Restart backend", self)
+        self.restart_action.triggered.connect(self._on_restart_triggered)
+        backend.addAction(self.restart_action)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_projects():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.picker.open_path(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def _connect(self) -> None:
+        c = self.client
+        c.state_changed.connect(self._on_client_state_changed)
+        c.sig_hello.connect(self._on_client_hello)
+        c.sig_job_event.connect(self._on_client_job_event)
+        c.sig_log.connect(lambda level, msg: self.log.add(level, msg, "backend"))
+        c.sig_stderr.connect(lambda line: self.log.add(_stderr_level(line), line, "stderr"))
+        c.sig_crashed.connect(self._on_client_crashed)
+        self.controller.project_changed.connect(self._on_controller_project_changed)
+        self.controller.sig_error.connect(self._on_controller_error)
+
+    # backend -> view -----------------------------------------------------------------
+    def _on_client_state_changed(self, state: str) -> None:
+        self.backend_status.setText(status_text(state, self.client.hello))
+        if state == READY and self.banner.isVisible():
+            self.banner_label.setText("The backend was restarted after a crash; jobs that were "
+                                      "running were lost.\n" + self.client.last_crash_message)
+            self.restart_button.hide()
+
+    def _on_client_hello(self, _hello: Hello) -> None:
+        self.backend_status.setText(status_text(self.client.state, self.client.hello))
+
+    def _on_client_job_event(self, ev: Event) -> None:
+        job_id = self.jobs.apply(ev.event, ev.data)
+        job = self.jobs.get(job_id) if job_id else None
+        if job is not None and ev.event == "job.finished":
+            level = "error" if job.status == "failed" else "info"
+            detail = f": {job.error}" if job.error else ""
+            self.log.add(level, f"{job.kind} job {job.job_id} {job.status}{detail}", "jobs")
+
+    def _on_client_crashed(self, message: str, will_restart: bool) -> None:
+        heading = "The backend stopped unexpectedly" + (
+            "; restarting it…" if will_restart else " and was not restarted.")
+        self.banner_label.setText(f"{heading}\n{message}")
+        self.restart_button.setVisible(not will_restart)
+        self.banner.show()
+        self.statusBar().showMessage(heading, 10_000)
+
+    def _on_restart_triggered(self) -> None:
+        self.banner.hide()
+        self.client.restart()
+
+    def _cancel_job(self, job_id: str) -> None:
+        self.client.cancel_job(job_id)
+        self.log.add("info", f"cancel requested for {job_id}", "desktop")
+
+    # project -----------------------------------------------------------------------------
+    def _on_controller_project_changed(self, state: ProjectState | None) -> None:
+        self.setWindowTitle(f"Timbre Studio — {state.name}" if state else "Timbre Studio")
+        if state is not None and self.current_page_key() == "project":
+            self.show_page("dataset")
+
+    def _on_controller_error(self, message: str) -> None:
+        self.log.add("error", message, "desktop")
+        self.statusBar().showMessage(message, 15_000)
+
+    # persistence ---------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry = self.qsettings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.qsettings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        splitter = self.qsettings.value("dataset/splitter")
+        if splitter is not None:
+            self.dataset_page.splitter.restoreState(splitter)
+
+    def save_layout(self) -> None:
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        self.qsettings.setValue("window/state", self.saveState())
+        self.qsettings.setValue("dataset/splitter", self.dataset_page.splitter.saveState())
+        self.qsettings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self.save_layout()
+        super().closeEvent(event)
+
+    def open_initial_project(self) -> None:
+        """Open the last project if its folder still exists, else show the picker."""
+        last = self.settings.last_project()
+        if last and Path(last).is_dir():
+            self.controller.open(last)
+        else:
+            self.show_page("project")
