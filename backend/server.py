@@ -52,6 +52,8 @@ class Server:
             "shutdown": self._cmd_shutdown,
             "job.start": lambda a: self.jobs.start(a),
             "job.cancel": lambda a: self.jobs.cancel(a),
+            "job.pause": lambda a: self.jobs.set_paused(a, True),
+            "job.resume": lambda a: self.jobs.set_paused(a, False),
             "jobs.list": lambda a: {"jobs": self.jobs.list()},
         }
 

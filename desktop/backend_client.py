@@ -27,7 +27,17 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from backend.protocol import Error, Event, Hello, Request, Result, Unparsed, encode, parse_line
+from backend.protocol import (
+    E_UNKNOWN_COMMAND,
+    Error,
+    Event,
+    Hello,
+    Request,
+    Result,
+    Unparsed,
+    encode,
+    parse_line,
+)
 from desktop.components.backend_logic import (
     CRASHED,
     READY,
@@ -42,6 +52,7 @@ from desktop.components.backend_logic import (
 E_BACKEND_CRASHED = "backend_crashed"
 E_BACKEND_STOPPED = "backend_stopped"
 STDERR_TAIL = 20
+READY_WAIT_MS = 15_000
 
 ResultCallback = Callable[[dict], None]
 ErrorCallback = Callable[[Error], None]
@@ -53,10 +64,14 @@ def default_command() -> list[str]:
 
 @dataclass
 class _Pending:
-    cmd: str
+    req: Request
     on_result: ResultCallback | None
     on_error: ErrorCallback | None
     sent: bool = False
+
+    @property
+    def cmd(self) -> str:
+        return self.req.cmd
 
 
 class BackendClient(QObject):
@@ -93,6 +108,8 @@ class BackendClient(QObject):
         self._started_at = 0.0
         self.startup_seconds: float | None = None  # start() -> hello, last launch
         self.commands: list[str] = []  # from the backend.ready event
+        self._backend_ready = False
+        self._wait_ready: list[Request] = []
         self.last_crash_message = ""
 
     # properties -----------------------------------------------------------
@@ -145,6 +162,8 @@ class BackendClient(QObject):
         proc.errorOccurred.connect(lambda err: self._on_proc_error(proc, err))
         self._proc = proc
         self._hello = None
+        self._backend_ready = False
+        self._wait_ready = []
         self._out, self._err = LineSplitter(), LineSplitter()
         self._stderr_tail.clear()
         self._started_at = time.monotonic()
@@ -176,8 +195,8 @@ class BackendClient(QObject):
                 on_error: ErrorCallback | None = None) -> str:
         """Send a command; exactly one of the callbacks runs later. Returns the request id."""
         req_id = f"d{next(self._ids)}"
-        self._pending[req_id] = _Pending(cmd, on_result, on_error)
         req = Request(id=req_id, cmd=cmd, args=dict(args or {}))
+        self._pending[req_id] = _Pending(req, on_result, on_error)
         if self._state == READY and self._proc is not None:
             self._send(req)
         elif self._state == CRASHED or (self._state == STOPPED and self._user_stopped):
@@ -237,7 +256,25 @@ class BackendClient(QObject):
                 self._fail(req_id, code, message)
         self._queue = [r for r in self._queue if r.id in self._pending]
 
-    def _complete(self, msg: Result | Error) -> None:
+    def _retry_after_ready(self, msg: Result | Error) -> bool:
+        """Command modules load after hello: an unknown command before backend.ready waits."""
+        if (self._backend_ready or not isinstance(msg, Error) or msg.code != E_UNKNOWN_COMMAND
+                or msg.id not in self._pending):
+            return False
+        self._wait_ready.append(self._pending[msg.id].req)
+        if len(self._wait_ready) == 1:
+            QTimer.singleShot(READY_WAIT_MS, self._on_ready_wait_timeout)
+        return True
+
+    def _on_ready_wait_timeout(self) -> None:
+        waiting, self._wait_ready = self._wait_ready, []
+        for req in waiting:
+            self._fail(req.id, E_UNKNOWN_COMMAND, f"unknown command '{req.cmd}' (the backend "
+                                                  f"did not finish loading its commands)")
+
+    def _complete(self, msg: Result | Error, retry: bool = False) -> None:
+        if retry and self._retry_after_ready(msg):
+            return
         pending = self._pending.pop(msg.id or "", None)
         if pending is None:
             if isinstance(msg, Error):
@@ -276,7 +313,7 @@ class BackendClient(QObject):
         if isinstance(msg, Hello):
             self._on_hello(msg)
         elif isinstance(msg, (Result, Error)):
-            self._complete(msg)
+            self._complete(msg, retry=True)
         elif isinstance(msg, Event):
             self._on_event(msg)
         elif isinstance(msg, Unparsed):
@@ -298,6 +335,10 @@ class BackendClient(QObject):
         elif ev.event == "backend.ready":
             cmds = ev.data.get("commands")
             self.commands = [str(c) for c in cmds] if isinstance(cmds, list) else []
+            self._backend_ready = True
+            waiting, self._wait_ready = self._wait_ready, []
+            for req in waiting:
+                self._send(req)
         elif ev.event.startswith("job."):
             self._track_job(ev)
         self.sig_event.emit(ev)

@@ -121,6 +121,21 @@ def make_record(path: Path, sha: str, size: int) -> dict[str, Any]:
     return record
 
 
+def source_notes(record: dict[str, Any]) -> list[str]:
+    """Things worth telling the user about a readable source before training on it."""
+    notes = []
+    name = repr(record.get("name"))
+    channels, rate = record.get("channels"), record.get("sample_rate")
+    if channels and channels > 2:
+        notes.append(f"{name} has {channels} channels; they were mixed down to one. If they are "
+                     "different microphones or speakers, export the channel you want on its own")
+    if rate and rate > 192000:
+        notes.append(f"{name} is sampled at {rate} Hz, far above what a voice needs; it was "
+                     "resampled to the project rate (re-export it at 48000 Hz to save time "
+                     "and disk space)")
+    return notes
+
+
 @dataclass
 class ImportResult:
     added: list[dict[str, Any]] = field(default_factory=list)

@@ -77,6 +77,24 @@ class JobContext:
         if self._cancel.is_set():
             raise JobCancelled()
 
+    # pause (jobs that support it call ``wait_if_paused`` between steps) ---
+    def pause(self) -> None:
+        self._pause.set()
+        self._emit("job.paused", {"job_id": self.job_id, "paused": True})
+
+    def resume(self) -> None:
+        self._pause.clear()
+        self._emit("job.paused", {"job_id": self.job_id, "paused": False})
+
+    @property
+    def paused(self) -> bool:
+        return self._pause.is_set()
+
+    def wait_if_paused(self) -> None:
+        """Block while paused; return at once when cancelled."""
+        while self._pause.is_set() and not self._cancel.is_set():
+            self._cancel.wait(0.1)
+
     # reporting ----------------------------------------------------------
     def progress(self, stage: str, done: float, total: float, *, force: bool = False,
                  **extra: Any) -> None:

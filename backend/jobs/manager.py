@@ -13,6 +13,7 @@ from typing import Any
 from backend.jobs import JOB_MODULES, job_module
 from backend.jobs.base import BadArgs, Emit, JobCancelled, JobContext, JobError
 from backend.protocol import (
+    E_BAD_ARGS,
     E_BUSY,
     E_INTERNAL,
     E_NOT_FOUND,
@@ -111,6 +112,20 @@ class JobManager:
         was_running = rec.status == JOB_RUNNING
         rec.ctx.cancel()
         return {"job_id": rec.job_id, "was_running": was_running}
+
+    def set_paused(self, args: dict, paused: bool) -> dict:
+        job_id = args.get("job_id")
+        rec = self._jobs.get(job_id) if isinstance(job_id, str) else None
+        if rec is None:
+            raise JobError(f"no job with id {job_id!r}", code=E_NOT_FOUND)
+        module = job_module(rec.kind)
+        if not getattr(module, "PAUSABLE", False):
+            raise JobError(f"a {rec.kind} job cannot be paused", code=E_BAD_ARGS)
+        if rec.status == JOB_RUNNING and paused:
+            rec.ctx.pause()
+        elif rec.status == JOB_RUNNING:
+            rec.ctx.resume()
+        return {"job_id": rec.job_id, "paused": rec.ctx.paused}
 
     def cancel_all(self) -> list[str]:
         ids = []

@@ -13,12 +13,14 @@ import dataclasses
 import errno
 import multiprocessing
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from backend.dataset import manifest as mf
 from backend.dataset import project as proj
+from backend.dataset.sources import source_notes
 from backend.fsutil import atomic_write_json, describe_os_error
 from backend.jobs import importer
 from backend.jobs.base import BadArgs, JobContext, JobError
@@ -94,15 +96,29 @@ def _os_error_message(exc: OSError, task: dict[str, Any]) -> str:
 
 
 def _other_error_message(exc: Exception, task: dict[str, Any]) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    try:
-        free = os.statvfs(task["out_gt"])
-        if free.f_bavail * free.f_frsize < 1 << 20:
-            return (f"disk full while writing the slices of {task['path']} in "
-                    f"{task['out_gt']} ({text}): free space and run prepare again")
-    except OSError:
-        pass
+    text = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    if type(exc).__name__ == "LibsndfileError" and _no_room(task):
+        return (f"disk full while writing the slices of {task['path']} to {task['out_gt']}: "
+                "free space and run prepare again")
     return f"could not prepare {task['path']}: {text}"
+
+
+def _no_room(task: dict[str, Any]) -> bool:
+    """libsndfile hides the errno of a failed write: check whether one clip still fits."""
+    seconds = float(task["settings"].get("chunk_seconds") or 0) or float(
+        task["settings"].get("max_slice_seconds") or 30.0)
+    need = int(seconds * (task["sample_rate"] + 16000) * 4) + (1 << 16)
+    if not hasattr(os, "posix_fallocate"):  # macOS, Windows
+        return shutil.disk_usage(task["out_gt"]).free < need
+    probe = Path(task["out_gt"]) / f".tmp-space-{os.getpid()}.part"
+    try:
+        with open(probe, "wb") as fh:
+            os.posix_fallocate(fh.fileno(), 0, need)
+    except OSError as err:
+        return err.errno in (errno.ENOSPC, errno.EDQUOT)
+    finally:
+        probe.unlink(missing_ok=True)
+    return False
 
 
 # the job ------------------------------------------------------------------------
@@ -136,6 +152,7 @@ class _Run:
         self.edits = project.load_edits()
         self.manifest = project.load_manifest()
         self.errors: list[dict[str, Any]] = []
+        self.warnings: list[dict[str, str]] = []
         self.processed = 0
 
     def execute(self, force: bool, imported: dict | None) -> dict:
@@ -148,7 +165,8 @@ class _Run:
         slices, seconds = mf.totals(self.manifest)
         result = {"sources_processed": self.processed, "sources_skipped": skipped,
                   "slices": slices, "prepared_seconds": seconds,
-                  "errors": self._all_errors(imported), "report": report,
+                  "errors": self._all_errors(imported), "warnings": self.warnings,
+                  "report": report,
                   "manifest": str(self.project.path(proj.MANIFEST_FILE))}
         if imported is not None:
             result["imported"] = {"added": len(imported["added"]),
@@ -227,6 +245,7 @@ class _Run:
         old = self.manifest["sources"].get(src["id"])
         entry = mf.make_entry(self.project, src, task["signature"], task["generation"],
                               task["segments"], out)
+        entry["warnings"] = source_notes(src) + entry["warnings"]
         self.manifest["sources"][src["id"]] = entry
         try:
             self._save_manifest()
@@ -243,7 +262,8 @@ class _Run:
             mf.remove_files(self.project, mf.slice_names(old) - mf.slice_names(entry))
         self.processed += 1
         for w in entry["warnings"]:
-            self.ctx.log(f"{src['name']}: {w}", "warning", path=src["path"])
+            self.warnings.append({"path": src["path"], "message": w})
+            self.ctx.log(w, "warning", path=src["path"])
         return str(src.get("name"))
 
     def _source_error(self, src: dict[str, Any], message: str) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from backend.jobs.base import BadArgs, JobContext, JobError
 
+PAUSABLE = True
+
 
 @dataclass(frozen=True)
 class SleepParams:
@@ -41,6 +43,7 @@ def run(params: SleepParams, ctx: JobContext) -> dict:
         tmp.write_text("")
     try:
         for i in range(params.steps):
+            ctx.wait_if_paused()
             ctx.check()
             time.sleep(params.seconds / params.steps)
             if tmp is not None:

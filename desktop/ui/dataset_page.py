@@ -62,19 +62,20 @@ def _fmt_duration(value: Any) -> str:
 
 
 class QtPrepareSettings(QGroupBox):
-    """The small form whose values become the ``prepare`` job's arguments."""
+    """The small form whose values become the ``prepare`` job's settings."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Preparation settings", parent)
-        d = PrepareSettings()
         self.mode = QComboBox()
         self.mode.addItem("Peak", "peak")
         self.mode.addItem("Loudness (LUFS)", "lufs")
-        self.peak = _spin(QDoubleSpinBox, -60, 0, d.peak_db, " dBFS", 0.5)
-        self.lufs = _spin(QDoubleSpinBox, -70, -5, d.lufs, " LUFS", 0.5)
-        self.silence = _spin(QDoubleSpinBox, -90, -10, d.silence_db, " dB", 1)
-        self.min_ms = _spin(QSpinBox, 50, 10_000, d.min_ms, " ms", 50)
-        self.chunk = _spin(QDoubleSpinBox, 1, 60, d.chunk_seconds, " s", 0.5)
+        self.mode.addItem("None", "none")
+        self.peak = _spin(QDoubleSpinBox, 0.05, 1.0, 0.9, " × full scale", 0.05)
+        self.lufs = _spin(QDoubleSpinBox, -70, -5, -23, " LUFS", 0.5)
+        self.silence = _spin(QDoubleSpinBox, -90, -1, -42, " dB", 1)
+        self.min_ms = _spin(QSpinBox, 300, 60_000, 1500, " ms", 100)
+        self.chunk = _spin(QDoubleSpinBox, 0, 30, 3.7, " s", 0.1)
+        self.chunk.setSpecialValueText("no chunking")
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
         form = QFormLayout(self)
         form.addRow("Normalise to:", self.mode)
@@ -82,18 +83,30 @@ class QtPrepareSettings(QGroupBox):
         form.addRow("Loudness target:", self.lufs)
         form.addRow("Silence threshold:", self.silence)
         form.addRow("Drop slices shorter than:", self.min_ms)
-        form.addRow("Longest slice:", self.chunk)
-        self._on_mode_changed()
+        form.addRow("Chunk length:", self.chunk)
+        self.set_values(PrepareSettings())
 
     def _on_mode_changed(self) -> None:
-        lufs = self.mode.currentData() == "lufs"
-        self.lufs.setEnabled(lufs)
-        self.peak.setEnabled(not lufs)
+        mode = self.mode.currentData()
+        self.lufs.setEnabled(mode == "lufs")
+        self.peak.setEnabled(mode == "peak")
+
+    def set_values(self, s: PrepareSettings) -> None:
+        index = self.mode.findData(s.normalize)
+        self.mode.setCurrentIndex(max(0, index))
+        self.peak.setValue(s.peak_target)
+        self.lufs.setValue(s.lufs_target)
+        self.silence.setValue(s.threshold_db)
+        self.min_ms.setValue(int(s.min_length_ms))
+        self.chunk.setValue(s.chunk_seconds)
+        self._on_mode_changed()
 
     def values(self) -> PrepareSettings:
-        return PrepareSettings(normalize=str(self.mode.currentData()), peak_db=self.peak.value(),
-                               lufs=self.lufs.value(), silence_db=self.silence.value(),
-                               min_ms=self.min_ms.value(), chunk_seconds=self.chunk.value())
+        return PrepareSettings(normalize=str(self.mode.currentData()),
+                               peak_target=round(self.peak.value(), 3),
+                               lufs_target=self.lufs.value(), threshold_db=self.silence.value(),
+                               min_length_ms=self.min_ms.value(),
+                               chunk_seconds=round(self.chunk.value(), 2))
 
 
 class QtDatasetPage(QWidget):
@@ -106,6 +119,7 @@ class QtDatasetPage(QWidget):
         self.client, self.controller, self.jobs, self.settings = client, controller, jobs, settings
         self.job_id: str | None = None
         self.job_kind: str | None = None
+        self._shown_path: str | None = None
         self.setAcceptDrops(True)
         self._build()
         controller.project_changed.connect(self.set_project)
@@ -185,6 +199,10 @@ class QtDatasetPage(QWidget):
             w.setEnabled(has and self.job_id is None)
         self.project_label.setText(f"<b>{state.name}</b> — {state.path}" if state else
                                    "No project open")
+        if state is not None and (self._shown_path != state.path):
+            self.prepare_settings.set_values(
+                PrepareSettings.from_project(state.project.get("prepare")))
+        self._shown_path = state.path if state else None
         sources = state.sources if state else []
         self.sources_table.setRowCount(len(sources))
         for row, src in enumerate(sources):
@@ -331,9 +349,16 @@ def _errors_text(errors: Any) -> str:
     return f"\n{len(errors)} problem(s):\n" + "\n".join(lines) + more
 
 
+def _count(value: Any) -> int:
+    """A count given as a number or as the list of the items."""
+    if isinstance(value, (list, tuple)):
+        return len(value)
+    return int(value) if isinstance(value, (int, float)) else 0
+
+
 def _summary(kind: str, r: dict) -> str:
     if kind == "import":
-        return (f"Imported {r.get('added', 0)} recording(s); {r.get('duplicates', 0)} "
+        return (f"Imported {_count(r.get('added'))} recording(s); {_count(r.get('duplicates'))} "
                 f"duplicate(s) skipped." + _errors_text(r.get("errors")))
     if kind == "prepare":
         secs = r.get("prepared_seconds", 0) or 0

@@ -132,3 +132,22 @@ def test_cli_verb_runs_the_same_job_code(python_exe: str, repo_root: Path,
                          cwd=repo_root, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
     assert json.loads(bad.stdout)["error"]["code"] == "bad_arguments"
+
+
+def test_pause_and_resume_a_pausable_job(backend: BackendProcess) -> None:
+    backend.next()
+    rid = backend.send("job.start", kind="sleep", args={"seconds": 1.0, "steps": 10})
+    job_id = backend.reply(rid)["result"]["job_id"]
+    backend.event("job.progress", job_id=job_id)
+    assert backend.reply(backend.send("job.pause", job_id=job_id))["result"]["paused"] is True
+    backend.event("job.paused", job_id=job_id, paused=True)
+    time.sleep(1.0)  # the step in flight when pause arrived may still finish
+    listed = backend.reply(backend.send("jobs.list"))["result"]["jobs"]
+    done_while_paused = listed[0]["progress"]["done"]
+    time.sleep(1.0)
+    listed = backend.reply(backend.send("jobs.list"))["result"]["jobs"]
+    assert listed[0]["progress"]["done"] == done_while_paused and listed[0]["status"] == "running"
+    assert backend.reply(backend.send("job.resume", job_id=job_id))["result"]["paused"] is False
+    assert backend.event("job.finished", job_id=job_id)["data"]["status"] == "ok"
+    missing = backend.reply(backend.send("job.pause", job_id="job-99"))
+    assert missing["error"]["code"] == "not_found"

@@ -25,7 +25,7 @@ OUT = Path(__file__).resolve().parent / "sessions"
 
 
 class Recorder:
-    def __init__(self, placeholder_dir: Path | None = None) -> None:
+    def __init__(self, placeholder_dir: Path | None = None, wait_ready: bool = False) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
@@ -35,6 +35,8 @@ class Recorder:
         self._n = 0
         threading.Thread(target=self._read, daemon=True).start()
         self.take(lambda m: m.get("type") == "hello")
+        if wait_ready:  # commands other than the built-in ones exist after backend.ready
+            self.take(lambda m: m.get("event") == "backend.ready")
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -128,7 +130,7 @@ def import_prepare(folder: Path) -> None:
         tone = 0.3 * np.sin(2 * np.pi * (180 + 40 * i) * t) * (np.sin(2 * np.pi * 1.5 * t) > 0)
         sf.write(inputs / f"take {i}.wav", tone.astype("float32"), sr)
     project = folder / "My voice"
-    rec = Recorder(folder)
+    rec = Recorder(folder, wait_ready=True)
     rec.send("project.create", {"path": str(project), "name": "My voice", "sample_rate": 40000,
                                 "model_kind": "rvc"})
     rec.send("project.open", {"path": str(project)})
@@ -137,6 +139,8 @@ def import_prepare(folder: Path) -> None:
     rec.send("project.open", {"path": str(project)})
     rec.send("job.start", {"kind": "prepare", "args": {"project": str(project)}}, wait_job=True)
     opened = rec.send("project.open", {"path": str(project)})
+    if "result" not in opened:
+        raise SystemExit(f"project.open failed: {opened}; session so far: {rec.session}")
     rec.close()
     report = opened["result"].get("report")
     extra = []

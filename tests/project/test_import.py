@@ -12,7 +12,6 @@ from backend.dataset import project as proj
 from backend.dataset import sources
 from backend.jobs import importer
 from backend.jobs.base import BadArgs, JobCancelled, JobContext
-
 from tests.project.helpers import sha256, speech
 
 

@@ -1,0 +1,245 @@
+"""Verify an asset file: by sha256, or by structure (expected keys and shapes).
+
+Structure is read with ``torch.load(map_location="cpu", weights_only=True)``; files that
+refuse that (fairseq checkpoints hold non-tensor objects) are read by
+``backend.assets.pickle_inspect``, which never executes the pickle. Safetensors headers and
+JSON files are read directly. ``identify`` names what a wrong file looks like.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backend.assets.catalogue import Asset
+from backend.assets.pickle_inspect import TensorInfo, inspect_torch_file
+
+CHUNK = 1 << 20
+_CONTAINERS = ("model", "weight", "state_dict", "module", "net")
+
+
+def sha256_file(path: Path, *, check: Callable[[], None] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> str:
+    """Streamed sha256 of a file; ``check`` is called between chunks (cancellation)."""
+    total = path.stat().st_size
+    digest = hashlib.sha256()
+    done = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            done += len(chunk)
+            if check is not None:
+                check()
+            if progress is not None:
+                progress(done, total)
+    return digest.hexdigest()
+
+
+@dataclass
+class FileStructure:
+    """What a file contains: its format and, for weights, each candidate state dict."""
+
+    format: str  # "torch", "safetensors", "json" or "unknown"
+    how: str = ""  # "weights_only", "inspected", "header", "parsed"
+    top_keys: list[str] = field(default_factory=list)
+    state_dicts: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
+    json: Any = None
+    error: str = ""
+
+
+def read_structure(path: Path) -> FileStructure:
+    """Read a file's structure without trusting it. Never raises for a bad file."""
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head[:1] in (b"{", b"[") or path.suffix.lower() == ".json":
+        return _read_json(path)
+    if len(head) >= 9 and head[8:9] == b"{":
+        sf = _read_safetensors(path)
+        if sf is not None:
+            return sf
+    tree, how, error = _load_torch(path)
+    if tree is None:
+        return FileStructure("unknown", error=error)
+    return _structure_from_tree(tree, how)
+
+
+def _read_json(path: Path) -> FileStructure:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return FileStructure("unknown", error=f"not valid JSON ({exc})")
+    keys = list(doc) if isinstance(doc, dict) else []
+    return FileStructure("json", "parsed", top_keys=keys, json=doc)
+
+
+def _read_safetensors(path: Path) -> FileStructure | None:
+    with open(path, "rb") as fh:
+        (length,) = struct.unpack("<Q", fh.read(8))
+        if length > 100 * 1024 * 1024:
+            return None
+        try:
+            header = json.loads(fh.read(length))
+        except ValueError:
+            return None
+    if not isinstance(header, dict):
+        return None
+    sd = {k: tuple(v.get("shape", ())) for k, v in header.items()
+          if k != "__metadata__" and isinstance(v, dict)}
+    return FileStructure("safetensors", "header", top_keys=list(sd)[:20], state_dicts={"": sd})
+
+
+def _load_torch(path: Path) -> tuple[Any, str, str]:
+    import pickle
+
+    import torch
+
+    try:
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as exc:  # legacy (non-zip) files cannot be memory-mapped
+            if "mmap" not in str(exc):
+                raise
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+        return _to_tree(obj, torch.Tensor), "weights_only", ""
+    except pickle.UnpicklingError:
+        pass  # holds non-tensor objects: inspect without executing anything
+    except Exception as exc:  # torch raises many kinds for a non-torch file
+        first_error = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        try:
+            return inspect_torch_file(path), "inspected", ""
+        except Exception:
+            return None, "", f"not a PyTorch checkpoint ({first_error})"
+    try:
+        return inspect_torch_file(path), "inspected", ""
+    except Exception as exc:
+        return None, "", f"not a readable PyTorch checkpoint ({exc})"
+
+
+def _to_tree(obj: Any, tensor_type: type, depth: int = 0) -> Any:
+    if isinstance(obj, tensor_type):
+        return TensorInfo(tuple(obj.shape), str(obj.dtype).replace("torch.", ""))
+    if depth > 6:
+        return None
+    if isinstance(obj, dict):
+        return {k: _to_tree(v, tensor_type, depth + 1) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_to_tree(v, tensor_type, depth + 1) for v in obj[:64]]
+    return obj if isinstance(obj, (str, int, float, bool, type(None))) else repr(obj)[:80]
+
+
+def _tensor_dict(obj: Any) -> dict[str, tuple[int, ...]] | None:
+    if not isinstance(obj, dict):
+        return None
+    sd = {str(k): v.shape for k, v in obj.items() if isinstance(v, TensorInfo)}
+    return sd or None
+
+
+def _structure_from_tree(tree: Any, how: str) -> FileStructure:
+    fs = FileStructure("torch", how)
+    if isinstance(tree, dict):
+        fs.top_keys = [str(k) for k in tree][:20]
+        top = _tensor_dict(tree)
+        if top:
+            fs.state_dicts[""] = top
+        for name in _CONTAINERS:
+            sd = _tensor_dict(tree.get(name))
+            if sd:
+                fs.state_dicts[name] = sd
+    return fs
+
+
+# expectations ---------------------------------------------------------------------
+def _lookup(sd: dict[str, tuple[int, ...]], key: str) -> tuple[int, ...] | None:
+    """A key's shape, tolerating one wrapper prefix such as 'module.' or 'hubert.'."""
+    if key in sd:
+        return sd[key]
+    hits = [v for k, v in sd.items() if k.endswith("." + key) and k.count(".") <= key.count(".") + 1]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _candidate_dicts(fs: FileStructure, container: str | None) -> Iterator[tuple[str, dict]]:
+    if container is not None and container in fs.state_dicts:
+        yield container, fs.state_dicts[container]
+    yield from ((n, sd) for n, sd in fs.state_dicts.items() if n != container)
+
+
+def check_expected(fs: FileStructure, expected: dict[str, Any]) -> list[str]:
+    """Problems that stop the file matching ``expected``; empty means it matches."""
+    if not expected:
+        return ["the catalogue has no structure to check this asset against"]
+    want = expected.get("format", "torch")
+    if want == "json":
+        return _check_json(fs, expected.get("fields", {}))
+    if fs.format not in ("torch", "safetensors"):
+        return [fs.error or f"expected a {want} weights file, found {fs.format} content"]
+    if not fs.state_dicts:
+        return ["the file holds no tensors"]
+    best: list[str] | None = None
+    for _name, sd in _candidate_dicts(fs, expected.get("container")):
+        problems = _check_keys(sd, expected.get("keys", {}), expected.get("absent", []))
+        if not problems:
+            return []
+        if best is None or len(problems) < len(best):
+            best = problems
+    return best or ["no state dict found"]
+
+
+def _check_keys(sd: dict, keys: dict[str, list[int]], absent: list[str]) -> list[str]:
+    problems = []
+    for key, shape in keys.items():
+        found = _lookup(sd, key)
+        if found is None:
+            problems.append(f"missing key {key}")
+        elif list(found) != list(shape):
+            problems.append(f"{key} has shape {list(found)}, expected {list(shape)}")
+    problems += [f"unexpected key {key}" for key in absent if _lookup(sd, key) is not None]
+    return problems
+
+
+def _check_json(fs: FileStructure, fields: dict[str, Any]) -> list[str]:
+    if fs.format != "json" or not isinstance(fs.json, dict):
+        return [fs.error or "expected a JSON object"]
+    return [f"{k} is {fs.json.get(k)!r}, expected {v!r}" for k, v in fields.items()
+            if fs.json.get(k) != v]
+
+
+# identification -------------------------------------------------------------------
+def identify(fs: FileStructure, catalogue: dict[str, Asset]) -> list[Asset]:
+    """Catalogue assets whose structure this file matches."""
+    return [a for a in catalogue.values()
+            if a.expected and not check_expected(fs, a.expected)]
+
+
+def describe(fs: FileStructure, catalogue: dict[str, Asset]) -> str:
+    """A short phrase saying what the file looks like, for error messages."""
+    matches = identify(fs, catalogue)
+    if len(matches) == 1:
+        a = matches[0]
+        return f"{a.family or a.title} ({a.basename}, asset {a.name})"
+    if matches:
+        families = sorted({a.family or a.kind for a in matches})
+        files = ", ".join(sorted({a.basename for a in matches}))
+        return f"{' or '.join(families)} (one of {files})"
+    return _describe_generic(fs)
+
+
+def _describe_generic(fs: FileStructure) -> str:
+    keys = set(fs.top_keys)
+    if fs.format == "unknown":
+        return fs.error or "not a model file"
+    if fs.format == "json":
+        return "a JSON file"
+    if {"weight", "config"} <= keys:
+        return "an RVC voice model (inference .pth with 'weight' and 'config')"
+    if {"model", "iteration", "optimizer"} <= keys:
+        return "a training checkpoint (G_/D_ file with 'model', 'iteration', 'optimizer')"
+    n = sum(len(sd) for sd in fs.state_dicts.values())
+    if n:
+        sample = ", ".join(list(next(iter(fs.state_dicts.values())))[:2])
+        return f"a {fs.format} weights file with {n} tensors (e.g. {sample})"
+    return f"a {fs.format} file without tensors (top-level keys: {', '.join(fs.top_keys[:5])})"
