@@ -9,6 +9,7 @@ deletes the ``.part``; a network failure keeps it for the next attempt.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -265,10 +266,8 @@ class _Interrupter:
         while not self._done.is_set():
             if self._ctx.cancel_event.wait(0.1):
                 if self._sock is not None and not self._done.is_set():
-                    try:
+                    with contextlib.suppress(OSError):
                         self._sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
                 return
 
     def __enter__(self) -> _Interrupter:

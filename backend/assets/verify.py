@@ -158,7 +158,8 @@ def _lookup(sd: dict[str, tuple[int, ...]], key: str) -> tuple[int, ...] | None:
     """A key's shape, tolerating one wrapper prefix such as 'module.' or 'hubert.'."""
     if key in sd:
         return sd[key]
-    hits = [v for k, v in sd.items() if k.endswith("." + key) and k.count(".") <= key.count(".") + 1]
+    depth = key.count(".") + 1
+    hits = [v for k, v in sd.items() if k.endswith("." + key) and k.count(".") <= depth]
     return hits[0] if len(hits) == 1 else None
 
 

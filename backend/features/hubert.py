@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 STANDARD_KERNELS = (10, 3, 3, 3, 3, 2, 2)
 STANDARD_STRIDES = (5, 2, 2, 2, 2, 2, 2)
+Conv0Stats = tuple[torch.Tensor, torch.Tensor]  # per-channel mean and (biased) variance
 
 
 @dataclass
@@ -151,8 +152,13 @@ class HubertNet(nn.Module):
         self.final_proj = (nn.Linear(cfg.hidden, cfg.final_dim)
                            if cfg.final_dim is not None else None)
 
-    def extract(self, wav: torch.Tensor) -> torch.Tensor:
-        """[B, samples] -> conv features [B, frames, conv_dim]."""
+    def extract(self, wav: torch.Tensor, conv0_stats: Conv0Stats | None = None) -> torch.Tensor:
+        """[B, samples] -> conv features [B, frames, conv_dim].
+
+        In "group" mode the first conv's GroupNorm normalises each channel over *time*, so it
+        depends on the whole input; ``conv0_stats`` (mean, var per channel of the whole input,
+        see :meth:`ContentEncoder.conv0_stats`) lets a chunk use the statistics of the full input.
+        """
         x = wav.unsqueeze(1)
         for i, conv in enumerate(self.convs):
             x = conv(x)
@@ -161,17 +167,24 @@ class HubertNet(nn.Module):
                 x = F.layer_norm(x.transpose(1, 2).float(), norm.normalized_shape,
                                  norm.weight.float(), norm.bias.float(), norm.eps)
                 x = x.to(wav.dtype).transpose(1, 2)
-            elif i == 0:  # fp32 group norm like fairseq's Fp32GroupNorm
+            elif i == 0:  # in fp32 like fairseq's Fp32GroupNorm
                 gn = self.conv_norms[0]
-                x = F.group_norm(x.float(), gn.num_groups, gn.weight.float(), gn.bias.float(),
-                                 gn.eps).to(wav.dtype)
+                if conv0_stats is None:
+                    y = F.group_norm(x.float(), gn.num_groups, gn.weight.float(),
+                                     gn.bias.float(), gn.eps)
+                else:
+                    mean, var = (t.float()[:, None] for t in conv0_stats)
+                    y = ((x.float() - mean) * torch.rsqrt(var + gn.eps) * gn.weight.float()[:, None]
+                         + gn.bias.float()[:, None])
+                x = y.to(wav.dtype)
             x = F.gelu(x)
         return x.transpose(1, 2)
 
-    def forward(self, wav: torch.Tensor, n_layers: int | None = None) -> torch.Tensor:
+    def forward(self, wav: torch.Tensor, n_layers: int | None = None,
+                conv0_stats: Conv0Stats | None = None) -> torch.Tensor:
         """[B, samples] -> hidden states after ``n_layers`` transformer layers [B, T, hidden]."""
         n_layers = self.cfg.layers if n_layers is None else n_layers
-        x = self.feat_proj(self.feat_norm(self.extract(wav)))
+        x = self.feat_proj(self.feat_norm(self.extract(wav, conv0_stats)))
         pos = self.pos_conv(x.transpose(1, 2))
         if self.cfg.pos_kernel % 2 == 0:
             pos = pos[:, :, :-1]
@@ -236,18 +249,39 @@ class ContentEncoder:
         total = num_frames(wav.numel(), self.cfg)
         if total == 0:
             return torch.zeros(0, self.output_dim(version), device=self.device)
+        windows = list(_windows(total, self.cfg, chunk_s, context_s))
+        stats = None
+        if len(windows) > 1 and self.cfg.extractor_mode == "group":
+            stats = self.conv0_stats(wav, int(chunk_s * 16000))
         parts = []
-        for a, b, keep0, keep1 in _windows(total, self.cfg, chunk_s, context_s):
+        for a, b, keep0, keep1 in windows:
             start = a * self.cfg.hop
-            stop = (b - 1) * self.cfg.hop + self.cfg.receptive_field
+            stop = (b - 1) * self.cfg.hop + self.cfg.receptive_field if stats else wav.numel()
             x = wav[start:stop].to(self.dtype).unsqueeze(0)
-            h = self.net(x, n_layers)[0, keep0:keep1]
+            h = self.net(x, n_layers, stats)[0, keep0:keep1]
             if project:
                 h = self.net.final_proj(h)
             parts.append(h.float())
         out = torch.cat(parts) if len(parts) > 1 else parts[0]
         assert out.shape[0] == total, (out.shape, total)
         return out
+
+
+    @torch.inference_mode()
+    def conv0_stats(self, wav: torch.Tensor, block: int = 480000) -> Conv0Stats:
+        """Per-channel mean/variance over time of the first conv's output, computed in blocks."""
+        conv = self.net.convs[0]
+        k, s = conv.kernel_size[0], conv.stride[0]
+        n_out = (wav.numel() - k) // s + 1
+        per = max(1, block // s)
+        acc = torch.zeros(2, conv.out_channels, dtype=torch.float64, device=self.device)
+        for f0 in range(0, n_out, per):
+            f1 = min(n_out, f0 + per)
+            y = conv(wav[f0 * s:(f1 - 1) * s + k].to(self.dtype)[None, None])[0].double()
+            acc[0] += y.sum(dim=1)
+            acc[1] += y.pow(2).sum(dim=1)
+        mean = acc[0] / n_out
+        return mean, (acc[1] / n_out - mean.pow(2)).clamp_min(0)
 
 
 def _windows(total: int, cfg: HubertConfig, chunk_s: float,

@@ -9,6 +9,7 @@ JOB_MODULES: dict[str, str] = {
     "prepare": "backend.jobs.prepare",
     "import": "backend.jobs.importer",
     "sleep": "backend.jobs.sleep",
+    "assets": "backend.jobs.assets",
 }
 
 

@@ -9,16 +9,15 @@ crash, power cut) loses at most the sources in flight.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import errno
 import multiprocessing
 import os
-import shutil
+import queue
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from backend.dataset import manifest as mf
+from backend.dataset import prepare_worker as worker
 from backend.dataset import project as proj
 from backend.dataset.sources import source_notes
 from backend.fsutil import atomic_write_json, describe_os_error
@@ -62,65 +61,6 @@ def exclusive_key(params: PrepareParams) -> str:
     return str(params.target.root)
 
 
-# the worker (runs in a pool process) ------------------------------------------
-def process_one(task: dict[str, Any]) -> dict[str, Any]:
-    """Slice one source; never raises (errors come back as a message)."""
-    from backend.dataset import pipeline
-    from backend.dataset.audio_io import AudioLoadError
-
-    out: dict[str, Any] = {"id": task["id"], "stem": task["stem"]}
-    try:
-        settings = pipeline.PrepareSettings.from_dict(task["settings"])
-        res = pipeline.process_source(
-            Path(task["path"]), settings, task["sample_rate"], Path(task["out_gt"]),
-            Path(task["out_16k"]), task["stem"], segments=task["segments"])
-    except AudioLoadError as exc:
-        out["error"] = str(exc)
-    except OSError as exc:
-        out["error"] = _os_error_message(exc, task)
-    except Exception as exc:  # a bug or an odd file must not stop the other sources
-        out["error"] = _other_error_message(exc, task)
-    else:
-        out["slices"] = [mf.jsonable(dataclasses.asdict(s) if dataclasses.is_dataclass(s)
-                                     else dict(vars(s))) for s in res.slices]
-        out["warnings"] = [str(w) for w in res.warnings]
-    return out
-
-
-def _os_error_message(exc: OSError, task: dict[str, Any]) -> str:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-        where = exc.filename or task["out_gt"]
-        return describe_os_error(exc, "writing", where, retry="run prepare again")
-    return describe_os_error(exc, "processing", exc.filename or task["path"],
-                             retry="run prepare again")
-
-
-def _other_error_message(exc: Exception, task: dict[str, Any]) -> str:
-    text = f"{type(exc).__name__}: {exc}".rstrip(": ")
-    if type(exc).__name__ == "LibsndfileError" and _no_room(task):
-        return (f"disk full while writing the slices of {task['path']} to {task['out_gt']}: "
-                "free space and run prepare again")
-    return f"could not prepare {task['path']}: {text}"
-
-
-def _no_room(task: dict[str, Any]) -> bool:
-    """libsndfile hides the errno of a failed write: check whether one clip still fits."""
-    seconds = float(task["settings"].get("chunk_seconds") or 0) or float(
-        task["settings"].get("max_slice_seconds") or 30.0)
-    need = int(seconds * (task["sample_rate"] + 16000) * 4) + (1 << 16)
-    if not hasattr(os, "posix_fallocate"):  # macOS, Windows
-        return shutil.disk_usage(task["out_gt"]).free < need
-    probe = Path(task["out_gt"]) / f".tmp-space-{os.getpid()}.part"
-    try:
-        with open(probe, "wb") as fh:
-            os.posix_fallocate(fh.fileno(), 0, need)
-    except OSError as err:
-        return err.errno in (errno.ENOSPC, errno.EDQUOT)
-    finally:
-        probe.unlink(missing_ok=True)
-    return False
-
-
 # the job ------------------------------------------------------------------------
 def run(params: PrepareParams, ctx: JobContext) -> dict:
     project = importer.open_target(params.target)
@@ -154,6 +94,8 @@ class _Run:
         self.errors: list[dict[str, Any]] = []
         self.warnings: list[dict[str, str]] = []
         self.processed = 0
+        self.total = self.done = 0
+        self.fractions: dict[str, float] = {}
 
     def execute(self, force: bool, imported: dict | None) -> dict:
         self._start_clean()
@@ -211,29 +153,64 @@ class _Run:
         return todo, skipped
 
     def _process(self, todo: list[dict[str, Any]]) -> None:
+        self.total, self.done, self.fractions = len(todo), 0, {}
+        self.ctx.progress("prepare", 0, self.total, force=True)
         workers = max(1, min(2, os.cpu_count() or 1, len(todo)))
-        ctx = multiprocessing.get_context("spawn")
-        self.ctx.progress("prepare", 0, len(todo), force=True)
-        pool = ctx.Pool(workers)
         try:
-            results = pool.imap_unordered(process_one, todo, chunksize=1)
-            done = 0
-            while done < len(todo):
+            if workers == 1:  # one source: no process start-up cost
+                for task in todo:
+                    self.ctx.check()
+                    out = worker.process_one(task, self.ctx.check,
+                                      lambda f, sid=task["id"]: self._source_progress(sid, f))
+                    self._collect(todo, out)
+            else:
+                self._process_pool(todo, workers)
+        except BaseException:
+            mf.clean_strays(self.project, self.manifest)  # drop what was left half-done
+            raise
+
+    def _process_pool(self, todo: list[dict[str, Any]], workers: int) -> None:
+        mp = multiprocessing.get_context("spawn")  # fork is unsafe: the server has threads
+        progress_queue = mp.Queue()
+        pool = mp.Pool(workers, initializer=worker.init_worker, initargs=(progress_queue,))
+        try:
+            results = pool.imap_unordered(worker.process_one, todo, chunksize=1)
+            while self.done < len(todo):
                 self.ctx.check()
+                self._drain(progress_queue)
                 try:
                     out = results.next(timeout=_POLL_S)
                 except multiprocessing.TimeoutError:
                     continue
-                done += 1
-                name = self._finish_source(next(t for t in todo if t["id"] == out["id"]), out)
-                self.ctx.progress("prepare", done, len(todo), file=name)
+                self._collect(todo, out)
             pool.close()
         except BaseException:
-            pool.terminate()
-            pool.join()
-            mf.clean_strays(self.project, self.manifest)  # drop what the workers left half-done
+            pool.terminate()  # stops the workers mid-file; their leftovers are cleaned
             raise
-        pool.join()
+        finally:
+            pool.join()
+            progress_queue.close()
+            progress_queue.cancel_join_thread()
+
+    def _drain(self, progress_queue: Any) -> None:
+        while True:
+            try:
+                sid, fraction = progress_queue.get_nowait()
+            except queue.Empty:
+                return
+            self._source_progress(sid, fraction)
+
+    def _source_progress(self, source_id: str, fraction: float) -> None:
+        if fraction < 1.0:
+            self.fractions[source_id] = fraction
+        partial = sum(self.fractions.values())
+        self.ctx.progress("prepare", round(self.done + partial, 2), self.total)
+
+    def _collect(self, todo: list[dict[str, Any]], out: dict[str, Any]) -> None:
+        self.done += 1
+        self.fractions.pop(out["id"], None)
+        name = self._finish_source(next(t for t in todo if t["id"] == out["id"]), out)
+        self.ctx.progress("prepare", self.done, self.total, file=name)
 
     def _finish_source(self, task: dict[str, Any], out: dict[str, Any]) -> str:
         """Record a worker's output in the manifest; returns the source's name."""

@@ -61,7 +61,6 @@ def test_cut_points_within_20ms(phrases, tmp_path, target_sr):
     want = _expected(spans, len(x) / sr)
     assert len(got) == len(want), (got, want)
     for (gs, ge), (ws, we) in zip(got, want, strict=True):
-        print(round(gs - ws, 4), round(ge - we, 4))
         assert abs(gs - ws) <= TOL, (gs, ws)
         assert abs(ge - we) <= TOL, (ge, we)
 

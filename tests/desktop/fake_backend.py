@@ -42,6 +42,8 @@ def read_request() -> dict | None:
     line = sys.stdin.readline()
     if not line:
         return None
+    sys.stderr.write(f"fake backend received: {line}")
+    sys.stderr.flush()
     req = json.loads(line)
     req["id"] = str(req.get("id"))
     if req.get("cmd") == "shutdown":

@@ -109,11 +109,15 @@ _ContainerMetadata = type("ContainerMetadata", (_Meta,), {"__module__": "omegaco
 
 def _save_with_fake_omegaconf(obj: object, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as m:
+        package = types.ModuleType("omegaconf")
+        m.setitem(sys.modules, "omegaconf", package)
         for cls in (_DictConfig, _AnyNode, _ContainerMetadata):
             mod = types.ModuleType(cls.__module__)
             setattr(mod, cls.__name__, cls)
+            setattr(package, cls.__module__.split(".")[1], mod)
             m.setitem(sys.modules, cls.__module__, mod)
         torch.save(obj, path)
+    assert "omegaconf" not in sys.modules  # loading cannot lean on the fake classes
 
 
 def _fairseq_cfg(layers: int, normalize: bool = False) -> dict:

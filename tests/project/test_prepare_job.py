@@ -115,7 +115,7 @@ def test_manifest_write_failure_is_reported_and_harmless(two_voices: Path, tmp_p
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "p"
     run_prepare({"project": str(root), "inputs": [str(two_voices / "a.wav")], "create": {}})
-    before = (root / "prepared" / "manifest.json").read_bytes()
+    before = json.loads((root / "prepared" / "manifest.json").read_text("utf-8"))["sources"]
     gt_before = sorted(p.name for p in (root / "prepared" / "0_gt_wavs").iterdir())
     real_save = proj.Project.save_manifest
 
@@ -130,7 +130,9 @@ def test_manifest_write_failure_is_reported_and_harmless(two_voices: Path, tmp_p
     [err] = res["errors"]
     assert err["path"] == str(two_voices / "b.wav")
     assert "disk full" in err["message"] and "free space and run prepare again" in err["message"]
-    assert (root / "prepared" / "manifest.json").read_bytes() == before
+    after = json.loads((root / "prepared" / "manifest.json").read_text("utf-8"))
+    assert after["sources"] == before
+    assert after["errors"][0]["path"] == str(two_voices / "b.wav")
     assert sorted(p.name for p in (root / "prepared" / "0_gt_wavs").iterdir()) == gt_before
 
 

@@ -1,0 +1,127 @@
+"""Import an asset file the user already has: verify it, then copy it into the data folder.
+
+The original is only ever opened for reading. The copy is written next to the target under a
+temporary name, hashed while it is written, verified (sha256 against the catalogue, or,
+failing that, the expected keys and shapes) and then moved into place with ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from backend.assets.catalogue import Asset, find_asset
+from backend.assets.store import asset_path, record_install
+from backend.assets.verify import CHUNK, check_expected, describe, read_structure
+from backend.jobs.base import BadArgs, JobContext, JobError
+
+
+class WrongFile(JobError):
+    """The file is not the asset it was imported as (or not any known asset)."""
+
+    code = "wrong_file"
+
+
+def import_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext, *,
+                 as_name: str | None = None) -> dict[str, Any]:
+    if not source.is_file():
+        raise BadArgs(f"cannot import {source}: no such file")
+    asset, verified_by, digest = _choose_asset(source, catalogue, ctx, as_name)
+    target = asset_path(asset)
+    if target.is_file():
+        ctx.log(f"{asset.name} is already installed at {target}; replacing it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{asset.basename}.", suffix=".import",
+                                    dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            copied = _copy(source, out, asset, ctx)
+            out.flush()
+            os.fsync(out.fileno())
+        if copied != digest:
+            raise JobError(f"{source} changed while it was being imported; try again")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    record_install(asset, how="import", verified_by=verified_by, sha256=digest,
+                   source=str(source))
+    ctx.log(f"{asset.name} imported from {source} (verified by {verified_by})")
+    return {"name": asset.name, "path": str(target), "status": "imported",
+            "size": target.stat().st_size, "sha256": digest, "verified_by": verified_by,
+            "source": str(source)}
+
+
+def _choose_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext,
+                  as_name: str | None) -> tuple[Asset, str, str]:
+    """Which asset the file is and how that was established: by sha256 or by structure."""
+    digest = _hash(source, ctx)
+    if as_name is not None:
+        asset = find_asset(catalogue, as_name)
+        if asset.sha256 == digest:
+            return asset, "sha256", digest
+        return asset, _check_structure(source, asset, catalogue, digest), digest
+    by_hash = [a for a in catalogue.values() if a.sha256 == digest]
+    if by_hash:
+        return by_hash[0], "sha256", digest
+    ctx.progress("inspecting", 0, 1, force=True)
+    fs = read_structure(source)
+    matches = [a for a in catalogue.values() if a.expected and not check_expected(fs, a.expected)]
+    if len(matches) == 1:
+        return matches[0], "structure", digest
+    what = describe(fs, catalogue)
+    if matches:
+        names = ", ".join(a.name for a in matches)
+        raise BadArgs(f"{source.name} looks like {what}; several assets have that structure "
+                      f"({names}): say which with --as NAME")
+    raise WrongFile(f"{source.name} is not a known asset: it looks like {what}",
+                    details={"path": str(source), "sha256": digest})
+
+
+def _check_structure(source: Path, asset: Asset, catalogue: dict[str, Asset],
+                     digest: str) -> str:
+    if asset.sha256 is not None:
+        note = f"its sha256 {digest} is not the published {asset.sha256}"
+    else:
+        note = "no checksum is published for it"
+    fs = read_structure(source)
+    problems = check_expected(fs, asset.expected)
+    if not problems:
+        return "structure"
+    what = describe(fs, catalogue)
+    raise WrongFile(
+        f"{source.name} is not {asset.basename} ({asset.name}): this looks like {what}, "
+        f"not {asset.basename}. ({note}; {'; '.join(problems[:3])})",
+        details={"path": str(source), "name": asset.name, "sha256": digest,
+                 "problems": problems})
+
+
+def _hash(source: Path, ctx: JobContext) -> str:
+    total = source.stat().st_size
+    digest = hashlib.sha256()
+    done = 0
+    with open(source, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            done += len(chunk)
+            ctx.check()
+            ctx.progress("checking", done, total)
+    return digest.hexdigest()
+
+
+def _copy(source: Path, out: Any, asset: Asset, ctx: JobContext) -> str:
+    total = source.stat().st_size
+    digest = hashlib.sha256()
+    done = 0
+    with open(source, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            out.write(chunk)
+            digest.update(chunk)
+            done += len(chunk)
+            ctx.check()
+            ctx.progress(f"copying {asset.name}", done, total)
+    return digest.hexdigest()

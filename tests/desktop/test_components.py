@@ -1,0 +1,168 @@
+"""Qt-free desktop logic: no QApplication needed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backend.protocol import Hello
+from desktop.components.backend_logic import LineSplitter, RestartPolicy, status_text
+from desktop.components.jobs import JobsModel
+from desktop.components.log_model import LogModel
+from desktop.components.prepare_settings import PrepareSettings
+from desktop.components.project_state import ProjectState
+from desktop.components.settings import AppSettings, JsonSettingsStore, MemorySettingsStore
+
+SESSIONS = Path(__file__).parent / "sessions"
+
+
+def _events(session: str) -> list[tuple[str, dict]]:
+    lines = (SESSIONS / session).read_text(encoding="utf-8").splitlines()
+    msgs = [json.loads(x) for x in lines if x.strip()]
+    return [(m["event"], m["data"]) for m in msgs if m.get("type") == "event"]
+
+
+def test_jobs_model_follows_a_recorded_sleep_job() -> None:
+    model, seen = JobsModel(), []
+    model.subscribe(seen.append)
+    states = []
+    for event, data in _events("sleep_job.jsonl"):
+        model.apply(event, data)
+        job = model.get("job-1")
+        states.append((job.status, job.done, job.total, job.fraction))
+    assert states[0] == ("running", 0, 0, None)  # started: total unknown yet
+    assert states[1][1:] == (1, 3, pytest.approx(1 / 3))
+    assert states[-1] == ("ok", 3, 3, 1.0)
+    job = model.get("job-1")
+    assert job.kind == "sleep" and job.result == {"steps": 3} and job.error is None
+    assert seen == ["job-1"] * len(states)
+
+
+def test_jobs_model_failure_cancel_and_late_progress() -> None:
+    model = JobsModel()
+    model.apply("job.started", {"job_id": "a", "kind": "prepare"})
+    model.apply("job.progress", {"job_id": "a", "stage": "slice", "done": 5, "total": 10,
+                                 "eta": 75})
+    assert model.get("a").eta_text() == "1 min 15 s"
+    model.apply("job.finished", {"job_id": "a", "kind": "prepare", "status": "failed",
+                                 "error": {"code": "internal_error", "message": "disk full"}})
+    model.apply("job.progress", {"job_id": "a", "stage": "slice", "done": 6, "total": 10})
+    a = model.get("a")
+    assert (a.status, a.error, a.done, a.eta_text()) == ("failed", "disk full", 5, "")
+    model.apply("job.started", {"job_id": "b", "kind": "sleep"})
+    model.mark_cancel_requested("b")
+    assert model.get("b").stage == "cancelling"
+    model.apply("job.finished", {"job_id": "b", "kind": "sleep", "status": "cancelled"})
+    assert model.get("b").status == "cancelled" and model.running() == []
+    assert model.apply("job.metrics", {"job_id": "b"}) is None
+    assert model.apply("job.progress", {"stage": "x"}) is None  # no job id: ignored
+    # after a backend restart ids start again: a new job replaces the finished one
+    model.apply("job.started", {"job_id": "a", "kind": "import"})
+    assert (model.get("a").kind, model.get("a").status, model.get("a").error) == \
+        ("import", "running", None)
+    assert sorted(model.clear_finished()) == ["b"]
+    assert [j.job_id for j in model.jobs()] == ["a"]
+
+
+def test_log_model_is_bounded_and_filters() -> None:
+    log, seen = LogModel(capacity=3), []
+    log.subscribe(seen.append)
+    for i in range(5):
+        log.add("warn" if i % 2 else "info", f"m{i}", "backend")
+    assert [e.message for e in log] == ["m2", "m3", "m4"]
+    assert log.dropped == 2 and len(seen) == 5
+    assert [e.message for e in log.entries("warning")] == ["m3"]
+    assert "WARNING" in log.entries("warning")[0].format()
+    log.add("nonsense-level", "x")
+    assert list(log)[-1].level == "info"
+    with pytest.raises(ValueError):
+        LogModel(capacity=0)
+
+
+def test_settings_persist_across_instances(unicode_dir: Path) -> None:
+    path = unicode_dir / "conf" / "settings.json"
+    s = AppSettings(JsonSettingsStore(path))
+    for p in ["/a/one", "/a/two", str(unicode_dir / "proj ü"), "/a/one"]:
+        s.add_recent_project(p)
+    s.set_last_folder("import", str(unicode_dir))
+    again = AppSettings(JsonSettingsStore(path))
+    assert again.recent_projects() == ["/a/one", str(unicode_dir / "proj ü"), "/a/two"]
+    assert again.last_project() == "/a/one"
+    assert again.last_folder("import") == str(unicode_dir)
+    assert again.last_folder("never") == str(Path.home())
+    again.remove_recent_project("/a/two")
+    assert AppSettings(JsonSettingsStore(path)).recent_projects()[-1] == str(unicode_dir / "proj ü")
+    assert [p.name for p in path.parent.iterdir()] == ["settings.json"]  # no temp files left
+
+
+def test_settings_survive_a_corrupt_file_and_cap_recent(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text("{not json", encoding="utf-8")
+    s = AppSettings(JsonSettingsStore(path))
+    assert s.recent_projects() == []
+    for i in range(15):
+        s.add_recent_project(f"/p/{i}")
+    assert s.recent_projects()[0] == "/p/14" and len(s.recent_projects()) == 10
+    mem = AppSettings(MemorySettingsStore())
+    mem.store.set("recent_projects", "not a list")
+    assert mem.recent_projects() == []
+
+
+def test_line_splitter_handles_partial_lines_and_split_utf8() -> None:
+    sp = LineSplitter()
+    data = '{"a":"声"}\n{"b":1}\r\npart'.encode()
+    cut = data.index("声".encode()) + 1  # inside the multi-byte character
+    assert sp.feed(data[:cut]) == []
+    assert sp.feed(data[cut:]) == ['{"a":"声"}', '{"b":1}']
+    assert sp.feed(b"ial") == []
+    assert sp.flush() == ["partial"] and sp.flush() == []
+
+
+def test_restart_policy_caps_restarts_per_window() -> None:
+    p = RestartPolicy(max_restarts=3, window_s=60, backoff_s=(0.5, 1, 2))
+    assert [p.on_crash(t) for t in (0, 1, 2)] == [0.5, 1, 2]
+    assert p.on_crash(3) is None
+    assert p.on_crash(60.5) == 2  # only the first crash left the window
+    p.reset()
+    assert p.on_crash(62) == 0.5
+
+
+def test_status_text_names_the_device() -> None:
+    cpu = {"id": "cpu", "kind": "cpu", "name": "AMD EPYC"}
+    gpu = {"id": "cuda:0", "kind": "cuda", "name": "NVIDIA H100", "memory_bytes": 85 * 1024**3}
+    assert status_text("ready", Hello(1, "0.1", None, [cpu])) == "Ready — CPU: AMD EPYC"
+    assert status_text("ready", Hello(1, "0.1", None, [cpu, gpu])) == \
+        "Ready — GPU: NVIDIA H100 (85 GB)"
+    assert status_text("starting", None) == "Backend starting…"
+    assert status_text("restarting", None) == "Backend crashed — restarting"
+
+
+def test_project_state_reads_the_report(unicode_dir: Path) -> None:
+    report = unicode_dir / "health.json"
+    report.write_text(json.dumps({"clips": 3, "recommendation": {"text": "ok"}}), "utf-8")
+    state = ProjectState.from_open_result({
+        "path": str(unicode_dir), "project": {"name": "Stimme", "sample_rate": 40000},
+        "sources": [{"id": "1", "name": "a.wav"}, "junk"], "report": str(report),
+        "summary": {"sources": 1}})
+    assert (state.name, state.sample_rate, len(state.sources)) == ("Stimme", 40000, 1)
+    assert state.report == {"clips": 3, "recommendation": {"text": "ok"}}
+    report.write_text("{broken", "utf-8")
+    state.load_report()
+    assert state.report is None and "not valid JSON" in state.report_error
+    with pytest.raises(ValueError):
+        ProjectState.from_open_result({"sources": []})
+
+
+def test_prepare_settings_map_to_job_args() -> None:
+    s = PrepareSettings.from_project({"normalize": "lufs", "lufs_target": -20,
+                                      "threshold_db": -50.0, "hop_ms": 10})
+    assert (s.normalize, s.lufs_target, s.threshold_db) == ("lufs", -20.0, -50.0)
+    assert s.validate() == []
+    args = s.to_job_args("/p")
+    assert args["project"] == "/p" and args["settings"]["normalize"] == "lufs"
+    assert set(args["settings"]) == {"normalize", "peak_target", "lufs_target", "threshold_db",
+                                     "min_length_ms", "chunk_seconds"}
+    bad = PrepareSettings(normalize="loud", chunk_seconds=0.2)
+    assert len(bad.validate()) == 2
