@@ -93,6 +93,7 @@ class BackendClient(QObject):
         self.restart_policy = restart_policy or RestartPolicy()
         self.stop_timeout_ms = stop_timeout_ms
         self._proc: QProcess | None = None
+        self._dead_proc: QProcess | None = None
         self._state = STOPPED
         self._user_stopped = False
         self._hello: Hello | None = None
@@ -371,6 +372,7 @@ class BackendClient(QObject):
     def _on_proc_error(self, proc: QProcess, err: QProcess.ProcessError) -> None:
         if err == QProcess.ProcessError.FailedToStart and proc is self._proc:
             self._proc = None
+            self._retire(proc)
             self._handle_exit(f"could not start the backend ({' '.join(self._command)}): "
                               f"{proc.errorString()}")
         elif err != QProcess.ProcessError.Crashed:  # a crash is handled by finished
@@ -386,13 +388,20 @@ class BackendClient(QObject):
         for line in self._err.flush():
             self._stderr_line(line)
         self._proc = None
-        proc.deleteLater()
+        self._retire(proc)
         if self._user_stopped:
             self._set_state(STOPPED)
             self._fail_all(E_BACKEND_STOPPED, "the backend was stopped")
             return
         crashed = status == QProcess.ExitStatus.CrashExit
         self._handle_exit(exit_description(code, crashed))
+
+    def _retire(self, proc: QProcess) -> None:
+        """Keep the exited process until the next one exits; deleting a QProcess inside
+        its own finished signal (or waitForFinished) crashes PySide."""
+        old, self._dead_proc = self._dead_proc, proc
+        if old is not None and old is not proc:
+            old.deleteLater()
 
     def _handle_exit(self, what: str) -> None:
         tail = self.stderr_tail()[-8:]

@@ -9,6 +9,7 @@ objects that merely record their constructor arguments and state, so no code fro
 
 from __future__ import annotations
 
+import _compat_pickle
 import builtins
 import collections
 import pickle
@@ -72,6 +73,9 @@ def _safe_reconstructor(cls: Any, base: Any, state: Any) -> Any:
 
 class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _compat_pickle.NAME_MAPPING:  # protocol 2 (Python 2 names)
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         if (module, name) in SAFE_GLOBALS:
             return SAFE_GLOBALS[(module, name)]
         if module == "torch" and isinstance(getattr(torch, name, None), torch.dtype):

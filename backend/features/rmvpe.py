@@ -258,7 +258,9 @@ def check_state_dict(state: object, source: str = "state dict") -> dict[str, tor
             f"{source} is not an RMVPE state dict (it holds a {type(state).__name__}, "
             f"expected a dict of tensors)."
         )
-    problems = _describe_mismatch(RmvpeNet().state_dict(), state)
+    with torch.device("meta"):  # shapes only, no memory for 90 M parameters
+        expected = RmvpeNet().state_dict()
+    problems = _describe_mismatch(expected, state)
     if problems:
         shown = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""

@@ -41,8 +41,8 @@ def index_name(name: str, version: str, n_ivf: int) -> str:
 
 
 def reduce_features(feats: np.ndarray, centres: int | None = None, seed: int = 0) -> np.ndarray:
-    km = faiss.Kmeans(feats.shape[1], centres or REDUCED_CENTRES, niter=10, seed=seed, verbose=False,
-                      max_points_per_centroid=64)
+    km = faiss.Kmeans(feats.shape[1], centres or REDUCED_CENTRES, niter=10, seed=seed,
+                      verbose=False, max_points_per_centroid=64)
     km.train(np.ascontiguousarray(feats, dtype=np.float32))
     return km.centroids.astype(np.float32)
 

@@ -148,27 +148,27 @@ def test_decoding_of_a_known_peak() -> None:
     assert f0[3] == pytest.approx(hz(20 * 359 + CENTS_OFFSET), rel=1e-5)
 
 
-@pytest.mark.parametrize("n", [0, 1, 159, 160, 161, 513, 1000, 16000, 16080])
+@pytest.mark.parametrize("n", [0, 1, 159, 160, 513, 16080])
 def test_output_length_alignment(predictor: RmvpePredictor, n: int) -> None:
-    audio = _sweep(1.1)[:n]
-    assert predictor.salience(audio).shape == (n // 160 + 1, 360)
-    assert predictor.f0(audio).shape == (n // 160 + 1,)
+    salience = predictor.salience(_sweep(1.1)[:n])
+    assert salience.shape == (n // 160 + 1, 360)
+    assert salience_to_f0(salience).shape == (n // 160 + 1,)
 
 
 def test_deterministic(predictor: RmvpePredictor) -> None:
-    audio = _sweep(2.0)
+    audio = _sweep(1.0)
     first, second = predictor.salience(audio), predictor.salience(audio)
     np.testing.assert_array_equal(first, second)
     np.testing.assert_array_equal(predictor.f0(audio), predictor.f0(audio))
 
 
 def test_chunked_equals_unchunked(predictor: RmvpePredictor) -> None:
-    audio = _sweep(6.0)  # 601 frames -> 5 chunks of 128
+    audio = _sweep(3.0)  # 301 frames -> 4 chunks of 96
     whole = RmvpePredictor(predictor.net, chunk_frames=4096).salience(audio)
-    chunked = RmvpePredictor(predictor.net, chunk_frames=128, context_frames=64).salience(audio)
+    chunked = RmvpePredictor(predictor.net, chunk_frames=96, context_frames=48).salience(audio)
     np.testing.assert_allclose(chunked, whole, atol=1e-4)
     # without context the chunk edges differ: the comparison above can detect a bad join
-    no_context = RmvpePredictor(predictor.net, chunk_frames=128, context_frames=0)
+    no_context = RmvpePredictor(predictor.net, chunk_frames=96, context_frames=0)
     assert np.abs(no_context.salience(audio) - whole).max() > 1e-3
 
 
@@ -180,10 +180,10 @@ def test_extract_f0_with_rmvpe_file(weights: Path) -> None:
 
 
 def test_speed_is_reported(predictor: RmvpePredictor) -> None:
-    audio = _sweep(5.0)
+    audio = _sweep(3.0)
     predictor.salience(audio[:SR])  # warm-up
     start = time.perf_counter()
     predictor.salience(audio)
     seconds = time.perf_counter() - start
     print(f"\nRMVPE (random full-size weights, {torch.get_num_threads()} threads): "
-          f"{seconds:.2f} s for 5 s of audio = {5.0 / seconds:.1f}x real time")
+          f"{seconds:.2f} s for 3 s of audio = {3.0 / seconds:.1f}x real time")
