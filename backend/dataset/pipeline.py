@@ -158,7 +158,7 @@ def normalise_segments(segments: list[tuple[float, float]] | None, duration: flo
     spans.sort()
     merged: list[tuple[float, float]] = []
     for a, b in spans:
-        if merged and a <= merged[-1][1]:
+        if merged and a < merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], b))
             warnings.append("overlapping segments were merged")
         else:

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from backend.features.hubert_pickle import restricted_pickle_module, to_plain
+from backend.features.hubert_pickle import RefusedGlobal, restricted_pickle_module, to_plain
 
 # sha256 of RVC's hubert_base.pt (the value RVC's own asset check uses).
 KNOWN_SHA256 = {
@@ -98,24 +98,30 @@ def _sha256(path: Path) -> str:
 
 def _torch_load(path: Path, trusted: bool) -> Any:
     """weights_only first; then a restricted unpickler; full unpickle only for trusted files."""
+    unreadable = f"{path}: not a readable torch checkpoint"
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        first = exc
-    except Exception as exc:  # not a torch file at all
-        raise EncoderLoadError(f"{path}: not a readable torch checkpoint ({exc})") from exc
+    except pickle.UnpicklingError:
+        pass  # has non-tensor objects (fairseq metadata) or is not a pickle at all
+    except Exception as exc:
+        raise EncoderLoadError(f"{unreadable} ({exc})") from exc
     try:
         obj = torch.load(path, map_location="cpu", weights_only=False,
                          pickle_module=restricted_pickle_module())
         return to_plain(obj)
-    except pickle.UnpicklingError as exc:
-        second = exc
+    except RefusedGlobal as exc:
+        refused = exc
+    except Exception as exc:
+        raise EncoderLoadError(f"{unreadable} ({type(exc).__name__}: {exc})") from exc
     if trusted or _sha256(path) in KNOWN_SHA256:
-        return torch.load(path, map_location="cpu", weights_only=False)
+        try:
+            return torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as exc:
+            raise EncoderLoadError(f"{unreadable} ({type(exc).__name__}: {exc})") from exc
     raise EncoderLoadError(
-        f"{path}: the file contains Python objects that the safe loaders refuse "
-        f"({str(first).splitlines()[0][:200]}; {second}). Loading it would run code from the "
-        "file; import it explicitly as trusted only if you trust its source.")
+        f"{path}: the file refers to Python code ({refused}) that the safe loaders refuse; "
+        "loading it could run code from the file. Import it as trusted only if you trust "
+        "where it came from.")
 
 
 def read_checkpoint(path: Path, trusted: bool = False) -> Checkpoint:

@@ -34,6 +34,10 @@ if hasattr(torch._utils, "_rebuild_parameter_with_state"):
         torch._utils._rebuild_parameter_with_state)
 
 
+class RefusedGlobal(pickle.UnpicklingError):
+    """The file references a class or function outside the allow-list."""
+
+
 class Stub:
     """Stands in for a metadata class; records args and state, runs nothing."""
 
@@ -62,13 +66,13 @@ def _safe_getattr(obj: Any, name: str) -> Any:
     """``getattr`` as pickled for enum members: only on stub classes, giving a stub value."""
     if isinstance(obj, type) and issubclass(obj, Stub):
         return obj(name)
-    raise pickle.UnpicklingError(f"blocked getattr on {type(obj).__name__}")
+    raise RefusedGlobal(f"getattr on {type(obj).__name__}")
 
 
 def _safe_reconstructor(cls: Any, base: Any, state: Any) -> Any:
     if isinstance(cls, type) and issubclass(cls, Stub):
         return cls.__new__(cls)
-    raise pickle.UnpicklingError(f"blocked copyreg._reconstructor for {cls!r}")
+    raise RefusedGlobal(f"copyreg._reconstructor for {cls!r}")
 
 
 class RestrictedUnpickler(pickle.Unpickler):
@@ -86,7 +90,7 @@ class RestrictedUnpickler(pickle.Unpickler):
             return _safe_reconstructor
         if module.split(".")[0] in STUB_PREFIXES:
             return _stub_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load global {module}.{name}")
+        raise RefusedGlobal(f"{module}.{name}")
 
 
 def restricted_pickle_module() -> types.ModuleType:
