@@ -47,6 +47,7 @@ class Server:
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cmd")
         self.jobs = JobManager(self.emit)
         self.state: dict[str, Any] = {}  # shared objects of command modules (audio player...)
+        self._commands_loaded = threading.Event()
         self._builtin = {
             "ping": self._cmd_ping,
             "shutdown": self._cmd_shutdown,
@@ -82,13 +83,18 @@ class Server:
         if req.cmd in self._builtin:
             self._answer(req, self._builtin[req.cmd])
             return
+        self._pool.submit(self._answer_registered, req)
+
+    def _answer_registered(self, req: Request) -> None:
+        """Commands from modules: wait (briefly) for them to load after hello."""
+        self._commands_loaded.wait(30.0)
         handler = COMMANDS.get(req.cmd)
         if handler is None:
             known = sorted([*self._builtin, *COMMANDS])
             self.send(Error(req.id, E_UNKNOWN_COMMAND, f"unknown command '{req.cmd}'",
                             {"known": known}))
             return
-        self._pool.submit(self._answer, req, lambda a: handler(a, self))
+        self._answer(req, lambda a: handler(a, self))
 
     def _answer(self, req: Request, fn: Any) -> None:
         try:
@@ -140,7 +146,10 @@ class Server:
         self._stop.set()  # stdin closed: the desktop went away
 
     def _warm_up(self) -> None:
-        problems = load_all()
+        try:
+            problems = load_all()
+        finally:
+            self._commands_loaded.set()
         for p in problems:
             log.error("command module failed to load: %s", p)
         ready: dict[str, Any] = {"commands": sorted([*self._builtin, *COMMANDS])}

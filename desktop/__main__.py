@@ -29,11 +29,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def _schedule_screenshot(app: QApplication, window: MainWindow, client: BackendClient,
-                         path: str) -> None:
-    deadline = time.monotonic() + 8.0
+                         path: str, want_project: bool) -> None:
+    deadline = time.monotonic() + 15.0
 
     def shoot() -> None:
-        if client.state != READY and time.monotonic() < deadline:
+        waiting = client.state != READY or (want_project and window.controller.state is None)
+        if waiting and time.monotonic() < deadline:
             QTimer.singleShot(100, shoot)
             return
         QTimer.singleShot(300, lambda: (window.grab().save(path, "PNG"), app.quit()))
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         window.open_initial_project()
     app.aboutToQuit.connect(client.stop)
     if ns.screenshot:
-        _schedule_screenshot(app, window, client, ns.screenshot)
+        _schedule_screenshot(app, window, client, ns.screenshot,
+                             bool(ns.project or window.settings.last_project()))
     return app.exec()
 
 

@@ -52,7 +52,8 @@ from desktop.components.backend_logic import (
 E_BACKEND_CRASHED = "backend_crashed"
 E_BACKEND_STOPPED = "backend_stopped"
 STDERR_TAIL = 20
-READY_WAIT_MS = 15_000
+READY_WAIT_S = 15.0
+RETRY_MS = 300
 
 ResultCallback = Callable[[dict], None]
 ErrorCallback = Callable[[Error], None]
@@ -110,7 +111,7 @@ class BackendClient(QObject):
         self.startup_seconds: float | None = None  # start() -> hello, last launch
         self.commands: list[str] = []  # from the backend.ready event
         self._backend_ready = False
-        self._wait_ready: list[Request] = []
+        self._wait_ready: dict[str, tuple[Request, float]] = {}  # id -> (request, first try)
         self.last_crash_message = ""
 
     # properties -----------------------------------------------------------
@@ -164,7 +165,7 @@ class BackendClient(QObject):
         self._proc = proc
         self._hello = None
         self._backend_ready = False
-        self._wait_ready = []
+        self._wait_ready = {}
         self._out, self._err = LineSplitter(), LineSplitter()
         self._stderr_tail.clear()
         self._started_at = time.monotonic()
@@ -258,24 +259,28 @@ class BackendClient(QObject):
         self._queue = [r for r in self._queue if r.id in self._pending]
 
     def _retry_after_ready(self, msg: Result | Error) -> bool:
-        """Command modules load after hello: an unknown command before backend.ready waits."""
+        """Command modules load after hello: an unknown command before backend.ready is
+        sent again after RETRY_MS while backend.ready has not come, for up to READY_WAIT_S."""
         if (self._backend_ready or not isinstance(msg, Error) or msg.code != E_UNKNOWN_COMMAND
                 or msg.id not in self._pending):
             return False
-        self._wait_ready.append(self._pending[msg.id].req)
-        if len(self._wait_ready) == 1:
-            QTimer.singleShot(READY_WAIT_MS, self._on_ready_wait_timeout)
+        first = self._wait_ready.get(msg.id, (None, time.monotonic()))[1]
+        if time.monotonic() - first > READY_WAIT_S:
+            self._wait_ready.pop(msg.id, None)
+            return False  # give up: the caller gets the unknown_command error
+        self._wait_ready[msg.id] = (self._pending[msg.id].req, first)
+        QTimer.singleShot(RETRY_MS, lambda rid=msg.id: self._resend_waiting(rid))
         return True
 
-    def _on_ready_wait_timeout(self) -> None:
-        waiting, self._wait_ready = self._wait_ready, []
-        for req in waiting:
-            self._fail(req.id, E_UNKNOWN_COMMAND, f"unknown command '{req.cmd}' (the backend "
-                                                  f"did not finish loading its commands)")
+    def _resend_waiting(self, req_id: str) -> None:
+        entry = self._wait_ready.get(req_id)
+        if entry is not None and req_id in self._pending and self._proc is not None:
+            self._send(entry[0])
 
     def _complete(self, msg: Result | Error, retry: bool = False) -> None:
         if retry and self._retry_after_ready(msg):
             return
+        self._wait_ready.pop(msg.id or "", None)
         pending = self._pending.pop(msg.id or "", None)
         if pending is None:
             if isinstance(msg, Error):
@@ -336,10 +341,7 @@ class BackendClient(QObject):
         elif ev.event == "backend.ready":
             cmds = ev.data.get("commands")
             self.commands = [str(c) for c in cmds] if isinstance(cmds, list) else []
-            self._backend_ready = True
-            waiting, self._wait_ready = self._wait_ready, []
-            for req in waiting:
-                self._send(req)
+            self._backend_ready = True  # requests waiting for a retry go on their timer
         elif ev.event.startswith("job."):
             self._track_job(ev)
         self.sig_event.emit(ev)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,19 +53,28 @@ class FileStructure:
     error: str = ""
 
 
+_MAGIC = ((b"RIFF", "an audio file (WAV)"), (b"fLaC", "an audio file (FLAC)"),
+          (b"OggS", "an audio file (Ogg)"), (b"ID3", "an audio file (MP3)"),
+          (b"PK\x03\x04", "a zip archive that is not a PyTorch checkpoint"))
+
+
 def read_structure(path: Path) -> FileStructure:
     """Read a file's structure without trusting it. Never raises for a bad file."""
     with open(path, "rb") as fh:
         head = fh.read(16)
+    audio = next((what for magic, what in _MAGIC[:4] if head.startswith(magic)), None)
+    if audio:
+        return FileStructure("unknown", error=audio)
     if head[:1] in (b"{", b"[") or path.suffix.lower() == ".json":
         return _read_json(path)
     if len(head) >= 9 and head[8:9] == b"{":
         sf = _read_safetensors(path)
         if sf is not None:
             return sf
-    tree, how, error = _load_torch(path)
+    tree, how = _load_torch(path)
     if tree is None:
-        return FileStructure("unknown", error=error)
+        what = next((w for magic, w in _MAGIC if head.startswith(magic)), None)
+        return FileStructure("unknown", error=what or "a file that is not a model checkpoint")
     return _structure_from_tree(tree, how)
 
 
@@ -93,31 +103,26 @@ def _read_safetensors(path: Path) -> FileStructure | None:
     return FileStructure("safetensors", "header", top_keys=list(sd)[:20], state_dicts={"": sd})
 
 
-def _load_torch(path: Path) -> tuple[Any, str, str]:
-    import pickle
-
+def _load_torch(path: Path) -> tuple[Any, str]:
+    """(object tree, how it was read), or (None, "") when it is no PyTorch file."""
     import torch
 
     try:
-        try:
-            obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError as exc:  # legacy (non-zip) files cannot be memory-mapped
-            if "mmap" not in str(exc):
-                raise
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-        return _to_tree(obj, torch.Tensor), "weights_only", ""
-    except pickle.UnpicklingError:
-        pass  # holds non-tensor objects: inspect without executing anything
-    except Exception as exc:  # torch raises many kinds for a non-torch file
-        first_error = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        try:
-            return inspect_torch_file(path), "inspected", ""
-        except Exception:
-            return None, "", f"not a PyTorch checkpoint ({first_error})"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            except RuntimeError as exc:  # legacy (non-zip) files cannot be memory-mapped
+                if "mmap" not in str(exc):
+                    raise
+                obj = torch.load(path, map_location="cpu", weights_only=True)
+        return _to_tree(obj, torch.Tensor), "weights_only"
+    except Exception:  # refused or unreadable: inspect it without executing anything
+        pass
     try:
-        return inspect_torch_file(path), "inspected", ""
-    except Exception as exc:
-        return None, "", f"not a readable PyTorch checkpoint ({exc})"
+        return inspect_torch_file(path), "inspected"
+    except Exception:  # a hostile or broken pickle is just "not a checkpoint"
+        return None, ""
 
 
 def _to_tree(obj: Any, tensor_type: type, depth: int = 0) -> Any:
@@ -164,9 +169,12 @@ def _lookup(sd: dict[str, tuple[int, ...]], key: str) -> tuple[int, ...] | None:
 
 
 def _candidate_dicts(fs: FileStructure, container: str | None) -> Iterator[tuple[str, dict]]:
-    if container is not None and container in fs.state_dicts:
-        yield container, fs.state_dicts[container]
-    yield from ((n, sd) for n, sd in fs.state_dicts.items() if n != container)
+    """The state dicts to check: the declared container only, or (none declared) all."""
+    if container is not None:
+        if container in fs.state_dicts:
+            yield container, fs.state_dicts[container]
+        return
+    yield from sorted(fs.state_dicts.items(), key=lambda item: item[0] != "")
 
 
 def check_expected(fs: FileStructure, expected: dict[str, Any]) -> list[str]:
@@ -177,17 +185,18 @@ def check_expected(fs: FileStructure, expected: dict[str, Any]) -> list[str]:
     if want == "json":
         return _check_json(fs, expected.get("fields", {}))
     if fs.format not in ("torch", "safetensors"):
-        return [fs.error or f"expected a {want} weights file, found {fs.format} content"]
+        return [f"expected a {want} weights file, found {fs.error or fs.format + ' content'}"]
     if not fs.state_dicts:
         return ["the file holds no tensors"]
     best: list[str] | None = None
-    for _name, sd in _candidate_dicts(fs, expected.get("container")):
+    container = expected.get("container")
+    for _name, sd in _candidate_dicts(fs, container):
         problems = _check_keys(sd, expected.get("keys", {}), expected.get("absent", []))
         if not problems:
             return []
         if best is None or len(problems) < len(best):
             best = problems
-    return best or ["no state dict found"]
+    return best or [f"no state dict under '{container}'" if container else "no state dict"]
 
 
 def _check_keys(sd: dict, keys: dict[str, list[int]], absent: list[str]) -> list[str]:
@@ -232,7 +241,7 @@ def describe(fs: FileStructure, catalogue: dict[str, Asset]) -> str:
 def _describe_generic(fs: FileStructure) -> str:
     keys = set(fs.top_keys)
     if fs.format == "unknown":
-        return fs.error or "not a model file"
+        return fs.error or "a file that is not a model checkpoint"
     if fs.format == "json":
         return "a JSON file"
     if {"weight", "config"} <= keys:

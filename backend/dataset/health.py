@@ -121,7 +121,8 @@ def analyze_clip(audio: np.ndarray, sr: int, *, original_sr: int,
 
 
 def _rate_tag(sample_rate: int) -> tuple[int, str]:
-    rate = min(PRETRAINED_RATES, key=lambda r: abs(r - sample_rate))
+    """The highest pretrained rate not above ``sample_rate`` (32k for anything lower)."""
+    rate = max([r for r in PRETRAINED_RATES if r <= sample_rate] or [PRETRAINED_RATES[0]])
     return rate, f"{rate // 1000}k"
 
 

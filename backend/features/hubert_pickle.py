@@ -54,6 +54,9 @@ class Stub:
     def __setstate__(self, state: Any) -> None:
         self._state = state
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Stub:  # e.g. a stubbed method: inert
+        return type(self)(*args)
+
     def __repr__(self) -> str:
         return f"<stub {self._qualname}>"
 

@@ -43,7 +43,7 @@ GET_ASSET_HINT = (
     "copy you already have with `python -m backend assets import rmvpe <path to rmvpe.pt>`."
 )
 CHUNK_FRAMES = 3200  # 32 s of output frames per forward pass (multiple of 32)
-CONTEXT_FRAMES = 128  # extra frames on each side of a chunk, discarded afterwards
+CONTEXT_FRAMES = 192  # extra frames (1.92 s) each side of a chunk, discarded afterwards
 _LOG_FLOOR = 1e-5
 
 

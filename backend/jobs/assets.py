@@ -124,6 +124,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
 
 def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the usage lines
     parser.add_argument("action", choices=ACTIONS, help="what to do")
     parser.add_argument("target", nargs="?",
                         help="asset NAME (download, remove) or file PATH (import)")

@@ -63,14 +63,16 @@ class QtHealthReport(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.totals)
         layout.addWidget(rec_box)
-        layout.addWidget(QLabel("Problems per clip:"))
+        self.problems_title = QLabel("Problems per clip:")
+        layout.addWidget(self.problems_title)
         layout.addWidget(self.problems, 1)
         self.set_report(None)
 
     def set_report(self, report: dict[str, Any] | None, error: str | None = None) -> None:
         self.report = report
         has = report is not None
-        for w in (self.totals, self.recommendation.parentWidget(), self.problems):
+        for w in (self.totals, self.recommendation.parentWidget(), self.problems_title,
+                  self.problems):
             w.setVisible(has)
         if error:
             self.message.setText(error)

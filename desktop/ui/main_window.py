@@ -122,6 +122,8 @@ class MainWindow(QMainWindow):
             old.deleteLater()
             self.stack.insertWidget(index, widget)
             self.sidebar.item(index).setText(title)
+            if self.sidebar.currentRow() == index:
+                self.stack.setCurrentIndex(index)
         else:
             self.stack.addWidget(widget)
             self.sidebar.addItem(title)
@@ -131,7 +133,9 @@ class MainWindow(QMainWindow):
         return self._pages[key]
 
     def show_page(self, key: str) -> None:
-        self.sidebar.setCurrentRow(self.stack.indexOf(self._pages[key]))
+        index = self.stack.indexOf(self._pages[key])
+        self.sidebar.setCurrentRow(index)
+        self.stack.setCurrentIndex(index)
 
     def current_page_key(self) -> str:
         current = self.stack.currentWidget()

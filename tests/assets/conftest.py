@@ -182,8 +182,7 @@ class Events:
 
 @pytest.fixture
 def ctx() -> JobContext:
-    c = JobContext("test", "assets", Events(), min_interval=0.0)
-    return c
+    return JobContext("test", "assets", Events(), min_interval=0.0)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ A "shutdown" request read at any point is answered and ends the replay.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -87,6 +88,7 @@ def directive(obj: dict) -> None:
         sys.stderr.write(obj["text"] + "\n")
         sys.stderr.flush()
     elif kind == "write":
+        os.makedirs(os.path.dirname(obj["path"]), exist_ok=True)
         with open(obj["path"], "w", encoding="utf-8") as fh:
             fh.write(obj["text"])
     elif kind == "sleep":

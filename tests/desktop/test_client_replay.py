@@ -129,3 +129,14 @@ def test_stop_kills_a_backend_that_ignores_shutdown(qtbot, make_client) -> None:
     assert client.state == "stopped" and sig.crashes == []
     assert any("killing" in m for _l, m in sig.logs)
     assert [e.code for e in pending] == ["backend_stopped"]
+
+
+def test_unknown_command_before_backend_ready_is_retried(qtbot, make_client) -> None:
+    client, sig = make_client(fake_command("commands_load_late.jsonl"))
+    client.start()
+    errors = []
+    client.request("project.open", {"path": "/nowhere"}, on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert [(e.code, e.message) for e in errors] == [("not_found", "no project folder at /nowhere")]
+    assert "project.open" in client.commands
+    assert sum('"cmd":"project.open"' in line for line in sig.stderr) == 2  # sent twice

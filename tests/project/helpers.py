@@ -31,13 +31,16 @@ def speech(folder: Path, name: str, idx: int = 0, pitch: int = 50) -> Path:
     return espeak_wav(folder / name, text, pitch=pitch)
 
 
-def long_speech(src: Path, dst: Path, seconds: float) -> Path:
-    """Tile a speech file (with 0.5 s pauses) to about ``seconds`` long."""
+def long_speech(src: Path, dst: Path, seconds: float, gain: float = 1.0) -> Path:
+    """Tile a speech file (with 0.5 s pauses) to about ``seconds`` long.
+
+    Different ``gain`` values give different files (a project keeps one copy of each).
+    """
     data, sr = sf.read(src, dtype="float32")
     pause = np.zeros(int(0.5 * sr), np.float32)
     unit = np.concatenate([data, pause])
     reps = int(np.ceil(seconds * sr / len(unit)))
-    sf.write(dst, np.tile(unit, reps)[: int(seconds * sr)], sr)
+    sf.write(dst, gain * np.tile(unit, reps)[: int(seconds * sr)], sr)
     return dst
 
 
