@@ -108,8 +108,9 @@ def _librosa(src: str, out: str) -> int:
         piece = y[a:b]
         name = f"{Path(src).stem}_{count:04d}.wav"
         sf.write(str(gt / name), librosa.resample(piece, orig_sr=sr, target_sr=TARGET_SR),
-                 TARGET_SR)
-        sf.write(str(k16 / name), librosa.resample(piece, orig_sr=sr, target_sr=16000), 16000)
+                 TARGET_SR, subtype="FLOAT")
+        sf.write(str(k16 / name), librosa.resample(piece, orig_sr=sr, target_sr=16000), 16000,
+                 subtype="FLOAT")
         count += 1
     return count
 

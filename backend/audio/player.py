@@ -9,6 +9,7 @@ xruns. A monitor thread reports ``audio.position`` about 25 times a second and
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,8 @@ from backend.audio.decode import probe, read_range
 
 Emit = Callable[[str, dict[str, Any]], None]
 POSITION_INTERVAL = 0.04
+STREAM_CLOSE_TIMEOUT = 10.0
+log = logging.getLogger(__name__)
 MAX_PLAY_SECONDS = 4 * 3600
 
 
@@ -83,7 +86,12 @@ def _prepare_buffer(data: np.ndarray, sr_in: int, sr_out: int, channels: int) ->
 
 
 class _Playback:
-    """One play request: its buffer, stream and counters."""
+    """One play request: its buffer, stream, counters and events.
+
+    ``halt`` is set by ``stop`` or when the stream has played everything;
+    ``ended`` by PortAudio once the stream is really finished; ``reported``
+    once ``audio.finished`` was emitted.
+    """
 
     def __init__(self, buf: np.ndarray, sr: int, start: float, play_id: int):
         self.buf = buf
@@ -93,15 +101,19 @@ class _Playback:
         self.play_id = play_id
         self.pos = 0
         self.xruns = 0
-        self.done = threading.Event()
-        self.stopped = False
+        self.stop_requested = False
+        self.halt = threading.Event()
+        self.ended = threading.Event()
+        self.reported = threading.Event()
         self.stream: Any = None
-        self.monitor: threading.Thread | None = None
 
     def callback(self, outdata, frames, time_info, status) -> None:
         # Real-time thread: copy and count only.
         if status:
             self.xruns += 1
+        if self.stop_requested:
+            outdata.fill(0.0)
+            raise _sd().CallbackAbort
         pos = self.pos
         n = self.n - pos
         if n > frames:
@@ -112,15 +124,18 @@ class _Playback:
             outdata[n:] = 0.0
             raise _sd().CallbackStop
 
+    def on_finished(self) -> None:
+        self.ended.set()
+        self.halt.set()
+
     def position(self) -> float:
         latency = 0.0
-        if self.stream is not None and not self.done.is_set():
+        if self.stream is not None and not self.halt.is_set():
             try:
                 latency = float(self.stream.latency)
             except Exception:
                 latency = 0.0
-        played = max(0.0, self.pos / self.sr - latency)
-        return self.start + played
+        return self.start + max(0.0, self.pos / self.sr - latency)
 
 
 class Player:
@@ -135,7 +150,7 @@ class Player:
     @property
     def playing(self) -> bool:
         cur = self._current
-        return cur is not None and not cur.done.is_set()
+        return cur is not None and not cur.halt.is_set()
 
     def play(self, path: str | Path, start: float = 0.0, end: float | None = None,
              device: int | str | None = None) -> dict:
@@ -166,31 +181,33 @@ class Player:
         try:
             pb.stream = sd.OutputStream(samplerate=pb.sr, channels=channels, dtype="float32",
                                         device=dev["index"], callback=pb.callback,
-                                        finished_callback=pb.done.set, latency="high")
-            pb.monitor = threading.Thread(target=self._monitor, args=(pb,),
-                                          name="audio-monitor", daemon=True)
+                                        finished_callback=pb.on_finished, latency="high")
             pb.stream.start()
         except sd.PortAudioError as exc:
             raise AudioUnavailable(f"could not open audio output '{dev['name']}': {exc}") \
                 from exc
-        pb.monitor.start()
+        threading.Thread(target=self._monitor, args=(pb,), name="audio-monitor",
+                         daemon=True).start()
 
     def _monitor(self, pb: _Playback) -> None:
-        last = -1.0
-        while not pb.done.wait(POSITION_INTERVAL):
-            t = pb.position()
-            if t < last:
-                t = last
-            last = t
-            self._emit("audio.position", {"t": t, "playing": True, "play_id": pb.play_id})
-        try:
-            pb.stream.close()
-        except Exception:
-            pass
-        t = pb.position() if pb.stopped else pb.start + pb.n / pb.sr
+        last = pb.start
+        while not pb.halt.wait(POSITION_INTERVAL):
+            last = max(last, pb.position())
+            self._emit("audio.position", {"t": last, "playing": True, "play_id": pb.play_id})
+        t = max(last, pb.position()) if pb.stop_requested else pb.start + pb.n / pb.sr
         end = {"t": t, "playing": False, "play_id": pb.play_id}
         self._emit("audio.position", end)
-        self._emit("audio.finished", {**end, "xruns": pb.xruns, "stopped": pb.stopped})
+        self._emit("audio.finished", {**end, "xruns": pb.xruns, "stopped": pb.stop_requested})
+        pb.reported.set()
+        # The callback aborts the stream on its next call; only then close it.
+        # Calling abort() from here can hang while the device is stalled.
+        if pb.ended.wait(STREAM_CLOSE_TIMEOUT):
+            try:
+                pb.stream.close()
+            except Exception:
+                log.debug("closing the output stream failed", exc_info=True)
+        else:
+            log.warning("audio output did not finish within %.0f s", STREAM_CLOSE_TIMEOUT)
 
     def stop(self) -> dict:
         with self._lock:
@@ -199,18 +216,12 @@ class Player:
     def _stop_locked(self) -> bool:
         pb = self._current
         self._current = None
-        if pb is None or pb.done.is_set() and (pb.monitor is None or not pb.monitor.is_alive()):
+        if pb is None or pb.halt.is_set():
             return False
-        was_playing = not pb.done.is_set()
-        pb.stopped = was_playing
-        try:
-            pb.stream.abort()
-        except Exception:
-            pass
-        pb.done.set()
-        if pb.monitor is not None and pb.monitor is not threading.current_thread():
-            pb.monitor.join(timeout=2.0)
-        return was_playing
+        pb.stop_requested = True
+        pb.halt.set()
+        pb.reported.wait(2.0)  # audio.finished goes out before the next play starts
+        return True
 
     def close(self) -> None:
         self.stop()

@@ -18,6 +18,7 @@ f0 track, unvoiced zeros included, which removes isolated spikes and one-frame g
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +34,7 @@ HOP = 160
 F0_MIN = 50.0
 F0_MAX = 1100.0
 _CREPE_PERIODICITY_THRESHOLD = 0.1
+_CREPE_SILENCE_DB = -60.0  # CREPE normalises each frame, so quiet noise looks periodic
 
 
 class F0Error(ValueError):
@@ -53,7 +55,8 @@ class F0Method:
 METHODS: list[F0Method] = [
     F0Method("rmvpe", "RMVPE", "fast (about 20x real time on 2 CPU cores, much faster on GPU)",
              "best; robust to noise, breath and reverb", "Deep-learning pitch estimator; the "
-             "usual choice for RVC training and conversion.", needs_asset="rmvpe", uses_device=True),
+             "usual choice for RVC training and conversion.", needs_asset="rmvpe",
+             uses_device=True),
     F0Method("harvest", "Harvest (WORLD)", "slow (a few x real time)", "very good on clean "
              "speech and singing; rarely halves/doubles", "Classic DSP estimator from WORLD, "
              "refined with StoneMask. Good quality without any model file."),
@@ -124,7 +127,9 @@ def _check_audio(wav16k: np.ndarray) -> np.ndarray:
 
 
 def _world(audio: np.ndarray, kind: str, f0_min: float, f0_max: float) -> np.ndarray:
-    import pyworld
+    with warnings.catch_warnings():  # pyworld 0.3.5 imports the deprecated pkg_resources
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+        import pyworld
 
     x = audio.astype(np.float64)
     estimate = pyworld.harvest if kind == "harvest" else pyworld.dio
@@ -250,7 +255,18 @@ class F0Extractor:
             pitch = torchcrepe.filter.mean(pitch, 3)
         f0 = pitch[0].numpy().astype(np.float32)
         f0[period[0].numpy() < _CREPE_PERIODICITY_THRESHOLD] = 0.0
+        f0[frame_level_db(audio)[:f0.shape[0]] < _CREPE_SILENCE_DB] = 0.0
         return f0
+
+
+def frame_level_db(audio: np.ndarray, window: int = 1024) -> np.ndarray:
+    """RMS level (dBFS) of the ``window`` samples centred on each 10 ms frame."""
+    half = window // 2
+    padded = np.pad(audio.astype(np.float64), half)
+    energy = np.concatenate([[0.0], np.cumsum(padded * padded)])
+    starts = np.arange(n_frames_for(audio.shape[0])) * HOP
+    mean_square = (energy[starts + window] - energy[starts]) / window
+    return 10.0 * np.log10(np.maximum(mean_square, 1e-20))
 
 
 @lru_cache(maxsize=2)

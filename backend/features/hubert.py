@@ -198,9 +198,13 @@ class ContentEncoder:
     """A loaded HuBERT model plus the RVC v1/v2 output conventions and chunked inference."""
 
     def __init__(self, net: HubertNet, device: str | torch.device = "cpu",
-                 source: Path | None = None) -> None:
+                 source: Path | None = None, dtype: torch.dtype | None = None) -> None:
+        """``dtype``: default fp16 on CUDA, fp32 elsewhere; bf16 on a CPU with AVX512-BF16/AMX
+        is several times faster than fp32 but less precise (about 1e-2 relative)."""
         self.device = torch.device(device)
-        self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        if dtype is None:
+            dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        self.dtype = dtype
         self.net = net.to(device=self.device, dtype=self.dtype).eval()
         self.cfg = net.cfg
         self.source = source
@@ -226,7 +230,7 @@ class ContentEncoder:
     def _prepare(self, wav16k: np.ndarray | torch.Tensor) -> torch.Tensor:
         wav = torch.as_tensor(wav16k).detach().to(device=self.device, dtype=torch.float32)
         if wav.dim() == 2:  # [samples, channels] or [channels, samples]: mix to mono
-            wav = wav.mean(dim=int(wav.shape[0] < wav.shape[1]))
+            wav = wav.mean(dim=0 if wav.shape[0] < wav.shape[1] else 1)
         if wav.dim() != 1:
             raise ValueError(f"expected mono audio [samples], got shape {tuple(wav.shape)}")
         if self.cfg.normalize_input and wav.numel() > 1:
@@ -242,7 +246,10 @@ class ContentEncoder:
         Inputs longer than ``chunk_s`` run in windows of ``chunk_s`` seconds plus ``context_s``
         seconds of context on each side, cut at frame boundaries (hop 320), so memory stays flat;
         only the context frames are discarded. Input normalisation (when the model asks for it)
-        uses statistics of the whole input, as a single pass would.
+        and the first conv's GroupNorm use statistics of the whole input (a cheap extra pass over
+        the first conv), as a single pass would. Attention is global, so chunked output is close
+        to, not identical with, a single pass; for RVC features 30 s windows are far longer than
+        the context that matters.
         """
         n_layers, project = self._plan(version)
         wav = self._prepare(wav16k)
@@ -256,7 +263,9 @@ class ContentEncoder:
         parts = []
         for a, b, keep0, keep1 in windows:
             start = a * self.cfg.hop
-            stop = (b - 1) * self.cfg.hop + self.cfg.receptive_field if stats else wav.numel()
+            stop = (b - 1) * self.cfg.hop + self.cfg.receptive_field
+            if stats is None:  # single pass: GroupNorm statistics over every sample
+                stop = wav.numel()
             x = wav[start:stop].to(self.dtype).unsqueeze(0)
             h = self.net(x, n_layers, stats)[0, keep0:keep1]
             if project:
@@ -265,7 +274,6 @@ class ContentEncoder:
         out = torch.cat(parts) if len(parts) > 1 else parts[0]
         assert out.shape[0] == total, (out.shape, total)
         return out
-
 
     @torch.inference_mode()
     def conv0_stats(self, wav: torch.Tensor, block: int = 480000) -> Conv0Stats:
@@ -300,13 +308,14 @@ def _windows(total: int, cfg: HubertConfig, chunk_s: float,
 
 
 def load_encoder(path: Path | str, device: str | torch.device = "cpu", *, trusted: bool = False,
-                 v1_layer: int | None = None, normalize: bool | None = None) -> ContentEncoder:
+                 v1_layer: int | None = None, normalize: bool | None = None,
+                 dtype: torch.dtype | None = None) -> ContentEncoder:
     """Load a HuBERT/ContentVec model from a fairseq ``.pt`` or a Hugging Face folder/file.
 
     ``trusted``: allow a full (code-executing) unpickle of a fairseq file whose metadata the safe
     loaders cannot read. Only pass True for files the user explicitly imported and vouches for;
     files whose sha256 matches a known asset (RVC's ``hubert_base.pt``) are allowed anyway.
-    ``v1_layer`` / ``normalize`` override what the file says.
+    ``v1_layer`` / ``normalize`` override what the file says; ``dtype`` see ContentEncoder.
     Raises :class:`EncoderLoadError` naming the file and what does not fit.
     """
     path = Path(path)
@@ -325,13 +334,14 @@ def load_encoder(path: Path | str, device: str | torch.device = "cpu", *, truste
     _check_and_load(net, state, path, ckpt.kind)
     log.info("loaded %s HuBERT from %s (%d layers, hidden %d)", ckpt.kind, path, cfg.layers,
              cfg.hidden)
-    return ContentEncoder(net, device, source=path)
+    return ContentEncoder(net, device, source=path, dtype=dtype)
 
 
 def _check_and_load(net: HubertNet, mapped: Mapped, path: Path, kind: str) -> None:
     """Strict load with a readable report (file key names, shapes) instead of torch's error."""
     expected = net.state_dict()
-    missing = [file_name_for(k, kind) for k in expected if k not in mapped.state]
+    missing = [n for k in expected if k not in mapped.state
+               for n in mapped.missing.get(k, [file_name_for(k, kind)])]
     unexpected = mapped.unused + [mapped.src.get(k, k) for k in mapped.state if k not in expected]
     wrong = [f"{mapped.src.get(k, k)}: file has {list(t.shape)}, model expects "
              f"{list(expected[k].shape)}"

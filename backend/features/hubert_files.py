@@ -86,6 +86,7 @@ class Mapped:
     state: dict[str, torch.Tensor]
     src: dict[str, str]  # internal name -> file name(s), for messages
     unused: list[str]
+    missing: dict[str, list[str]] = field(default_factory=dict)  # internal -> absent file keys
 
 
 def _sha256(path: Path) -> str:
@@ -372,10 +373,18 @@ def to_internal_state(ckpt: Checkpoint, cfg: Any) -> Mapped:
     for i in range(cfg.layers):
         for p in ("weight", "bias"):
             parts = [f"layers.{i}.{x}_proj.{p}" for x in "qkv"]
+            fused = f"layers.{i}.qkv.{p}"
             if all(k in m.state for k in parts):
                 names = [m.src.pop(k) for k in parts]
-                m.state[f"layers.{i}.qkv.{p}"] = torch.cat([m.state.pop(k) for k in parts])
-                m.src[f"layers.{i}.qkv.{p}"] = " + ".join(names)
+                m.state[fused] = torch.cat([m.state.pop(k) for k in parts])
+                m.src[fused] = " + ".join(names)
+            elif any(k in m.state for k in parts):  # report exactly which of q/k/v is absent
+                absent = [file_name_for(fused, ckpt.kind).replace("{q,k,v}", x)
+                          for x, k in zip("qkv", parts, strict=True) if k not in m.state]
+                m.missing[fused] = absent
+                for k in parts:
+                    m.state.pop(k, None)
+                    m.src.pop(k, None)
     _fold_weight_norm(m)
     return m
 

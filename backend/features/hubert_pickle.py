@@ -20,14 +20,17 @@ import torch
 import torch._utils
 
 # metadata modules whose classes become inert stubs
-STUB_PREFIXES = ("argparse", "omegaconf", "fairseq", "typing", "enum", "pathlib", "dataclasses")
+STUB_PREFIXES = ("argparse", "omegaconf", "fairseq", "typing", "enum", "pathlib", "dataclasses",
+                 "numpy")
 SAFE_GLOBALS: dict[tuple[str, str], Any] = {
     ("collections", "OrderedDict"): collections.OrderedDict,
+    ("collections", "defaultdict"): collections.defaultdict,
     ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
     ("torch._utils", "_rebuild_parameter"): torch._utils._rebuild_parameter,
     ("torch", "Size"): torch.Size,
     **{("builtins", n): getattr(builtins, n)
-       for n in ("set", "frozenset", "slice", "complex", "bytearray", "list", "dict", "tuple")},
+       for n in ("set", "frozenset", "slice", "complex", "bytearray", "list", "dict", "tuple",
+                 "str", "int", "float", "bool", "bytes", "object", "range")},
 }
 if hasattr(torch._utils, "_rebuild_parameter_with_state"):
     SAFE_GLOBALS[("torch._utils", "_rebuild_parameter_with_state")] = (

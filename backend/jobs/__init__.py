@@ -10,6 +10,7 @@ JOB_MODULES: dict[str, str] = {
     "import": "backend.jobs.importer",
     "sleep": "backend.jobs.sleep",
     "assets": "backend.jobs.assets",
+    "extract": "backend.jobs.extract",
 }
 
 

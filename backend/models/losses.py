@@ -28,8 +28,8 @@ def discriminator_loss(
         r = torch.mean((1 - dr.float()) ** 2)
         f = torch.mean(dg.float() ** 2)
         loss = loss + r + f
-        real_losses.append(float(r))
-        fake_losses.append(float(f))
+        real_losses.append(float(r.detach()))
+        fake_losses.append(float(f.detach()))
     return loss, real_losses, fake_losses
 
 

@@ -189,3 +189,11 @@ def test_settings_roundtrip_and_validation():
     assert PrepareSettings().validate() == []
     assert PrepareSettings(threshold_db="x").validate() == ["threshold_db must be a number "
                                                             "(got 'x')"]
+
+
+def test_m4a_source_through_ffmpeg(unicode_dir):
+    from tests.dataset.test_audio_io import _m4a
+    res = process_source(_m4a(unicode_dir / "take – ü.m4a", 3.0), PrepareSettings(), 40000,
+                         unicode_dir / "gt", unicode_dir / "16k", "take")
+    assert res.info.decoder == "ffmpeg"
+    assert len(res.slices) == 1 and res.slices[0].duration == pytest.approx(3.0, abs=0.05)

@@ -17,10 +17,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+import transformers  # test-only dependency: the reference implementation
 
 from backend.features.hubert import EncoderLoadError, HubertConfig, load_encoder, num_frames
-
-transformers = pytest.importorskip("transformers")
 
 TOL = 1e-4
 SR = 16000
@@ -210,7 +209,7 @@ def test_fairseq_args_namespace_and_normalize(tmp_path: Path, hf12, wav) -> None
     assert not load_encoder(path, normalize=False).cfg.normalize_input
 
 
-def test_hf_old_weight_norm_names_and_single_file(tmp_path: Path, hf12, wav, hidden) -> None:
+def test_hf_old_weight_norm_names_single_file_and_bin(tmp_path: Path, hf12, wav, hidden) -> None:
     from safetensors.torch import save_file
 
     sd = {k.replace("parametrizations.weight.original0", "weight_g")
@@ -223,6 +222,12 @@ def test_hf_old_weight_norm_names_and_single_file(tmp_path: Path, hf12, wav, hid
     (folder / "preprocessor_config.json").write_text('{"do_normalize": false}', encoding="utf-8")
     enc = load_encoder(folder / "model.safetensors")
     assert (enc.encode(wav) - hidden[12]).abs().max() < TOL
+    bin_dir = tmp_path / "bin ß"
+    bin_dir.mkdir()
+    torch.save(hf12.state_dict(), bin_dir / "pytorch_model.bin")
+    (bin_dir / "config.json").write_text(json.dumps(hf12.config.to_dict()), encoding="utf-8")
+    for target in (bin_dir, bin_dir / "pytorch_model.bin"):
+        assert (load_encoder(target).encode(wav) - hidden[12]).abs().max() < TOL
 
 
 def test_layer_norm_extractor_mode(tmp_path: Path, wav) -> None:
@@ -290,13 +295,14 @@ def test_wrong_files_give_clear_errors(tmp_path: Path, hf12: torch.nn.Module) ->
 
 def test_broken_fairseq_state_lists_keys(tmp_path: Path, hf12: torch.nn.Module) -> None:
     sd = _fairseq_state(hf12)
-    del sd["encoder.layers.3.fc1.weight"]
+    del sd["encoder.layers.3.fc1.weight"], sd["encoder.layers.4.self_attn.k_proj.bias"]
     sd["encoder.layers.5.fc2.weight"] = torch.zeros(HIDDEN, 65)
     sd["encoder.extra_thing"] = torch.zeros(1)
     path = tmp_path / "broken.pt"
     torch.save({"model": sd, "args": argparse.Namespace(**_fairseq_cfg(12)["model"])}, path)
     msg = _err(path)
-    assert "missing (1): encoder.layers.3.fc1.weight" in msg
+    assert ("missing (2): encoder.layers.3.fc1.weight, encoder.layers.4.self_attn.k_proj.bias"
+            in msg)
     assert "unexpected (1): encoder.extra_thing" in msg
     assert "encoder.layers.5.fc2.weight: file has [32, 65], model expects [32, 64]" in msg
 
@@ -325,6 +331,17 @@ def test_unsafe_pickles_need_trust(tmp_path: Path, hf12: torch.nn.Module) -> Non
         **_fairseq_cfg(12)["model"], created=datetime.date(2023, 1, 1))}, odd)
     assert "trusted" in _err(odd)
     assert load_encoder(odd, trusted=True).cfg.layers == 12
+
+
+def test_bf16_and_stereo_input(fairseq_file: Path, wav, hidden) -> None:
+    enc = load_encoder(fairseq_file, dtype=torch.bfloat16)
+    out = enc.encode(wav)
+    assert out.dtype == torch.float32
+    assert (out - hidden[12]).norm() / hidden[12].norm() < 0.05
+    enc32 = load_encoder(fairseq_file)
+    mono = enc32.encode(wav)
+    for stereo in (np.stack([wav, wav]), np.stack([wav, wav], axis=1)):
+        assert (enc32.encode(stereo) - mono).abs().max() < 1e-6
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

@@ -70,6 +70,10 @@ def test_edits_reprocess_only_that_source(two_voices: Path, tmp_path: Path) -> N
     assert {p.name for p in (root / "prepared" / "1_16k_wavs").iterdir()} == new_a
     assert (two_voices / "b.wav").is_file()
     assert res["slices"] == len(new_a)
+    opened = project_cmds.open_({"path": str(root)}, None)  # as the desktop reopens it
+    assert opened["summary"]["slices"] == len(new_a) and opened["summary"]["sources"] == 1
+    assert opened["edits"] == {a: {"segments": seg}}
+    assert opened["report"] == str(root / "reports" / "health.json")
 
 
 def test_leftovers_of_an_interrupted_run_are_cleaned(two_voices: Path, tmp_path: Path) -> None:

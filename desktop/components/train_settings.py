@@ -1,0 +1,184 @@
+"""The Train page's settings form (Qt-free): values, validation, and the ``train`` job args.
+
+The form is prefilled from the backend's ``train.suggest`` result
+(``TrainSuggestion.from_result``); ``TrainSettings.validate`` returns one message
+per field so the page can show each next to its field; ``to_job_args`` builds the
+``train`` job's arguments. Text fields (learning rate, pretrained paths) are kept
+as the user typed them and parsed here, so typing mistakes get a clear message.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SIZES = ("tiny", "standard")
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+MAX_EPOCHS = 100_000
+MAX_BATCH = 1024
+
+
+def _int(value: Any, default: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    return int(value)
+
+
+def parse_learning_rate(text: str) -> float | None:
+    """``"1e-4"``, ``"0.0001"`` → the number; anything else → None."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def format_learning_rate(value: float) -> str:
+    return f"{value:.6g}"
+
+
+@dataclass
+class TrainSettings:
+    epochs: int = 200
+    batch_size: int = 8
+    learning_rate: str = "1e-4"  # as typed; parsed by validate/to_job_args
+    save_every: int = 10
+    keep_last: int = 3           # 0 keeps every checkpoint
+    size: str = "standard"
+    device: str = "auto"
+    precision: str = "auto"
+    pretrained_g: str = ""       # "" = none (train from scratch)
+    pretrained_d: str = ""
+    run: str = "main"
+
+    def validate(self, cuda_available: bool = True) -> dict[str, str]:
+        """Field name → what is wrong with it (empty when the settings can be used)."""
+        problems: dict[str, str] = {}
+        if not 1 <= self.epochs <= MAX_EPOCHS:
+            problems["epochs"] = f"epochs must be between 1 and {MAX_EPOCHS}"
+        if not 1 <= self.batch_size <= MAX_BATCH:
+            problems["batch_size"] = f"batch size must be between 1 and {MAX_BATCH}"
+        lr = parse_learning_rate(self.learning_rate)
+        if lr is None:
+            problems["learning_rate"] = (f"learning rate '{self.learning_rate}' is not a number "
+                                         "(write it like 1e-4 or 0.0001)")
+        elif not 0 < lr <= 1:
+            problems["learning_rate"] = "learning rate must be above 0 and at most 1 (e.g. 1e-4)"
+        if not 1 <= self.save_every <= max(1, self.epochs):
+            problems["save_every"] = ("save every must be between 1 and the number of epochs "
+                                      f"({self.epochs})")
+        if not 0 <= self.keep_last <= 1000:
+            problems["keep_last"] = "keep last must be between 0 (keep all) and 1000"
+        if self.size not in SIZES:
+            problems["size"] = f"model size must be one of {', '.join(SIZES)}"
+        if self.device not in DEVICES:
+            problems["device"] = f"device must be one of {', '.join(DEVICES)}"
+        elif self.device == "cuda" and not cuda_available:
+            problems["device"] = "the backend found no CUDA GPU: choose auto or cpu"
+        if self.precision not in PRECISIONS:
+            problems["precision"] = f"precision must be one of {', '.join(PRECISIONS)}"
+        for name, label in (("pretrained_g", "pretrained G"), ("pretrained_d", "pretrained D")):
+            problem = _file_problem(getattr(self, name), label)
+            if problem:
+                problems[name] = problem
+        if not self.run.strip() or any(c in self.run for c in "/\\"):
+            problems["run"] = "the run name must be a plain folder name (no slashes)"
+        return problems
+
+    def to_job_args(self, project: str) -> dict[str, Any]:
+        """The ``train`` job's arguments (call ``validate`` first)."""
+        lr = parse_learning_rate(self.learning_rate)
+        return {"project": project, "run": self.run.strip(), "size": self.size,
+                "epochs": self.epochs, "batch_size": self.batch_size,
+                "learning_rate": lr, "save_every": self.save_every,
+                "keep_last": self.keep_last,
+                "pretrained_g": self.pretrained_g.strip() or None,
+                "pretrained_d": self.pretrained_d.strip() or None,
+                "device": self.device, "precision": self.precision}
+
+
+def _file_problem(text: str, label: str) -> str:
+    path = text.strip()
+    if not path:
+        return ""
+    if not Path(path).is_file():
+        return f"{label}: there is no file at {path} (pick the .pth file, or clear the field)"
+    return ""
+
+
+@dataclass
+class TrainSuggestion:
+    """``train.suggest``'s result: whether training can start, and suggested settings."""
+
+    ready: bool = False
+    problems: list[str] = field(default_factory=list)
+    text: str = ""
+    mode: str = ""
+    version: str = ""
+    sample_rate: int | None = None
+    f0: bool = True
+    dataset_seconds: float = 0.0
+    settings: TrainSettings = field(default_factory=TrainSettings)
+
+    @classmethod
+    def from_result(cls, result: dict[str, Any]) -> TrainSuggestion:
+        sug = result.get("suggestion") if isinstance(result.get("suggestion"), dict) else {}
+        bases = result.get("bases") if isinstance(result.get("bases"), dict) else {}
+        problems = result.get("problems")
+        base = TrainSettings()
+        lr = sug.get("learning_rate")
+        settings = TrainSettings(
+            epochs=_int(sug.get("epochs"), base.epochs),
+            batch_size=_int(sug.get("batch_size"), base.batch_size),
+            learning_rate=(format_learning_rate(lr) if isinstance(lr, (int, float))
+                           and not isinstance(lr, bool) else base.learning_rate),
+            save_every=_int(sug.get("save_every"), base.save_every),
+            pretrained_g=_path_text(bases.get("g"), sug.get("base_g")),
+            pretrained_d=_path_text(bases.get("d"), sug.get("base_d")),
+        )
+        seconds = result.get("dataset_seconds")
+        rate = result.get("sample_rate")
+        return cls(ready=bool(result.get("ready")),
+                   problems=[str(p) for p in problems] if isinstance(problems, list) else [],
+                   text=str(sug.get("text") or ""), mode=str(sug.get("mode") or ""),
+                   version=str(result.get("version") or ""),
+                   sample_rate=rate if isinstance(rate, int) else None,
+                   f0=bool(result.get("f0", True)),
+                   dataset_seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0,
+                   settings=settings)
+
+    def summary(self) -> str:
+        parts = [p for p in (self.version, f"{self.sample_rate / 1000:g} kHz"
+                             if self.sample_rate else "",
+                             "with pitch" if self.f0 else "no pitch",
+                             f"{self.dataset_seconds / 60:.1f} min of audio",
+                             self.mode) if p]
+        return " · ".join(parts)
+
+
+def _path_text(*candidates: Any) -> str:
+    """The first candidate that is an absolute path (bases are installed file paths)."""
+    for c in candidates:
+        if isinstance(c, str) and c and Path(c).is_absolute():
+            return c
+    return ""
+
+
+def start_blocker(suggestion: TrainSuggestion | None, problems: dict[str, str],
+                  has_project: bool, running: bool) -> str:
+    """Why Start is disabled ("" when it may be pressed)."""
+    if not has_project:
+        return "Open a project first."
+    if running:
+        return "Training is running."
+    if suggestion is None:
+        return "Asking the backend whether the project is ready to train…"
+    if not suggestion.ready:
+        listed = "; ".join(suggestion.problems) or "the backend says it is not ready"
+        return f"Not ready to train: {listed}"
+    if problems:
+        return "Fix the settings: " + "; ".join(problems.values())
+    return ""

@@ -1,0 +1,161 @@
+"""QtTrainSettingsForm: the Train page's settings, a view of ``TrainSettings``.
+
+Each field has a red message line under it, filled from ``TrainSettings.validate``.
+Integer fields accept 0 so that a wrong value gets a message instead of being
+silently clamped; the learning rate is typed as text (``1e-4``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from desktop.components.settings import AppSettings
+from desktop.components.train_settings import PRECISIONS, TrainSettings
+
+WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt *.safetensors);;All files (*)"
+DEVICE_LABELS = {"auto": "Automatic (GPU if there is one)", "cpu": "CPU", "cuda": "CUDA GPU"}
+SIZE_LABELS = {"standard": "Standard (RVC v2)", "tiny": "Tiny (quick tests)"}
+
+
+def _spin(lo: int, hi: int, suffix: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setSuffix(suffix)
+    return box
+
+
+def _combo(items: dict[str, str]) -> QComboBox:
+    combo = QComboBox()
+    for value, label in items.items():
+        combo.addItem(label, value)
+    return combo
+
+
+class QtTrainSettingsForm(QGroupBox):
+    settings_changed = Signal()
+
+    def __init__(self, settings: AppSettings | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__("Training settings", parent)
+        self.app_settings = settings
+        self._cuda = True
+        self.epochs = _spin(0, 1_000_000)
+        self.batch_size = _spin(0, 100_000)
+        self.learning_rate = QLineEdit()
+        self.learning_rate.setPlaceholderText("e.g. 1e-4")
+        self.save_every = _spin(0, 1_000_000, " epochs")
+        self.keep_last = _spin(0, 100_000, " checkpoints")
+        self.keep_last.setSpecialValueText("keep all")
+        self.size = _combo(SIZE_LABELS)
+        self.device = _combo(DEVICE_LABELS)
+        self.precision = _combo({p: p for p in PRECISIONS})
+        self.pretrained_g, g_row = self._path_row("Pretrained generator (G)")
+        self.pretrained_d, d_row = self._path_row("Pretrained discriminator (D)")
+        self.errors: dict[str, QLabel] = {}
+        form = QFormLayout(self)
+        for name, label, widget in (
+                ("epochs", "Epochs:", self.epochs), ("batch_size", "Batch size:", self.batch_size),
+                ("learning_rate", "Learning rate:", self.learning_rate),
+                ("save_every", "Save every:", self.save_every),
+                ("keep_last", "Keep last:", self.keep_last), ("size", "Model size:", self.size),
+                ("device", "Device:", self.device), ("precision", "Precision:", self.precision),
+                ("pretrained_g", "Pretrained G:", g_row),
+                ("pretrained_d", "Pretrained D:", d_row)):
+            form.addRow(label, widget)
+            error = QLabel()
+            error.setObjectName(f"error_{name}")
+            error.setStyleSheet("color: #b00020;")
+            error.setWordWrap(True)
+            error.setVisible(False)
+            form.addRow("", error)
+            self.errors[name] = error
+        for spin in (self.epochs, self.batch_size, self.save_every, self.keep_last):
+            spin.valueChanged.connect(self.settings_changed)
+        for edit in (self.learning_rate, self.pretrained_g, self.pretrained_d):
+            edit.textChanged.connect(self.settings_changed)
+        for combo in (self.size, self.device, self.precision):
+            combo.currentIndexChanged.connect(self.settings_changed)
+        self._run = "main"
+        self.set_values(TrainSettings())
+
+    def _path_row(self, title: str) -> tuple[QLineEdit, QWidget]:
+        edit = QLineEdit()
+        edit.setPlaceholderText("none: train from scratch")
+        pick = QPushButton("Choose…")
+        pick.clicked.connect(lambda: self._on_pick_clicked(edit, title))
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(edit, 1)
+        layout.addWidget(pick)
+        return edit, row
+
+    def _on_pick_clicked(self, edit: QLineEdit, title: str) -> None:
+        start = str(Path(edit.text()).parent) if edit.text().strip() else (
+            self.app_settings.last_folder("pretrained") if self.app_settings else "")
+        path, _ = QFileDialog.getOpenFileName(self, title, start, WEIGHTS_FILTER)
+        if path:
+            if self.app_settings is not None:
+                self.app_settings.set_last_folder("pretrained", str(Path(path).parent))
+            edit.setText(path)
+
+    # values ---------------------------------------------------------------------------
+    def set_values(self, s: TrainSettings) -> None:
+        self.blockSignals(True)
+        self.epochs.setValue(s.epochs)
+        self.batch_size.setValue(s.batch_size)
+        self.learning_rate.setText(s.learning_rate)
+        self.save_every.setValue(s.save_every)
+        self.keep_last.setValue(s.keep_last)
+        for combo, value in ((self.size, s.size), (self.device, s.device),
+                             (self.precision, s.precision)):
+            combo.setCurrentIndex(max(0, combo.findData(value)))
+        self.pretrained_g.setText(s.pretrained_g)
+        self.pretrained_d.setText(s.pretrained_d)
+        self._run = s.run
+        self.blockSignals(False)
+        self.settings_changed.emit()
+
+    def values(self) -> TrainSettings:
+        return TrainSettings(
+            epochs=self.epochs.value(), batch_size=self.batch_size.value(),
+            learning_rate=self.learning_rate.text(), save_every=self.save_every.value(),
+            keep_last=self.keep_last.value(), size=str(self.size.currentData()),
+            device=str(self.device.currentData()), precision=str(self.precision.currentData()),
+            pretrained_g=self.pretrained_g.text(), pretrained_d=self.pretrained_d.text(),
+            run=self._run)
+
+    def set_cuda_available(self, available: bool) -> None:
+        """Disable the CUDA choice when the backend reported no CUDA device."""
+        self._cuda = available
+        model = self.device.model()
+        index = self.device.findData("cuda")
+        if isinstance(model, QStandardItemModel) and index >= 0:
+            model.item(index).setEnabled(available)
+            model.item(index).setToolTip("" if available else "the backend found no CUDA GPU")
+        if not available and self.device.currentData() == "cuda":
+            self.device.setCurrentIndex(self.device.findData("auto"))
+
+    @property
+    def cuda_available(self) -> bool:
+        return self._cuda
+
+    def show_problems(self, problems: dict[str, str]) -> None:
+        for name, label in self.errors.items():
+            label.setText(problems.get(name, ""))
+            label.setVisible(name in problems)

@@ -1,0 +1,403 @@
+"""QtTrainPage: train a voice model, watch the curves, listen to samples.
+
+On project open (and when the page is shown) it asks the backend ``train.suggest``
+(readiness, problems, suggested settings, installed pretrained bases) and
+``train.runs`` (past runs); the latest run's ``metrics.jsonl`` is read into the
+``MetricsHistory`` so the curves are there without training. While a ``train``
+job runs, its events (``job.metrics``, ``job.progress``, ``train.sample``,
+``train.checkpoint``, ``job.paused``, ``job.finished``) drive a ``TrainSession``;
+the graphs (``QtLossPlot``) repaint on their own timer.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend.protocol import Error, Event, Hello
+from desktop.backend_client import BackendClient
+from desktop.components.metrics import MetricsHistory
+from desktop.components.project_state import ProjectState
+from desktop.components.settings import AppSettings
+from desktop.components.train_runs import (
+    TrainRun,
+    TrainSession,
+    latest_run,
+    runs_from_result,
+)
+from desktop.components.train_settings import TrainSuggestion, start_blocker
+from desktop.ui.loss_plot import QtLossPlot
+from desktop.ui.project_controller import ProjectController
+from desktop.ui.train_form import QtTrainSettingsForm
+
+TRAIN_EVENTS = ("job.started", "job.progress", "job.metrics", "job.paused", "job.finished",
+                "train.sample", "train.checkpoint")
+MAX_EARLY_EVENTS = 100_000
+
+
+def _table(headers: tuple[str, ...]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(list(headers))
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.horizontalHeader().setSectionResizeMode(len(headers) - 1,
+                                                  QHeaderView.ResizeMode.Stretch)
+    return table
+
+
+def _size_text(size: int | None) -> str:
+    return "—" if size is None else f"{size / 2**20:.1f} MB"
+
+
+class QtTrainPage(QWidget):
+    def __init__(self, client: BackendClient, controller: ProjectController,
+                 settings: AppSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client, self.controller = client, controller
+        self.history = MetricsHistory()
+        self.session = TrainSession(self.history)
+        self.suggestion: TrainSuggestion | None = None
+        self.runs: list[TrainRun] = []
+        self.shown_run: TrainRun | None = None
+        self.project: str | None = None
+        self._starting = False  # job.start sent, job id not known yet
+        self._early: list[Event] = []
+        self._suggest_error = ""
+        self._history_live = False  # the curves came from events, not from the file
+        self._refreshing: set[str] = set()  # commands in flight
+        self._build(settings)
+        client.sig_event.connect(self._on_client_event)
+        client.sig_hello.connect(self._on_client_hello)
+        controller.project_changed.connect(self.set_project)
+        self._on_client_hello(client.hello)
+        self.set_project(controller.state)
+
+    # layout ---------------------------------------------------------------------------
+    def _build(self, settings: AppSettings | None) -> None:
+        self.project_label = QLabel("No project open")
+        self.suggestion_label = QLabel()
+        self.suggestion_label.setWordWrap(True)
+        self.problems_label = QLabel()
+        self.problems_label.setObjectName("train_problems")
+        self.problems_label.setStyleSheet("color: #b00020;")
+        self.problems_label.setWordWrap(True)
+        self.form = QtTrainSettingsForm(settings)
+        self.form.settings_changed.connect(self._update_controls)
+        self.start_btn = QPushButton("Start")
+        self.pause_btn = QPushButton("Pause")
+        self.stop_btn = QPushButton("Stop")
+        self.stop_btn.setToolTip("Save a checkpoint and stop; Start resumes from it")
+        self.start_btn.clicked.connect(self.start_training)
+        self.pause_btn.clicked.connect(self.toggle_pause)
+        self.stop_btn.clicked.connect(self.stop_training)
+        buttons = QHBoxLayout()
+        for b in (self.start_btn, self.pause_btn, self.stop_btn):
+            buttons.addWidget(b)
+        self.blocker_label = QLabel()
+        self.blocker_label.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.status_label = QLabel()
+        self.status_label.setObjectName("train_status")
+        self.status_label.setWordWrap(True)
+        self.samples_table = _table(("Step", "Epoch", "", "File"))
+        self.audio_stop_btn = QPushButton("Stop playback")
+        self.audio_stop_btn.clicked.connect(self.stop_audio)
+        self.audio_label = QLabel()
+        self.checkpoints_table = _table(("Step", "Epoch", "Saved", "Size", "File"))
+        left = QWidget()
+        col = QVBoxLayout(left)
+        for w in (self.project_label, self.suggestion_label, self.problems_label, self.form):
+            col.addWidget(w)
+        col.addLayout(buttons)
+        for w in (self.blocker_label, self.progress, self.status_label):
+            col.addWidget(w)
+        col.addWidget(QLabel("<b>Samples</b> (rendered at each save)"))
+        col.addWidget(self.samples_table, 1)
+        audio_row = QHBoxLayout()
+        audio_row.addWidget(self.audio_label, 1)
+        audio_row.addWidget(self.audio_stop_btn)
+        col.addLayout(audio_row)
+        col.addWidget(QLabel("<b>Checkpoints</b>"))
+        col.addWidget(self.checkpoints_table, 1)
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        self.plot = QtLossPlot(self.history)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.plot)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter)
+
+    # project and history -------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.session.running or self._starting
+
+    def set_project(self, state: ProjectState | None) -> None:
+        path = state.path if state else None
+        self.project_label.setText(f"<b>{state.name}</b> — {state.path}" if state
+                                   else "No project open")
+        if path != self.project and not self.running:
+            self.project = path
+            self.suggestion, self.runs, self.shown_run = None, [], None
+            self._suggest_error = ""
+            self.history.clear()
+            self.session.reset()
+            self.session.set_run(None)
+            self._fill_tables()
+            self.refresh()
+        self._update_controls()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self.project and not self.running:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Ask ``train.suggest`` and ``train.runs`` for the open project."""
+        if not self.project:
+            return
+        path = self.project
+        for cmd, done, failed in (
+                ("train.suggest", self._on_suggest_result, self._on_suggest_error),
+                ("train.runs", self._on_runs_result, self._on_runs_error)):
+            if cmd in self._refreshing:
+                continue  # asked already; the answer is on its way
+            self._refreshing.add(cmd)
+            self.client.request(
+                cmd, {"project": path},
+                lambda r, c=cmd, f=done: (self._refreshing.discard(c), f(path, r)),
+                lambda e, c=cmd, f=failed: (self._refreshing.discard(c), f(path, e)))
+
+    def _on_suggest_result(self, path: str, result: dict) -> None:
+        if path != self.project:
+            return
+        first = self.suggestion is None
+        self.suggestion = TrainSuggestion.from_result(result)
+        self._suggest_error = ""
+        if first and not self.running:
+            self.form.set_values(self.suggestion.settings)
+        lines = [t for t in (self.suggestion.summary(), self.suggestion.text) if t]
+        self.suggestion_label.setText("\n".join(lines))
+        self._update_controls()
+
+    def _on_suggest_error(self, path: str, err: Error) -> None:
+        if path == self.project:
+            self._suggest_error = f"Could not ask the backend about training: {err.message}"
+            self._update_controls()
+
+    def _on_runs_error(self, path: str, err: Error) -> None:
+        if path == self.project:
+            self._say(f"Could not list the training runs: {err.message}")
+
+    def _on_runs_result(self, path: str, result: dict) -> None:
+        if path != self.project or self.running:
+            return
+        self.runs = runs_from_result(result)
+        run = latest_run(self.runs)
+        same = run is not None and self.shown_run is not None and run.name == self.shown_run.name
+        self.shown_run = run
+        if not same:
+            self.load_history(run)
+        elif not self._history_live and run is not None and run.metrics:
+            self.history.read_file(Path(run.metrics))  # only the lines added since
+        self.session.set_run(run)
+        self._fill_tables()
+
+    def load_history(self, run: TrainRun | None) -> int:
+        """Replace the curves with a run's metrics.jsonl (plain file read)."""
+        self.history.clear()
+        self._history_live = False
+        if run is None or not run.metrics:
+            return 0
+        count = self.history.read_file(Path(run.metrics))
+        if count:
+            self._say(f"Run '{run.name}' ({run.state}): {count} steps of history, "
+                      f"last step {self.history.last_step}.")
+        return count
+
+    # backend events -------------------------------------------------------------------
+    def _on_client_hello(self, hello: Hello | None) -> None:
+        devices = hello.devices if hello is not None else []
+        self.form.set_cuda_available(any(d.get("kind") == "cuda" for d in devices))
+        self._update_controls()
+
+    def _on_client_event(self, ev: Event) -> None:
+        if ev.event in ("audio.position", "audio.finished"):
+            self._on_audio_event(ev)
+            return
+        if ev.event not in TRAIN_EVENTS:
+            return
+        if self._starting and ev.data.get("job_id") != self.session.job_id:
+            if len(self._early) < MAX_EARLY_EVENTS:
+                self._early.append(ev)  # may be ours: the job.start reply is not read yet
+            return
+        self._apply(ev)
+
+    def _apply(self, ev: Event) -> None:
+        what = self.session.apply(ev.event, ev.data)
+        if what in ("samples", "checkpoints"):
+            self._fill_tables()
+        if what == "finished":
+            self._on_training_finished()
+        elif what:
+            self._show_status()
+
+    # training ----------------------------------------------------------------------------
+    def start_training(self) -> str | None:
+        settings = self.form.values()
+        problems = settings.validate(self.form.cuda_available)
+        blocker = start_blocker(self.suggestion, problems, bool(self.project), self.running)
+        if blocker:
+            self._say(blocker)
+            self._update_controls()
+            return None
+        assert self.project is not None
+        if self.shown_run is None or self.shown_run.name != settings.run:
+            self.history.clear()  # a different run: its own curves (resumes read events)
+        self._starting, self._early = True, []
+        self._history_live = True
+        self.session.reset()
+        self._say("Starting training…")
+        self._update_controls()
+        return self.client.start_job("train", settings.to_job_args(self.project),
+                                     on_started=self._on_job_started,
+                                     on_error=self._on_job_start_error)
+
+    def _on_job_started(self, job_id: str) -> None:
+        self._starting = False
+        self.session.reset(job_id)
+        early, self._early = self._early, []
+        for ev in early:
+            if ev.data.get("job_id") == job_id:
+                self._apply(ev)
+        self._update_controls()
+
+    def _on_job_start_error(self, err: Error) -> None:
+        self._starting, self._early = False, []
+        self._say(f"Could not start training: {err.message}")
+        self._update_controls()
+
+    def toggle_pause(self) -> str | None:
+        if not self.session.running or not self.session.job_id:
+            return None
+        cmd = "job.resume" if self.session.paused else "job.pause"
+        return self.client.request(cmd, {"job_id": self.session.job_id},
+                                   self._on_pause_result,
+                                   lambda e: self._say(f"Could not {cmd[4:]}: {e.message}"))
+
+    def _on_pause_result(self, result: dict) -> None:
+        if result.get("job_id") == self.session.job_id and "paused" in result:
+            self.session.paused = bool(result["paused"])
+            self._show_status()
+
+    def stop_training(self) -> str | None:
+        if not self.session.running or not self.session.job_id:
+            return None
+        self.session.stopping = True
+        self._show_status()
+        return self.client.cancel_job(self.session.job_id)
+
+    def _on_training_finished(self) -> None:
+        self._say(self.session.status_text())
+        self._update_controls()
+        self.plot.repaint_curves()  # the final state, without waiting for the timer
+        state = self.controller.state
+        if (state.path if state else None) != self.project:
+            self.set_project(state)  # the project changed while training ran
+        elif self.project:
+            self.refresh()
+
+    # audio --------------------------------------------------------------------------------
+    def play_sample(self, row: int) -> str | None:
+        if not 0 <= row < len(self.session.samples):
+            return None
+        sample = self.session.samples[row]
+        self.audio_label.setText(f"Playing the sample of step {sample.step}…")
+        return self.client.request("audio.play", {"path": sample.path, "start": 0, "end": None},
+                                   on_error=lambda e: self.audio_label.setText(
+                                       f"Could not play {sample.path}: {e.message}"))
+
+    def stop_audio(self) -> str:
+        self.audio_label.setText("")
+        return self.client.request("audio.stop", {})
+
+    def _on_audio_event(self, ev: Event) -> None:
+        if ev.event == "audio.finished":
+            self.audio_label.setText("")
+
+    # view --------------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def _show_status(self) -> None:
+        s = self.session
+        self.progress.setVisible(s.running and s.total > 0)
+        if s.total > 0:
+            self.progress.setRange(0, s.total)
+            self.progress.setValue(min(s.step, s.total))
+        self._say(s.status_text())
+        self.pause_btn.setText("Continue" if s.paused else "Pause")
+
+    def _update_controls(self) -> None:
+        problems = self.form.values().validate(self.form.cuda_available)
+        self.form.show_problems(problems)
+        blocker = self._suggest_error or start_blocker(
+            self.suggestion, problems, bool(self.project), self.running)
+        self.start_btn.setEnabled(not blocker)
+        self.start_btn.setToolTip(blocker)
+        self.blocker_label.setText(blocker if not self.running else "")
+        self.problems_label.setText(
+            "\n".join(f"• {p}" for p in self.suggestion.problems)
+            if self.suggestion and not self.suggestion.ready else "")
+        self.form.setEnabled(not self.running)
+        live = self.session.running and bool(self.session.job_id)
+        self.pause_btn.setEnabled(live and not self.session.stopping)
+        self.stop_btn.setEnabled(live and not self.session.stopping)
+        if not self.running:
+            self.progress.setVisible(False)
+        self.pause_btn.setText("Continue" if self.session.paused else "Pause")
+
+    def _fill_tables(self) -> None:
+        samples = self.session.samples
+        self.samples_table.setRowCount(len(samples))
+        for row, s in enumerate(samples):
+            self._set_row(self.samples_table, row, (str(s.step), str(s.epoch), "", s.path))
+            play = QPushButton("Play")
+            play.clicked.connect(lambda _=False, r=row: self.play_sample(r))
+            self.samples_table.setCellWidget(row, 2, play)
+        cks = self.session.checkpoints
+        self.checkpoints_table.setRowCount(len(cks))
+        for row, c in enumerate(cks):
+            saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.saved_at)) \
+                if c.saved_at else "—"
+            self._set_row(self.checkpoints_table, row,
+                          (str(c.step), str(c.epoch), saved, _size_text(c.size), c.path))
+
+    @staticmethod
+    def _set_row(table: QTableWidget, row: int, values: tuple[str, ...]) -> None:
+        for col, text in enumerate(values):
+            item = QTableWidgetItem(Path(text).name if col == len(values) - 1 else text)
+            item.setToolTip(text)
+            table.setItem(row, col, item)
