@@ -20,8 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.models import build_discriminator, build_generator, mel_config  # noqa: E402
-from backend.models import losses  # noqa: E402
+from backend.models import build_discriminator, build_generator, losses, mel_config  # noqa: E402
 from backend.models.commons import slice_segments  # noqa: E402
 
 

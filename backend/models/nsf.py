@@ -165,7 +165,10 @@ class Decoder(nn.Module):
     def forward(
         self, x: torch.Tensor, f0: torch.Tensor | None = None, g: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Latent ``[B, C, T]`` (+ f0 ``[B, T]`` Hz, speaker ``[B, gin, 1]``) -> ``[B, 1, T*hop]``."""
+        """Latent ``[B, C, T]`` (+ f0 ``[B, T]`` in Hz, speaker ``[B, gin, 1]``) -> audio.
+
+        The audio is ``[B, 1, T * hop]`` in [-1, 1].
+        """
         source = None
         if self.use_f0:
             if f0 is None:

@@ -9,6 +9,7 @@ pressing it accepts the dialog, so the page that opened it can try again
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -160,8 +161,6 @@ class QtAssetMissingDialog(QDialog):
         self._set_busy(False)
 
     def done(self, result: int) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, TypeError):
             self.client.sig_job_event.disconnect(self._on_client_job_event)
-        except (RuntimeError, TypeError):
-            pass
         super().done(result)

@@ -26,7 +26,9 @@ from desktop.components.jobs import JobsModel
 from desktop.components.log_model import LogModel
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
+from desktop.ui.assets_page import QtAssetsPage
 from desktop.ui.dataset_page import QtDatasetPage
+from desktop.ui.extract_page import QtExtractPage
 from desktop.ui.jobs_panel import QtJobsPanel
 from desktop.ui.log_panel import QtLogPanel
 from desktop.ui.project_controller import ProjectController
@@ -100,6 +102,10 @@ class MainWindow(QMainWindow):
         self.add_page("dataset", "Dataset", self.dataset_page)
         for key, (title, what) in COMING.items():
             self.add_page(key, title, PlaceholderPage(title, what))
+        self.extract_page = QtExtractPage(self.client, self.controller)
+        self.add_page("extract", "Extract", self.extract_page)
+        self.assets_page = QtAssetsPage(self.client)
+        self.add_page("assets", "Models & assets", self.assets_page)
         self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.banner = self._build_banner()
         central = QWidget()

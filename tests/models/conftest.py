@@ -37,5 +37,11 @@ def infer_inputs(b: dict) -> tuple:
 
 
 @pytest.fixture(autouse=True)
-def _seed():
+def _seed_and_one_thread():
+    """Fixed seed; one intra-op thread (tiny models on a busy 2-core box run far faster:
+    two spinning OpenMP threads stall whenever another process takes a core)."""
     torch.manual_seed(1234)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

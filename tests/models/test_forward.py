@@ -107,7 +107,6 @@ def test_generator_and_discriminator_together():
 
 
 def test_standard_v2_40k_f0_smoke_infer():
-    torch.set_num_threads(min(2, torch.get_num_threads()))
     G = build_generator("v2", "40k", True).eval()
     b = make_batch(G.cfg, frames=6, batch=1)
     audio = G.infer(*infer_inputs(b))

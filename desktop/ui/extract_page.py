@@ -1,0 +1,356 @@
+"""QtExtractPage: pitch (F0) and content features for every prepared clip of the project.
+
+The form maps to the ``extract`` job (``desktop.components.extract_settings``). Before a
+start the page asks ``assets.list`` whether the chosen pitch method and content encoder
+have their model files; if not, or when the backend answers ``asset_missing`` (a refused
+start or a failed job), ``QtAssetMissingDialog`` offers to download or import the file
+and then to retry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend.protocol import Error, Event, Hello
+from desktop.backend_client import BackendClient
+from desktop.components.assets import (
+    MissingAsset,
+    missing_from_error,
+    missing_from_finished,
+    missing_from_list,
+)
+from desktop.components.extract_settings import (
+    DEVICES,
+    ENCODERS,
+    FILTER_RADIUS_RANGE,
+    OTHER_ENCODER,
+    PITCH_METHODS,
+    VERSIONS,
+    ExtractSettings,
+    cuda_available,
+    method,
+    progress_text,
+    summary_text,
+)
+from desktop.components.jobs import JobsModel
+from desktop.components.project_state import ProjectState
+from desktop.ui.asset_missing_dialog import QtAssetMissingDialog
+from desktop.ui.project_controller import ProjectController
+
+
+class QtExtractForm(QGroupBox):
+    """The settings form; ``values()`` / ``set_values()`` as ``ExtractSettings``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Extraction settings", parent)
+        self.user_chose_pitch = False
+        self.pitch = QComboBox()
+        for m in PITCH_METHODS:
+            self.pitch.addItem(m.label, m.name)
+            self.pitch.setItemData(self.pitch.count() - 1, m.description,
+                                   Qt.ItemDataRole.ToolTipRole)
+        self.pitch_help = QLabel()
+        self.pitch_help.setWordWrap(True)
+        self.encoder = QComboBox()
+        for name, label in ENCODERS:
+            self.encoder.addItem(label, name)
+        self.encoder.addItem("Other file…", OTHER_ENCODER)
+        self.version = QComboBox()
+        for v in VERSIONS:
+            self.version.addItem(v, v)
+        self.device = QComboBox()
+        for d in DEVICES:
+            self.device.addItem({"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)"}[d], d)
+        self.filter_radius = QSpinBox()
+        self.filter_radius.setRange(*FILTER_RADIUS_RANGE)
+        self.filter_radius.setToolTip("Median filter over the pitch track (3 or more smooths "
+                                      "out single-frame glitches; 0 turns it off).")
+        self.pitch.currentIndexChanged.connect(self._on_pitch_changed)
+        self.pitch.activated.connect(self._on_pitch_activated)
+        self.encoder.activated.connect(self._on_encoder_activated)
+        form = QFormLayout(self)
+        form.addRow("Pitch method:", self.pitch)
+        form.addRow("", self.pitch_help)
+        form.addRow("Content encoder:", self.encoder)
+        form.addRow("Model version:", self.version)
+        form.addRow("Device:", self.device)
+        form.addRow("Filter radius:", self.filter_radius)
+        self.set_values(ExtractSettings())
+
+    def pick_encoder_file(self) -> str:
+        """A content-encoder file chosen by the user ("" if cancelled). Tests replace this."""
+        path, _ = QFileDialog.getOpenFileName(self, "Content encoder file", str(Path.home()),
+                                              "Model files (*.pt *.pth *.bin *.safetensors);;"
+                                              "All (*)")
+        return path
+
+    def _on_pitch_changed(self) -> None:
+        m = method(str(self.pitch.currentData()))
+        self.pitch_help.setText(m.description if m else "")
+
+    def _on_pitch_activated(self, _index: int) -> None:
+        self.user_chose_pitch = True
+
+    def _on_encoder_activated(self, index: int) -> None:
+        if self.encoder.itemData(index) != OTHER_ENCODER:
+            return
+        path = self.pick_encoder_file()
+        if path:
+            self._set_encoder(path)
+        else:
+            self.encoder.setCurrentIndex(0)
+
+    def _set_encoder(self, value: str) -> None:
+        index = self.encoder.findData(value)
+        if index < 0:  # a file path: shown before "Other file…"
+            index = self.encoder.count() - 1
+            self.encoder.insertItem(index, Path(value).name, value)
+            self.encoder.setItemData(index, value, Qt.ItemDataRole.ToolTipRole)
+        self.encoder.setCurrentIndex(index)
+
+    def set_cuda(self, available: bool) -> None:
+        model = self.device.model()
+        if isinstance(model, QStandardItemModel):
+            item = model.item(self.device.findData("cuda"))
+            item.setEnabled(available)
+            item.setToolTip("" if available else "The backend found no CUDA GPU.")
+        if not available and self.device.currentData() == "cuda":
+            self.device.setCurrentIndex(self.device.findData("auto"))
+
+    def set_values(self, s: ExtractSettings) -> None:
+        self.pitch.setCurrentIndex(max(0, self.pitch.findData(s.f0)))
+        self._on_pitch_changed()
+        self._set_encoder(s.encoder)
+        self.version.setCurrentIndex(max(0, self.version.findData(s.version)))
+        self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
+        self.filter_radius.setValue(s.filter_radius)
+
+    def values(self) -> ExtractSettings:
+        return ExtractSettings(f0=str(self.pitch.currentData()),
+                               encoder=str(self.encoder.currentData()),
+                               version=str(self.version.currentData()),
+                               device=str(self.device.currentData()),
+                               filter_radius=self.filter_radius.value())
+
+
+class QtExtractPage(QWidget):
+    def __init__(self, client: BackendClient, controller: ProjectController,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client, self.controller = client, controller
+        self.jobs = JobsModel()  # this page's view of the job events
+        self.job_id: str | None = None  # "" = requested, id not known yet
+        self.missing_dialog: QtAssetMissingDialog | None = None
+        self.installed: set[str] | None = None
+        self._shown_path: str | None = None
+        self._build()
+        controller.project_changed.connect(self.set_project)
+        client.sig_hello.connect(self._on_client_hello)
+        client.sig_job_event.connect(self._on_client_job_event)
+        self.form.set_cuda(cuda_available(client.hello))
+        self.set_project(controller.state)
+
+    def _build(self) -> None:
+        self.project_label = QLabel()
+        self.form = QtExtractForm()
+        self.start_btn = QPushButton("Start")
+        self.cancel_btn = QPushButton("Cancel")
+        self.start_btn.clicked.connect(self.start)
+        self.cancel_btn.clicked.connect(self.cancel)
+        self.cancel_btn.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_btn)
+        buttons.addWidget(self.cancel_btn)
+        buttons.addStretch(1)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setVisible(False)
+        self.message = QLabel("Extract pitch and content features from the prepared clips.")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary = QPlainTextEdit()
+        self.summary.setReadOnly(True)
+        self.summary.setVisible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.project_label)
+        layout.addWidget(self.form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addWidget(self.summary, 1)
+
+    # project, backend --------------------------------------------------------------------
+    def set_project(self, state: ProjectState | None) -> None:
+        self.project_label.setText(f"<b>{state.name}</b> — {state.path}" if state else
+                                   "No project open")
+        if state is not None and state.path != self._shown_path:
+            self.form.set_values(ExtractSettings.defaults(state.project, self.installed))
+            self.form.set_cuda(cuda_available(self.client.hello))
+        self._shown_path = state.path if state else None
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        running = self.job_id is not None
+        self.start_btn.setEnabled(self.controller.state is not None and not running)
+        self.cancel_btn.setEnabled(bool(self.job_id))
+        self.form.setEnabled(not running)
+
+    def _on_client_hello(self, hello: Hello) -> None:
+        self.form.set_cuda(cuda_available(hello))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self.installed is None:
+            self.load_assets()
+
+    def load_assets(self) -> str:
+        """``assets.list``: which model files exist (the default pitch method depends on it)."""
+        self.installed = set()
+        return self.client.request("assets.list", {}, self._on_assets_listed)
+
+    def _on_assets_listed(self, result: dict) -> None:
+        self.installed = {str(a.get("name")) for a in result.get("assets") or []
+                          if isinstance(a, dict) and a.get("installed")}
+        if not self.form.user_chose_pitch and self.job_id is None:
+            default = "rmvpe" if "rmvpe" in self.installed else "harvest"
+            self.form.pitch.setCurrentIndex(self.form.pitch.findData(default))
+
+    # start --------------------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+
+    def start(self) -> str | None:
+        """Check the form, then ``assets.list`` (preflight), then start the ``extract`` job."""
+        state = self.controller.state
+        if state is None:
+            self._say("Open a project first.")
+            return None
+        if self.job_id is not None:
+            return None
+        settings = self.form.values()
+        problems = settings.validate(cuda_available(self.client.hello))
+        if problems:
+            self._say("Cannot start: " + "; ".join(problems))
+            return None
+        self.job_id = ""
+        self._update_buttons()
+        self._say("Checking the model files…")
+        return self.client.request(
+            "assets.list", {}, lambda r: self._on_preflight(r, settings, state.path),
+            self._on_preflight_error)
+
+    def _on_preflight(self, result: dict, settings: ExtractSettings, project: str) -> None:
+        self._on_assets_listed(result)
+        missing = missing_from_list(result, settings.assets_needed())
+        if missing:
+            self._end_job()
+            self.show_missing(missing[0], missing[1:])
+            return
+        self._say("Starting extraction…")
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+        self.summary.setVisible(False)
+        self.client.start_job("extract", settings.to_job_args(project),
+                              on_started=self._on_job_started, on_error=self._on_start_error,
+                              on_finished=self._on_job_finished)
+
+    def _on_preflight_error(self, err: Error) -> None:
+        self._end_job()
+        self._say(f"Could not check the model files: {err.message}")
+
+    def show_missing(self, missing: MissingAsset, also: list[MissingAsset] | None = None,
+                     ) -> QtAssetMissingDialog:
+        """The asset-missing dialog; its Retry starts the extraction again."""
+        if self.missing_dialog is not None:
+            self.missing_dialog.deleteLater()
+        dialog = QtAssetMissingDialog(self.client, missing, retry_text="Retry extraction",
+                                      also_missing=also, parent=self)
+        dialog.accepted.connect(self.start)
+        self.missing_dialog = dialog
+        self._say(f"Extraction needs {missing.name}, which is not installed.")
+        dialog.open()
+        return dialog
+
+    # job ----------------------------------------------------------------------------------
+    def cancel(self) -> None:
+        if self.job_id:
+            self.client.cancel_job(self.job_id)
+            self.jobs.mark_cancel_requested(self.job_id)
+            self._say("Cancelling…")
+
+    def _on_job_started(self, job_id: str) -> None:
+        if self.job_id == "":
+            self.job_id = job_id
+        self._update_buttons()
+        self._show_progress()
+
+    def _on_start_error(self, err: Error) -> None:
+        self._end_job()
+        missing = missing_from_error(err)
+        if missing is not None:
+            self.show_missing(missing)
+        else:
+            self._say(f"Could not start the extraction: {err.message}")
+
+    def _on_client_job_event(self, ev: Event) -> None:
+        job_id = self.jobs.apply(ev.event, ev.data)
+        if job_id and self.job_id == "" and ev.event == "job.started" \
+                and ev.data.get("kind") == "extract":
+            self.job_id = job_id  # job.started can come before the job.start reply
+            self._update_buttons()
+        if job_id and job_id == self.job_id and ev.event == "job.progress":
+            self._show_progress()
+
+    def _show_progress(self) -> None:
+        job = self.jobs.get(self.job_id or "")
+        if job is None or job.finished:
+            return
+        fraction = job.fraction
+        if fraction is None:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(fraction * 1000))
+        text = progress_text(job.stage, job.done, job.total, job.eta_text())
+        self.progress.setFormat(text.replace("%", "%%") + " (%p%)")
+        self._say(text)
+
+    def _end_job(self) -> None:
+        self.job_id = None
+        self.progress.setVisible(False)
+        self._update_buttons()
+
+    def _on_job_finished(self, data: dict) -> None:
+        self._end_job()
+        status = data.get("status")
+        if status == "ok":
+            result = data.get("result") if isinstance(data.get("result"), dict) else {}
+            self._say("Extraction finished.")
+            self.summary.setPlainText(summary_text(result))
+            self.summary.setVisible(True)
+        elif status == "cancelled":
+            self._say("Extraction cancelled.")
+        else:
+            missing = missing_from_finished(data)
+            if missing is not None:
+                self.show_missing(missing)
+                return
+            err = data.get("error") if isinstance(data.get("error"), dict) else {}
+            self._say(f"Extraction failed: {err.get('message', 'unknown error')}")
