@@ -1,12 +1,13 @@
 """Waveform envelope and spectrogram of an audio file for the editor.
 
-The file is read in blocks, so memory stays bounded for hour-long recordings:
+The file is decoded block by block by ``backend.dataset.audio_io`` (mixed to
+mono, as the prepare pipeline sees it), so memory stays bounded for hour-long recordings:
 the finest envelope level has at most ``MAX_ENV_BINS`` bins and the
 spectrogram at most ``MAX_SPEC_FRAMES`` frames. The result is one ``.npz``:
 
 - ``sample_rate``, ``channels``, ``frames``, ``duration``
 - ``env_hops``: samples per bin of each level (finest first, 4x coarser each)
-- ``env_min_<i>``, ``env_max_<i>``: float32 min/max over all channels per bin
+- ``env_min_<i>``, ``env_max_<i>``: float32 min/max of the mono mix per bin
 - ``spec``: uint8 (frames, N_FFT // 2 + 1) log power, 0 -> ``spec_db[0]`` dB,
   255 -> ``spec_db[1]`` dB; ``spec_hop`` seconds per frame; ``spec_fmax`` Hz
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from backend.audio.decode import AudioInfo, AudioReadError, iter_blocks, probe
+from backend.dataset.audio_io import AudioInfo, AudioLoadError, iter_blocks, probe
 
 ANALYSIS_VERSION = 1
 MAX_ENV_BINS = 1 << 20
@@ -51,23 +52,22 @@ class _Envelope:
         self.hop = hop
         self._mins: list[np.ndarray] = []
         self._maxs: list[np.ndarray] = []
-        self._rest = np.zeros((0, 2), dtype=np.float32)  # columns: min, max per sample
+        self._rest = np.zeros(0, dtype=np.float32)
 
-    def feed(self, block: np.ndarray) -> None:
-        lo_hi = np.stack([block.min(axis=1), block.max(axis=1)], axis=1)
-        data = np.concatenate([self._rest, lo_hi]) if len(self._rest) else lo_hi
+    def feed(self, mono: np.ndarray) -> None:
+        data = np.concatenate([self._rest, mono]) if len(self._rest) else mono
         whole = len(data) // self.hop * self.hop
         if whole:
-            bins = data[:whole].reshape(-1, self.hop, 2)
-            self._mins.append(bins[:, :, 0].min(axis=1))
-            self._maxs.append(bins[:, :, 1].max(axis=1))
-        self._rest = data[whole:]
+            bins = data[:whole].reshape(-1, self.hop)
+            self._mins.append(bins.min(axis=1))
+            self._maxs.append(bins.max(axis=1))
+        self._rest = data[whole:].copy()
 
     def levels(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
         mins, maxs = list(self._mins), list(self._maxs)
         if len(self._rest):
-            mins.append(self._rest[:, 0].min(keepdims=True))
-            maxs.append(self._rest[:, 1].max(keepdims=True))
+            mins.append(self._rest.min(keepdims=True))
+            maxs.append(self._rest.max(keepdims=True))
         lo = np.concatenate(mins) if mins else np.zeros(1, np.float32)
         hi = np.concatenate(maxs) if maxs else np.zeros(1, np.float32)
         out = [(self.hop, lo.astype(np.float32), hi.astype(np.float32))]
@@ -143,14 +143,13 @@ def compute(path: str | Path, info: AudioInfo | None = None) -> dict[str, np.nda
     env = _Envelope(_env_hop(info.frames))
     spec = _Spectrogram(info.frames)
     frames = 0
-    for block in iter_blocks(path, block=READ_BLOCK, info=info):
-        if not np.all(np.isfinite(block)):
-            block = np.nan_to_num(block, nan=0.0, posinf=1.0, neginf=-1.0)
-        env.feed(block)
-        spec.feed(block.mean(axis=1, dtype=np.float32))
-        frames += len(block)
+    for mono in iter_blocks(path, READ_BLOCK, info=info, nonfinite="zero"):
+        env.feed(mono)
+        spec.feed(mono)
+        frames += len(mono)
     if frames == 0:
-        raise AudioReadError(f"'{path}' contains no audio samples")
+        raise AudioLoadError(path, f"'{Path(path).name}' contains no audio samples: "
+                                   "remove it or re-export it")
     levels = env.levels()
     image, (lo, hi) = spec.finish()
     sr = info.sample_rate
@@ -190,15 +189,13 @@ def _load_cached(npz: Path) -> dict | None:
 def analyze(path: str | Path, cache_dir: str | Path) -> dict:
     """Analyse ``path`` (or reuse the cache); return the editor's summary dict."""
     src = Path(path)
-    if not src.is_file():
-        raise AudioReadError(f"audio file not found: '{src}'")
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     npz = cache_file(src, cache)
     cached = _load_cached(npz) if npz.exists() else None
     if cached is not None:
         return {**cached, "cached": True}
-    arrays = compute(src)
+    arrays = compute(src)  # raises AudioLoadError naming the file
     fd, tmp = tempfile.mkstemp(prefix=".wave-", suffix=".tmp", dir=cache)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -1,7 +1,8 @@
 """Play a range of an audio file through PortAudio (sounddevice).
 
 Qt-free and server-free: the owner passes an ``emit(event, data)`` function.
-The whole range is decoded and resampled into one preallocated float32 buffer
+The whole range is decoded (mono mix, as the prepare pipeline hears it) and
+resampled to the device rate into one preallocated float32 buffer
 before the stream starts; the audio callback only copies from it and counts
 xruns. A monitor thread reports ``audio.position`` about 25 times a second and
 ``audio.finished`` once at the end (also after ``stop``).
@@ -9,15 +10,17 @@ xruns. A monitor thread reports ``audio.position`` about 25 times a second and
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from backend.audio.decode import probe, read_range
+from backend.dataset.audio_io import iter_blocks, probe
 
 Emit = Callable[[str, dict[str, Any]], None]
 POSITION_INTERVAL = 0.04
@@ -73,16 +76,15 @@ def _pick_device(device: int | str | None) -> dict:
     raise AudioUnavailable(f"audio output device {device!r} not found; available: {names}")
 
 
-def _prepare_buffer(data: np.ndarray, sr_in: int, sr_out: int, channels: int) -> np.ndarray:
-    """Resample and map channels into a C-contiguous (frames, channels) buffer."""
-    if data.shape[1] != channels:
-        mono = data.mean(axis=1, keepdims=True)
-        data = np.repeat(mono, channels, axis=1)
-    if sr_in != sr_out and len(data):
-        import soxr
-
-        data = soxr.resample(data, sr_in, sr_out, quality="HQ")
-    return np.ascontiguousarray(data, dtype=np.float32)
+def _load_buffer(path: str | Path, start: float, end: float, info: Any, sr_out: int,
+                 channels: int) -> np.ndarray:
+    """Decode [start, end) at ``sr_out`` into a C-contiguous (frames, channels) buffer."""
+    parts = list(iter_blocks(path, 1 << 16, sr=sr_out, start=start, stop=end, info=info,
+                             nonfinite="zero"))
+    mono = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    buf = np.empty((len(mono), channels), dtype=np.float32)
+    buf[:] = mono[:, None]
+    return buf
 
 
 class _Playback:
@@ -145,7 +147,9 @@ class Player:
         self._emit = emit
         self._lock = threading.Lock()
         self._current: _Playback | None = None
+        self._open_streams: list[_Playback] = []  # started and not yet closed
         self._next_id = 1
+        self._atexit_registered = False
 
     @property
     def playing(self) -> bool:
@@ -156,6 +160,7 @@ class Player:
              device: int | str | None = None) -> dict:
         with self._lock:
             self._stop_locked()
+            dev = _pick_device(device)
             info = probe(path)
             start = max(0.0, float(start))
             end = info.duration if end is None else min(float(end), info.duration)
@@ -164,11 +169,9 @@ class Player:
             if end <= start:
                 raise ValueError(f"nothing to play: start {start:.3f} s is not before "
                                  f"end {end:.3f} s (file length {info.duration:.3f} s)")
-            dev = _pick_device(device)
             sr_out = int(dev["default_samplerate"]) or info.sample_rate
             channels = max(1, min(2, dev["channels"]))
-            data = read_range(path, start, end, info=info)
-            buf = _prepare_buffer(data, info.sample_rate, sr_out, channels)
+            buf = _load_buffer(path, start, end, info, sr_out, channels)
             pb = _Playback(buf, sr_out, start, self._next_id)
             self._next_id += 1
             self._open(pb, dev, channels)
@@ -183,9 +186,13 @@ class Player:
                                         device=dev["index"], callback=pb.callback,
                                         finished_callback=pb.on_finished, latency="high")
             pb.stream.start()
+            self._open_streams.append(pb)
         except sd.PortAudioError as exc:
             raise AudioUnavailable(f"could not open audio output '{dev['name']}': {exc}") \
                 from exc
+        if not self._atexit_registered:  # runs before sounddevice's own exit handler
+            atexit.register(self.close)
+            self._atexit_registered = True
         threading.Thread(target=self._monitor, args=(pb,), name="audio-monitor",
                          daemon=True).start()
 
@@ -206,6 +213,8 @@ class Player:
                 pb.stream.close()
             except Exception:
                 log.debug("closing the output stream failed", exc_info=True)
+            if pb in self._open_streams:
+                self._open_streams.remove(pb)
         else:
             log.warning("audio output did not finish within %.0f s", STREAM_CLOSE_TIMEOUT)
 
@@ -223,5 +232,14 @@ class Player:
         pb.reported.wait(2.0)  # audio.finished goes out before the next play starts
         return True
 
-    def close(self) -> None:
+    def close(self, timeout: float = STREAM_CLOSE_TIMEOUT) -> bool:
+        """Stop and wait until every stream has finished (PortAudio's exit
+        handler would otherwise abort a stalled stream, which can hang)."""
         self.stop()
+        for pb in list(self._open_streams):
+            pb.ended.wait(timeout)
+            pb.reported.wait(1.0)
+        deadline = time.monotonic() + 1.0
+        while self._open_streams and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return not self._open_streams

@@ -11,12 +11,13 @@ second and ``audio.finished`` {t, xruns, stopped, play_id} once.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from backend.audio import analysis
-from backend.audio.decode import AudioReadError
 from backend.audio.player import AudioUnavailable, Player, list_outputs
 from backend.commands import CommandError, command
+from backend.dataset.audio_io import AudioLoadError
 from backend.protocol import E_BAD_ARGS, E_NOT_FOUND, E_UNAVAILABLE
 
 
@@ -37,6 +38,12 @@ def _num_arg(args: dict, name: str, default: float | None) -> float | None:
     return float(value)
 
 
+def _require_file(path: str) -> None:
+    if not Path(path).is_file():
+        raise CommandError(f"audio file not found: '{path}': check the path or re-import "
+                           "the recording", code=E_NOT_FOUND)
+
+
 def player_of(server: Any) -> Player:
     """The server's single player, created on first use."""
     player = server.state.get("player")
@@ -49,12 +56,11 @@ def player_of(server: Any) -> Player:
 def analyze(args: dict, server: Any) -> dict:
     path = _str_arg(args, "path")
     cache_dir = _str_arg(args, "cache_dir")
+    _require_file(path)
     try:
         return analysis.analyze(path, cache_dir)
-    except FileNotFoundError as exc:
-        raise CommandError(f"audio file not found: '{path}'", code=E_NOT_FOUND) from exc
-    except AudioReadError as exc:
-        raise CommandError(str(exc), code=E_BAD_ARGS) from exc
+    except AudioLoadError as exc:
+        raise CommandError(f"{exc} ({exc.path})", code=E_BAD_ARGS) from exc
 
 
 @command("audio.play")
@@ -65,12 +71,13 @@ def play(args: dict, server: Any) -> dict:
     device = args.get("device")
     if device is not None and (isinstance(device, bool) or not isinstance(device, (int, str))):
         raise CommandError("'device' must be a device index or a name", code=E_BAD_ARGS)
+    _require_file(path)
     try:
         return player_of(server).play(path, start, end, device)
     except AudioUnavailable as exc:
         raise CommandError(str(exc), code=E_UNAVAILABLE) from exc
-    except AudioReadError as exc:
-        raise CommandError(str(exc), code=E_BAD_ARGS) from exc
+    except AudioLoadError as exc:
+        raise CommandError(f"{exc} ({exc.path})", code=E_BAD_ARGS) from exc
 
 
 @command("audio.stop")

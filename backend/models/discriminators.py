@@ -7,6 +7,9 @@ seen by ``(k, 1)`` 2-D convs). Every conv is weight-normalised (``weight_g`` / `
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
@@ -100,23 +103,48 @@ class MultiPeriodDiscriminator(nn.Module):
         self.discriminators = nn.ModuleList(discs)
 
     def forward(
-        self, y: torch.Tensor, y_hat: torch.Tensor
+        self, y: torch.Tensor, y_hat: torch.Tensor, detach_real: bool = False
     ) -> tuple[Features, Features, list[Features], list[Features]]:
         """Score real ``y`` and generated ``y_hat`` (both ``[B, 1, T]``).
 
-        Both go through each discriminator in one batch of ``2B`` (same result as two
-        passes, fewer kernel launches). Returns ``(y_d_rs, y_d_gs, fmap_rs, fmap_gs)``.
+        Returns ``(y_d_rs, y_d_gs, fmap_rs, fmap_gs)``. By default both go through each
+        discriminator in one batch of ``2B`` (same numbers as two passes). For the
+        generator step pass ``detach_real=True``: the real side then runs without autograd
+        (its outputs are only targets there), which saves its share of the backward pass.
         """
+        if detach_real:
+            with torch.no_grad():
+                y_d_rs, fmap_rs = self._score(y)
+            y_d_gs, fmap_gs = self._score(y_hat.to(y.dtype))
+            return y_d_rs, y_d_gs, fmap_rs, fmap_gs
         n = y.size(0)
-        both = torch.cat([y, y_hat.to(y.dtype)], dim=0)
-        y_d_rs, y_d_gs, fmap_rs, fmap_gs = [], [], [], []
+        scores, fmaps = self._score(torch.cat([y, y_hat.to(y.dtype)], dim=0))
+        return (
+            [s[:n] for s in scores],
+            [s[n:] for s in scores],
+            [[f[:n] for f in fm] for fm in fmaps],
+            [[f[n:] for f in fm] for fm in fmaps],
+        )
+
+    def _score(self, x: torch.Tensor) -> tuple[Features, list[Features]]:
+        scores, fmaps = [], []
         for disc in self.discriminators:
-            score, fmap = disc(both)
-            y_d_rs.append(score[:n])
-            y_d_gs.append(score[n:])
-            fmap_rs.append([f[:n] for f in fmap])
-            fmap_gs.append([f[n:] for f in fmap])
-        return y_d_rs, y_d_gs, fmap_rs, fmap_gs
+            score, fmap = disc(x)
+            scores.append(score)
+            fmaps.append(fmap)
+        return scores, fmaps
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Parameters stop requiring grad inside the block (use around the generator
+        step so its backward skips the discriminator's weight gradients)."""
+        flags = [p.requires_grad for p in self.parameters()]
+        self.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for p, flag in zip(self.parameters(), flags, strict=True):
+                p.requires_grad_(flag)
 
 
 def build_discriminator(version: str, size: str = "standard") -> MultiPeriodDiscriminator:

@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
+_FUSED = getattr(torch, "_weight_norm", None)
+
 
 def _norm_except_dim0(v: torch.Tensor) -> torch.Tensor:
     dims = tuple(range(1, v.dim()))
@@ -33,7 +35,13 @@ class _WeightNorm:
         self.weight_v = nn.Parameter(data.clone())
 
     def fused_weight(self) -> torch.Tensor:
-        """The effective weight ``g * v / ||v||``."""
+        """The effective weight ``g * v / ||v||``.
+
+        ``torch._weight_norm`` (the op behind torch's own weight norm) has a fused backward,
+        several times faster on CPU than autograd through the plain formula.
+        """
+        if _FUSED is not None:
+            return _FUSED(self.weight_v, self.weight_g, 0)
         v = self.weight_v
         return v * (self.weight_g / _norm_except_dim0(v))
 

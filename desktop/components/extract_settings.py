@@ -46,7 +46,7 @@ ENCODER_ASSETS = {"hubert-base": ["hubert-base"],
                   "contentvec-hf": ["contentvec-hf", "contentvec-hf-config"]}
 VERSIONS = ("v1", "v2")
 DEVICES = ("auto", "cpu", "cuda")
-FILTER_RADIUS_RANGE = (0, 7)
+FILTER_RADIUS_RANGE = (0, 15)  # as the extract job accepts
 
 
 def method(name: str) -> PitchMethod | None:

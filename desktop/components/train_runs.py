@@ -99,7 +99,7 @@ def latest_run(runs: list[TrainRun]) -> TrainRun | None:
     return max(enumerate(runs), key=key)[1]
 
 
-def add_unique(items: list, item: Any) -> bool:
+def add_unique(items: list[Any], item: Any) -> bool:
     """Append a Sample/Checkpoint unless one with that path is there; keep step order."""
     if any(x.path == item.path for x in items):
         return False

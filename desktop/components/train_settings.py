@@ -125,8 +125,8 @@ class TrainSuggestion:
 
     @classmethod
     def from_result(cls, result: dict[str, Any]) -> TrainSuggestion:
-        sug = result.get("suggestion") if isinstance(result.get("suggestion"), dict) else {}
-        bases = result.get("bases") if isinstance(result.get("bases"), dict) else {}
+        sug = _dict(result.get("suggestion"))
+        bases = _dict(result.get("bases"))
         problems = result.get("problems")
         base = TrainSettings()
         lr = sug.get("learning_rate")
@@ -157,6 +157,10 @@ class TrainSuggestion:
                              f"{self.dataset_seconds / 60:.1f} min of audio",
                              self.mode) if p]
         return " · ".join(parts)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _path_text(*candidates: Any) -> str:

@@ -70,6 +70,8 @@ class QtAssetsPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_NEEDED, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_ACTIONS, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setColumnWidth(COL_PROGRESS, 130)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.message)
@@ -82,7 +84,7 @@ class QtAssetsPage(QWidget):
             self.refresh()
 
     def _on_client_hello(self, _hello: object) -> None:
-        if self.requested:  # the backend restarted: its answer may differ
+        if self.model.loaded:  # the backend restarted: its answer may differ
             self.refresh()
 
     def refresh(self) -> str:
@@ -104,6 +106,7 @@ class QtAssetsPage(QWidget):
     def _rebuild(self) -> None:
         groups = self.model.grouped()
         self.table.clearSpans()
+        self.table.setRowCount(0)  # drops the old rows' widgets
         self.table.setRowCount(sum(len(rows) + 1 for _t, rows in groups))
         self._row_index, self._buttons, self._bars = {}, {}, {}
         index = 0
@@ -115,6 +118,7 @@ class QtAssetsPage(QWidget):
                 self._fill_row(index, row)
                 index += 1
         self.table.resizeColumnToContents(COL_NAME)
+        self.table.setColumnWidth(COL_NAME, min(self.table.columnWidth(COL_NAME), 260))
 
     def _add_group_row(self, index: int, title: str) -> None:
         item = QTableWidgetItem(title)
@@ -124,7 +128,6 @@ class QtAssetsPage(QWidget):
         item.setFlags(Qt.ItemFlag.ItemIsEnabled)
         self.table.setItem(index, 0, item)
         for col in range(1, len(COLUMNS)):
-            self.table.setCellWidget(index, col, None)
             self.table.setItem(index, col, QTableWidgetItem(""))
         self.table.setSpan(index, 0, 1, len(COLUMNS))
 
@@ -139,12 +142,15 @@ class QtAssetsPage(QWidget):
             if col == COL_STATUS and row.error:
                 item.setForeground(QBrush(ERROR_COLOUR))
             self.table.setItem(index, col, item)
+        # the view shows its cell widgets itself, so the bar hides inside a holder
+        holder = QWidget()
+        holder_layout = QHBoxLayout(holder)
+        holder_layout.setContentsMargins(2, 2, 2, 2)
         bar = QProgressBar()
-        bar.setRange(0, 1000)
-        bar.setVisible(row.busy)
-        self._set_bar(bar, row)
+        holder_layout.addWidget(bar)
         self._bars[row.name] = bar
-        self.table.setCellWidget(index, COL_PROGRESS, bar)
+        self.table.setCellWidget(index, COL_PROGRESS, holder)
+        self._set_bar(bar, row)
         self.table.setCellWidget(index, COL_ACTIONS, self._actions(row))
 
     @staticmethod

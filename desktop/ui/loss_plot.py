@@ -32,6 +32,8 @@ from desktop.components.metrics import MetricsHistory
 REPAINT_MS = 100
 AUX_SHOWN = ("lr", "grad_norm")  # aux terms ticked by default (by prefix)
 MAX_SMOOTHING = 0.99
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf")
 
 
 def plot_group(term: str) -> str:
@@ -66,7 +68,7 @@ class _Panel:
         self.scroll = QScrollArea()
         self.scroll.setWidget(boxes)
         self.scroll.setWidgetResizable(True)
-        self.scroll.setFixedWidth(150)
+        self.scroll.setFixedWidth(130)
         self.row = QHBoxLayout()
         self.row.addWidget(self.widget, 1)
         self.row.addWidget(self.scroll)
@@ -111,18 +113,29 @@ class QtLossPlot(QWidget):
         self.log_check = QCheckBox("Log scale")
         self.log_check.setToolTip("Logarithmic loss axis")
         self.log_check.toggled.connect(self._on_log_check_toggled)
+        self.aux_log_check = QCheckBox("Log scale (lower)")
+        self.aux_log_check.setToolTip("The learning rate and the gradient norms differ by "
+                                      "orders of magnitude: a log axis shows both")
+        self.aux_log_check.toggled.connect(self._on_aux_log_check_toggled)
         self.reset_zoom_btn = QPushButton("Reset zoom")
         self.reset_zoom_btn.setToolTip("Wheel zooms, drag pans; this fits all data again")
         self.reset_zoom_btn.clicked.connect(self.reset_zoom)
         self.readout = QLabel("Hover over the graphs to read the values.")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._controls = QHBoxLayout()
-        self._controls.addWidget(QLabel("Smoothing:"))
-        self._controls.addWidget(self.smoothing_slider, 1)
-        self._controls.addWidget(self.smoothing_label)
-        self._controls.addWidget(self.log_check)
-        self._controls.addWidget(self.reset_zoom_btn)
+        smoothing = QHBoxLayout()
+        smoothing.addWidget(QLabel("Smoothing:"))
+        smoothing.addWidget(self.smoothing_slider, 1)
+        smoothing.addWidget(self.smoothing_label)
+        scales = QHBoxLayout()
+        scales.addWidget(self.log_check)
+        scales.addWidget(self.aux_log_check)
+        scales.addStretch(1)
+        scales.addWidget(self.reset_zoom_btn)
+        self._controls = QVBoxLayout()
+        self._controls.addLayout(smoothing)
+        self._controls.addLayout(scales)
         self._on_smoothing_slider_changed(0)
+        self.aux_log_check.setChecked(True)
 
     # access (also for tests) -------------------------------------------------------
     def _panel(self, term: str) -> _Panel:
@@ -163,7 +176,7 @@ class QtLossPlot(QWidget):
 
     def _add_curve(self, term: str) -> pg.PlotDataItem:
         panel = self._panel(term)
-        colour = pg.intColor(self._colour_index, hues=9, values=1, maxValue=220)
+        colour = pg.mkColor(PALETTE[self._colour_index % len(PALETTE)])
         self._colour_index += 1
         curve = panel.item.plot([], [], pen=pg.mkPen(colour, width=1.5), name=term)
         curve.setClipToView(True)
@@ -208,6 +221,10 @@ class QtLossPlot(QWidget):
     def _on_log_check_toggled(self, on: bool) -> None:
         self.loss.item.setLogMode(x=False, y=on)
         self.loss.item.enableAutoRange(axis="y")
+
+    def _on_aux_log_check_toggled(self, on: bool) -> None:
+        self.aux.item.setLogMode(x=False, y=on)
+        self.aux.item.enableAutoRange(axis="y")
 
     def reset_zoom(self) -> None:
         for panel in (self.loss, self.aux):

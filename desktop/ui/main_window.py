@@ -34,15 +34,11 @@ from desktop.ui.log_panel import QtLogPanel
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.project_picker import QtProjectPicker
 from desktop.ui.qsettings_store import QSettingsStore
+from desktop.ui.train_page import QtTrainPage
 
 COMING = {
     "label": ("Label", "Check and correct the transcript of every clip (needed for VITS "
                        "text-to-speech), starting from an automatic transcription."),
-    "extract": ("Extract", "Compute pitch (F0) and content features for every prepared clip "
-                           "and build the retrieval index, with progress in the Jobs panel."),
-    "train": ("Train", "Fine-tune a voice model on the prepared clips with the settings the "
-                       "health report recommends, with loss curves, audio samples, pause and "
-                       "resume."),
     "use": ("Use", "Convert recordings or your live microphone with the trained voice and, "
                    "for VITS projects, speak typed text."),
 }
@@ -100,10 +96,12 @@ class MainWindow(QMainWindow):
         self.dataset_page = QtDatasetPage(self.client, self.controller, self.jobs, self.settings)
         self.add_page("project", "Project", self.picker)
         self.add_page("dataset", "Dataset", self.dataset_page)
-        for key, (title, what) in COMING.items():
-            self.add_page(key, title, PlaceholderPage(title, what))
+        self.add_page("label", *self._placeholder("label"))
         self.extract_page = QtExtractPage(self.client, self.controller)
         self.add_page("extract", "Extract", self.extract_page)
+        self.train_page = QtTrainPage(self.client, self.controller, self.settings)
+        self.add_page("train", "Train", self.train_page)
+        self.add_page("use", *self._placeholder("use"))
         self.assets_page = QtAssetsPage(self.client)
         self.add_page("assets", "Models & assets", self.assets_page)
         self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
@@ -118,6 +116,11 @@ class MainWindow(QMainWindow):
         outer.addLayout(row, 1)
         self.setCentralWidget(central)
         self.sidebar.setCurrentRow(0)
+
+    @staticmethod
+    def _placeholder(key: str) -> tuple[str, PlaceholderPage]:
+        title, what = COMING[key]
+        return title, PlaceholderPage(title, what)
 
     def add_page(self, key: str, title: str, widget: QWidget) -> None:
         """Add a sidebar page, or replace the page with this key (e.g. a placeholder)."""

@@ -61,7 +61,7 @@ class QtTrainSettingsForm(QGroupBox):
         self.save_every = _spin(0, 1_000_000, " epochs")
         self.keep_last = _spin(0, 100_000, " checkpoints")
         self.keep_last.setSpecialValueText("keep all")
-        self.size = _combo(SIZE_LABELS)
+        self.model_size = _combo(SIZE_LABELS)
         self.device = _combo(DEVICE_LABELS)
         self.precision = _combo({p: p for p in PRECISIONS})
         self.pretrained_g, g_row = self._path_row("Pretrained generator (G)")
@@ -72,7 +72,8 @@ class QtTrainSettingsForm(QGroupBox):
                 ("epochs", "Epochs:", self.epochs), ("batch_size", "Batch size:", self.batch_size),
                 ("learning_rate", "Learning rate:", self.learning_rate),
                 ("save_every", "Save every:", self.save_every),
-                ("keep_last", "Keep last:", self.keep_last), ("size", "Model size:", self.size),
+                ("keep_last", "Keep last:", self.keep_last),
+                ("size", "Model size:", self.model_size),
                 ("device", "Device:", self.device), ("precision", "Precision:", self.precision),
                 ("pretrained_g", "Pretrained G:", g_row),
                 ("pretrained_d", "Pretrained D:", d_row)):
@@ -88,7 +89,7 @@ class QtTrainSettingsForm(QGroupBox):
             spin.valueChanged.connect(self.settings_changed)
         for edit in (self.learning_rate, self.pretrained_g, self.pretrained_d):
             edit.textChanged.connect(self.settings_changed)
-        for combo in (self.size, self.device, self.precision):
+        for combo in (self.model_size, self.device, self.precision):
             combo.currentIndexChanged.connect(self.settings_changed)
         self._run = "main"
         self.set_values(TrainSettings())
@@ -122,7 +123,7 @@ class QtTrainSettingsForm(QGroupBox):
         self.learning_rate.setText(s.learning_rate)
         self.save_every.setValue(s.save_every)
         self.keep_last.setValue(s.keep_last)
-        for combo, value in ((self.size, s.size), (self.device, s.device),
+        for combo, value in ((self.model_size, s.size), (self.device, s.device),
                              (self.precision, s.precision)):
             combo.setCurrentIndex(max(0, combo.findData(value)))
         self.pretrained_g.setText(s.pretrained_g)
@@ -135,7 +136,7 @@ class QtTrainSettingsForm(QGroupBox):
         return TrainSettings(
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             learning_rate=self.learning_rate.text(), save_every=self.save_every.value(),
-            keep_last=self.keep_last.value(), size=str(self.size.currentData()),
+            keep_last=self.keep_last.value(), size=str(self.model_size.currentData()),
             device=str(self.device.currentData()), precision=str(self.precision.currentData()),
             pretrained_g=self.pretrained_g.text(), pretrained_d=self.pretrained_d.text(),
             run=self._run)

@@ -11,22 +11,19 @@ the graphs (``QtLossPlot``) repaint on their own timer.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -45,26 +42,12 @@ from desktop.components.train_runs import (
 from desktop.components.train_settings import TrainSuggestion, start_blocker
 from desktop.ui.loss_plot import QtLossPlot
 from desktop.ui.project_controller import ProjectController
+from desktop.ui.train_files import QtTrainFiles
 from desktop.ui.train_form import QtTrainSettingsForm
 
 TRAIN_EVENTS = ("job.started", "job.progress", "job.metrics", "job.paused", "job.finished",
-                "train.sample", "train.checkpoint")
+                "train.sample", "train.checkpoint", "log")
 MAX_EARLY_EVENTS = 100_000
-
-
-def _table(headers: tuple[str, ...]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(list(headers))
-    table.verticalHeader().setVisible(False)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.horizontalHeader().setSectionResizeMode(len(headers) - 1,
-                                                  QHeaderView.ResizeMode.Stretch)
-    return table
-
-
-def _size_text(size: int | None) -> str:
-    return "—" if size is None else f"{size / 2**20:.1f} MB"
 
 
 class QtTrainPage(QWidget):
@@ -118,26 +101,29 @@ class QtTrainPage(QWidget):
         self.status_label = QLabel()
         self.status_label.setObjectName("train_status")
         self.status_label.setWordWrap(True)
-        self.samples_table = _table(("Step", "Epoch", "", "File"))
-        self.audio_stop_btn = QPushButton("Stop playback")
-        self.audio_stop_btn.clicked.connect(self.stop_audio)
-        self.audio_label = QLabel()
-        self.checkpoints_table = _table(("Step", "Epoch", "Saved", "Size", "File"))
+        self.warnings_label = QLabel()
+        self.warnings_label.setObjectName("train_warnings")
+        self.warnings_label.setStyleSheet("color: #8a5a00;")
+        self.warnings_label.setWordWrap(True)
+        self.warnings_label.setVisible(False)
+        self.files = QtTrainFiles()
+        self.files.sig_play.connect(self.play_sample)
+        self.files.sig_stop.connect(self.stop_audio)
+        self.samples_table, self.checkpoints_table = (self.files.samples_table,
+                                                      self.files.checkpoints_table)
+        self.audio_label, self.audio_stop_btn = self.files.audio_label, self.files.audio_stop_btn
         left = QWidget()
         col = QVBoxLayout(left)
-        for w in (self.project_label, self.suggestion_label, self.problems_label, self.form):
+        top: tuple[QWidget, ...] = (self.project_label, self.suggestion_label,
+                                    self.problems_label, self.form)
+        for w in top:
             col.addWidget(w)
         col.addLayout(buttons)
-        for w in (self.blocker_label, self.progress, self.status_label):
+        below: tuple[QWidget, ...] = (self.blocker_label, self.progress, self.status_label,
+                                      self.warnings_label)
+        for w in below:
             col.addWidget(w)
-        col.addWidget(QLabel("<b>Samples</b> (rendered at each save)"))
-        col.addWidget(self.samples_table, 1)
-        audio_row = QHBoxLayout()
-        audio_row.addWidget(self.audio_label, 1)
-        audio_row.addWidget(self.audio_stop_btn)
-        col.addLayout(audio_row)
-        col.addWidget(QLabel("<b>Checkpoints</b>"))
-        col.addWidget(self.checkpoints_table, 1)
+        col.addWidget(self.files, 1)
         scroll = QScrollArea()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
@@ -146,6 +132,7 @@ class QtTrainPage(QWidget):
         self.splitter.addWidget(scroll)
         self.splitter.addWidget(self.plot)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([460, 900])
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter)
 
@@ -179,18 +166,26 @@ class QtTrainPage(QWidget):
         if not self.project:
             return
         path = self.project
-        for cmd, done, failed in (
-                ("train.suggest", self._on_suggest_result, self._on_suggest_error),
-                ("train.runs", self._on_runs_result, self._on_runs_error)):
-            if cmd in self._refreshing:
-                continue  # asked already; the answer is on its way
-            self._refreshing.add(cmd)
-            self.client.request(
-                cmd, {"project": path},
-                lambda r, c=cmd, f=done: (self._refreshing.discard(c), f(path, r)),
-                lambda e, c=cmd, f=failed: (self._refreshing.discard(c), f(path, e)))
+        self._ask("train.suggest", path, self._on_suggest_result, self._on_suggest_error)
+        self._ask("train.runs", path, self._on_runs_result, self._on_runs_error)
 
-    def _on_suggest_result(self, path: str, result: dict) -> None:
+    def _ask(self, cmd: str, path: str, done: Callable[[str, dict[str, Any]], None],
+             failed: Callable[[str, Error], None]) -> None:
+        if cmd in self._refreshing:
+            return  # asked already; the answer is on its way
+        self._refreshing.add(cmd)
+
+        def on_result(result: dict[str, Any]) -> None:
+            self._refreshing.discard(cmd)
+            done(path, result)
+
+        def on_error(err: Error) -> None:
+            self._refreshing.discard(cmd)
+            failed(path, err)
+
+        self.client.request(cmd, {"project": path}, on_result, on_error)
+
+    def _on_suggest_result(self, path: str, result: dict[str, Any]) -> None:
         if path != self.project:
             return
         first = self.suggestion is None
@@ -211,7 +206,7 @@ class QtTrainPage(QWidget):
         if path == self.project:
             self._say(f"Could not list the training runs: {err.message}")
 
-    def _on_runs_result(self, path: str, result: dict) -> None:
+    def _on_runs_result(self, path: str, result: dict[str, Any]) -> None:
         if path != self.project or self.running:
             return
         self.runs = runs_from_result(result)
@@ -256,6 +251,9 @@ class QtTrainPage(QWidget):
         self._apply(ev)
 
     def _apply(self, ev: Event) -> None:
+        if ev.event == "log":
+            self._on_job_log(ev.data)
+            return
         what = self.session.apply(ev.event, ev.data)
         if what in ("samples", "checkpoints"):
             self._fill_tables()
@@ -263,6 +261,15 @@ class QtTrainPage(QWidget):
             self._on_training_finished()
         elif what:
             self._show_status()
+
+    def _on_job_log(self, data: dict[str, Any]) -> None:
+        """Warnings of our job (pretrained keys that did not fit, the OOM fallback)."""
+        level = str(data.get("level", ""))
+        if data.get("job_id") != self.session.job_id or level not in ("warning", "error"):
+            return
+        lines = [*self.warnings_label.text().splitlines()[-4:], f"⚠ {data.get('message', '')}"]
+        self.warnings_label.setText("\n".join(lines))
+        self.warnings_label.setVisible(True)
 
     # training ----------------------------------------------------------------------------
     def start_training(self) -> str | None:
@@ -278,6 +285,8 @@ class QtTrainPage(QWidget):
             self.history.clear()  # a different run: its own curves (resumes read events)
         self._starting, self._early = True, []
         self._history_live = True
+        self.warnings_label.setText("")
+        self.warnings_label.setVisible(False)
         self.session.reset()
         self._say("Starting training…")
         self._update_controls()
@@ -307,7 +316,7 @@ class QtTrainPage(QWidget):
                                    self._on_pause_result,
                                    lambda e: self._say(f"Could not {cmd[4:]}: {e.message}"))
 
-    def _on_pause_result(self, result: dict) -> None:
+    def _on_pause_result(self, result: dict[str, Any]) -> None:
         if result.get("job_id") == self.session.job_id and "paused" in result:
             self.session.paused = bool(result["paused"])
             self._show_status()
@@ -317,6 +326,7 @@ class QtTrainPage(QWidget):
             return None
         self.session.stopping = True
         self._show_status()
+        self._update_controls()
         return self.client.cancel_job(self.session.job_id)
 
     def _on_training_finished(self) -> None:
@@ -380,24 +390,4 @@ class QtTrainPage(QWidget):
         self.pause_btn.setText("Continue" if self.session.paused else "Pause")
 
     def _fill_tables(self) -> None:
-        samples = self.session.samples
-        self.samples_table.setRowCount(len(samples))
-        for row, s in enumerate(samples):
-            self._set_row(self.samples_table, row, (str(s.step), str(s.epoch), "", s.path))
-            play = QPushButton("Play")
-            play.clicked.connect(lambda _=False, r=row: self.play_sample(r))
-            self.samples_table.setCellWidget(row, 2, play)
-        cks = self.session.checkpoints
-        self.checkpoints_table.setRowCount(len(cks))
-        for row, c in enumerate(cks):
-            saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.saved_at)) \
-                if c.saved_at else "—"
-            self._set_row(self.checkpoints_table, row,
-                          (str(c.step), str(c.epoch), saved, _size_text(c.size), c.path))
-
-    @staticmethod
-    def _set_row(table: QTableWidget, row: int, values: tuple[str, ...]) -> None:
-        for col, text in enumerate(values):
-            item = QTableWidgetItem(Path(text).name if col == len(values) - 1 else text)
-            item.setToolTip(text)
-            table.setItem(row, col, item)
+        self.files.set_items(self.session.samples, self.session.checkpoints)

@@ -106,12 +106,13 @@ def main(folder: str) -> None:
 
 def no_device_main() -> None:
     load_all()
+    server = SimpleNamespace(state={}, emit=lambda e, d: None)
+    out = {"outputs": COMMANDS["audio.devices"]({}, server)["outputs"], "error": None}
     try:
-        COMMANDS["audio.play"]({"path": sys.argv[2], "start": 0.0},
-                               SimpleNamespace(state={}, emit=lambda e, d: None))
-        print(json.dumps({"error": None}))
+        COMMANDS["audio.play"]({"path": sys.argv[2], "start": 0.0}, server)
     except CommandError as exc:
-        print(json.dumps({"error": exc.message, "code": exc.code}))
+        out.update(error=exc.message, code=exc.code)
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

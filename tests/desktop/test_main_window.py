@@ -36,21 +36,22 @@ def test_unbuilt_pages_say_so_and_have_no_buttons(qtbot, make_client, qsettings)
     window = MainWindow(client, qsettings)
     qtbot.addWidget(window)
     titles = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
-    assert titles == ["Project", "Dataset", "Label", "Extract", "Train", "Use"]
+    assert titles == ["Project", "Dataset", "Label", "Extract", "Train", "Use", "Models & assets"]
+    assert set(COMING) == {"label", "use"}
     for key in COMING:
         page = window.page(key)
         assert isinstance(page, PlaceholderPage)
         assert "Coming in a later release" in page.text
         assert page.findChildren(QAbstractButton) == []
-    window.sidebar.setCurrentRow(4)
-    assert window.current_page_key() == "train"
-    # the lead replaces a placeholder with the real page
+    window.sidebar.setCurrentRow(5)
+    assert window.current_page_key() == "use"
+    # a later release replaces a placeholder with the real page
     from PySide6.QtWidgets import QLabel
 
-    real = QLabel("train page")
-    window.add_page("train", "Train", real)
-    assert window.page("train") is real and window.sidebar.count() == 6
-    window.show_page("train")
+    real = QLabel("use page")
+    window.add_page("use", "Use", real)
+    assert window.page("use") is real and window.sidebar.count() == 7
+    window.show_page("use")
     assert window.stack.currentWidget() is real
 
 

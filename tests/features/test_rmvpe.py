@@ -18,6 +18,7 @@ import torch
 from backend.features.f0 import extract_f0
 from backend.features.rmvpe import (
     CENTS_OFFSET,
+    LogMel,
     RmvpeNet,
     RmvpePredictor,
     RmvpeWeightsError,
@@ -181,6 +182,24 @@ def test_chunked_equals_unchunked(predictor: RmvpePredictor) -> None:
     # without context the chunk edges differ: the comparison above can detect a bad join
     no_context = RmvpePredictor(predictor.net, chunk_frames=96, context_frames=0)
     assert np.abs(no_context.salience(audio) - whole).max() > 1e-3
+
+
+def test_fused_inference_matches_plain_network(predictor: RmvpePredictor,
+                                               weights: Path) -> None:
+    # the predictor folds batch norms into the convolutions; the plain network is the truth
+    plain = load_rmvpe_net(weights)
+    def batch_norms(net: torch.nn.Module) -> int:
+        return sum(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+
+    assert batch_norms(plain) == 118
+    assert batch_norms(predictor.net) == 1  # only the input one, which follows no conv
+    audio = _sweep(1.0)
+    padded = torch.from_numpy(np.pad(audio, 512, mode="reflect"))
+    mel = LogMel()(padded)[None]  # 101 frames
+    mel = torch.nn.functional.pad(mel, (0, 128 - mel.shape[-1]))
+    with torch.inference_mode():
+        expected = plain(mel)[0, :101].numpy()
+    np.testing.assert_allclose(predictor.salience(audio), expected, atol=1e-5)
 
 
 def test_extract_f0_with_rmvpe_file(weights: Path) -> None:

@@ -112,3 +112,18 @@ def test_standard_v2_40k_f0_smoke_infer():
     audio = G.infer(*infer_inputs(b))
     assert audio.shape == (1, 1, 6 * 400)
     assert torch.isfinite(audio).all()
+
+
+def test_generator_step_mode_matches_and_skips_weight_gradients():
+    D = build_discriminator("v1", size="tiny")
+    y = torch.randn(1, 1, 2000)
+    y_hat = torch.randn(1, 1, 2000, requires_grad=True)
+    plain = D(y, y_hat)
+    with D.frozen():
+        fast = D(y, y_hat, detach_real=True)
+        assert not fast[0][0].requires_grad and fast[1][0].requires_grad
+        sum(g.mean() for g in fast[1]).backward()
+    for a, b in zip(plain[0] + plain[1], fast[0] + fast[1], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    assert y_hat.grad is not None
+    assert all(p.grad is None and p.requires_grad for p in D.parameters())

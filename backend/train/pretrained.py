@@ -1,0 +1,123 @@
+"""Load pretrained bases (RVC ``f0G40k.pth``...) or our checkpoints into a model.
+
+Every key that does not fit is reported by name with both shapes; the speaker
+table (``emb_g.weight``) is resized instead of skipped; nothing crashes on a
+size mismatch and nothing silently starts from scratch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+
+class PretrainedError(ValueError):
+    """The file cannot be used for this model; the message says why and what to use."""
+
+
+@dataclass
+class LoadReport:
+    path: Path
+    loaded: int = 0
+    adapted: list[str] = field(default_factory=list)
+    mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"{self.path.name}: loaded {self.loaded} tensors"]
+        out += [f"  adapted {a}" for a in self.adapted]
+        out += [f"  skipped {k}: file has {list(a)}, model needs {list(b)}"
+                for k, a, b in self.mismatched]
+        if self.missing:
+            out.append(f"  not in the file (kept at initial values): {', '.join(self.missing)}")
+        if self.unexpected:
+            out.append(f"  in the file but not in the model (ignored): "
+                       f"{', '.join(self.unexpected)}")
+        return out
+
+    @property
+    def clean(self) -> bool:
+        return not (self.mismatched or self.missing or self.unexpected)
+
+
+def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """The state dict inside a base, an RVC training or inference file, or our checkpoint."""
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise PretrainedError(f"pretrained file {path} does not exist") from None
+    except Exception as exc:
+        raise PretrainedError(f"{path.name} could not be read as a torch checkpoint "
+                              f"({type(exc).__name__}: {str(exc).splitlines()[0][:160]})") from exc
+    if isinstance(obj, dict):
+        for key in ("model", "weight"):
+            if isinstance(obj.get(key), dict):
+                return obj[key]
+        if isinstance(obj.get("task"), dict):  # our engine checkpoint
+            for key in ("G", "D"):
+                if isinstance(obj["task"].get(key), dict):
+                    return obj["task"][key]
+        if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+            return obj
+    raise PretrainedError(f"{path.name} holds no model state dict (expected a 'model' or "
+                          "'weight' entry, as in RVC pretrained bases and voice models)")
+
+
+def fit_state_dict(model: nn.Module, state: dict[str, torch.Tensor], path: Path) -> LoadReport:
+    report = LoadReport(path)
+    own = model.state_dict()
+    usable: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if key not in own:
+            report.unexpected.append(key)
+            continue
+        want = own[key]
+        if value.shape == want.shape:
+            usable[key] = value.to(want.dtype)
+        elif key == "emb_g.weight" and value.ndim == 2 and value.shape[1] == want.shape[1]:
+            resized = want.clone()
+            n = min(value.shape[0], want.shape[0])
+            resized[:n] = value[:n].to(want.dtype)
+            usable[key] = resized
+            report.adapted.append(f"emb_g.weight: speaker table {list(value.shape)} -> "
+                                  f"{list(want.shape)} (first {n} speakers kept)")
+        else:
+            report.mismatched.append((key, tuple(value.shape), tuple(want.shape)))
+    report.missing = sorted(k for k in own if k not in state)
+    model.load_state_dict(usable, strict=False)
+    report.loaded = len(usable)
+    return report
+
+
+def check_compatible(report: LoadReport, *, version: str, sample_rate: int, f0: bool) -> None:
+    """Refuse a base made for another version, rate or pitch mode."""
+    bad = {k for k, _, _ in report.mismatched}
+    rate = f"{sample_rate // 1000}k"
+    hint = (f"use the {version} {'f0' if f0 else ''}G{rate}/D{rate} pretrained bases "
+            f"(Models & assets page)")
+    if "enc_p.emb_phone.weight" in bad:
+        raise PretrainedError(f"{report.path.name} was trained for another content dimension "
+                              f"(v1 is 256, v2 is 768) than this {version} project: {hint}")
+    if any(k.startswith(("dec.ups.", "enc_q.pre.", "dec.noise_convs.")) for k in bad):
+        raise PretrainedError(f"{report.path.name} is for another sample rate than this "
+                              f"{rate} project: {hint}")
+    if f0 and "enc_p.emb_pitch.weight" in report.missing:
+        raise PretrainedError(f"{report.path.name} is a base without pitch, but this model "
+                              f"uses pitch: {hint}")
+    if not f0 and "enc_p.emb_pitch.weight" in report.unexpected:
+        raise PretrainedError(f"{report.path.name} is a base with pitch, but this model has "
+                              f"none: {hint}")
+    if report.loaded == 0:
+        raise PretrainedError(f"no tensor of {report.path.name} fits this model: {hint}")
+
+
+def load_into(model: nn.Module, path: Path, *, check: dict[str, Any] | None = None) -> LoadReport:
+    report = fit_state_dict(model, read_state_dict(path), path)
+    if check is not None:
+        check_compatible(report, **check)
+    return report

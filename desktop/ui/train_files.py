@@ -1,0 +1,81 @@
+"""QtTrainFiles: the Train page's samples (with Play) and checkpoints tables."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.components.train_runs import Checkpoint, Sample
+
+
+def _table(headers: tuple[str, ...]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(list(headers))
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.horizontalHeader().setSectionResizeMode(len(headers) - 1,
+                                                  QHeaderView.ResizeMode.Stretch)
+    return table
+
+
+def _size_text(size: int | None) -> str:
+    return "—" if size is None else f"{size / 2**20:.1f} MB"
+
+
+def _set_row(table: QTableWidget, row: int, values: tuple[str, ...]) -> None:
+    """The last column is a path: its file name shown, the full path as tooltip."""
+    for col, text in enumerate(values):
+        item = QTableWidgetItem(Path(text).name if col == len(values) - 1 else text)
+        item.setToolTip(text)
+        table.setItem(row, col, item)
+
+
+class QtTrainFiles(QWidget):
+    sig_play = Signal(int)  # the row of the sample to play
+    sig_stop = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.samples_table = _table(("Step", "Epoch", "", "File"))
+        self.checkpoints_table = _table(("Step", "Epoch", "Saved", "Size", "File"))
+        self.audio_label = QLabel()
+        self.audio_stop_btn = QPushButton("Stop playback")
+        self.audio_stop_btn.clicked.connect(self.sig_stop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("<b>Samples</b> (rendered at each save)"))
+        layout.addWidget(self.samples_table, 1)
+        audio_row = QHBoxLayout()
+        audio_row.addWidget(self.audio_label, 1)
+        audio_row.addWidget(self.audio_stop_btn)
+        layout.addLayout(audio_row)
+        layout.addWidget(QLabel("<b>Checkpoints</b>"))
+        layout.addWidget(self.checkpoints_table, 1)
+
+    def set_items(self, samples: list[Sample], checkpoints: list[Checkpoint]) -> None:
+        self.samples_table.setRowCount(len(samples))
+        for row, s in enumerate(samples):
+            _set_row(self.samples_table, row, (str(s.step), str(s.epoch), "", s.path))
+            play = QPushButton("Play")
+            play.clicked.connect(lambda _=False, r=row: self.sig_play.emit(r))
+            self.samples_table.setCellWidget(row, 2, play)
+        self.checkpoints_table.setRowCount(len(checkpoints))
+        for row, c in enumerate(checkpoints):
+            saved = (time.strftime("%Y-%m-%d %H:%M", time.localtime(c.saved_at))
+                     if c.saved_at else "—")
+            _set_row(self.checkpoints_table, row,
+                     (str(c.step), str(c.epoch), saved, _size_text(c.size), c.path))

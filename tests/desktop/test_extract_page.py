@@ -1,0 +1,249 @@
+"""The Extract page and the asset-missing dialog: Qt-free logic, and replayed sessions.
+
+extract_preflight.jsonl and extract_failures.jsonl are hand-written (the extract job is
+not in the backend yet) from the documented event shapes; their notes say so.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backend.protocol import Error, Hello
+from desktop.components.assets import (
+    MissingAsset,
+    missing_from_error,
+    missing_from_finished,
+    missing_from_list,
+)
+from desktop.components.extract_settings import (
+    METHOD_NAMES,
+    OTHER_ENCODER,
+    ExtractSettings,
+    assets_needed,
+    cuda_available,
+    progress_text,
+    summary_text,
+)
+from desktop.components.project_state import ProjectState
+from desktop.components.settings import AppSettings, JsonSettingsStore
+from desktop.ui.extract_page import QtExtractPage
+from desktop.ui.main_window import MainWindow
+from desktop.ui.project_controller import ProjectController
+from tests.desktop.conftest import fake_command
+
+pytestmark = pytest.mark.timeout(60)
+
+DETAILS = {"name": "rmvpe", "size": 181184272,
+           "download_command": "python -m backend assets download rmvpe",
+           "import_hint": "if you already have rmvpe.pt, run 'python -m backend assets import "
+                          "PATH --as rmvpe'"}
+
+
+def _received(sig, cmd: str) -> list[dict]:
+    prefix = "fake backend received: "
+    reqs = [json.loads(s[len(prefix):]) for s in sig.stderr if s.startswith(prefix)]
+    return [r for r in reqs if r["cmd"] == cmd]
+
+
+# Qt-free ----------------------------------------------------------------------------------
+def test_defaults_follow_installed_assets_and_the_project() -> None:
+    assert METHOD_NAMES == ["harvest", "dio", "pm", "crepe-tiny", "crepe", "rmvpe"]
+    s = ExtractSettings.defaults({"version": "v1"}, {"rmvpe", "hubert-base"})
+    assert (s.f0, s.version, s.encoder, s.device, s.filter_radius) == \
+        ("rmvpe", "v1", "hubert-base", "auto", 3)
+    s = ExtractSettings.defaults({"version": "v9"}, set())
+    assert (s.f0, s.version) == ("harvest", "v2")
+    assert ExtractSettings.defaults(None, None).f0 == "harvest"
+
+
+def test_assets_a_method_and_encoder_need() -> None:
+    assert assets_needed("rmvpe", "hubert-base") == ["rmvpe", "hubert-base"]
+    assert assets_needed("harvest", "contentvec-hf") == ["contentvec-hf", "contentvec-hf-config"]
+    assert assets_needed("crepe", "/models/my encoder ü.pt") == []
+    assert ExtractSettings(f0="pm", encoder="hubert-base").assets_needed() == ["hubert-base"]
+
+
+def test_validate_and_job_args() -> None:
+    s = ExtractSettings(f0="rmvpe", encoder="/x/enc.pt", version="v1", device="cuda",
+                        filter_radius=5)
+    assert s.validate(cuda=True) == []
+    assert any("CUDA" in p for p in s.validate(cuda=False))
+    bad = ExtractSettings(f0="yin", encoder=OTHER_ENCODER, version="v3", device="tpu",
+                          filter_radius=16)
+    assert len(bad.validate()) == 5
+    assert s.to_job_args("/p/My voice") == {"project": "/p/My voice", "f0": "rmvpe",
+                                            "encoder": "/x/enc.pt", "version": "v1",
+                                            "device": "cuda", "filter_radius": 5}
+
+
+def test_cuda_from_hello() -> None:
+    cpu = {"id": "cpu", "kind": "cpu", "name": "x"}
+    assert not cuda_available(Hello(1, "0.1", None, [cpu]))
+    assert cuda_available(Hello(1, "0.1", None, [cpu, {"id": "cuda:0", "kind": "cuda"}]))
+    assert not cuda_available(None)
+
+
+def test_summary_and_progress_texts() -> None:
+    text = summary_text({"slices": 6, "processed": 3, "skipped": 2, "seconds": 2.5,
+                         "errors": [{"slice": "a.wav", "message": "silent"}] * 12,
+                         "features_dir": "/p/features"})
+    assert text.startswith("Extracted features for 3 of 6 clip(s) (2 already up to date) in "
+                           "2.5 s.")
+    assert "Features: /p/features" in text and "12 clip(s) failed:" in text
+    assert "  a.wav: silent" in text and "…and 2 more" in text
+    assert progress_text("pitch (rmvpe)", 1, 4, "1 s") == "pitch (rmvpe) 1 / 4 — 1 s left"
+    assert progress_text("loading models", 0, 0) == "loading models"
+
+
+def test_asset_missing_detection() -> None:
+    err = Error("7", "asset_missing", "RMVPE … is not installed", DETAILS)
+    m = missing_from_error(err)
+    assert m is not None and (m.name, m.size, m.size_text) == ("rmvpe", 181184272, "181 MB")
+    assert m.download_command == DETAILS["download_command"] and "181 MB" in m.text()
+    assert missing_from_error(Error("7", "bad_arguments", "x", DETAILS)) is None
+    assert missing_from_error(Error("7", "asset_missing", "x", {})) is None
+    finished = {"job_id": "job-1", "kind": "extract", "status": "failed",
+                "error": {"code": "asset_missing", "message": "m", "details": DETAILS}}
+    assert missing_from_finished(finished) == MissingAsset(
+        "rmvpe", 181184272, "m", DETAILS["download_command"], DETAILS["import_hint"])
+    assert missing_from_finished({**finished, "status": "ok"}) is None
+    assert missing_from_finished({"status": "failed", "error": {"code": "internal"}}) is None
+    listing = {"assets": [{"name": "rmvpe", "installed": False, "size": 181184272,
+                           "title": "RMVPE pitch estimator"},
+                          {"name": "hubert-base", "installed": True, "size": 189507909}]}
+    missing = missing_from_list(listing, ["hubert-base", "rmvpe", "mystery"])
+    assert [(x.name, x.size) for x in missing] == [("rmvpe", 181184272), ("mystery", None)]
+    assert "RMVPE pitch estimator (rmvpe)" in missing[0].text()
+    assert "not known in advance" in missing[1].text()
+    assert missing_from_list(listing, ["hubert-base"]) == []
+
+
+# Qt: replayed sessions ------------------------------------------------------------------------
+def _page(qtbot, client, tmp_path: Path, version: str) -> tuple[QtExtractPage, ProjectState]:
+    settings = AppSettings(JsonSettingsStore(tmp_path / "settings.json"))
+    controller = ProjectController(client, settings)
+    page = QtExtractPage(client, controller)
+    qtbot.addWidget(page)
+    assert not page.start_btn.isEnabled()  # no project yet
+    state = ProjectState(path=str(tmp_path / "My voice ü"),
+                         project={"name": "My voice ü", "version": version})
+    controller.state = state
+    controller.project_changed.emit(state)
+    return page, state
+
+
+def _spy(page: QtExtractPage) -> list[str]:
+    said: list[str] = []
+    original = page._say
+    page._say = lambda text: (said.append(text), original(text))
+    return said
+
+
+def test_preflight_missing_rmvpe_download_then_retry(qtbot, make_client, tmp_path) -> None:
+    client, sig = make_client(fake_command("extract_preflight.jsonl", tmp_path))
+    page, state = _page(qtbot, client, tmp_path, "v1")
+    said = _spy(page)
+    client.start()
+    page.load_assets()
+    qtbot.waitUntil(lambda: page.installed == {"hubert-base"}, timeout=5000)
+    form = page.form
+    assert form.values() == ExtractSettings(f0="harvest", version="v1")  # rmvpe missing
+    assert "My voice ü" in page.project_label.text() and page.start_btn.isEnabled()
+    cuda = form.device.model().item(form.device.findData("cuda"))
+    assert not cuda.isEnabled()  # the hello lists no CUDA device
+    form.pitch.setCurrentIndex(form.pitch.findData("rmvpe"))
+    assert "rmvpe model file" in form.pitch_help.text()
+    form.filter_radius.setValue(5)
+
+    page.start_btn.click()
+    qtbot.waitUntil(lambda: page.missing_dialog is not None, timeout=5000)
+    dialog = page.missing_dialog
+    assert dialog.isVisible() and "rmvpe" in dialog.text_label.text()
+    assert "181 MB" in dialog.text_label.text() and dialog.download_btn.text().endswith("(181 MB)")
+    assert _received(sig, "job.start") == []  # nothing started while rmvpe is missing
+    assert not dialog.retry_btn.isEnabled() and page.start_btn.isEnabled()
+
+    dialog.download_btn.click()
+    qtbot.waitUntil(dialog.retry_btn.isEnabled, timeout=5000)
+    assert _received(sig, "job.start")[0]["args"] == {
+        "kind": "assets", "args": {"action": "download", "name": "rmvpe"}}
+    assert "rmvpe is installed" in dialog.status_label.text()
+    dialog.retry_btn.click()
+    qtbot.waitUntil(lambda: not page.summary.isHidden(), timeout=5000)
+    assert _received(sig, "job.start")[1]["args"] == {"kind": "extract", "args": {
+        "project": state.path, "f0": "rmvpe", "encoder": "hubert-base", "version": "v1",
+        "device": "auto", "filter_radius": 5}}
+    assert page.summary.toPlainText().startswith(
+        "Extracted features for 4 of 4 clip(s) (0 already up to date) in 3.2 s.")
+    assert f"Features: {state.path}/features" in page.summary.toPlainText()
+    assert "extracting 1 / 4 — 1 s left" in said and "extracting 4 / 4" in said
+    assert page.message.text() == "Extraction finished."
+    assert page.progress.isHidden() and page.start_btn.isEnabled()
+    assert not page.cancel_btn.isEnabled()
+
+
+def test_failed_job_import_refused_start_path_encoder_cancel(qtbot, make_client,
+                                                             tmp_path) -> None:
+    client, sig = make_client(fake_command("extract_failures.jsonl", tmp_path))
+    page, state = _page(qtbot, client, tmp_path, "v2")
+    client.start()
+    page.load_assets()
+    qtbot.waitUntil(lambda: page.installed == {"hubert-base", "rmvpe"}, timeout=5000)
+    assert page.form.values().f0 == "rmvpe"
+
+    page.start_btn.click()  # the job fails: rmvpe is missing after all
+    qtbot.waitUntil(lambda: page.missing_dialog is not None, timeout=5000)
+    dialog = page.missing_dialog
+    assert "rmvpe" in dialog.text_label.text() and page.job_id is None
+    picked = str(tmp_path / "downloads ü" / "rmvpe.pt")
+    dialog.pick_file = lambda: picked
+    dialog.import_btn.click()
+    qtbot.waitUntil(dialog.retry_btn.isEnabled, timeout=5000)
+    assert _received(sig, "job.start")[1]["args"] == {
+        "kind": "assets", "args": {"action": "import", "path": picked, "name": "rmvpe"}}
+
+    dialog.retry_btn.click()  # now the start is refused: hubert-base is missing
+    qtbot.waitUntil(lambda: page.missing_dialog is not dialog, timeout=5000)
+    second = page.missing_dialog
+    assert "hubert-base" in second.text_label.text() and "190 MB" in second.text_label.text()
+    second.cancel_btn.click()
+    assert not second.isVisible() and page.start_btn.isEnabled()
+
+    encoder = str(tmp_path / "encoders ü" / "my hubert.pt")
+    page.form.pick_encoder_file = lambda: encoder
+    page.form.encoder.activated.emit(page.form.encoder.findData(OTHER_ENCODER))
+    assert page.form.values().encoder == encoder
+    assert page.form.encoder.currentText() == "my hubert.pt"
+    page.start_btn.click()  # a file path needs no catalogue asset
+    qtbot.waitUntil(lambda: not page.summary.isHidden(), timeout=5000)
+    assert _received(sig, "job.start")[3]["args"]["args"]["encoder"] == encoder
+    text = page.summary.toPlainText()
+    assert "3 of 6 clip(s) (2 already up to date)" in text
+    assert "1 clip(s) failed:\n  take 1_0003: audio is silent" in text
+
+    page.form.pitch.setCurrentIndex(page.form.pitch.findData("harvest"))
+    page.start_btn.click()
+    qtbot.waitUntil(page.cancel_btn.isEnabled, timeout=5000)
+    qtbot.waitUntil(lambda: page.message.text().startswith("extracting 1 / 6"), timeout=5000)
+    assert not page.form.isEnabled() and not page.start_btn.isEnabled()
+    page.cancel_btn.click()
+    qtbot.waitUntil(lambda: page.message.text() == "Extraction cancelled.", timeout=5000)
+    assert _received(sig, "job.cancel")[0]["args"] == {"job_id": "job-4"}
+    assert page.start_btn.isEnabled() and page.form.isEnabled()
+
+
+def test_main_window_extract_page_follows_the_project(qtbot, make_client, qsettings,
+                                                      tmp_path) -> None:
+    client, _sig = make_client(fake_command("hello_ping.jsonl"))
+    window = MainWindow(client, qsettings)
+    qtbot.addWidget(window)
+    page = window.page("extract")
+    assert isinstance(page, QtExtractPage) and page is window.extract_page
+    state = ProjectState(path=str(tmp_path / "Ω voice"), project={"version": "v1"})
+    window.controller.state = state
+    window.controller.project_changed.emit(state)
+    assert str(tmp_path / "Ω voice") in page.project_label.text()
+    assert page.form.values().version == "v1" and page.start_btn.isEnabled()

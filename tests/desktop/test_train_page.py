@@ -1,0 +1,235 @@
+"""The Train page on hand-written train sessions replayed by fake_backend.py (a real process).
+
+train_session.jsonl: the project opens, its run "main" has 40 steps of history in
+metrics.jsonl (written here), training resumes at step 41, pauses after step 140,
+continues, and is stopped after step 240.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+
+from desktop.components.settings import AppSettings, JsonSettingsStore
+from desktop.ui.main_window import MainWindow
+from desktop.ui.project_controller import ProjectController
+from desktop.ui.train_page import QtTrainPage
+from tests.desktop.conftest import fake_command
+
+PROJECT = "Voice ü"
+
+
+def _received(sig, cmd: str) -> list[dict]:
+    prefix = "fake backend received: "
+    reqs = [json.loads(s[len(prefix):]) for s in sig.stderr if s.startswith(prefix)]
+    return [r for r in reqs if r["cmd"] == cmd]
+
+
+def _write_history(project: Path, steps: int) -> Path:
+    path = project / "runs" / "main" / "metrics.jsonl"
+    path.parent.mkdir(parents=True)
+    lines = [json.dumps({"step": s, "epoch": (s - 1) // 7 + 1, "samples": s * 6,
+                         "steps_per_epoch": 7, "step_time": 0.5, "samples_per_s": 12.0,
+                         "loss_g": 60.0 - s / 10, "loss_d": 4.0, "loss_mel": 40.0 - s / 20,
+                         "lr": 1e-4, "grad_norm_g": 50.0}) for s in range(1, steps + 1)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _page(qtbot, make_client, tmp_path: Path, session: str):
+    project = tmp_path / PROJECT
+    client, sig = make_client(fake_command(session, tmp_path))
+    settings = AppSettings(JsonSettingsStore(tmp_path / "settings.json"))
+    controller = ProjectController(client, settings)
+    page = QtTrainPage(client, controller, settings)
+    qtbot.addWidget(page)
+    client.start()
+    controller.open(str(project))
+    return page, client, sig, project
+
+
+@pytest.fixture
+def live(qtbot, make_client, tmp_path):
+    project = tmp_path / PROJECT
+    _write_history(project, 40)
+    (project / "assets").mkdir()
+    for name in ("f0G40k.pth", "f0D40k.pth"):
+        (project / "assets" / name).write_bytes(b"tiny")
+    page, client, sig, project = _page(qtbot, make_client, tmp_path, "train_session.jsonl")
+    qtbot.waitUntil(lambda: page.history.last_step == 40 and page.start_btn.isEnabled(),
+                    timeout=5000)
+    return page, sig, project
+
+
+def test_history_loads_on_project_open_and_form_is_prefilled(qtbot, live) -> None:
+    page, sig, project = live
+    assert _received(sig, "train.runs")[0]["args"] == {"project": str(project)}
+    qtbot.waitUntil(lambda: page.plot.curve("loss_g") is not None, timeout=2000)  # the timer
+    curve = page.plot.curve("loss_g")
+    assert list(curve.xData) == list(range(1, 41))
+    assert curve.yData[0] == pytest.approx(59.9) and curve.yData[-1] == pytest.approx(56.0)
+    assert page.plot.curve("lr").isVisible() and not page.plot.curve("step_time").isVisible()
+    s = page.form.values()
+    assert (s.epochs, s.batch_size, s.save_every, s.learning_rate) == (300, 6, 25, "0.0001")
+    assert s.pretrained_g == str(project / "assets" / "f0G40k.pth")
+    assert s.pretrained_d == str(project / "assets" / "f0D40k.pth")
+    assert "fine-tune" in page.suggestion_label.text()
+    assert page.checkpoints_table.rowCount() == 1 and page.samples_table.rowCount() == 1
+    # the hello had no CUDA device: that choice is disabled
+    index = page.form.device.findData("cuda")
+    assert not page.form.device.model().item(index).isEnabled()
+    assert "step 20" in page.plot.readout_at(20.2) and "loss_g 58" in page.plot.readout_at(20)
+
+
+def test_training_live_pause_stop_samples_and_checkpoints(qtbot, live) -> None:
+    page, sig, project = live
+    plot = page.plot
+    repaints_before = plot.repaint_count
+    assert page.start_training() is not None
+    args = _received_wait(qtbot, sig, "job.start")[0]["args"]
+    assert args["kind"] == "train" and args["args"] == {
+        "project": str(project), "run": "main", "size": "standard", "epochs": 300,
+        "batch_size": 6, "learning_rate": 0.0001, "save_every": 25, "keep_last": 3,
+        "pretrained_g": str(project / "assets" / "f0G40k.pth"),
+        "pretrained_d": str(project / "assets" / "f0D40k.pth"),
+        "device": "auto", "precision": "auto"}
+    qtbot.waitUntil(lambda: page.samples_table.rowCount() == 2, timeout=5000)
+    assert page.history.last_step == 140 and page.session.job_id == "job-1"
+    assert page.checkpoints_table.rowCount() == 2
+    assert page.samples_table.item(1, 0).text() == "140"
+    assert "step 140 / 2100" in page.status_label.text()
+    assert "samples/s" in page.status_label.text() and "left" in page.status_label.text()
+    assert not page.start_btn.isEnabled() and not page.form.isEnabled()
+    assert "emb_g.weight" in page.warnings_label.text()  # logged before the job.start reply
+
+    page.samples_table.cellWidget(1, 2).click()  # Play
+    page.audio_stop_btn.click()
+    page.pause_btn.click()
+    qtbot.waitUntil(lambda: page.session.paused, timeout=5000)
+    assert page.pause_btn.text() == "Continue" and "Paused" in page.status_label.text()
+    play = _received(sig, "audio.play")
+    assert play[0]["args"] == {"path": str(project / "runs" / "main" / "samples"
+                                           / "step_00000140.wav"), "start": 0, "end": None}
+    assert _received(sig, "audio.stop")[0]["args"] == {}
+    assert _received(sig, "job.pause")[0]["args"] == {"job_id": "job-1"}
+
+    page.pause_btn.click()
+    qtbot.waitUntil(lambda: page.history.last_step == 240, timeout=5000)
+    assert _received(sig, "job.resume")[0]["args"] == {"job_id": "job-1"}
+    assert page.pause_btn.text() == "Pause"
+    page.stop_btn.click()
+    assert not page.stop_btn.isEnabled() and "Stopping" in page.status_label.text()
+    qtbot.waitUntil(lambda: not page.session.running, timeout=5000)
+    assert _received(sig, "job.cancel")[0]["args"] == {"job_id": "job-1"}
+    assert "stopped at step 240, epoch 35" in page.status_label.text()
+    assert page.checkpoints_table.rowCount() == 3 and page.start_btn.isEnabled()
+
+    curve = plot.curve("loss_mel")
+    assert list(curve.xData) == list(range(1, 241))  # file history + live events
+    assert curve.yData[39] == pytest.approx(38.0)  # step 40 from the file
+    record = next(json.loads(line)["data"] for line in _session_lines()
+                  if '"job.metrics"' in line and '"step": 200,' in line)
+    assert curve.yData[199] == pytest.approx(record["loss_mel"])
+    assert plot.curve("grad_norm_d") is not None and plot.curve("loss_kl") is not None
+    messages = 200 + 20  # job.metrics + job.progress events
+    repaints = plot.repaint_count - repaints_before
+    print(f"\n{messages} messages -> {repaints} repaints")
+    assert 1 <= repaints < messages / 10
+    # after the stop the page asked for the runs again (their checkpoints are listed)
+    qtbot.waitUntil(lambda: len(_received(sig, "train.runs")) == 2, timeout=5000)
+
+
+def _session_lines() -> list[str]:
+    path = Path(__file__).parent / "sessions" / "train_session.jsonl"
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def _received_wait(qtbot, sig, cmd: str) -> list[dict]:
+    qtbot.waitUntil(lambda: bool(_received(sig, cmd)), timeout=5000)
+    return _received(sig, cmd)
+
+
+def test_toggles_log_scale_smoothing_and_the_timer(qtbot, live) -> None:
+    page, _sig, _project = live
+    plot = page.plot
+    qtbot.waitUntil(lambda: plot.curve("loss_g") is not None, timeout=2000)
+    raw = np.array(plot.curve("loss_g").yData)
+    plot.checkbox("loss_g").setChecked(False)
+    assert not plot.curve("loss_g").isVisible() and "loss_g" not in plot.shown_terms()
+    assert "loss_g" not in plot.readout_at(10)
+    plot.checkbox("loss_g").click()
+    assert plot.curve("loss_g").isVisible()
+    plot.checkbox("step_time").setChecked(True)
+    assert plot.curve("step_time").isVisible()
+
+    plot.log_check.click()
+    assert plot.loss.item.getAxis("left").logMode and plot.log_scale
+    plot.log_check.click()
+    assert not plot.loss.item.getAxis("left").logMode
+
+    count = plot.repaint_count
+    plot.set_smoothing(0.9)
+    assert plot.repaint_count == count  # not drawn at once: on the timer's next tick
+    qtbot.waitUntil(lambda: plot.repaint_count > count, timeout=2000)
+    smooth = np.array(plot.curve("loss_g").yData)
+    assert smooth[0] == pytest.approx(raw[0]) and smooth[-1] > raw[-1] + 0.5  # EMA lags
+    _steps, expected = page.history.series("loss_g", 0.9)
+    assert smooth == pytest.approx(expected)
+    count = plot.repaint_count
+    qtbot.wait(350)  # nothing changed: the timer ticks without repainting
+    assert plot.repaint_count == count
+
+
+def test_hover_reads_out_values_under_the_mouse(qtbot, live) -> None:
+    page, _sig, _project = live
+    page.resize(1200, 800)
+    page.show()
+    qtbot.waitExposed(page)
+    plot = page.plot
+    qtbot.waitUntil(lambda: plot.curve("loss_g") is not None, timeout=2000)
+    plot.reset_zoom()
+    qtbot.wait(50)
+    vb = plot.loss.item.getViewBox()
+    pos = vb.mapViewToScene(QPointF(30.2, 50.0))
+    plot.loss.widget.scene().sigMouseMoved.emit(pos)
+    assert plot.readout.text().startswith("step 30:")
+    assert "loss_g 57" in plot.readout.text() and "lr 0.0001" in plot.readout.text()
+    assert plot.loss.cursor.isVisible() and plot.aux.cursor.value() == pytest.approx(30.2)
+
+
+def test_not_ready_shows_problems_and_invalid_input_is_refused(qtbot, make_client,
+                                                                 tmp_path) -> None:
+    page, client, sig, _project = _page(qtbot, make_client, tmp_path, "train_not_ready.jsonl")
+    qtbot.waitUntil(lambda: page.suggestion is not None, timeout=5000)
+    assert not page.start_btn.isEnabled()
+    assert "no features: run Extract first" in page.problems_label.text()
+    assert "48 kHz" in page.problems_label.text()
+    assert page.start_btn.toolTip().startswith("Not ready to train: no features")
+    assert page.start_training() is None and _received(sig, "job.start") == []
+    assert page.form.pretrained_g.text() == ""  # no base installed: nothing prefilled
+    page.suggestion.ready = True  # as if the problems were fixed: the form decides
+    page.form.learning_rate.setText("1e-4x")
+    error = page.form.errors["learning_rate"]
+    assert error.isVisibleTo(page) and "not a number" in error.text()
+    assert not page.start_btn.isEnabled() and "learning rate" in page.start_btn.toolTip()
+    page.form.learning_rate.setText("2e-4")
+    assert not error.isVisibleTo(page) and page.start_btn.isEnabled()
+    page.form.pretrained_g.setText(str(tmp_path / "missing G.pth"))
+    assert "no file at" in page.form.errors["pretrained_g"].text()
+    assert not page.start_btn.isEnabled()
+
+
+def test_main_window_hosts_the_train_page(qtbot, make_client, qsettings) -> None:
+    client, _sig = make_client(fake_command("hello_ping.jsonl"))
+    window = MainWindow(client, qsettings)
+    qtbot.addWidget(window)
+    page = window.page("train")
+    assert isinstance(page, QtTrainPage)
+    titles = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
+    assert titles.index("Train") == window.stack.indexOf(page)
+    assert page.controller is window.controller
+    assert not page.start_btn.isEnabled() and "Open a project" in page.start_btn.toolTip()
