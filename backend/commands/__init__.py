@@ -21,6 +21,7 @@ COMMANDS: dict[str, Handler] = {}
 COMMAND_MODULES = [
     "backend.commands.project",
     "backend.commands.audio",
+    "backend.commands.train",
     "backend.commands.assets",
 ]
 

@@ -167,6 +167,8 @@ def _praat(audio: np.ndarray, f0_min: float, f0_max: float) -> np.ndarray:
 class F0Extractor:
     """Extract f0 with any method, keeping loaded models (RMVPE, CREPE) across files.
 
+    ``rmvpe_path`` None means the installed ``rmvpe`` asset (``backend.assets``); when it is
+    not installed, the first rmvpe call raises ``MissingAsset`` (code ``asset_missing``).
     Thread-safe for concurrent calls (one lock around inference). Use one instance per job.
     """
 
@@ -218,6 +220,10 @@ class F0Extractor:
     def _rmvpe(self) -> RmvpePredictor:
         model = self._models.get("rmvpe")
         if model is None:
+            if self.rmvpe_path is None:  # the installed asset; raises MissingAsset otherwise
+                from backend.assets import require_asset
+
+                self.rmvpe_path = require_asset("rmvpe")
             model = RmvpePredictor.from_file(self.rmvpe_path, self.device)
             self._models["rmvpe"] = model
         return model  # type: ignore[return-value]

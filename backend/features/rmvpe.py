@@ -42,7 +42,7 @@ ASSET_NAME = "rmvpe.pt"
 ASSET_SIZE_TEXT = "about 181 MB"
 GET_ASSET_HINT = (
     "Get it with the asset manager: `python -m backend assets download rmvpe`, or import a "
-    "copy you already have with `python -m backend assets import rmvpe <path to rmvpe.pt>`."
+    "copy you already have with `python -m backend assets import PATH --as rmvpe`."
 )
 CHUNK_FRAMES = 3200  # 32 s of output frames per forward pass (multiple of 32)
 CONTEXT_FRAMES = 192  # extra frames (1.92 s) each side of a chunk, discarded afterwards

@@ -11,6 +11,9 @@ JOB_MODULES: dict[str, str] = {
     "sleep": "backend.jobs.sleep",
     "assets": "backend.jobs.assets",
     "extract": "backend.jobs.extract",
+    "train": "backend.jobs.train",
+    "index": "backend.jobs.index",
+    "export": "backend.jobs.export",
 }
 
 

@@ -98,7 +98,8 @@ class JobManager:
             log.error("job %s crashed\n%s", rec.job_id, traceback.format_exc())
             payload["error"] = {"code": E_INTERNAL, "message": f"{type(exc).__name__}: {exc}"}
         else:
-            rec.status = JOB_CANCELLED if rec.ctx.cancelled and result is None else JOB_OK
+            # a job that stops gracefully on cancel (training) still returns its summary
+            rec.status = JOB_CANCELLED if rec.ctx.cancelled else JOB_OK
             payload["result"] = result if isinstance(result, dict) else {"value": result}
         payload["status"] = rec.status
         payload["seconds"] = round(time.time() - rec.started, 3)

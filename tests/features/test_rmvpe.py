@@ -66,6 +66,11 @@ def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def plain_net(weights: Path) -> RmvpeNet:
+    return load_rmvpe_net(weights)
+
+
+@pytest.fixture(scope="module")
 def predictor(weights: Path) -> RmvpePredictor:
     return RmvpePredictor.from_file(weights)
 
@@ -88,8 +93,8 @@ def test_state_dict_equals_manifest_exactly(weights: Path) -> None:
     assert {k: list(v.shape) for k, v in on_disk.items()} == manifest
 
 
-def test_reload_through_real_loader(weights: Path) -> None:
-    net = load_rmvpe_net(weights)
+def test_reload_through_real_loader(plain_net: RmvpeNet) -> None:
+    net = plain_net
     expected = _random_state()
     loaded = net.state_dict()
     assert not net.training
@@ -142,6 +147,18 @@ def test_missing_or_garbage_file_says_what_to_do(tmp_path: Path) -> None:
         extract_f0(np.zeros(1600, np.float32), "rmvpe", rmvpe_path=absent)
 
 
+def test_no_path_uses_the_installed_asset(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend.assets import MissingAsset
+    from backend.features.f0 import F0Extractor
+
+    monkeypatch.setenv("TIMBRE_DATA_DIR", str(tmp_path / "empty data dir"))
+    with pytest.raises(MissingAsset) as info:
+        F0Extractor().extract(np.zeros(1600, np.float32), "rmvpe")
+    assert "rmvpe.pt" in str(info.value)
+    assert info.value.details["download_command"] == "python -m backend assets download rmvpe"
+
+
 def test_decoding_of_a_known_peak() -> None:
     bins = np.arange(360)
     sal = np.zeros((4, 360))
@@ -185,9 +202,9 @@ def test_chunked_equals_unchunked(predictor: RmvpePredictor) -> None:
 
 
 def test_fused_inference_matches_plain_network(predictor: RmvpePredictor,
-                                               weights: Path) -> None:
+                                               plain_net: RmvpeNet) -> None:
     # the predictor folds batch norms into the convolutions; the plain network is the truth
-    plain = load_rmvpe_net(weights)
+    plain = plain_net
     def batch_norms(net: torch.nn.Module) -> int:
         return sum(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
 

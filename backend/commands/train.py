@@ -1,0 +1,91 @@
+"""Quick training commands: what to train with, and what runs exist."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from backend.commands import CommandError, command
+from backend.dataset.project import ProjectError, open_project
+from backend.features import store
+from backend.protocol import E_BAD_ARGS, E_NOT_FOUND
+
+
+def _project(args: dict) -> Any:
+    if not isinstance(args.get("project"), str):
+        raise CommandError("'project' must be the project folder", code=E_BAD_ARGS)
+    try:
+        return open_project(args["project"])
+    except ProjectError as exc:
+        raise CommandError(str(exc), code=E_NOT_FOUND) from exc
+
+
+def _installed_base(version: str, filename: str | None) -> str | None:
+    if not filename:
+        return None
+    from backend.assets.catalogue import load_catalogue
+    from backend.assets.store import asset_path
+
+    name = f"rvc-{version}-{Path(filename).stem}"
+    asset = load_catalogue().get(name)
+    if asset is None:
+        return None
+    path = asset_path(asset)
+    return str(path) if path.is_file() else None
+
+
+def suggest(project: Any) -> dict:
+    from backend.dataset.health import recommend
+
+    feats = store.load_manifest(project.root)
+    version = feats.get("settings", {}).get("version") or project.version
+    ready = store.ready_slices(project.root, version)
+    seconds = sum(int(e.get("frames", 0)) for e in ready.values()) / 100.0
+    problems = []
+    if not project.path("prepared/manifest.json").exists():
+        problems.append("no prepared clips: run Prepare on the Dataset page first")
+    if not ready:
+        problems.append("no features: run Extract first")
+    rec = recommend(seconds, project.sample_rate, version)
+    suggestion = {"epochs": rec.get("epochs"), "learning_rate": rec.get("learning_rate"),
+                  "batch_size": rec.get("batch_size"), "save_every": 5,
+                  "base_g": rec.get("base_g"), "base_d": rec.get("base_d"),
+                  "mode": rec.get("mode"), "text": rec.get("text")}
+    return {"ready": not problems, "problems": problems, "version": version,
+            "sample_rate": project.sample_rate, "f0": True, "dataset_seconds": round(seconds, 1),
+            "clips": len(ready), "suggestion": suggestion,
+            "bases": {"g": _installed_base(version, rec.get("base_g")),
+                      "d": _installed_base(version, rec.get("base_d"))}}
+
+
+@command("train.suggest")
+def train_suggest(args: dict, server: Any) -> dict:
+    return suggest(_project(args))
+
+
+def _run_entry(run_dir: Path) -> dict:
+    from backend.train import checkpoint as ck
+
+    info: dict = {}
+    with contextlib.suppress(OSError, ValueError):
+        info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    ckpts = []
+    for path in ck.list_checkpoints(run_dir):
+        st = path.stat()
+        ckpts.append({"path": str(path), "step": int(path.stem.split("_")[1]),
+                      "saved_at": st.st_mtime, "size": st.st_size})
+    samples = [{"path": str(p), "step": int(p.stem.split("_")[1]), "epoch": None}
+               for p in sorted((run_dir / "samples").glob("step_*.wav"))]
+    return {"name": run_dir.name, "dir": str(run_dir), "metrics": str(run_dir / "metrics.jsonl"),
+            "checkpoints": ckpts, "samples": samples, "config": info,
+            "state": info.get("state", "new") if ckpts else "new"}
+
+
+@command("train.runs")
+def train_runs(args: dict, server: Any) -> dict:
+    project = _project(args)
+    base = project.root / "train"
+    runs = [_run_entry(d) for d in sorted(base.iterdir()) if d.is_dir()] if base.is_dir() else []
+    return {"runs": runs}

@@ -1,0 +1,98 @@
+"""Export the trained voice as an RVC inference model (.pth) or a model package (.zip)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backend.dataset.project import ProjectError, open_project
+from backend.jobs.base import BadArgs, JobContext, JobError
+
+
+@dataclass(frozen=True)
+class ExportParams:
+    root: Path
+    name: str
+    run_dir: Path
+    out: Path
+    package: bool
+
+
+def prepare(args: dict) -> ExportParams:
+    from backend.train import checkpoint as ck
+
+    if not args.get("project"):
+        raise BadArgs("'project' is required: the project folder")
+    try:
+        project = open_project(args["project"])
+    except ProjectError as exc:
+        raise BadArgs(str(exc)) from exc
+    run_dir = project.root / "train" / str(args.get("run") or "main")
+    if not ck.list_checkpoints(run_dir):
+        raise BadArgs(f"run {run_dir.name} has no checkpoint yet: train first")
+    out = Path(args.get("out") or project.root / "export" / f"{project.name}.pth")
+    if out.suffix.lower() not in (".pth", ".zip"):
+        raise BadArgs(f"--out must end in .pth (model) or .zip (package), not {out.name}")
+    return ExportParams(project.root, str(args.get("name") or project.name), run_dir,
+                        out.expanduser(), out.suffix.lower() == ".zip")
+
+
+def run(params: ExportParams, ctx: JobContext) -> dict:
+    from backend.train import checkpoint as ck
+    from backend.train.export import (
+        inference_checkpoint,
+        write_inference_model,
+        write_package,
+    )
+
+    loaded = ck.load_latest(params.run_dir)
+    if loaded is None or not loaded.state:
+        raise JobError(f"no checkpoint of {params.run_dir} could be read")
+    st = loaded.state
+    rvc = st["task"]["rvc"]
+    g_state = st["task"]["G"]
+    ckpt = inference_checkpoint(g_state, _config_args(rvc), sample_rate=rvc["sample_rate"],
+                                f0=rvc["f0"], version=rvc["version"],
+                                info=f"{st['epoch']}epoch")
+    if rvc.get("size") != "standard":
+        ckpt["info"] += f" ({rvc.get('size')} size: loads only in Timbre Studio)"
+    ctx.check()
+    if not params.package:
+        path = write_inference_model(params.out, ckpt)
+        return {"model": str(path), "step": st["step"], "epoch": st["epoch"]}
+    card = _card(params, st, rvc)
+    indexes = sorted((params.root / "index").glob(f"added_*_{rvc['version']}.index"))
+    path = write_package(params.out, params.name, ckpt, card, indexes[-1] if indexes else None)
+    return {"package": str(path), "step": st["step"], "epoch": st["epoch"],
+            "index": str(indexes[-1]) if indexes else None}
+
+
+def _config_args(rvc: dict) -> list[Any]:
+    from backend.models.config import config_args
+
+    return config_args(rvc["version"], rvc["sample_rate"], rvc["f0"])
+
+
+def _card(params: ExportParams, st: dict, rvc: dict) -> Any:
+    from backend.features import store
+    from backend.train.export import ModelCard
+
+    feats = store.load_manifest(params.root)
+    ready = store.ready_slices(params.root, rvc["version"])
+    seconds = sum(int(e.get("frames", 0)) for e in ready.values()) / 100.0
+    return ModelCard(params.name, rvc["version"], rvc["sample_rate"], rvc["f0"],
+                     feats.get("settings", {}).get("f0_method"), int(st["epoch"]),
+                     int(st["step"]), seconds, feats.get("settings", {}).get("encoder"))
+
+
+def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", required=True, help="project folder")
+    parser.add_argument("--out", help="output .pth (RVC model) or .zip (model package)")
+    parser.add_argument("--run", default="main")
+    parser.add_argument("--name", help="model name (default: the project's)")
+
+
+def args_from_cli(ns: argparse.Namespace) -> dict:
+    return {"project": ns.project, "out": ns.out, "run": ns.run, "name": ns.name}

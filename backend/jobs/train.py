@@ -1,0 +1,221 @@
+"""Train an RVC-compatible voice model on the project's features.
+
+A run lives in ``train/<run>/`` inside the project. Starting a run whose folder
+has checkpoints resumes from the newest one that loads. Stop (cancel) writes a
+checkpoint, then exits; pause holds between steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backend.dataset.project import ProjectError, open_project
+from backend.features import store
+from backend.fsutil import atomic_write_json
+from backend.jobs.base import BadArgs, JobContext, JobError
+
+PAUSABLE = True
+SIZES = ("tiny", "standard")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    root: Path
+    run_dir: Path
+    version: str
+    sample_rate: int
+    f0: bool
+    size: str
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    save_every: int
+    keep_last: int
+    pretrained_g: Path | None
+    pretrained_d: Path | None
+    device: str
+    precision: str
+    seed: int
+    deterministic: bool
+
+
+def _number(args: dict, key: str, default: Any, lo: float, hi: float, kind: type = int) -> Any:
+    value = args.get(key)
+    value = default if value is None else value
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not lo <= value <= hi:
+        raise BadArgs(f"'{key}' must be a number from {lo:g} to {hi:g}, not {value!r}")
+    return kind(value)
+
+
+def _pretrained(args: dict, key: str) -> Path | None:
+    value = args.get(key)
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise BadArgs(f"{key.replace('_', ' ')} file {path} does not exist")
+    return path
+
+
+def _check_bases(p: TrainParams) -> None:
+    from backend.models.discriminators import build_discriminator
+    from backend.models.synthesizer import build_generator
+    from backend.train import pretrained as pt
+
+    for path, build in ((p.pretrained_g, lambda: build_generator(p.version, p.sample_rate, p.f0,
+                                                                 p.size)),
+                        (p.pretrained_d, lambda: build_discriminator(p.version, p.size))):
+        if path is None:
+            continue
+        try:
+            report = pt.fit_state_dict(build(), pt.read_state_dict(path), path)
+            if path == p.pretrained_g:
+                pt.check_compatible(report, version=p.version, sample_rate=p.sample_rate,
+                                    f0=p.f0)
+            elif report.loaded == 0:
+                raise pt.PretrainedError(f"no tensor of {path.name} fits the discriminator")
+        except pt.PretrainedError as exc:
+            raise BadArgs(str(exc)) from exc
+
+
+def prepare(args: dict) -> TrainParams:
+    if not args.get("project"):
+        raise BadArgs("'project' is required: the project folder")
+    try:
+        project = open_project(args["project"])
+    except ProjectError as exc:
+        raise BadArgs(str(exc)) from exc
+    feats = store.load_manifest(project.root)
+    version = feats.get("settings", {}).get("version") or project.version
+    if not store.ready_slices(project.root, version):
+        raise BadArgs(f"project {project.root.name} has no extracted features: run Extract "
+                      "first")
+    run = str(args.get("run") or "main")
+    if not run.replace("-", "").replace("_", "").replace(" ", "").isalnum():
+        raise BadArgs(f"run name {run!r} may only hold letters, digits, spaces, - and _")
+    size = args.get("size", "standard")
+    if size not in SIZES:
+        raise BadArgs(f"'size' must be one of {', '.join(SIZES)}")
+    precision = args.get("precision", "auto")
+    if precision not in PRECISIONS:
+        raise BadArgs(f"'precision' must be one of {', '.join(PRECISIONS)}")
+    device = str(args.get("device", "auto"))
+    if device not in ("auto", "cpu") and not device.startswith("cuda"):
+        raise BadArgs(f"unknown device {device!r}; use auto, cpu or cuda")
+    params = TrainParams(
+        root=project.root, run_dir=project.root / "train" / run, version=version,
+        sample_rate=project.sample_rate, f0=bool(args.get("f0", True)), size=size,
+        epochs=_number(args, "epochs", 200, 1, 100000),
+        batch_size=_number(args, "batch_size", 8, 1, 256),
+        learning_rate=_number(args, "learning_rate", 1e-4, 1e-7, 1e-1, float),
+        save_every=_number(args, "save_every", 5, 1, 10000),
+        keep_last=_number(args, "keep_last", 3, 1, 1000),
+        pretrained_g=_pretrained(args, "pretrained_g"),
+        pretrained_d=_pretrained(args, "pretrained_d"), device=device, precision=precision,
+        seed=_number(args, "seed", 1234, 0, 2**31), deterministic=bool(args.get("deterministic")))
+    _check_bases(params)
+    return params
+
+
+def exclusive_key(params: TrainParams) -> str:
+    return str(params.run_dir)
+
+
+def run(params: TrainParams, ctx: JobContext) -> dict:
+    from backend.train import checkpoint as ck
+    from backend.train.engine import Engine, EngineConfig
+    from backend.train.rvc_data import DatasetError
+    from backend.train.rvc_task import RvcConfig, RvcTask
+
+    fresh = not ck.list_checkpoints(params.run_dir)
+    rvc = RvcConfig(version=params.version, sample_rate=params.sample_rate, f0=params.f0,
+                    size=params.size, learning_rate=params.learning_rate)
+    try:
+        task = RvcTask(rvc, params.root,
+                       pretrained_g=params.pretrained_g if fresh else None,
+                       pretrained_d=params.pretrained_d if fresh else None,
+                       log=lambda msg, level: ctx.log(msg, level))
+    except DatasetError as exc:
+        raise JobError(str(exc)) from exc
+    cfg = EngineConfig(run_dir=params.run_dir, epochs=params.epochs,
+                       batch_size=params.batch_size, seed=params.seed,
+                       save_every_epochs=params.save_every, keep_last=params.keep_last,
+                       device=params.device, precision=params.precision,
+                       deterministic=params.deterministic, task_config=rvc.to_dict())
+    engine = Engine(cfg, task)
+    engine.hooks = _hooks(params, ctx, engine, task)
+    engine.prepare()
+    _write_run_info(params, engine, fresh)
+    result = engine.run()
+    _write_run_info(params, engine, fresh, state="stopped" if result["stopped"] else "finished")
+    return {**result, "dataset_seconds": round(task.data.seconds(), 1)}
+
+
+def _hooks(params: TrainParams, ctx: JobContext, engine: Any, task: Any) -> Any:
+    from backend.train.engine import TrainHooks
+
+    steps_per_epoch = math.ceil(len(task.dataset_lengths()) / params.batch_size)
+    total = steps_per_epoch * params.epochs
+    start = {"t": time.monotonic(), "step": None}
+
+    def on_metrics(record: dict) -> None:
+        if start["step"] is None:
+            start["step"] = record["step"] - 1
+        ctx.metrics(record)
+        done = record["step"] - start["step"]
+        rate = done / max(time.monotonic() - start["t"], 1e-6)
+        eta = round((total - record["step"]) / rate, 1) if rate > 0 else None
+        ctx.progress("training", record["step"], total, eta=eta, epoch=record["epoch"])
+
+    def on_save(path: Path, step: int) -> None:
+        epoch = engine.sampler.epoch if engine.sampler else 0
+        ctx.event("train.checkpoint", {"path": str(path), "step": step, "epoch": epoch})
+        sample = task.render_sample(params.run_dir / "samples" / f"step_{step:09d}.wav")
+        if sample is not None:
+            ctx.event("train.sample", {"path": str(sample), "step": step, "epoch": epoch})
+
+    return TrainHooks(check_stop=lambda: ctx.cancelled, wait_if_paused=ctx.wait_if_paused,
+                      on_metrics=on_metrics, on_log=lambda m, lvl: ctx.log(m, lvl),
+                      on_save=on_save)
+
+
+def _write_run_info(params: TrainParams, engine: Any, fresh: bool, state: str = "running") -> None:
+    info = {"state": state, "step": engine.step, "epochs": params.epochs,
+            "version": params.version, "sample_rate": params.sample_rate, "f0": params.f0,
+            "size": params.size, "batch_size": params.batch_size,
+            "learning_rate": params.learning_rate,
+            "pretrained_g": str(params.pretrained_g) if params.pretrained_g else None,
+            "pretrained_d": str(params.pretrained_d) if params.pretrained_d else None,
+            "updated": time.time()}
+    params.run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(params.run_dir / "run.json", info)
+
+
+def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", required=True, help="project folder")
+    parser.add_argument("--run", default="main", help="run name (folder under train/)")
+    parser.add_argument("--size", choices=SIZES, default="standard")
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--learning-rate", type=float, default=1e-4)
+    parser.add_argument("--save-every", type=int, default=5, help="epochs between checkpoints")
+    parser.add_argument("--keep-last", type=int, default=3)
+    parser.add_argument("--pretrained-g", help="pretrained generator (e.g. f0G40k.pth)")
+    parser.add_argument("--pretrained-d", help="pretrained discriminator (e.g. f0D40k.pth)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto")
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--deterministic", action="store_true")
+
+
+def args_from_cli(ns: argparse.Namespace) -> dict:
+    keys = ("project", "run", "size", "epochs", "batch_size", "learning_rate", "save_every",
+            "keep_last", "pretrained_g", "pretrained_d", "device", "precision", "seed",
+            "deterministic")
+    return {k: getattr(ns, k) for k in keys}

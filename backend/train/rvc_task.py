@@ -1,0 +1,223 @@
+"""The voice-conversion GAN as an engine task: models, optimisers and one step.
+
+Step order (as RVC-style training does): generator forward, discriminator
+update on the detached output, then generator update against the updated
+discriminator. With ``n`` micro-batches (the CUDA out-of-memory fallback) the
+discriminator gradients are accumulated over all micro-batches first, then each
+micro-batch's generator pass is replayed from the same RNG state (identical
+segments and noise) for the generator update, so the effective batch and the
+step order stay the same.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from backend.fsutil import atomic_write_bytes
+from backend.models import losses
+from backend.models.commons import slice_segments
+from backend.models.discriminators import build_discriminator
+from backend.models.mel import mel_config, spectrogram
+from backend.models.synthesizer import build_generator
+from backend.train.engine import Amp
+from backend.train.rvc_data import Batch, RvcDataset, collate
+
+
+@dataclass
+class RvcConfig:
+    version: str = "v2"
+    sample_rate: int = 40000
+    f0: bool = True
+    size: str = "standard"
+    learning_rate: float = 1e-4
+    betas: tuple[float, float] = (0.8, 0.99)
+    eps: float = 1e-9
+    lr_decay: float = 0.999875
+    grad_clip: float = 1000.0
+    c_mel: float = 45.0
+    c_kl: float = 1.0
+    c_fm: float = 2.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["betas"] = list(self.betas)
+        return d
+
+
+class RvcTask:
+    def __init__(self, cfg: RvcConfig, root: Path, *, pretrained_g: Path | None = None,
+                 pretrained_d: Path | None = None, log: Any = None):
+        self.cfg = cfg
+        self.root = root
+        self.pretrained = (pretrained_g, pretrained_d)
+        self._log = log or (lambda msg, level: None)
+        self.mel_cfg = mel_config(cfg.sample_rate)
+        self.hop = self.mel_cfg.hop_length
+        self.data = RvcDataset(root, cfg.version, cfg.sample_rate, self.hop)
+        self.held_out = self._pick_held_out()
+
+    # data -----------------------------------------------------------------
+    def _pick_held_out(self) -> int | None:
+        lengths = self.data.lengths()
+        if len(lengths) < 3:
+            return None  # too few clips to spare one
+        return int(np.argsort(lengths)[len(lengths) // 2])
+
+    def train_indices(self) -> list[int]:
+        return [i for i in range(len(self.data)) if i != self.held_out]
+
+    def dataset_lengths(self) -> list[int]:
+        lengths = self.data.lengths()
+        return [lengths[i] for i in self.train_indices()]
+
+    def collate(self, indices: list[int]) -> Batch:
+        ids = self.train_indices()
+        return collate([self.data[ids[i]] for i in indices])
+
+    def split(self, batch: Batch, parts: int) -> list[Batch]:
+        return batch.split(parts)
+
+    # models ---------------------------------------------------------------
+    def setup(self, device: torch.device) -> None:
+        from backend.train import pretrained as pt
+
+        c = self.cfg
+        self.device = device
+        self.G = build_generator(c.version, c.sample_rate, c.f0, c.size).to(device)
+        self.D = build_discriminator(c.version, c.size).to(device)
+        check = {"version": c.version, "sample_rate": c.sample_rate, "f0": c.f0}
+        for model, path in zip((self.G, self.D), self.pretrained, strict=True):
+            if path is not None:
+                report = pt.load_into(model, Path(path), check=check if model is self.G else None)
+                level = "info" if report.clean else "warning"
+                for line in report.lines():
+                    self._log(line, level)
+        kw = {"lr": c.learning_rate, "betas": c.betas, "eps": c.eps}
+        self.opt_g = torch.optim.AdamW(self.G.parameters(), **kw)
+        self.opt_d = torch.optim.AdamW(self.D.parameters(), **kw)
+        self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.opt_g, c.lr_decay)
+        self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.opt_d, c.lr_decay)
+
+    def end_epoch(self, epoch: int) -> None:
+        self.sched_g.step()
+        self.sched_d.step()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"G": self.G.state_dict(), "D": self.D.state_dict(),
+                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                "sched_g": self.sched_g.state_dict(), "sched_d": self.sched_d.state_dict(),
+                "rvc": self.cfg.to_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.sched_g.load_state_dict(state["sched_g"])
+        self.sched_d.load_state_dict(state["sched_d"])
+
+    # one step -------------------------------------------------------------
+    def _g_forward(self, b: Batch) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+        spec = spectrogram(b.wav, self.mel_cfg.n_fft, self.hop, self.mel_cfg.win_length)
+        spec = spec[:, :, : b.phone.shape[1]]
+        out = self.G(b.phone, b.phone_lengths, b.pitch if self.cfg.f0 else None,
+                     b.pitchf if self.cfg.f0 else None, spec, b.phone_lengths, b.sid)
+        y_hat, ids, _x_mask, z_mask, stats = out
+        seg = self.G.segment_frames
+        y = slice_segments(b.wav, ids * self.hop, seg * self.hop)
+        return y, y_hat, (z_mask, stats)
+
+    def _d_loss(self, y: torch.Tensor, y_hat: torch.Tensor) -> torch.Tensor:
+        real, fake, _, _ = self.D(y, y_hat.detach())
+        loss, _, _ = losses.discriminator_loss(real, fake)
+        return loss
+
+    def _g_loss(self, y: torch.Tensor, y_hat: torch.Tensor, aux: tuple,
+                amp: Amp) -> dict[str, torch.Tensor]:
+        z_mask, (_z, z_p, m_p, logs_p, _m_q, logs_q) = aux
+        with amp.autocast():
+            _, fake, fmap_r, fmap_g = self.D(y, y_hat)
+        mel = losses.mel_l1_loss(y_hat.float(), y.float(), self.mel_cfg)
+        kl = losses.kl_loss(z_p, logs_q, m_p, logs_p, z_mask)
+        fm = losses.feature_matching_loss(fmap_r, fmap_g)
+        adv, _ = losses.generator_adversarial_loss(fake)
+        c = self.cfg
+        total = adv + c.c_fm * fm + c.c_mel * mel + c.c_kl * kl
+        return {"loss_g": total, "loss_adv": adv, "loss_fm": fm, "loss_mel": mel, "loss_kl": kl}
+
+    def _step_opt(self, opt: torch.optim.Optimizer, params: Any, amp: Amp) -> float:
+        amp.scaler.unscale_(opt)
+        norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.grad_clip)
+        amp.scaler.step(opt)
+        return float(norm)
+
+    def train_step(self, micro: list[Batch], amp: Amp) -> dict[str, float]:
+        self.G.train()
+        self.D.train()
+        micro = [b.to(self.device) for b in micro]
+        n = len(micro)
+        rng: list[tuple] = []
+        self.opt_d.zero_grad(set_to_none=True)
+        kept, loss_d = [], 0.0
+        for b in micro:
+            rng.append(_rng_snapshot(self.device))
+            with torch.set_grad_enabled(n == 1), amp.autocast():
+                y, y_hat, aux = self._g_forward(b)
+            with amp.autocast():
+                ld = self._d_loss(y, y_hat) / n
+            amp.scaler.scale(ld).backward()
+            loss_d += float(ld.detach())
+            if n == 1:
+                kept.append((y, y_hat, aux))
+        gn_d = self._step_opt(self.opt_d, self.D.parameters(), amp)
+        self.opt_g.zero_grad(set_to_none=True)
+        sums: dict[str, float] = {}
+        for i, b in enumerate(micro):
+            if n == 1:
+                y, y_hat, aux = kept[0]
+            else:
+                _rng_restore(self.device, rng[i])
+                with amp.autocast():
+                    y, y_hat, aux = self._g_forward(b)
+            terms = self._g_loss(y, y_hat, aux, amp)
+            amp.scaler.scale(terms["loss_g"] / n).backward(inputs=list(self.G.parameters()))
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach()) / n
+        gn_g = self._step_opt(self.opt_g, self.G.parameters(), amp)
+        amp.scaler.update()
+        return {"loss_d": loss_d, **sums, "grad_norm_g": gn_g, "grad_norm_d": gn_d,
+                "lr": self.opt_g.param_groups[0]["lr"]}
+
+    # samples --------------------------------------------------------------
+    @torch.no_grad()
+    def render_sample(self, out: Path) -> Path | None:
+        """Convert the held-out clip with the current weights and write a wav."""
+        idx = self.held_out if self.held_out is not None else 0
+        b = collate([self.data[idx]]).to(self.device)
+        self.G.eval()
+        audio = self.G.infer(b.phone, b.phone_lengths, b.pitch if self.cfg.f0 else None,
+                             b.pitchf if self.cfg.f0 else None, b.sid)
+        self.G.train()
+        buf = io.BytesIO()
+        sf.write(buf, audio[0, 0].float().cpu().numpy(), self.cfg.sample_rate, format="WAV",
+                 subtype="FLOAT")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return atomic_write_bytes(out, buf.getvalue())
+
+
+def _rng_snapshot(device: torch.device) -> tuple:
+    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+    return torch.get_rng_state(), cuda
+
+
+def _rng_restore(device: torch.device, snap: tuple) -> None:
+    torch.set_rng_state(snap[0])
+    if snap[1] is not None:
+        torch.cuda.set_rng_state(snap[1], device)

@@ -1,0 +1,467 @@
+"""QtWaveformEditor: waveform + spectrogram editor of one source or slice.
+
+A view of an ``EditModel``. The backend analyses the file (``audio.analyze``,
+an .npz of min/max envelope levels and a spectrogram) and plays it
+(``audio.play``/``audio.stop``, with ``audio.position`` events); edits are
+saved with ``project.set_edits`` after every change. The playhead and the
+envelope are repainted by a QTimer every ``REPAINT_MS``, never per event.
+
+Mouse: left-drag selects, click places the cursor, wheel zooms, right-drag or
+the scroll bar scrolls. Keys: Space play, Esc stop, S split, T trim, Del
+delete, Ctrl+Z undo, Ctrl+Shift+Z / Ctrl+Y redo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollBar, QVBoxLayout, QWidget
+
+from desktop.components.edit_model import EditModel, EditRefused
+from desktop.components.waveform_data import WaveformData
+
+REPAINT_MS = 50
+SCROLL_STEPS = 10000
+SHADE = (40, 40, 40, 150)
+
+
+class _EditorViewBox(pg.ViewBox):
+    """Left-drag selects and left-click places the cursor; the rest pans/zooms in x."""
+
+    sig_clicked = Signal(float)
+    sig_dragged = Signal(float, float, bool)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMouseEnabled(x=True, y=False)
+
+    def mouseClickEvent(self, ev: Any) -> None:  # noqa: N802 (Qt name)
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.sig_clicked.emit(self.mapSceneToView(ev.scenePos()).x())
+        else:
+            super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:  # noqa: N802
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            a = self.mapSceneToView(ev.buttonDownScenePos()).x()
+            b = self.mapSceneToView(ev.scenePos()).x()
+            self.sig_dragged.emit(a, b, bool(ev.isFinish()))
+        elif ev.button() == Qt.MouseButton.RightButton:
+            ev.accept()
+            delta = self.mapSceneToView(ev.lastScenePos()).x() - \
+                self.mapSceneToView(ev.scenePos()).x()
+            self.translateBy(x=delta)
+        else:
+            super().mouseDragEvent(ev, axis)
+
+
+class QtWaveformEditor(QWidget):
+    segments_changed = Signal(str, object)  # source_id, segments (list or None)
+
+    def __init__(self, client: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._client = client
+        self.model: EditModel | None = None
+        self.data: WaveformData | None = None
+        self._project = ""
+        self._audio_path = ""
+        self._play_id: int | None = None
+        self._playhead_t: float | None = None  # last reported, painted by the timer
+        self._wave_dirty = False
+        self._overlays: list[Any] = []
+        self._build_ui()
+        client.sig_event.connect(self._on_client_event)
+        self._timer = QTimer(self)
+        self._timer.setInterval(REPAINT_MS)
+        self._timer.timeout.connect(self._on_timer_tick)
+        self._timer.start()
+        self._update_buttons()
+
+    # construction ----------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.title = QLabel("No recording open")
+        self.status = QLabel("")
+        bar = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for key, text, slot in (
+            ("play", "Play selection (Space)", self.play_selection),
+            ("stop", "Stop (Esc)", self.stop),
+            ("split", "Split at cursor (S)", self.split_at_cursor),
+            ("trim", "Trim to selection (T)", self.trim_to_selection),
+            ("delete", "Delete selection (Del)", self.delete_selection),
+            ("undo", "Undo (Ctrl+Z)", self.undo),
+            ("redo", "Redo (Ctrl+Shift+Z)", self.redo),
+            ("fit", "Zoom to fit", self.zoom_to_fit),
+        ):
+            btn = QPushButton(text)
+            btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space must not click a button
+            btn.clicked.connect(slot)
+            bar.addWidget(btn)
+            self.buttons[key] = btn
+        bar.addStretch(1)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.wave_vb = _EditorViewBox()
+        self.wave_plot = self.plots.addPlot(row=0, col=0, viewBox=self.wave_vb)
+        self.spec_vb = _EditorViewBox()
+        self.spec_plot = self.plots.addPlot(row=1, col=0, viewBox=self.spec_vb)
+        self._setup_plots()
+        self.scroll = QScrollBar(Qt.Orientation.Horizontal)
+        self.scroll.valueChanged.connect(self._on_scroll_value)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(bar)
+        layout.addWidget(self.plots, 1)
+        layout.addWidget(self.scroll)
+        layout.addWidget(self.status)
+        self._build_shortcuts()
+
+    def _setup_plots(self) -> None:
+        self.wave_plot.setLabel("left", "amplitude")
+        self.wave_plot.setYRange(-1.0, 1.0, padding=0.02)
+        self.spec_plot.setLabel("left", "Hz")
+        self.spec_plot.setLabel("bottom", "time", units="s")
+        self.spec_plot.setXLink(self.wave_plot)
+        self.wave_curve = pg.PlotDataItem(connect="pairs", pen=pg.mkPen((80, 160, 255)))
+        self.wave_plot.addItem(self.wave_curve)
+        self.spec_image = pg.ImageItem()
+        self.spec_image.setColorMap(pg.colormap.get("magma"))
+        self.spec_plot.addItem(self.spec_image)
+        self.region = pg.LinearRegionItem(brush=(255, 255, 255, 50))
+        self.region.setZValue(10)
+        self.region.setVisible(False)
+        self.region.sigRegionChangeFinished.connect(self._on_region_changed)
+        self.wave_plot.addItem(self.region)
+        self.cursor_lines = [pg.InfiniteLine(angle=90, pen=pg.mkPen((255, 220, 0)))
+                             for _ in range(2)]
+        self.playheads = [pg.InfiniteLine(angle=90, pen=pg.mkPen((255, 60, 60), width=2))
+                          for _ in range(2)]
+        for plot, cur, head in zip((self.wave_plot, self.spec_plot), self.cursor_lines,
+                                   self.playheads, strict=True):
+            for line in (cur, head):
+                line.setVisible(False)
+                line.setZValue(20)
+                plot.addItem(line)
+        for vb in (self.wave_vb, self.spec_vb):
+            vb.sig_clicked.connect(self._on_view_clicked)
+            vb.sig_dragged.connect(self._on_view_dragged)
+        self.wave_vb.sigXRangeChanged.connect(self._on_wave_range_changed)
+
+    def _build_shortcuts(self) -> None:
+        keys: list[tuple[Any, Callable[[], Any]]] = [
+            (Qt.Key.Key_Space, self.play_selection), (Qt.Key.Key_Escape, self.stop),
+            (Qt.Key.Key_S, self.split_at_cursor), (Qt.Key.Key_T, self.trim_to_selection),
+            (QKeySequence.StandardKey.Delete, self.delete_selection),
+            (Qt.Key.Key_Backspace, self.delete_selection),
+            (QKeySequence.StandardKey.Undo, self.undo), ("Ctrl+Shift+Z", self.redo),
+            ("Ctrl+Y", self.redo),
+        ]
+        self.shortcuts: list[QShortcut] = []
+        for key, slot in keys:
+            sc = QShortcut(QKeySequence(key), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(slot)
+            self.shortcuts.append(sc)
+
+    # opening ---------------------------------------------------------------
+    def open_source(self, project_path: str, source: dict, segments: list | None,
+                    cache_dir: str) -> None:
+        """Show a whole recording; edits are in its own time."""
+        self._reset(project_path, str(source["path"]), str(source.get("name") or source["path"]))
+
+        def make(info: dict) -> EditModel:
+            duration = float(source.get("duration") or info["duration"])
+            return EditModel.for_source(str(source["id"]), duration, segments)
+
+        self._analyze(cache_dir, make)
+
+    def open_slice(self, project_path: str, slice: dict, segments: list | None,
+                   cache_dir: str) -> None:
+        """Show one prepared clip; edits are saved to its source, in source time."""
+        path = Path(slice["path"])
+        if not path.is_absolute():
+            path = Path(project_path) / path
+        self._reset(project_path, str(path), f"{slice.get('name', path.name)} (slice)")
+        start, end = float(slice["start"]), float(slice["end"])
+        sid = str(slice["source"])
+
+        def make_with(source_duration: float) -> Callable[[dict], EditModel]:
+            return lambda info: EditModel.for_slice(sid, start, end, source_duration, segments)
+
+        if slice.get("source_duration"):
+            self._analyze(cache_dir, make_with(float(slice["source_duration"])))
+            return
+
+        def on_project(res: dict) -> None:
+            src = next((s for s in res.get("sources", []) if s.get("id") == sid), None)
+            if src is None or not src.get("duration"):
+                self._set_status(f"the source of this slice ({sid}) is not in the project; "
+                                 "edits are disabled")
+                return
+            self._analyze(cache_dir, make_with(float(src["duration"])))
+
+        self._client.request("project.open", {"path": project_path}, on_result=on_project,
+                             on_error=self._on_request_error)
+
+    def _reset(self, project_path: str, audio_path: str, title: str) -> None:
+        if self._play_id is not None or self._playhead_t is not None:
+            self.stop()
+        self._project = project_path
+        self._audio_path = audio_path
+        self.model = None
+        self.data = None
+        self.title.setText(title)
+        self._set_status("analysing…")
+        self._update_buttons()
+
+    def _analyze(self, cache_dir: str, make: Callable[[dict], EditModel]) -> None:
+        path = self._audio_path
+
+        def on_result(info: dict) -> None:
+            if path != self._audio_path:
+                return  # another file was opened meanwhile
+            self.data = WaveformData.load(info["data"])
+            self.model = make(info)
+            self._show_data()
+
+        self._client.request("audio.analyze", {"path": path, "cache_dir": cache_dir},
+                             on_result=on_result, on_error=self._on_request_error)
+
+    def _show_data(self) -> None:
+        data, model = self.data, self.model
+        assert data is not None and model is not None
+        self.spec_image.setImage(data.spec, autoLevels=False, levels=(0, 255))
+        self.spec_image.setRect(QRectF(0.0, 0.0, len(data.spec) * data.spec_hop,
+                                       data.spec_fmax))
+        for vb in (self.wave_vb, self.spec_vb):
+            vb.setLimits(xMin=0.0, xMax=model.duration, minXRange=0.005)
+        self.spec_plot.setYRange(0.0, data.spec_fmax, padding=0)
+        self.spec_vb.setLimits(yMin=0.0, yMax=data.spec_fmax)
+        self.wave_vb.setLimits(yMin=-1.05, yMax=1.05)
+        self.zoom_to_fit()
+        self._refresh_edits()
+        self._set_status(f"{model.duration:.2f} s, {data.sample_rate} Hz")
+
+    # view ------------------------------------------------------------------
+    def zoom_to_fit(self) -> None:
+        if self.model is not None:
+            self.wave_plot.setXRange(0.0, self.model.duration, padding=0)
+
+    def view_range(self) -> tuple[float, float]:
+        lo, hi = self.wave_vb.viewRange()[0]
+        return float(lo), float(hi)
+
+    def _on_wave_range_changed(self, *_: Any) -> None:
+        self._wave_dirty = True
+        if self.model is None:
+            return
+        lo, hi = self.view_range()
+        span = max(self.model.duration - (hi - lo), 0.0)
+        self.scroll.blockSignals(True)
+        self.scroll.setRange(0, SCROLL_STEPS if span > 0 else 0)
+        self.scroll.setPageStep(max(1, int(SCROLL_STEPS * (hi - lo) / self.model.duration)))
+        self.scroll.setValue(int(SCROLL_STEPS * lo / span) if span > 0 else 0)
+        self.scroll.blockSignals(False)
+
+    def _on_scroll_value(self, value: int) -> None:
+        if self.model is None:
+            return
+        lo, hi = self.view_range()
+        span = max(self.model.duration - (hi - lo), 0.0)
+        start = span * value / SCROLL_STEPS
+        self.wave_plot.setXRange(start, start + (hi - lo), padding=0)
+
+    def _on_timer_tick(self) -> None:
+        if self._wave_dirty and self.data is not None:
+            self._wave_dirty = False
+            lo, hi = self.view_range()
+            width = int(self.wave_vb.width()) or 800
+            x, y = WaveformData.pairs(*self.data.envelope(lo, hi, width))
+            self.wave_curve.setData(x, y)
+        t = self._playhead_t
+        for line in self.playheads:
+            line.setVisible(t is not None)
+            if t is not None:
+                line.setValue(t)
+
+    # mouse -----------------------------------------------------------------
+    def _on_view_clicked(self, t: float) -> None:
+        if self.model is None:
+            return
+        self.model.set_cursor(t)
+        self.model.set_selection(None)
+        self._refresh_marks()
+
+    def _on_view_dragged(self, a: float, b: float, finished: bool) -> None:
+        if self.model is None:
+            return
+        self.model.set_selection(a, b)
+        self._refresh_marks()
+
+    def _on_region_changed(self, *_: Any) -> None:
+        if self.model is not None and self.region.isVisible():
+            a, b = self.region.getRegion()
+            self.model.set_selection(a, b)
+            self._update_buttons()
+
+    def set_selection(self, a: float | None, b: float | None = None) -> None:
+        if self.model is not None:
+            self.model.set_selection(a, b)
+            self._refresh_marks()
+
+    def set_cursor(self, t: float | None) -> None:
+        if self.model is not None:
+            self.model.set_cursor(t)
+            self._refresh_marks()
+
+    def _refresh_marks(self) -> None:
+        model = self.model
+        sel = model.selection if model else None
+        self.region.blockSignals(True)
+        self.region.setVisible(sel is not None)
+        if sel is not None:
+            self.region.setRegion(sel)
+        self.region.blockSignals(False)
+        cur = model.cursor if model else None
+        for line in self.cursor_lines:
+            line.setVisible(cur is not None)
+            if cur is not None:
+                line.setValue(cur)
+        self._update_buttons()
+
+    # edits -----------------------------------------------------------------
+    def split_at_cursor(self) -> None:
+        if self.model is None or self.model.cursor is None:
+            self._set_status("click in the waveform to place the cursor, then split")
+            return
+        self._edit(lambda m: m.split_at(m.cursor), "split")
+
+    def trim_to_selection(self) -> None:
+        self._edit_selection("trim", lambda m, a, b: m.trim(a, b))
+
+    def delete_selection(self) -> None:
+        self._edit_selection("delete", lambda m, a, b: m.delete(a, b))
+
+    def undo(self) -> None:
+        self._edit(lambda m: m.undo(), "undo")
+
+    def redo(self) -> None:
+        self._edit(lambda m: m.redo(), "redo")
+
+    def _edit_selection(self, what: str, op: Callable[[EditModel, float, float], bool]) -> None:
+        if self.model is None or self.model.selection is None:
+            self._set_status(f"drag across the waveform to select a region to {what}")
+            return
+        a, b = self.model.selection
+        self._edit(lambda m: op(m, a, b), what)
+
+    def _edit(self, op: Callable[[EditModel], bool], what: str) -> None:
+        model = self.model
+        if model is None:
+            return
+        try:
+            changed = op(model)
+        except EditRefused as exc:
+            self._set_status(str(exc))
+            return
+        if not changed:
+            self._set_status(f"nothing to {what} here")
+            return
+        self._refresh_edits()
+        segments = model.to_json()
+        self.segments_changed.emit(model.source_id, segments)
+        self._client.request("project.set_edits",
+                             {"path": self._project, "source_id": model.source_id,
+                              "segments": segments},
+                             on_result=lambda _r: self._set_status(f"{what}: saved"),
+                             on_error=self._on_request_error)
+
+    def _refresh_edits(self) -> None:
+        for plot_item, item in self._overlays:
+            plot_item.removeItem(item)
+        self._overlays.clear()
+        model = self.model
+        if model is None:
+            return
+        for a, b in model.removed_regions():
+            for plot in (self.wave_plot, self.spec_plot):
+                shade = pg.LinearRegionItem((a, b), movable=False, brush=SHADE,
+                                            pen=pg.mkPen(None))
+                shade.setZValue(5)
+                plot.addItem(shade)
+                self._overlays.append((plot, shade))
+        bounds = sorted({t for seg in model.view_segments() for t in seg})
+        for t in bounds:
+            if 0.0 < t < model.duration:
+                line = pg.InfiniteLine(t, angle=90, movable=False,
+                                       pen=pg.mkPen((0, 200, 120), style=Qt.PenStyle.DashLine))
+                self.wave_plot.addItem(line)
+                self._overlays.append((self.wave_plot, line))
+        self._refresh_marks()
+
+    # playback --------------------------------------------------------------
+    def play_selection(self) -> None:
+        model = self.model
+        if model is None:
+            return
+        if model.selection is not None:
+            start, end = model.selection
+        else:
+            start, end = (model.cursor or 0.0), model.duration
+        self._play_id = None
+
+        def on_result(res: dict) -> None:
+            self._play_id = res.get("play_id")
+            self._playhead_t = start
+
+        self._client.request("audio.play", {"path": self._audio_path, "start": start,
+                                            "end": end},
+                             on_result=on_result, on_error=self._on_request_error)
+
+    def stop(self) -> None:
+        self._client.request("audio.stop", {}, on_error=self._on_request_error)
+
+    def playhead(self) -> float | None:
+        """Where the painted playhead is (None when hidden)."""
+        line = self.playheads[0]
+        return float(line.value()) if line.isVisible() else None
+
+    def _on_client_event(self, ev: Any) -> None:
+        if ev.event not in ("audio.position", "audio.finished"):
+            return
+        pid = ev.data.get("play_id")
+        if self._play_id is not None and pid is not None and pid != self._play_id:
+            return  # a previous playback
+        if ev.event == "audio.finished" or not ev.data.get("playing", True):
+            self._playhead_t = None
+        else:
+            self._playhead_t = float(ev.data.get("t", 0.0))
+
+    # misc ------------------------------------------------------------------
+    def _on_request_error(self, err: Any) -> None:
+        self._set_status(f"error: {getattr(err, 'message', err)}")
+
+    def _set_status(self, text: str) -> None:
+        self.status.setText(text)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        m = self.model
+        has_sel = m is not None and m.selection is not None
+        self.buttons["play"].setEnabled(m is not None)
+        self.buttons["split"].setEnabled(m is not None and m.cursor is not None)
+        self.buttons["trim"].setEnabled(has_sel)
+        self.buttons["delete"].setEnabled(has_sel)
+        self.buttons["undo"].setEnabled(m is not None and m.can_undo)
+        self.buttons["redo"].setEnabled(m is not None and m.can_redo)
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        self._timer.stop()
+        super().closeEvent(event)
+
