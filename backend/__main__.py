@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
+
+# Idle OpenMP threads sleep instead of spinning: with 2 cores shared by the GUI, the
+# audio engine and a worker pool, spinning threads stall training several times over.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from backend.jobs import JOB_MODULES, job_module
 from backend.jobs.base import JobCancelled, JobContext, JobError

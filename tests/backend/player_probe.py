@@ -37,17 +37,38 @@ class FakeServer:
             self.finished.set()
 
 
-def _record_start() -> subprocess.Popen:
-    return subprocess.Popen(["parec", "--device=vspk.monitor", "--format=float32le",
-                             f"--rate={RECORD_RATE}", "--channels=1", "--latency-msec=20"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+class Recorder:
+    """Records the virtual speaker's monitor with parec, on a reader thread."""
 
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(["parec", "--device=vspk.monitor", "--format=float32le",
+                                      f"--rate={RECORD_RATE}", "--channels=1",
+                                      "--latency-msec=20"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.chunks: list[bytes] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
 
-def _record_stop(proc: subprocess.Popen) -> np.ndarray:
-    proc.terminate()
-    raw, _ = proc.communicate(timeout=5)
-    raw = raw[: len(raw) - len(raw) % 4]
-    return np.frombuffer(raw, dtype="<f4")
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while chunk := self.proc.stdout.read1(65536):
+            self.chunks.append(chunk)
+
+    def samples(self) -> np.ndarray:
+        raw = b"".join(self.chunks)
+        return np.frombuffer(raw[: len(raw) - len(raw) % 4], dtype="<f4")
+
+    def wait_loud(self, seconds: float, timeout: float) -> None:
+        """The null sink may render what it was given up to ~2 s late."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _tone_report(self.samples())["loud_s"] < seconds:
+            time.sleep(0.1)
+
+    def stop(self) -> np.ndarray:
+        self.proc.terminate()
+        self.proc.wait(timeout=5)
+        self._thread.join(timeout=5)
+        return self.samples()
 
 
 def _tone_report(rec: np.ndarray) -> dict:
@@ -75,14 +96,15 @@ def main(folder: str) -> None:
     sf.write(str(path), (0.5 * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.float32), sr)
     out: dict = {"problems": problems, "devices": COMMANDS["audio.devices"]({}, server)}
 
-    rec = _record_start()
+    rec = Recorder()
     time.sleep(0.3)
     t0 = time.monotonic()
     out["play"] = _play(server, {"path": str(path), "start": 0.5, "end": 1.5})
     out["finished_in_time"] = server.finished.wait(10.0)
     out["elapsed"] = time.monotonic() - t0
-    time.sleep(0.2)
-    out["tone"] = _tone_report(_record_stop(rec))
+    rec.wait_loud(0.95, timeout=4.0)
+    time.sleep(0.1)
+    out["tone"] = _tone_report(rec.stop())
     out["events"] = [(ts - t0, ev, data) for ts, ev, data in server.events]
 
     server.events.clear()
