@@ -23,6 +23,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m desktop", description="Timbre Studio")
     parser.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window and exit")
     parser.add_argument("--project", help="open this project folder instead of the last one")
+    parser.add_argument("--exit-after-show", action="store_true",
+                        help="quit as soon as the window is shown (startup benchmark)")
     parser.add_argument("--settings", metavar="INI",
                         help="use this settings file (default: the user's settings)")
     return parser.parse_args(argv)
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         window.open_initial_project()
     app.aboutToQuit.connect(client.stop)
+    if ns.exit_after_show:
+        QTimer.singleShot(0, app.quit)
     if ns.screenshot:
         _schedule_screenshot(app, window, client, ns.screenshot,
                              bool(ns.project or window.settings.last_project()))

@@ -25,7 +25,15 @@ import pytest
 import soundfile as sf
 import soxr
 
-from backend.features.f0 import F0Extractor
+from backend.features.f0 import (
+    METHOD_NAMES,
+    METHODS,
+    F0Error,
+    F0Extractor,
+    extract_f0,
+    method_info,
+    postprocess,
+)
 from tests.conftest import espeak_wav
 
 SR = 16000
@@ -167,3 +175,78 @@ def test_speech_methods_agree_with_harvest(speech: np.ndarray) -> None:
     for method in ["pm", "crepe-tiny"]:
         assert agreement[method]["gpe"] < 5.0, (method, agreement[method])
         assert agreement[method]["ve"] < 25.0, (method, agreement[method])
+
+
+# --------------------------------------------------------------------------- API and alignment
+
+FAST = ["harvest", "dio", "pm", "crepe-tiny"]
+
+
+@pytest.mark.parametrize("method", FAST)
+def test_frames_are_aligned_for_any_length(method: str) -> None:
+    for n in (0, 1, 159, 160, 161, 1600, 16080):
+        audio = (0.3 * np.sin(2 * np.pi * 200 * np.arange(n) / SR)).astype(np.float32)
+        f0 = _extractor().extract(audio, method)
+        assert f0.shape == (n // 160 + 1,) and f0.dtype == np.float32, (method, n)
+
+
+@pytest.mark.parametrize("method", FAST)
+def test_frame_i_is_centred_on_sample_160_i(method: str) -> None:
+    # 200 Hz for 0.5 s then 260 Hz: the estimate crosses 228 Hz at frame 50 (+-1)
+    freq = np.where(np.arange(SR) < SR // 2, 200.0, 260.0)
+    phase = 2 * np.pi * np.cumsum(freq) / SR
+    audio = (0.3 * sum(np.sin(k * phase) / k for k in range(1, 5))).astype(np.float32)
+    f0 = _extractor().extract(audio, method, filter_radius=0)
+    assert np.all(f0[30:46] > 0) and np.all(np.abs(f0[30:46] - 200) < 5), method
+    crossing = int(np.argmax(f0 > np.sqrt(200 * 260)))
+    assert abs(crossing - 50) <= 1, (method, crossing, f0[44:57].round(0).tolist())
+
+
+def test_unknown_method_lists_the_known_ones() -> None:
+    with pytest.raises(F0Error) as info:
+        extract_f0(np.zeros(1600, np.float32), "yin")
+    for name in METHOD_NAMES + ["crepe-full"]:
+        assert name in str(info.value)
+
+
+def test_bad_audio_is_refused_with_a_reason() -> None:
+    with pytest.raises(F0Error, match="mono"):
+        extract_f0(np.zeros((1600, 2), np.float32), "pm")
+    with pytest.raises(F0Error, match="float"):
+        extract_f0(np.zeros(1600, np.int16), "pm")
+    with pytest.raises(F0Error, match="NaN"):
+        extract_f0(np.full(1600, np.nan, np.float32), "pm")
+    with pytest.raises(F0Error, match="range"):
+        extract_f0(np.zeros(1600, np.float32), "pm", f0_min=500, f0_max=100)
+
+
+def test_registry_describes_every_method() -> None:
+    assert set(METHOD_NAMES) == {"harvest", "dio", "pm", "crepe", "crepe-tiny", "rmvpe"}
+    assert method_info("crepe-full").name == "crepe"
+    for method in METHODS:
+        assert method.label and method.speed and method.accuracy and method.description
+    assert method_info("rmvpe").needs_asset == "rmvpe"
+
+
+def test_median_filter_and_range() -> None:
+    track = np.full(20, 200.0)
+    track[5] = 400.0  # one-frame spike
+    track[10:12] = 0.0  # two-frame gap
+    track[15] = 30.0  # below f0_min -> unvoiced
+    raw = postprocess(track, 20, filter_radius=0)
+    assert raw[5] == 400.0 and raw[15] == 0.0 and raw[10] == 0.0
+    smooth = postprocess(track, 20, filter_radius=3)
+    assert smooth[5] == 200.0 and smooth[15] == 200.0 and smooth[10] == 0.0
+    wide = postprocess(track, 20, filter_radius=5)
+    assert wide[10] == 200.0 and wide[11] == 200.0
+    assert postprocess(track, 25, filter_radius=0)[20:].tolist() == [0.0] * 5  # padded
+
+
+def test_extractor_keeps_models_loaded() -> None:
+    extractor = F0Extractor()
+    extractor.preload("crepe-tiny")
+    model = extractor._models["crepe-tiny"]
+    extractor.extract(np.zeros(3200, np.float32), "crepe-tiny")
+    assert extractor._models["crepe-tiny"] is model
+    extractor.close()
+    assert extractor._models == {}
