@@ -26,7 +26,7 @@ Emit = Callable[[str, dict[str, Any]], None]
 POSITION_INTERVAL = 0.04
 STREAM_CLOSE_TIMEOUT = 10.0
 log = logging.getLogger(__name__)
-MAX_PLAY_SECONDS = 4 * 3600
+MAX_PLAY_SECONDS = 300.0  # one play holds at most 5 min in memory (~115 MB at 48 kHz stereo)
 
 
 class AudioUnavailable(RuntimeError):
@@ -108,6 +108,9 @@ class _Playback:
         self.ended = threading.Event()
         self.reported = threading.Event()
         self.stream: Any = None
+        sd = _sd()  # looked up here, not in the real-time callback
+        self._stop_exc = sd.CallbackStop
+        self._abort_exc = sd.CallbackAbort
 
     def callback(self, outdata, frames, time_info, status) -> None:
         # Real-time thread: copy and count only.
@@ -115,7 +118,7 @@ class _Playback:
             self.xruns += 1
         if self.stop_requested:
             outdata.fill(0.0)
-            raise _sd().CallbackAbort
+            raise self._abort_exc
         pos = self.pos
         n = self.n - pos
         if n > frames:
@@ -124,7 +127,7 @@ class _Playback:
         self.pos = pos + n
         if n < frames:
             outdata[n:] = 0.0
-            raise _sd().CallbackStop
+            raise self._stop_exc
 
     def on_finished(self) -> None:
         self.ended.set()

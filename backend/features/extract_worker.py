@@ -1,8 +1,15 @@
-"""Per-clip feature extraction, run in worker processes or in the job's thread."""
+"""Per-clip feature extraction, run in worker processes or in a thread of the job's process.
+
+A :class:`ClipWorker` loads the models once and then turns one prepared 16 kHz clip into its
+feature files. A failure to load a model is *fatal* (every clip would fail the same way); a
+failure on one clip (unreadable file, bad samples) is reported for that clip only.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,47 +31,111 @@ class WorkerSetup:
     threads: int = 1
 
 
-_state: dict[str, Any] = {}
+class ClipWorker:
+    """Models for one job in one process; ``process`` extracts one clip."""
+
+    def __init__(self, setup: WorkerSetup, *, set_threads: bool = True) -> None:
+        self.setup = setup
+        self.fatal: str | None = None
+        try:
+            self._load(set_threads)
+        except Exception as exc:  # any load failure: report it once, for the whole job
+            self.fatal = _describe(exc)
+
+    def _load(self, set_threads: bool) -> None:
+        import torch
+
+        from backend.features.f0 import F0Extractor
+        from backend.features.hubert import load_encoder
+
+        setup = self.setup
+        if set_threads:
+            torch.set_num_threads(max(1, setup.threads))
+        self.f0 = F0Extractor(device=setup.device, rmvpe_path=setup.rmvpe_path)
+        self.f0.preload(setup.f0_method)  # a damaged rmvpe.pt fails here, not per clip
+        self.encoder = load_encoder(Path(setup.encoder_path), device=setup.device,
+                                    trusted=setup.encoder_trusted)
+        self.encoder.output_dim(setup.version)  # v1 needs final_proj: say so before any clip
+
+    def process(self, task: tuple[str, str, str]) -> dict[str, Any]:
+        """``task`` = (stem, wav16k path, project root) -> result or ``error``/``fatal``."""
+        stem, wav_path, root = task
+        if self.fatal is not None:
+            return {"stem": stem, "fatal": self.fatal}
+        name = Path(wav_path).name
+        audio = _read(wav_path)
+        if isinstance(audio, str):
+            return {"stem": stem, "error": audio}
+        try:
+            return self._extract(stem, audio, Path(root))
+        except Exception as exc:  # one bad clip must not stop the others
+            return {"stem": stem, "error": f"{name}: feature extraction failed: {_describe(exc)}"}
+
+    def _extract(self, stem: str, audio: np.ndarray, root: Path) -> dict[str, Any]:
+        from backend.features.f0 import coarse_f0
+
+        setup = self.setup
+        t0 = time.perf_counter()
+        f0 = self.f0.extract(audio, setup.f0_method, filter_radius=setup.filter_radius)
+        content = self.encoder.encode(audio, version=setup.version).float().cpu().numpy()
+        paths = store.feature_paths(root, stem, setup.version)
+        store.save_npy(paths["f0"], f0.astype(np.float32))
+        store.save_npy(paths["f0_coarse"], coarse_f0(f0).astype(np.uint8))
+        store.save_npy(paths["content"], content.astype(np.float32))
+        voiced = float(np.mean(f0 > 0)) if f0.size else 0.0
+        return {"stem": stem, "frames": int(f0.shape[0]), "content_frames": int(content.shape[0]),
+                "voiced": round(voiced, 3), "seconds": audio.shape[0] / 16000,
+                "compute_s": time.perf_counter() - t0,
+                "paths": {k: p.relative_to(root).as_posix() for k, p in paths.items()}}
 
 
-def init_worker(setup: WorkerSetup) -> None:
-    """Load the models once per process."""
-    import torch
-
-    from backend.features.f0 import F0Extractor
-    from backend.features.hubert import load_encoder
-
-    torch.set_num_threads(setup.threads)
-    os.environ.setdefault("OMP_NUM_THREADS", str(setup.threads))
-    _state["setup"] = setup
-    _state["f0"] = F0Extractor(device=setup.device, rmvpe_path=setup.rmvpe_path)
-    _state["encoder"] = load_encoder(Path(setup.encoder_path), device=setup.device,
-                                     trusted=setup.encoder_trusted)
+def _describe(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return message if isinstance(exc, (ValueError, OSError)) or hasattr(exc, "code") \
+        else f"{type(exc).__name__}: {message}"
 
 
-def process_clip(task: tuple[str, str, str]) -> dict[str, Any]:
-    """Extract one clip. ``task`` = (stem, wav16k path, project root)."""
+def _read(wav_path: str) -> np.ndarray | str:
+    """Mono 16 kHz float32 samples, or a message naming the file."""
     import soundfile as sf
 
-    from backend.features.f0 import coarse_f0
-
-    stem, wav_path, root = task
-    setup: WorkerSetup = _state["setup"]
+    name = Path(wav_path).name
     try:
         audio, sr = sf.read(wav_path, dtype="float32", always_2d=False)
     except Exception as exc:
-        return {"stem": stem, "error": f"could not read {Path(wav_path).name}: {exc}"}
+        return f"could not read {name} ({wav_path}): {exc}; run Prepare again"
     if sr != 16000 or audio.ndim != 1:
-        return {"stem": stem, "error": f"{Path(wav_path).name} is not 16 kHz mono; "
-                                       "run Prepare again"}
-    f0 = _state["f0"].extract(audio, setup.f0_method, filter_radius=setup.filter_radius)
-    content = _state["encoder"].encode(audio, version=setup.version)
-    content = content.float().cpu().numpy()
-    paths = store.feature_paths(Path(root), stem, setup.version)
-    store.save_npy(paths["f0"], f0.astype(np.float32))
-    store.save_npy(paths["f0_coarse"], coarse_f0(f0).astype(np.uint8))
-    store.save_npy(paths["content"], content.astype(np.float32))
-    voiced = float(np.mean(f0 > 0)) if f0.size else 0.0
-    return {"stem": stem, "frames": int(f0.shape[0]), "content_frames": int(content.shape[0]),
-            "voiced": round(voiced, 3), "seconds": audio.shape[0] / 16000,
-            "paths": {k: str(p.relative_to(root)) for k, p in paths.items()}}
+        return f"{name} is not 16 kHz mono; run Prepare again"
+    if not np.isfinite(audio).all():
+        return f"{name} has NaN or infinite samples; run Prepare again"
+    return audio
+
+
+# --- process pool entry points ------------------------------------------------------------
+_worker: ClipWorker | None = None
+
+
+def init_worker(setup: WorkerSetup) -> None:
+    """Pool initializer: load the models once per process; exit if the job process dies."""
+    global _worker
+    os.environ.setdefault("OMP_NUM_THREADS", str(setup.threads))
+    _watch_parent(os.getppid())
+    _worker = ClipWorker(setup)
+
+
+def process_clip(task: tuple[str, str, str]) -> dict[str, Any]:
+    assert _worker is not None, "init_worker was not called"
+    return _worker.process(task)
+
+
+def _watch_parent(parent: int) -> None:
+    """A killed job process (SIGKILL, crash) cannot stop its pool: the workers notice the
+    parent is gone and exit instead of idling forever with the models in memory."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

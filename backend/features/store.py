@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.fsutil import atomic_write_bytes, atomic_write_json, read_json
+from backend.fsutil import atomic_write_bytes, atomic_write_json, is_temp_name, read_json
 
 FEATURES_DIR = "features"
 MANIFEST = "features/manifest.json"
@@ -72,7 +72,26 @@ def load_manifest(root: Path) -> dict[str, Any]:
 
 
 def save_manifest(root: Path, manifest: dict[str, Any]) -> None:
-    atomic_write_json(root / MANIFEST, manifest)
+    path = root / MANIFEST
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path, manifest)
+
+
+def remove_temp_files(root: Path) -> int:
+    """Delete temporary files that a killed extraction left behind (only one extraction runs
+    per project at a time, so none of them is being written now); returns how many."""
+    removed = 0
+    base = root / FEATURES_DIR
+    if base.is_dir():
+        for path in base.glob("*/.tmp-*"):
+            if is_temp_name(path.name):
+                path.unlink(missing_ok=True)
+                removed += 1
+        for path in base.glob(".tmp-*"):
+            if is_temp_name(path.name):
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def ready_slices(root: Path, version: str) -> dict[str, dict[str, Any]]:

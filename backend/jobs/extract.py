@@ -8,21 +8,26 @@ clip enters features/manifest.json only once all its files exist.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
+import os
+import queue
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from backend.dataset.project import ProjectError, open_project
 from backend.features import store
-from backend.features.extract_worker import WorkerSetup, init_worker, process_clip
+from backend.features.extract_worker import ClipWorker, WorkerSetup, init_worker, process_clip
 from backend.jobs.base import BadArgs, JobContext
 
 F0_METHODS = ("harvest", "dio", "pm", "crepe-tiny", "crepe", "crepe-full", "rmvpe")
 DEFAULT_ENCODER = "hubert-base"
 _SAVE_EVERY_S = 2.0
+_POLL_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class ExtractParams:
     setup: WorkerSetup
     workers: int
     encoder_label: str
+    encoder_id: str  # which file exactly (path, size, mtime): another file means new features
 
 
 def _resolve_encoder(value: str) -> tuple[str, bool, str]:
@@ -40,10 +46,25 @@ def _resolve_encoder(value: str) -> tuple[str, bool, str]:
 
     candidate = Path(value).expanduser()
     if candidate.exists():
-        return str(candidate), False, candidate.name
+        return str(candidate.resolve()), False, candidate.name
     if "/" in value or "\\" in value or value.endswith((".pt", ".pth", ".bin", ".safetensors")):
         raise BadArgs(f"encoder file {value} does not exist")
     return str(require_asset(value)), True, value  # MissingAsset says how to get it
+
+
+def _file_id(path: Path) -> str:
+    """Path, size and modification time of a model file (or of a model folder's files)."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    stamps = [(p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    return f"{path.resolve()}|{stamps}"
+
+
+def _workers(value: Any, device: str) -> int:
+    if value in (None, "", 0):
+        return 1 if device != "cpu" else max(1, min(2, mp.cpu_count()))
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 64:
+        raise BadArgs(f"'workers' must be a whole number from 1 to 64, not {value!r}")
+    return value
 
 
 def _device(name: str) -> str:
@@ -86,7 +107,7 @@ def prepare(args: dict) -> ExtractParams:
     if version not in ("v1", "v2"):
         raise BadArgs(f"version must be v1 or v2, not {version!r}")
     radius = args.get("filter_radius", 3)
-    if not isinstance(radius, int) or not 0 <= radius <= 15:
+    if isinstance(radius, bool) or not isinstance(radius, int) or not 0 <= radius <= 15:
         raise BadArgs("'filter_radius' must be an integer from 0 to 15")
     clips = _clips(project)
     rmvpe = None
@@ -96,9 +117,9 @@ def prepare(args: dict) -> ExtractParams:
         rmvpe = str(require_asset("rmvpe"))
     enc_path, trusted, label = _resolve_encoder(str(args.get("encoder") or DEFAULT_ENCODER))
     device = _device(str(args.get("device", "auto")))
-    workers = int(args.get("workers") or (1 if device != "cpu" else min(2, mp.cpu_count())))
+    workers = _workers(args.get("workers"), device)
     setup = WorkerSetup(method, enc_path, trusted, version, device, radius, rmvpe)
-    return ExtractParams(project.root, clips, setup, max(1, workers), label)
+    return ExtractParams(project.root, clips, setup, workers, label, _file_id(Path(enc_path)))
 
 
 def exclusive_key(params: ExtractParams) -> str:
@@ -113,6 +134,8 @@ def _settings(params: ExtractParams) -> dict[str, Any]:
 
 def run(params: ExtractParams, ctx: JobContext) -> dict:
     root, settings = params.root, _settings(params)
+    identity = {**settings, "encoder_id": params.encoder_id}
+    store.remove_temp_files(root)
     manifest = store.load_manifest(root)
     if manifest.get("recovered"):
         ctx.log("features/manifest.json was damaged; features will be extracted again",
@@ -121,19 +144,26 @@ def run(params: ExtractParams, ctx: JobContext) -> dict:
     entries = {k: v for k, v in manifest["slices"].items() if k in present}
     todo = []
     for stem, wav in params.clips:
-        sig = store.slice_signature(Path(wav), settings)
+        try:
+            sig = store.slice_signature(Path(wav), identity)
+        except OSError:
+            sig = "missing"  # the worker names the file in its error
         if entries.get(stem, {}).get("signature") == sig:
             continue
-        entries.pop(stem, None)
+        entries.pop(stem, None)  # its files are about to be rewritten: not ready meanwhile
         todo.append((stem, wav, sig))
     manifest = {"format": store.FORMAT, "settings": settings, "slices": entries}
     store.save_manifest(root, manifest)
     t0 = time.monotonic()
-    errors, done = _run_clips(params, ctx, todo, manifest)
-    return {"slices": len(params.clips), "processed": done,
-            "skipped": len(params.clips) - len(todo), "errors": errors,
-            "seconds": round(time.monotonic() - t0, 2),
-            "features_dir": str(root / store.FEATURES_DIR), **settings}
+    stats = _run_clips(params, ctx, todo, manifest)
+    seconds = time.monotonic() - t0
+    audio_s = stats["audio_s"]
+    return {"slices": len(params.clips), "processed": stats["done"],
+            "skipped": len(params.clips) - len(todo), "errors": stats["errors"],
+            "seconds": round(seconds, 2), "audio_seconds": round(audio_s, 2),
+            "x_realtime": round(audio_s / seconds, 2) if seconds > 0 and audio_s else None,
+            "workers": params.workers, "features_dir": str(root / store.FEATURES_DIR),
+            "manifest": str(root / store.MANIFEST), **settings}
 
 
 def _record(manifest: dict, out: dict, sig: str) -> None:
@@ -143,58 +173,96 @@ def _record(manifest: dict, out: dict, sig: str) -> None:
 
 
 def _run_clips(params: ExtractParams, ctx: JobContext, todo: list[tuple[str, str, str]],
-               manifest: dict) -> tuple[list[dict], int]:
+               manifest: dict) -> dict[str, Any]:
     sigs = {stem: sig for stem, _, sig in todo}
     tasks = [(stem, wav, str(params.root)) for stem, wav, _ in todo]
-    errors: list[dict] = []
-    done = 0
-    last_save = time.monotonic()
+    stats: dict[str, Any] = {"errors": [], "done": 0, "audio_s": 0.0}
+    last_save = 0.0  # the first finished clip is recorded at once, then every 2 s
     ctx.progress("extracting", 0, len(tasks), force=True)
-    for out in _results(params, ctx, tasks):
-        if "error" in out:
-            errors.append({"slice": out["stem"], "message": out["error"]})
-        else:
-            _record(manifest, out, sigs[out["stem"]])
-            done += 1
-        if time.monotonic() - last_save > _SAVE_EVERY_S:
-            store.save_manifest(params.root, manifest)
-            last_save = time.monotonic()
-        ctx.progress("extracting", done + len(errors), len(tasks))
-    store.save_manifest(params.root, manifest)
-    return errors, done
+    try:  # whatever stops the loop (cancel, a fatal error), keep what is finished
+        with contextlib.closing(_results(params, ctx, tasks)) as results:
+            for out in results:
+                if "fatal" in out:
+                    raise BadArgs(f"cannot extract features: {out['fatal']}")
+                if "error" in out:
+                    stats["errors"].append({"slice": out["stem"], "message": out["error"]})
+                else:
+                    _record(manifest, out, sigs[out["stem"]])
+                    stats["done"] += 1
+                    stats["audio_s"] += out["seconds"]
+                if time.monotonic() - last_save > _SAVE_EVERY_S:
+                    store.save_manifest(params.root, manifest)
+                    last_save = time.monotonic()
+                ctx.progress("extracting", stats["done"] + len(stats["errors"]), len(tasks))
+    finally:
+        store.save_manifest(params.root, manifest)
+    return stats
 
 
 def _results(params: ExtractParams, ctx: JobContext,
-             tasks: list[tuple[str, str, str]]) -> Iterator[dict]:
+             tasks: list[tuple[str, str, str]]) -> Generator[dict, None, None]:
     """Yield per-clip results; in a pool of processes when it pays off."""
     if not tasks:
         return
     if params.workers <= 1 or len(tasks) < 4:
-        import torch
-
-        threads = torch.get_num_threads()
-        init_worker(WorkerSetup(**{**params.setup.__dict__, "threads": threads}))
-        for task in tasks:
-            ctx.check()
-            yield process_clip(task)
+        yield from _in_thread(params.setup, ctx, tasks)
         return
+    # longest clips first, so no worker is left with a long one at the end
+    tasks = sorted(tasks, key=lambda t: -_size(t[1]))
     pool = mp.get_context("spawn").Pool(params.workers, initializer=init_worker,
                                         initargs=(params.setup,))
     try:
         it = pool.imap_unordered(process_clip, tasks)
-        remaining = len(tasks)
-        while remaining:
-            ctx.check()
-            try:
-                out = it.next(timeout=0.2)
-            except mp.TimeoutError:
-                continue
-            remaining -= 1
-            yield out
+        for _ in range(len(tasks)):
+            yield _next(it, ctx)
         pool.close()
     finally:
         pool.terminate()
         pool.join()
+
+
+def _next(it: Any, ctx: JobContext) -> dict:
+    while True:
+        ctx.check()
+        try:
+            return it.next(timeout=_POLL_S)
+        except mp.TimeoutError:
+            continue
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _in_thread(setup: WorkerSetup, ctx: JobContext,
+               tasks: list[tuple[str, str, str]]) -> Generator[dict, None, None]:
+    """One worker in a thread of this process (GPU, or too few clips for a pool): the job
+    answers cancel at once while the thread finishes at most the clip it is on."""
+    results: queue.Queue[dict] = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        worker = ClipWorker(setup, set_threads=False)  # keep this process's thread count
+        for task in tasks:
+            if stop.is_set():
+                return
+            results.put(worker.process(task))
+
+    threading.Thread(target=work, name="extract-worker", daemon=True).start()
+    try:
+        for _ in range(len(tasks)):
+            while True:
+                ctx.check()
+                try:
+                    yield results.get(timeout=_POLL_S)
+                    break
+                except queue.Empty:
+                    continue
+    finally:
+        stop.set()
 
 
 def add_cli_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,8 +3,8 @@
 The engine owns what every model shares: device and precision, the resumable
 batch order, checkpoints (model, optimizer, scheduler, scaler, step, epoch,
 sampler position, RNG states, config), the metrics file, stop/pause, and the
-CUDA out-of-memory fallback. A *task* (``TrainTask``) owns the models and the
-maths of one step.
+out-of-memory fallback (smaller micro-batches with gradient accumulation).
+A *task* (``TrainTask``) owns the models and the maths of one step.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ class Engine:
         self.amp = Amp(self.device, dtype, scaler)
         self.step = 0
         self.samples = 0
-        self.micro_batches = 1  # grows after CUDA out-of-memory
+        self.micro_batches = 1  # grows after an out-of-memory error
         self.resumed_from: Path | None = None
         self.metrics_path = cfg.run_dir / "metrics.jsonl"
         self.sampler: BucketSampler | None = None
@@ -247,42 +247,82 @@ class Engine:
 
     def _run_epoch(self, metrics_file: Any) -> bool:
         assert self.sampler is not None
-        steps_per_epoch = len(self.sampler)
         for indices in self.sampler.batches():
             self.hooks.wait_if_paused()
             if self.hooks.check_stop():
                 return True
-            t0 = time.perf_counter()
-            metrics = self._step(self.task.collate(indices))
-            self.sampler.advance(len(indices))
-            self.step += 1
-            self.samples += len(indices)
-            elapsed = time.perf_counter() - t0
-            record = {"step": self.step, "epoch": self.sampler.epoch + 1,
-                      "samples": self.samples, "step_time": round(elapsed, 4),
-                      "samples_per_s": round(len(indices) / max(elapsed, 1e-9), 3),
-                      "steps_per_epoch": steps_per_epoch, **metrics}
-            if self.device.type == "cuda":
-                record["gpu_mem_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+            record = self.train_batch(indices)
             metrics_file.write(json.dumps(record) + "\n")
             metrics_file.flush()
             self.hooks.on_metrics(record)
         return False
 
-    def _step(self, batch: Any) -> dict[str, float]:
+    def train_batch(self, indices: list[int]) -> dict[str, Any]:
+        """One optimiser step on these samples (the next ones of the sampler) with its
+        bookkeeping; returns the metrics record. ``run`` calls it; benchmarks may too."""
+        assert self.sampler is not None
+        t0 = time.perf_counter()
+        metrics = self._step(self.task.collate(indices), len(indices))
+        self.sampler.advance(len(indices))
+        self.step += 1
+        self.samples += len(indices)
+        elapsed = time.perf_counter() - t0
+        record = {"step": self.step, "epoch": self.sampler.epoch + 1,
+                  "samples": self.samples, "step_time": round(elapsed, 4),
+                  "samples_per_s": round(len(indices) / max(elapsed, 1e-9), 3),
+                  "steps_per_epoch": len(self.sampler), "micro_batches": self.micro_batches,
+                  **metrics}
+        if self.device.type == "cuda":
+            record["gpu_mem_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        return record
+
+    def _step(self, batch: Any, size: int) -> dict[str, float]:
+        """The task's step; on out-of-memory, retried with twice the micro-batches.
+
+        ``torch.OutOfMemoryError`` is what CUDA (and other accelerators) raise when an
+        allocation fails, whatever the device; a CPU allocation failure raises a plain
+        RuntimeError and is not retried. The retry starts from the step's RNG state, the
+        task zeroes its gradients at the start of every step, and the effective batch
+        (samples per optimiser step) stays the same.
+        """
+        start_rng = _step_rng(self.device)
         while True:
             parts = self.task.split(batch, self.micro_batches) if self.micro_batches > 1 \
                 else [batch]
             try:
                 return self.task.train_step(parts, self.amp)
-            except torch.OutOfMemoryError:
-                if self.device.type != "cuda" or self.micro_batches >= self.cfg.batch_size:
-                    raise
+            except torch.OutOfMemoryError as exc:
+                if self.micro_batches >= size:
+                    raise OutOfMemory(
+                        f"out of memory on {self.device} even with one sample per "
+                        f"micro-batch ({size} micro-batches): use the tiny size, a smaller "
+                        "batch, another precision or the CPU") from exc
+                first_line = str(exc).splitlines()[0][:200] if str(exc) else "no detail"
+            # outside the except block: the failed attempt's tensors (held by the
+            # traceback) are released before memory is freed and the step is retried
+            self.micro_batches = min(self.micro_batches * 2, size)
+            if self.device.type == "cuda":
                 torch.cuda.empty_cache()
-                self.micro_batches *= 2
-                self.hooks.on_log(
-                    f"CUDA ran out of memory: retrying with {self.micro_batches} micro-batches "
-                    "and gradient accumulation (same effective batch size)", "warning")
+            _restore_step_rng(self.device, start_rng)
+            self.hooks.on_log(
+                f"{self.device.type.upper()} ran out of memory ({first_line}): retrying the "
+                f"step as {self.micro_batches} micro-batches with gradient accumulation "
+                f"(same effective batch of {size} samples per step)", "warning")
+
+
+class OutOfMemory(RuntimeError):
+    """Out of memory even at one sample per micro-batch: the message says what to do."""
+
+
+def _step_rng(device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+    return torch.get_rng_state(), cuda
+
+
+def _restore_step_rng(device: torch.device, state: tuple) -> None:
+    torch.set_rng_state(state[0])
+    if state[1] is not None:
+        torch.cuda.set_rng_state(state[1], device)
 
 
 def _plain_config(cfg: EngineConfig) -> dict[str, Any]:

@@ -62,6 +62,7 @@ class RvcTask:
         self.hop = self.mel_cfg.hop_length
         self.data = RvcDataset(root, cfg.version, cfg.sample_rate, self.hop)
         self.held_out = self._pick_held_out()
+        self._d_done: dict[str, float] | None = None  # D half of a step retried after OOM
 
     # data -----------------------------------------------------------------
     def _pick_held_out(self) -> int | None:
@@ -163,38 +164,66 @@ class RvcTask:
         self.G.train()
         self.D.train()
         micro = [b.to(self.device) for b in micro]
+        total = sum(b.phone.shape[0] for b in micro)
+        weights = [b.phone.shape[0] / total for b in micro]
+        if self._d_done is None:
+            rng, kept, self._d_done = self._d_phase(micro, weights, amp)
+        else:  # retry after out-of-memory in the generator half: D is updated already
+            rng, kept = [None] * len(micro), []
+        try:
+            sums, gn_g = self._g_phase(micro, weights, rng, kept, amp)
+        except torch.OutOfMemoryError:
+            raise  # the engine retries with more micro-batches: only the generator half
+        except BaseException:
+            self._d_done = None
+            raise
+        d_stats, self._d_done = self._d_done, None
+        amp.scaler.update()
+        return {**d_stats, **sums, "grad_norm_g": gn_g, "lr": self.opt_g.param_groups[0]["lr"]}
+
+    def _d_phase(self, micro: list[Batch], weights: list[float],
+                 amp: Amp) -> tuple[list[Any], list[tuple], dict[str, float]]:
+        """Generator forward and the discriminator update on its detached output.
+
+        With one micro-batch the generator graph is kept for the generator half; with
+        several, each forward runs without autograd and its RNG state is recorded so the
+        generator half replays it exactly (same segment offsets, same noise)."""
         n = len(micro)
-        rng: list[tuple] = []
         self.opt_d.zero_grad(set_to_none=True)
-        kept, loss_d = [], 0.0
-        for b in micro:
+        rng: list[Any] = []
+        kept: list[tuple] = []
+        loss_d = 0.0
+        for b, w in zip(micro, weights, strict=True):
             rng.append(_rng_snapshot(self.device))
             with torch.set_grad_enabled(n == 1), amp.autocast():
                 y, y_hat, aux = self._g_forward(b)
             with amp.autocast():
-                ld = self._d_loss(y, y_hat) / n
+                ld = self._d_loss(y, y_hat) * w
             amp.scaler.scale(ld).backward()
             loss_d += float(ld.detach())
             if n == 1:
                 kept.append((y, y_hat, aux))
         gn_d = self._step_opt(self.opt_d, self.D.parameters(), amp)
+        return rng, kept, {"loss_d": loss_d, "grad_norm_d": gn_d}
+
+    def _g_phase(self, micro: list[Batch], weights: list[float], rng: list[Any],
+                 kept: list[tuple], amp: Amp) -> tuple[dict[str, float], float]:
         self.opt_g.zero_grad(set_to_none=True)
         sums: dict[str, float] = {}
-        for i, b in enumerate(micro):
-            if n == 1:
+        for i, (b, w) in enumerate(zip(micro, weights, strict=True)):
+            if kept:
                 y, y_hat, aux = kept[0]
             else:
-                _rng_restore(self.device, rng[i])
+                if rng[i] is not None:
+                    _rng_restore(self.device, rng[i])
                 with amp.autocast():
                     y, y_hat, aux = self._g_forward(b)
             terms = self._g_loss(y, y_hat, aux, amp)
-            amp.scaler.scale(terms["loss_g"] / n).backward()
+            amp.scaler.scale(terms["loss_g"] * w).backward()
             for k, v in terms.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach()) / n
-        gn_g = self._step_opt(self.opt_g, self.G.parameters(), amp)
-        amp.scaler.update()
-        return {"loss_d": loss_d, **sums, "grad_norm_g": gn_g, "grad_norm_d": gn_d,
-                "lr": self.opt_g.param_groups[0]["lr"]}
+                sums[k] = sums.get(k, 0.0) + float(v.detach()) * w
+        kept.clear()
+        return sums, self._step_opt(self.opt_g, self.G.parameters(), amp)
 
     # samples --------------------------------------------------------------
     @torch.no_grad()

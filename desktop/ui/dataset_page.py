@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +42,7 @@ from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
 from desktop.ui.health_report import QtHealthReport
 from desktop.ui.project_controller import ProjectController
+from desktop.ui.slices_table import QtSlicesTable
 
 SOURCE_COLUMNS = ("Name", "Duration", "Rate", "Channels", "Status")
 AUDIO_FILTER = "Audio (*.wav *.flac *.mp3 *.ogg *.m4a *.aac *.opus *.wma *.aiff *.aif);;All (*)"
@@ -117,6 +119,7 @@ class QtDatasetPage(QWidget):
                  settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client, self.controller, self.jobs, self.settings = client, controller, jobs, settings
+        self._editor: Any = None
         self.job_id: str | None = None
         self.job_kind: str | None = None
         self._shown_path: str | None = None
@@ -162,14 +165,18 @@ class QtDatasetPage(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.prepare_settings)
-        left_layout.addWidget(self.sources_table, 1)
+        self.slices_table = QtSlicesTable(self.client)
+        self.tables = QTabWidget()
+        self.tables.addTab(self.sources_table, "Sources")
+        self.tables.addTab(self.slices_table, "Slices")
+        left_layout.addWidget(self.tables, 1)
         upper.addWidget(left)
         upper.addWidget(self.health_report)
         self.editor_container = QWidget()
         self.editor_container.setObjectName("editor_container")
         self._editor_layout = QVBoxLayout(self.editor_container)
-        self.editor_placeholder = QLabel("The waveform editor will show the source you "
-                                         "double-click here.")
+        self.editor_placeholder = QLabel("Double-click a source or a slice to open it in the "
+                                         "waveform editor.")
         self.editor_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._editor_layout.addWidget(self.editor_placeholder)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -192,8 +199,50 @@ class QtDatasetPage(QWidget):
                 item.widget().setParent(None)
         self._editor_layout.addWidget(widget)
 
+    def attach_editor(self, editor: Any) -> None:
+        """Embed ``editor`` (a QtWaveformEditor) and open sources and slices in it."""
+        self.set_editor(editor)
+        self._editor = editor
+        self.sig_source_activated.connect(self._on_source_activated)
+        self.slices_table.sig_slice_activated.connect(self._on_slice_activated)
+        editor.segments_changed.connect(self._on_editor_segments_changed)
+
+    def _edit_context(self) -> tuple[str, Any, str] | None:
+        state = self.controller.state
+        if state is None or self._editor is None:
+            return None
+        edits = state.edits if isinstance(state.edits, dict) else {}
+        return state.path, edits, str(Path(state.path) / "cache")
+
+    def _on_source_activated(self, src: dict) -> None:
+        ctx = self._edit_context()
+        if ctx is not None:
+            path, edits, cache = ctx
+            segs = (edits.get(str(src.get("id"))) or {}).get("segments")
+            self._editor.open_source(path, src, segs, cache)
+
+    def _on_slice_activated(self, sl: dict) -> None:
+        ctx = self._edit_context()
+        if ctx is not None:
+            path, edits, cache = ctx
+            segs = (edits.get(str(sl.get("source"))) or {}).get("segments")
+            self._editor.open_slice(path, sl, segs, cache)
+
+    def _on_editor_segments_changed(self, source_id: str, segments: Any) -> None:
+        state = self.controller.state
+        if state is None:
+            return
+        if not isinstance(state.edits, dict):
+            state.edits = {}
+        if segments is None:
+            state.edits.pop(source_id, None)
+        else:
+            state.edits[source_id] = {"segments": segments}
+        self._say("Edit saved; run Prepare to apply it to the dataset.")
+
     # project -----------------------------------------------------------------------
     def set_project(self, state: ProjectState | None) -> None:
+        self.slices_table.load(state.path if state is not None else None)
         has = state is not None
         for w in (self.add_files_btn, self.add_folder_btn, self.prepare_btn):
             w.setEnabled(has and self.job_id is None)

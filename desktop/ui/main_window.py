@@ -35,6 +35,7 @@ from desktop.ui.project_controller import ProjectController
 from desktop.ui.project_picker import QtProjectPicker
 from desktop.ui.qsettings_store import QSettingsStore
 from desktop.ui.train_page import QtTrainPage
+from desktop.ui.waveform_editor import QtWaveformEditor
 
 COMING = {
     "label": ("Label", "Check and correct the transcript of every clip (needed for VITS "
@@ -96,6 +97,8 @@ class MainWindow(QMainWindow):
         self.dataset_page = QtDatasetPage(self.client, self.controller, self.jobs, self.settings)
         self.add_page("project", "Project", self.picker)
         self.add_page("dataset", "Dataset", self.dataset_page)
+        self.waveform_editor = QtWaveformEditor(self.client)
+        self.dataset_page.attach_editor(self.waveform_editor)
         self.add_page("label", *self._placeholder("label"))
         self.extract_page = QtExtractPage(self.client, self.controller)
         self.add_page("extract", "Extract", self.extract_page)

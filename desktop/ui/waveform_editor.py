@@ -20,7 +20,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollBar, QToolButton, QVBoxLayout, QWidget
 
 from desktop.components.edit_model import EditModel, EditRefused
 from desktop.components.waveform_data import WaveformData
@@ -58,18 +58,20 @@ class QtWaveformEditor(QWidget):
         self.title = QLabel("No recording open")
         self.status = QLabel("")
         bar = QHBoxLayout()
-        self.buttons: dict[str, QPushButton] = {}
-        for key, text, slot in (
-            ("play", "Play selection (Space)", self.play_selection),
-            ("stop", "Stop (Esc)", self.stop),
-            ("split", "Split at cursor (S)", self.split_at_cursor),
-            ("trim", "Trim to selection (T)", self.trim_to_selection),
-            ("delete", "Delete selection (Del)", self.delete_selection),
-            ("undo", "Undo (Ctrl+Z)", self.undo),
-            ("redo", "Redo (Ctrl+Shift+Z)", self.redo),
-            ("fit", "Zoom to fit", self.zoom_to_fit),
+        self.buttons: dict[str, QToolButton] = {}
+        for key, text, tip, slot in (
+            ("play", "Play", "Play the selection (Space)", self.play_selection),
+            ("stop", "Stop", "Stop playback (Esc)", self.stop),
+            ("split", "Split", "Split at the cursor (S)", self.split_at_cursor),
+            ("trim", "Trim", "Keep only the selection (T)", self.trim_to_selection),
+            ("delete", "Delete", "Delete the selection (Del)", self.delete_selection),
+            ("undo", "Undo", "Undo (Ctrl+Z)", self.undo),
+            ("redo", "Redo", "Redo (Ctrl+Shift+Z or Ctrl+Y)", self.redo),
+            ("fit", "Fit", "Zoom to fit the whole recording", self.zoom_to_fit),
         ):
-            btn = QPushButton(text)
+            btn = QToolButton()
+            btn.setText(text)
+            btn.setToolTip(tip)
             btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space must not click a button
             btn.clicked.connect(slot)
             bar.addWidget(btn)

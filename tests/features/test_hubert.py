@@ -8,36 +8,26 @@ import datetime
 import json
 import os
 import pickle
-import sys
-import types
-import typing
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-import transformers  # test-only dependency: the reference implementation
 
 from backend.features.hubert import EncoderLoadError, HubertConfig, load_encoder, num_frames
+from tests.features.tiny_models import (
+    FINAL,
+    HIDDEN,
+    fairseq_cfg,
+    fairseq_checkpoint,
+    fairseq_state,
+    save_with_fake_omegaconf,
+)
+from tests.features.tiny_models import tiny_hf as _tiny_hf
 
 TOL = 1e-4
 SR = 16000
-HIDDEN, FINAL = 32, 256
-
-
-def _tiny_hf(layers: int = 12, norm: str = "group", seed: int = 0) -> torch.nn.Module:
-    cfg = transformers.HubertConfig(
-        hidden_size=HIDDEN, num_hidden_layers=layers, num_attention_heads=4,
-        intermediate_size=64, conv_dim=(32,) * 7, conv_kernel=(10, 3, 3, 3, 3, 2, 2),
-        conv_stride=(5, 2, 2, 2, 2, 2, 2), num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=4, feat_extract_norm=norm, do_stable_layer_norm=False)
-    torch.manual_seed(seed)
-    model = transformers.HubertModel(cfg).eval()
-    with torch.no_grad():  # move every parameter (norms included) away from its init value
-        for p in model.parameters():
-            p.add_(0.2 * torch.randn_like(p))
-    return model
 
 
 def _wav(seconds: float, seed: int = 1) -> np.ndarray:
@@ -52,93 +42,6 @@ def _hf_hidden(model: torch.nn.Module, wav: np.ndarray) -> tuple[torch.Tensor, .
         out = model(torch.from_numpy(wav)[None], output_hidden_states=True)
     assert torch.equal(out.hidden_states[-1], out.last_hidden_state)
     return tuple(h[0] for h in out.hidden_states)
-
-
-# HF name -> fairseq name (facts from transformers' HuBERT conversion script)
-def _fairseq_name(hf: str) -> str:
-    subs = [
-        ("feature_extractor.conv_layers.{}.conv.", "feature_extractor.conv_layers.{}.0."),
-        ("feature_extractor.conv_layers.{}.layer_norm.", "feature_extractor.conv_layers.{}.2."),
-        ("encoder.layers.{}.attention.", "encoder.layers.{}.self_attn."),
-        ("encoder.layers.{}.layer_norm.", "encoder.layers.{}.self_attn_layer_norm."),
-        ("encoder.layers.{}.feed_forward.intermediate_dense.", "encoder.layers.{}.fc1."),
-        ("encoder.layers.{}.feed_forward.output_dense.", "encoder.layers.{}.fc2."),
-    ]
-    for i in range(16):
-        for a, b in subs:
-            if hf.startswith(a.format(i)):
-                return b.format(i) + hf[len(a.format(i)):]
-    return {
-        "feature_projection.layer_norm.weight": "layer_norm.weight",
-        "feature_projection.layer_norm.bias": "layer_norm.bias",
-        "feature_projection.projection.weight": "post_extract_proj.weight",
-        "feature_projection.projection.bias": "post_extract_proj.bias",
-        **{f"encoder.pos_conv_embed.conv.{a}": f"encoder.pos_conv.0.{b}" for a, b in (
-            ("parametrizations.weight.original0", "weight_g"),
-            ("parametrizations.weight.original1", "weight_v"), ("bias", "bias"))},
-        "masked_spec_embed": "mask_emb",
-    }.get(hf, hf)  # encoder.layer_norm.* keeps its name
-
-
-# --- fake omegaconf classes: pickled under omegaconf's module names like the real cfg object
-class _Node:
-    pass
-
-
-class _Meta:
-    pass
-
-
-def _omega(value: object, parent: object = None) -> object:
-    if isinstance(value, dict):
-        node = _Node.__new__(_DictConfig)
-        content = {k: _omega(v, node) for k, v in value.items()}
-    else:
-        node, content = _Node.__new__(_AnyNode), None
-    meta = _Meta.__new__(_ContainerMetadata)
-    meta.__dict__.update(ref_type=typing.Any, object_type=dict, optional=True, key=None)
-    node.__dict__.update(_metadata=meta, _parent=parent, _flags_cache=None)
-    node.__dict__.update({"_content": content} if isinstance(value, dict) else {"_val": value})
-    return node
-
-
-_DictConfig = type("DictConfig", (_Node,), {"__module__": "omegaconf.dictconfig"})
-_AnyNode = type("AnyNode", (_Node,), {"__module__": "omegaconf.nodes"})
-_ContainerMetadata = type("ContainerMetadata", (_Meta,), {"__module__": "omegaconf.base"})
-
-
-def _save_with_fake_omegaconf(obj: object, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with monkeypatch.context() as m:
-        package = types.ModuleType("omegaconf")
-        m.setitem(sys.modules, "omegaconf", package)
-        for cls in (_DictConfig, _AnyNode, _ContainerMetadata):
-            mod = types.ModuleType(cls.__module__)
-            setattr(mod, cls.__name__, cls)
-            setattr(package, cls.__module__.split(".")[1], mod)
-            m.setitem(sys.modules, cls.__module__, mod)
-        torch.save(obj, path)
-    assert "omegaconf" not in sys.modules  # loading cannot lean on the fake classes
-
-
-def _fairseq_cfg(layers: int, normalize: bool = False) -> dict:
-    return {
-        "model": {"_name": "hubert", "extractor_mode": "default", "encoder_layers": layers,
-                  "encoder_embed_dim": HIDDEN, "encoder_ffn_embed_dim": 64,
-                  "encoder_attention_heads": 4, "activation_fn": "gelu",
-                  "conv_feature_layers": "[(32,10,5)] + [(32,3,2)] * 4 + [(32,2,2)] * 2",
-                  "conv_bias": False, "conv_pos": 16, "conv_pos_groups": 4,
-                  "layer_norm_first": False, "final_dim": FINAL},
-        "task": {"_name": "hubert_pretraining", "normalize": normalize, "sample_rate": 16000},
-    }
-
-
-def _fairseq_state(hf: torch.nn.Module, seed: int = 5) -> dict[str, torch.Tensor]:
-    sd = {_fairseq_name(k): v.clone() for k, v in hf.state_dict().items()}
-    g = torch.Generator().manual_seed(seed)
-    sd["final_proj.weight"] = torch.randn(FINAL, HIDDEN, generator=g) * 0.1
-    sd["final_proj.bias"] = torch.randn(FINAL, generator=g) * 0.1
-    sd["label_embs_concat"] = torch.randn(504, FINAL, generator=g)
-    return sd
 
 
 @pytest.fixture(scope="module")
@@ -157,13 +60,10 @@ def hidden(hf12: torch.nn.Module, wav: np.ndarray) -> tuple[torch.Tensor, ...]:
 
 
 @pytest.fixture
-def fairseq_file(tmp_path: Path, hf12: torch.nn.Module,
-                 monkeypatch: pytest.MonkeyPatch) -> Path:
+def fairseq_file(tmp_path: Path, hf12: torch.nn.Module) -> Path:
     path = tmp_path / "assets hübert 声" / "hubert_base.pt"
     path.parent.mkdir()
-    ckpt = {"model": _fairseq_state(hf12), "cfg": _omega(_fairseq_cfg(12)), "args": None,
-            "optimizer_history": [{"criterion_name": "HubertCriterion"}]}
-    _save_with_fake_omegaconf(ckpt, path, monkeypatch)
+    save_with_fake_omegaconf(fairseq_checkpoint(hf12), path)
     return path
 
 
@@ -189,7 +89,7 @@ def test_fairseq_file_matches_transformers(fairseq_file: Path, hf12, wav, hidden
     assert enc.cfg.hidden == HIDDEN and enc.cfg.layers == 12 and enc.cfg.heads == 4
     v2 = enc.encode(wav, version="v2")
     assert (v2 - hidden[12]).abs().max() < TOL
-    sd = _fairseq_state(hf12)  # the same (seeded) final_proj the file holds
+    sd = fairseq_state(hf12)  # the same (seeded) final_proj the file holds
     want_v1 = hidden[9] @ sd["final_proj.weight"].T + sd["final_proj.bias"]
     v1 = enc.encode(torch.from_numpy(wav), version="v1")
     assert v1.shape == (num_frames(wav.size), FINAL)
@@ -198,9 +98,9 @@ def test_fairseq_file_matches_transformers(fairseq_file: Path, hf12, wav, hidden
 
 
 def test_fairseq_args_namespace_and_normalize(tmp_path: Path, hf12, wav) -> None:
-    args = argparse.Namespace(**_fairseq_cfg(12)["model"], normalize=True)
+    args = argparse.Namespace(**fairseq_cfg(12)["model"], normalize=True)
     path = tmp_path / "hubert args.pt"
-    torch.save({"model": _fairseq_state(hf12), "args": args, "cfg": None}, path)
+    torch.save({"model": fairseq_state(hf12), "args": args, "cfg": None}, path)
     enc = load_encoder(path)
     assert enc.cfg.normalize_input
     x = torch.from_numpy(wav) * 3.0 + 0.2
@@ -294,12 +194,12 @@ def test_wrong_files_give_clear_errors(tmp_path: Path, hf12: torch.nn.Module) ->
 
 
 def test_broken_fairseq_state_lists_keys(tmp_path: Path, hf12: torch.nn.Module) -> None:
-    sd = _fairseq_state(hf12)
+    sd = fairseq_state(hf12)
     del sd["encoder.layers.3.fc1.weight"], sd["encoder.layers.4.self_attn.k_proj.bias"]
     sd["encoder.layers.5.fc2.weight"] = torch.zeros(HIDDEN, 65)
     sd["encoder.extra_thing"] = torch.zeros(1)
     path = tmp_path / "broken.pt"
-    torch.save({"model": sd, "args": argparse.Namespace(**_fairseq_cfg(12)["model"])}, path)
+    torch.save({"model": sd, "args": argparse.Namespace(**fairseq_cfg(12)["model"])}, path)
     msg = _err(path)
     assert ("missing (2): encoder.layers.3.fc1.weight, encoder.layers.4.self_attn.k_proj.bias"
             in msg)
@@ -315,7 +215,7 @@ def test_unsafe_pickles_need_trust(tmp_path: Path, hf12: torch.nn.Module) -> Non
             return (os.makedirs, (str(marker),))
 
     path = tmp_path / "evil.pt"
-    torch.save({"model": _fairseq_state(hf12), "args": Evil()}, path)
+    torch.save({"model": fairseq_state(hf12), "args": Evil()}, path)
     assert "os.makedirs" in _err(path) and "trusted" in _err(path)
     assert not marker.exists()
 
@@ -323,12 +223,12 @@ def test_unsafe_pickles_need_trust(tmp_path: Path, hf12: torch.nn.Module) -> Non
         def __reduce__(self):
             return (Path.touch, (marker,))
 
-    torch.save({"model": _fairseq_state(hf12), "args": Inert()}, path)
+    torch.save({"model": fairseq_state(hf12), "args": Inert()}, path)
     assert load_encoder(path).cfg.layers == 12
     assert not marker.exists()
     odd = tmp_path / "dated.pt"  # harmless but unknown class: needs an explicit trust
-    torch.save({"model": _fairseq_state(hf12), "args": argparse.Namespace(
-        **_fairseq_cfg(12)["model"], created=datetime.date(2023, 1, 1))}, odd)
+    torch.save({"model": fairseq_state(hf12), "args": argparse.Namespace(
+        **fairseq_cfg(12)["model"], created=datetime.date(2023, 1, 1))}, odd)
     assert "trusted" in _err(odd)
     assert load_encoder(odd, trusted=True).cfg.layers == 12
 

@@ -17,7 +17,8 @@ from backend.features.f0 import coarse_f0
 
 def make_feature_project(root: Path, *, clips: int = 4, seconds: float = 1.2,
                          sample_rate: int = 40000, version: str = "v2",
-                         seed: int = 0) -> Path:
+                         seed: int = 0, growth: float = 0.25) -> Path:
+    """Clip i lasts ``seconds * (1 + growth * i)``."""
     create_project(root, name=root.name, sample_rate=sample_rate)
     rng = np.random.default_rng(seed)
     dim = 768 if version == "v2" else 256
@@ -27,7 +28,7 @@ def make_feature_project(root: Path, *, clips: int = 4, seconds: float = 1.2,
     gt.mkdir(parents=True, exist_ok=True)
     for i in range(clips):
         stem = f"clip{i:02d}"
-        n = int(seconds * (1 + 0.25 * i) * sample_rate)
+        n = int(seconds * (1 + growth * i) * sample_rate)
         t = np.arange(n) / sample_rate
         f0_hz = 120.0 + 40 * i
         wav = sum(0.2 / k * np.sin(2 * np.pi * k * f0_hz * t) for k in range(1, 5))
