@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "backend.commands.audio",
     "backend.commands.train",
     "backend.commands.assets",
+    "backend.commands.features",
 ]
 
 

@@ -181,7 +181,12 @@ def recommend(total_seconds: float, sample_rate: int, version: str = "v2") -> di
 
 
 def _recommend_text(rec: dict, minutes: float) -> str:
-    amount = (f"{minutes:.0f} minutes" if minutes < 90 else f"{minutes / 60:.1f} hours")
+    if minutes < 1:
+        amount = f"{minutes * 60:.0f} seconds"
+    elif minutes < 90:
+        amount = f"{minutes:.0f} minutes"
+    else:
+        amount = f"{minutes / 60:.1f} hours"
     parts = [f"You have {amount} of usable audio."]
     if rec["mode"] == "fine-tune":
         parts.append(

@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
         self.tabifyDockWidget(self.jobs_dock, self.log_dock)
         self.jobs_dock.raise_()
+        self.resizeDocks([self.jobs_dock], [140], Qt.Orientation.Vertical)
 
     def _build_status(self) -> None:
         self.backend_status = QLabel()
