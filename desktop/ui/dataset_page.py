@@ -120,6 +120,7 @@ class QtDatasetPage(QWidget):
         super().__init__(parent)
         self.client, self.controller, self.jobs, self.settings = client, controller, jobs, settings
         self._editor: Any = None
+        self._f0_seq = 0  # the latest features.f0 request; older answers are dropped
         self.job_id: str | None = None
         self.job_kind: str | None = None
         self._shown_path: str | None = None
@@ -184,7 +185,7 @@ class QtDatasetPage(QWidget):
         self.splitter.addWidget(self.editor_container)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
-        self.editor_container.setMinimumHeight(240)
+        self.editor_container.setMinimumHeight(160)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.progress)
@@ -221,6 +222,8 @@ class QtDatasetPage(QWidget):
             path, edits, cache = ctx
             segs = (edits.get(str(src.get("id"))) or {}).get("segments")
             self._editor.open_source(path, src, segs, cache)
+            self._f0_seq += 1
+            self._editor.show_f0(None)
 
     def _on_slice_activated(self, sl: dict) -> None:
         ctx = self._edit_context()
@@ -228,6 +231,23 @@ class QtDatasetPage(QWidget):
             path, edits, cache = ctx
             segs = (edits.get(str(sl.get("source"))) or {}).get("segments")
             self._editor.open_slice(path, sl, segs, cache)
+            self._request_f0(path, sl)
+
+    def _request_f0(self, project: str, sl: dict) -> None:
+        """Ask for the slice's pitch; the editor draws it over the spectrogram."""
+        self._f0_seq += 1
+        seq, stem = self._f0_seq, Path(str(sl.get("path") or sl.get("name") or "")).stem
+
+        def on_result(info: dict) -> None:
+            if seq == self._f0_seq:
+                self._editor.show_f0({**info, "offset": 0.0})  # the clip itself is shown
+
+        def on_error(err: Error) -> None:
+            if seq == self._f0_seq:
+                self._editor.show_f0({"path": None, "reason": f"no pitch: {err.message}"})
+
+        self.client.request("features.f0", {"project": project, "slice": stem},
+                            on_result=on_result, on_error=on_error)
 
     def _on_editor_segments_changed(self, source_id: str, segments: Any) -> None:
         state = self.controller.state

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollBar, QToolButton, QVBo
 
 from desktop.components.edit_model import EditModel, EditRefused
 from desktop.components.waveform_data import WaveformData
+from desktop.ui.f0_overlay import QtF0Overlay
 from desktop.ui.waveform_viewbox import EditorViewBox
 
 REPAINT_MS = 50
@@ -83,6 +84,8 @@ class QtWaveformEditor(QWidget):
         self.spec_vb = EditorViewBox()
         self.spec_plot = self.plots.addPlot(row=1, col=0, viewBox=self.spec_vb)
         self._setup_plots()
+        self.f0 = QtF0Overlay(self.spec_plot)  # pitch over the spectrogram, see show_f0
+        bar.addWidget(self.f0)
         self.scroll = QScrollBar(Qt.Orientation.Horizontal)
         self.scroll.valueChanged.connect(self._on_scroll_value)
         layout = QVBoxLayout(self)
@@ -188,6 +191,7 @@ class QtWaveformEditor(QWidget):
         self.model = None
         self.data = None
         self.title.setText(title)
+        self.f0.clear()
         self._set_status("analysing…")
         self._update_buttons()
 
@@ -215,9 +219,14 @@ class QtWaveformEditor(QWidget):
         self.spec_plot.setYRange(0.0, data.spec_fmax, padding=0)
         self.spec_vb.setLimits(yMin=0.0, yMax=data.spec_fmax)
         self.wave_vb.setLimits(yMin=-1.05, yMax=1.05)
+        self.f0.set_fmax(data.spec_fmax)
         self.zoom_to_fit()
         self._refresh_edits()
         self._set_status(f"{model.duration:.2f} s, {data.sample_rate} Hz")
+
+    def show_f0(self, f0_info: dict | None) -> None:
+        """Draw a ``features.f0`` result over the spectrogram (None: no pitch here)."""
+        self.f0.set_f0(f0_info)
 
     # view ------------------------------------------------------------------
     def zoom_to_fit(self) -> None:
