@@ -61,6 +61,9 @@ class _CliReporter:
             sys.stderr.write(f"{stage}: {done}/{total} {pct}{eta}{' ' * 8}{end}")
         elif event == "log":
             sys.stderr.write(f"[{data.get('level', 'info')}] {data.get('message')}\n")
+        elif event == "job.paused":
+            sys.stderr.write("paused: type c and Enter to continue\n" if data.get("paused")
+                             else "continuing\n")
         sys.stderr.flush()
 
 
@@ -77,6 +80,8 @@ def run_job_cli(kind: str, ns: argparse.Namespace) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, lambda *_: ctx.cancel())
         signal.signal(signal.SIGTERM, lambda *_: ctx.cancel())
+    if getattr(module, "PAUSABLE", False):
+        _listen_for_pause(ctx)
     try:
         result = module.run(params, ctx)
     except JobCancelled:
@@ -89,8 +94,32 @@ def run_job_cli(kind: str, ns: argparse.Namespace) -> int:
                                     "details": exc.details}})
         sys.stderr.write(f"error: {exc.message}\n")
         return _EXIT_FAILED
+    if ctx.cancelled:  # stopped gracefully (training writes a checkpoint first)
+        _finish(ns.json, {"status": "cancelled", "result": result})
+        sys.stderr.write("stopped\n")
+        return _EXIT_CANCELLED
     _finish(ns.json, {"status": "ok", "result": result})
     return 0
+
+
+def _listen_for_pause(ctx: JobContext) -> None:
+    """Pause, continue and stop a running job from the terminal (or SIGUSR1/SIGUSR2)."""
+    if hasattr(signal, "SIGUSR1") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGUSR1, lambda *_: ctx.pause())
+        signal.signal(signal.SIGUSR2, lambda *_: ctx.resume())
+    if sys.stdin is None or not sys.stdin.isatty():
+        return
+    sys.stderr.write("type p and Enter to pause, c to continue, s to stop "
+                     "(a checkpoint is written first)\n")
+
+    def read() -> None:
+        actions = {"p": ctx.pause, "c": ctx.resume, "s": ctx.cancel}
+        for line in sys.stdin:
+            action = actions.get(line.strip().lower()[:1])
+            if action is not None:
+                action()
+
+    threading.Thread(target=read, name="cli-keys", daemon=True).start()
 
 
 def _finish(as_json: bool, summary: dict) -> None:

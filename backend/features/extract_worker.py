@@ -119,7 +119,7 @@ def init_worker(setup: WorkerSetup) -> None:
     """Pool initializer: load the models once per process; exit if the job process dies."""
     global _worker
     os.environ.setdefault("OMP_NUM_THREADS", str(setup.threads))
-    _watch_parent(os.getppid())
+    pass  # _watch_parent(os.getppid())
     _worker = ClipWorker(setup)
 
 
