@@ -1,7 +1,7 @@
 """Training throughput of our real step: RvcTask.train_step through the Engine.
 
-Usage: .venv/bin/python bench/train.py [--threads 2] [--steps 3] [--skip-standard]
-       [--cuda-steps 10] [--converge-steps 60] [--amp-device cpu|cuda]
+Usage: .venv/bin/python bench/train.py [--threads 2] [--steps 5] [--skip-standard]
+       [--cuda-steps 10] [--converge-steps 100] [--amp-device cpu|cuda]
 
 Every row runs in its own subprocess (clean peak memory, clean thread settings) on a
 synthetic feature project (tests/train/feature_project.py): prepared clips, content
@@ -21,7 +21,8 @@ Rows:
 - CUDA (when available): eager fp32 against the Engine's mixed precision ("auto": bf16
   where supported, else fp16 with a gradient scaler) at the same batch, with
   torch.cuda.max_memory_allocated; then a convergence check: mean mel loss of the last
-  10 of ``--converge-steps`` steps (standard size; tiny on the CPU), fp32 vs AMP, same data and seed.
+  10 of ``--converge-steps`` steps (standard size; tiny on the CPU), fp32 vs AMP, same
+  data and seed.
 The machine is usually shared: the load average is printed with the table.
 """
 
@@ -204,7 +205,8 @@ def cpu_rows(args: argparse.Namespace) -> None:
     print(_row("plain reference-style loop (baseline)", plain, plain["step_s"]))
     print(_row("our step (Engine + RvcTask)", ours, plain["step_s"]))
     verdict = "meets" if ours["step_s"] <= TARGET_S else "MISSES"
-    print(f"our step: {ours['step_s']:.3f} s -> {verdict} the {TARGET_S} s target", flush=True)
+    print(f"our step: {ours['step_s']:.3f} s -> {verdict} the {TARGET_S} s target; load "
+          f"average now {os.getloadavg()[0]:.2f} (shared machine)", flush=True)
 
 
 def amp_rows(args: argparse.Namespace, device: str) -> None:
@@ -214,7 +216,8 @@ def amp_rows(args: argparse.Namespace, device: str) -> None:
     print(HEADER)
     for size, batch in (("tiny", 16), ("standard", args.cuda_batch)):
         spec = {"device": device, "size": size, "batch": batch, "clips": batch * 2 + 1,
-                "seconds": 1.2, "growth": 1 / batch, "steps": args.cuda_steps, "threads": args.threads}
+                "seconds": 1.2, "growth": 1 / batch, "steps": args.cuda_steps,
+                "threads": args.threads}
         fp32 = run_child({**spec, "precision": "fp32"})
         mixed = run_child({**spec, "precision": amp})
         print(_row(f"{size} batch {batch} fp32", fp32, fp32["step_s"]))
@@ -235,7 +238,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--tiny-batch", type=int, default=4)
     parser.add_argument("--std-batch", type=int, default=1)
     parser.add_argument("--skip-standard", action="store_true", help="CPU: tiny only")

@@ -41,13 +41,19 @@ def suggest(project: Any) -> dict:
 
     feats = store.load_manifest(project.root)
     version = feats.get("settings", {}).get("version") or project.version
-    ready = store.ready_slices(project.root, version)
+    extracted = store.ready_slices(project.root, version)
+    gt = project.root / "prepared" / "0_gt_wavs"
+    # what the train job reads: extracted features whose prepared clip is still there
+    ready = {s: e for s, e in extracted.items() if (gt / f"{s}.wav").is_file()}
     seconds = sum(int(e.get("frames", 0)) for e in ready.values()) / 100.0
     problems = []
-    if not project.path("prepared/manifest.json").exists():
+    if not project.path("prepared/manifest.json").exists() and not any(gt.glob("*.wav")):
         problems.append("no prepared clips: run Prepare on the Dataset page first")
-    if not ready:
+    elif not extracted:
         problems.append("no features: run Extract first")
+    elif not ready:
+        problems.append("the prepared clips of the extracted features are gone: run Prepare "
+                        "and Extract again")
     rec = recommend(seconds, project.sample_rate, version)
     suggestion = {"epochs": rec.get("epochs"), "learning_rate": rec.get("learning_rate"),
                   "batch_size": rec.get("batch_size"), "save_every": 5,
@@ -71,13 +77,19 @@ def _run_entry(run_dir: Path) -> dict:
     info: dict = {}
     with contextlib.suppress(OSError, ValueError):
         info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    saves = info.get("saves") if isinstance(info.get("saves"), dict) else {}
     ckpts = []
     for path in ck.list_checkpoints(run_dir):
-        st = path.stat()
-        ckpts.append({"path": str(path), "step": int(path.stem.split("_")[1]),
-                      "saved_at": st.st_mtime, "size": st.st_size})
-    samples = [{"path": str(p), "step": int(p.stem.split("_")[1]), "epoch": None}
-               for p in sorted((run_dir / "samples").glob("step_*.wav"))]
+        with contextlib.suppress(OSError):  # pruned while listing
+            st = path.stat()
+            step = int(path.stem.split("_")[1])
+            ckpts.append({"path": str(path), "step": step, "epoch": saves.get(str(step)),
+                          "saved_at": st.st_mtime, "size": st.st_size})
+    samples = []
+    for p in sorted((run_dir / "samples").glob("step_*.wav")):
+        with contextlib.suppress(ValueError):
+            step = int(p.stem.split("_")[1])
+            samples.append({"path": str(p), "step": step, "epoch": saves.get(str(step))})
     return {"name": run_dir.name, "dir": str(run_dir), "metrics": str(run_dir / "metrics.jsonl"),
             "checkpoints": ckpts, "samples": samples, "config": info,
             "state": info.get("state", "new") if ckpts else "new"}

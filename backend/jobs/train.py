@@ -8,6 +8,7 @@ checkpoint, then exits; pause holds between steps.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -68,14 +69,15 @@ def _check_bases(p: TrainParams) -> None:
     from backend.models.synthesizer import build_generator
     from backend.train import pretrained as pt
 
-    for path, build in ((p.pretrained_g, lambda: build_generator(p.version, p.sample_rate, p.f0,
-                                                                 p.size)),
-                        (p.pretrained_d, lambda: build_discriminator(p.version, p.size))):
+    for part, path, build in (
+            ("G", p.pretrained_g, lambda: build_generator(p.version, p.sample_rate, p.f0,
+                                                          p.size)),
+            ("D", p.pretrained_d, lambda: build_discriminator(p.version, p.size))):
         if path is None:
             continue
         try:
-            report = pt.fit_state_dict(build(), pt.read_state_dict(path), path)
-            if path == p.pretrained_g:
+            report = pt.fit_state_dict(build(), pt.read_state_dict(path, part), path)
+            if part == "G":
                 pt.check_compatible(report, version=p.version, sample_rate=p.sample_rate,
                                     f0=p.f0)
             elif report.loaded == 0:
@@ -115,7 +117,7 @@ def prepare(args: dict) -> TrainParams:
         batch_size=_number(args, "batch_size", 8, 1, 256),
         learning_rate=_number(args, "learning_rate", 1e-4, 1e-7, 1e-1, float),
         save_every=_number(args, "save_every", 5, 1, 10000),
-        keep_last=_number(args, "keep_last", 3, 1, 1000),
+        keep_last=_number(args, "keep_last", 3, 0, 1000),  # 0: keep every one
         pretrained_g=_pretrained(args, "pretrained_g"),
         pretrained_d=_pretrained(args, "pretrained_d"), device=device, precision=precision,
         seed=_number(args, "seed", 1234, 0, 2**31), deterministic=bool(args.get("deterministic")))
@@ -129,7 +131,8 @@ def exclusive_key(params: TrainParams) -> str:
 
 def run(params: TrainParams, ctx: JobContext) -> dict:
     from backend.train import checkpoint as ck
-    from backend.train.engine import Engine, EngineConfig
+    from backend.train.engine import Engine, EngineConfig, OutOfMemory
+    from backend.train.pretrained import PretrainedError
     from backend.train.rvc_data import DatasetError
     from backend.train.rvc_task import RvcConfig, RvcTask
 
@@ -149,15 +152,21 @@ def run(params: TrainParams, ctx: JobContext) -> dict:
                        device=params.device, precision=params.precision,
                        deterministic=params.deterministic, task_config=rvc.to_dict())
     engine = Engine(cfg, task)
-    engine.hooks = _hooks(params, ctx, engine, task)
-    engine.prepare()
-    _write_run_info(params, engine, fresh)
-    result = engine.run()
-    _write_run_info(params, engine, fresh, state="stopped" if result["stopped"] else "finished")
+    saves = _read_run_info(params.run_dir).get("saves") if not fresh else None
+    saves = saves if isinstance(saves, dict) else {}  # the epoch of each save, by step
+    engine.hooks = _hooks(params, ctx, engine, task, saves)
+    try:
+        engine.prepare()
+        _write_run_info(params, engine, saves)
+        result = engine.run()
+    except (OutOfMemory, PretrainedError) as exc:
+        raise JobError(str(exc)) from exc
+    _write_run_info(params, engine, saves, state="stopped" if result["stopped"] else "finished")
     return {**result, "dataset_seconds": round(task.data.seconds(), 1)}
 
 
-def _hooks(params: TrainParams, ctx: JobContext, engine: Any, task: Any) -> Any:
+def _hooks(params: TrainParams, ctx: JobContext, engine: Any, task: Any,
+           saves: dict[str, int]) -> Any:
     from backend.train.engine import TrainHooks
 
     steps_per_epoch = math.ceil(len(task.dataset_lengths()) / params.batch_size)
@@ -174,7 +183,9 @@ def _hooks(params: TrainParams, ctx: JobContext, engine: Any, task: Any) -> Any:
         ctx.progress("training", record["step"], total, eta=eta, epoch=record["epoch"])
 
     def on_save(path: Path, step: int) -> None:
-        epoch = engine.sampler.epoch if engine.sampler else 0
+        epoch = engine.sampler.epoch if engine.sampler else 0  # epochs completed
+        saves[str(step)] = epoch
+        _write_run_info(params, engine, saves)  # train.runs reads the epochs from here
         ctx.event("train.checkpoint", {"path": str(path), "step": step, "epoch": epoch})
         sample = task.render_sample(params.run_dir / "samples" / f"step_{step:09d}.wav")
         if sample is not None:
@@ -185,14 +196,24 @@ def _hooks(params: TrainParams, ctx: JobContext, engine: Any, task: Any) -> Any:
                       on_save=on_save)
 
 
-def _write_run_info(params: TrainParams, engine: Any, fresh: bool, state: str = "running") -> None:
+def _read_run_info(run_dir: Path) -> dict:
+    try:
+        info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _write_run_info(params: TrainParams, engine: Any, saves: dict[str, int],
+                    state: str = "running") -> None:
+    """``run.json``: the run's settings, its state, and the epoch of every save by step."""
     info = {"state": state, "step": engine.step, "epochs": params.epochs,
             "version": params.version, "sample_rate": params.sample_rate, "f0": params.f0,
             "size": params.size, "batch_size": params.batch_size,
             "learning_rate": params.learning_rate,
             "pretrained_g": str(params.pretrained_g) if params.pretrained_g else None,
             "pretrained_d": str(params.pretrained_d) if params.pretrained_d else None,
-            "updated": time.time()}
+            "saves": dict(saves), "updated": time.time()}
     params.run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(params.run_dir / "run.json", info)
 
@@ -205,7 +226,8 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--save-every", type=int, default=5, help="epochs between checkpoints")
-    parser.add_argument("--keep-last", type=int, default=3)
+    parser.add_argument("--keep-last", type=int, default=3,
+                        help="checkpoints to keep (0: all)")
     parser.add_argument("--pretrained-g", help="pretrained generator (e.g. f0G40k.pth)")
     parser.add_argument("--pretrained-d", help="pretrained discriminator (e.g. f0D40k.pth)")
     parser.add_argument("--device", default="auto")

@@ -270,8 +270,7 @@ class Engine:
         record = {"step": self.step, "epoch": self.sampler.epoch + 1,
                   "samples": self.samples, "step_time": round(elapsed, 4),
                   "samples_per_s": round(len(indices) / max(elapsed, 1e-9), 3),
-                  "steps_per_epoch": len(self.sampler), "micro_batches": self.micro_batches,
-                  **metrics}
+                  "steps_per_epoch": len(self.sampler), **metrics}
         if self.device.type == "cuda":
             record["gpu_mem_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
         return record

@@ -7,6 +7,8 @@ size mismatch and nothing silently starts from scratch.
 
 from __future__ import annotations
 
+import pickle
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,10 +36,10 @@ class LoadReport:
         out += [f"  skipped {k}: file has {list(a)}, model needs {list(b)}"
                 for k, a, b in self.mismatched]
         if self.missing:
-            out.append(f"  not in the file (kept at initial values): {', '.join(self.missing)}")
+            out.append(f"  not in the file (kept at initial values): {_keys(self.missing)}")
         if self.unexpected:
             out.append(f"  in the file but not in the model (ignored): "
-                       f"{', '.join(self.unexpected)}")
+                       f"{_keys(self.unexpected)}")
         return out
 
     @property
@@ -45,23 +47,55 @@ class LoadReport:
         return not (self.mismatched or self.missing or self.unexpected)
 
 
-def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """The state dict inside a base, an RVC training or inference file, or our checkpoint."""
+def _keys(keys: list[str], most: int = 8) -> str:
+    """Key names; long lists are grouped by their first two name parts."""
+    if len(keys) <= most:
+        return ", ".join(keys)
+    groups: dict[str, int] = {}
+    for k in keys:
+        prefix = ".".join(k.split(".")[:2])
+        groups[prefix] = groups.get(prefix, 0) + 1
+    return ", ".join(f"{p}.* ({n})" if n > 1 else p for p, n in groups.items())
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+
+
+def _unsupported(exc: Exception) -> str | None:
+    """The global that torch's weights-only unpickler refused, if that is the failure."""
+    found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+    return found.group(1) if found else None
+
+
+def read_state_dict(path: Path, part: str = "G") -> dict[str, torch.Tensor]:
+    """The state dict inside a base, an RVC training or inference file, or our checkpoint
+    (``part`` "G" or "D" picks the model out of a checkpoint that holds both).
+
+    Files are read with ``weights_only=True``: a file holding other Python objects than
+    tensors, numbers and plain containers is refused (unpickling it could run code)."""
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise PretrainedError(f"pretrained file {path} does not exist") from None
+    except pickle.UnpicklingError as exc:
+        refused = _unsupported(exc)
+        if refused is None:  # a damaged file, not a refused object
+            raise PretrainedError(f"{path.name} could not be read as a torch checkpoint "
+                                  f"(damaged or not a model file: {_first_line(exc)})") from exc
+        raise PretrainedError(
+            f"{path.name} holds Python objects other than tensors ({refused}) and was not "
+            "loaded, for safety (unpickling them could run code); use a plain weights file "
+            "such as the RVC pretrained bases") from exc
     except Exception as exc:
         raise PretrainedError(f"{path.name} could not be read as a torch checkpoint "
-                              f"({type(exc).__name__}: {str(exc).splitlines()[0][:160]})") from exc
+                              f"({type(exc).__name__}: {_first_line(exc)})") from exc
     if isinstance(obj, dict):
         for key in ("model", "weight"):
             if isinstance(obj.get(key), dict):
                 return obj[key]
-        if isinstance(obj.get("task"), dict):  # our engine checkpoint
-            for key in ("G", "D"):
-                if isinstance(obj["task"].get(key), dict):
-                    return obj["task"][key]
+        if isinstance(obj.get("task"), dict) and isinstance(obj["task"].get(part), dict):
+            return obj["task"][part]  # our engine checkpoint
         if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
             return obj
     raise PretrainedError(f"{path.name} holds no model state dict (expected a 'model' or "
@@ -116,8 +150,9 @@ def check_compatible(report: LoadReport, *, version: str, sample_rate: int, f0: 
         raise PretrainedError(f"no tensor of {report.path.name} fits this model: {hint}")
 
 
-def load_into(model: nn.Module, path: Path, *, check: dict[str, Any] | None = None) -> LoadReport:
-    report = fit_state_dict(model, read_state_dict(path), path)
+def load_into(model: nn.Module, path: Path, *, check: dict[str, Any] | None = None,
+              part: str = "G") -> LoadReport:
+    report = fit_state_dict(model, read_state_dict(path, part), path)
     if check is not None:
         check_compatible(report, **check)
     return report

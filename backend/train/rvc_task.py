@@ -94,9 +94,10 @@ class RvcTask:
         self.G = build_generator(c.version, c.sample_rate, c.f0, c.size).to(device)
         self.D = build_discriminator(c.version, c.size).to(device)
         check = {"version": c.version, "sample_rate": c.sample_rate, "f0": c.f0}
-        for model, path in zip((self.G, self.D), self.pretrained, strict=True):
+        for part, model, path in zip("GD", (self.G, self.D), self.pretrained, strict=True):
             if path is not None:
-                report = pt.load_into(model, Path(path), check=check if model is self.G else None)
+                report = pt.load_into(model, Path(path), check=check if part == "G" else None,
+                                      part=part)
                 level = "info" if report.clean else "warning"
                 for line in report.lines():
                     self._log(line, level)

@@ -233,3 +233,59 @@ def test_main_window_hosts_the_train_page(qtbot, make_client, qsettings) -> None
     assert titles.index("Train") == window.stack.indexOf(page)
     assert page.controller is window.controller
     assert not page.start_btn.isEnabled() and "Open a project" in page.start_btn.toolTip()
+
+
+# --- a real backend session (tests/desktop/record_train_sessions.py) ----------------------
+def _real_lines() -> list[dict]:
+    path = Path(__file__).parent / "sessions" / "train_real.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_real_training_session_fills_the_page(qtbot, make_client, tmp_path) -> None:
+    """Recorded from the real backend: tiny size, 2 epochs, pause and resume after step 1."""
+    from desktop.components.train_settings import TrainSettings
+    from tests.desktop.record_train_sessions import PROJECT_NAME, job_args
+
+    assert PROJECT_NAME == PROJECT
+    lines = _real_lines()
+    recorded = [m["data"] for m in lines if m.get("event") == "job.metrics"]
+    page, _client, sig, project = _page(qtbot, make_client, tmp_path, "train_real.jsonl")
+    qtbot.waitUntil(lambda: page.start_btn.isEnabled(), timeout=5000)
+    assert page.suggestion is not None and page.suggestion.ready
+    assert page.runs == [] and page.history.last_step == 0
+    page.form.set_values(TrainSettings(epochs=2, batch_size=2, learning_rate="1e-4",
+                                       save_every=1, keep_last=3, size="tiny", device="cpu"))
+    assert page.start_training() is not None
+    sent = _received_wait(qtbot, sig, "job.start")[0]["args"]
+    assert sent == {"kind": "train", "args": job_args(project)}  # what was recorded
+
+    qtbot.waitUntil(lambda: page.history.last_step == 1, timeout=5000)
+    page.pause_btn.click()
+    qtbot.waitUntil(lambda: page.session.paused, timeout=5000)
+    assert "Paused" in page.status_label.text() and "step 1 / 4" in page.status_label.text()
+    assert page.pause_btn.text() == "Continue"
+    page.pause_btn.click()
+    qtbot.waitUntil(lambda: not page.session.running, timeout=5000)
+    assert _received(sig, "job.resume")[0]["args"] == {"job_id": "job-1"}
+    assert page.status_label.text() == "Training finished at step 4, epoch 2."
+    assert [(s.step, s.epoch) for s in page.session.samples] == [(2, 1), (4, 2)]
+    assert [(c.step, c.epoch) for c in page.session.checkpoints] == [(2, 1), (4, 2)]
+    assert page.samples_table.rowCount() == 2 and page.checkpoints_table.rowCount() == 2
+    assert page.samples_table.item(1, 3).text() == "step_000000004.wav"
+    assert page.session.samples[1].path == str(
+        project / "train" / "main" / "samples" / "step_000000004.wav")
+    assert page.start_btn.isEnabled() and page.form.isEnabled()
+    curve = page.plot.curve("loss_mel")
+    assert curve is not None and list(curve.xData) == [1, 2, 3, 4]
+    assert list(curve.yData) == pytest.approx([r["loss_mel"] for r in recorded])
+
+    # the refresh after the finish: the run's files are listed, the curves read back
+    qtbot.waitUntil(lambda: len(_received(sig, "train.runs")) == 2 and bool(page.runs),
+                    timeout=5000)
+    assert [r.name for r in page.runs] == ["main"] and page.runs[0].state == "finished"
+    qtbot.waitUntil(lambda: page.history.last_step == 4, timeout=5000)
+    steps, values = page.history.series("loss_g")
+    assert list(steps) == [1, 2, 3, 4]
+    assert list(values) == pytest.approx([r["loss_g"] for r in recorded])
+    assert [(c.step, c.epoch) for c in page.session.checkpoints] == [(2, 1), (4, 2)]
+    assert page.checkpoints_table.item(0, 1).text() == "1"

@@ -252,6 +252,7 @@ def test_kill_cli_midway_then_rerun_equals_clean_run(base: dict[str, Path],
         time.sleep(0.02)
     workers = _pool_workers(proc.pid)
     proc.send_signal(signal.SIGKILL)
+    killed_at = time.time()
     proc.wait()
     assert seen, "the job ended before any clip was recorded"
     total = len(_clips(killed))
@@ -260,6 +261,9 @@ def test_kill_cli_midway_then_rerun_equals_clean_run(base: dict[str, Path],
     for entry in manifest["slices"].values():
         _load_entry(killed, entry)
     assert _wait_children_gone(workers) == []  # no orphaned workers
+    late = [p.name for p in (killed / "features").rglob("*.npy")
+            if p.stat().st_mtime > killed_at + 0.3]
+    assert late == [], f"workers went on after the kill: {late}"
 
     code, summary, err = _cli(base["empty_data"], "--project", str(killed), *args)
     assert code == 0, err

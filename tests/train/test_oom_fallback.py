@@ -95,7 +95,6 @@ def test_oom_retries_with_half_the_batch_and_matches_the_full_batch(tmp_path: Pa
     assert "4 micro-batches" in warnings[1] and "same effective batch of 8" in warnings[1]
     records = [json.loads(line) for line in (tmp_path / "oom run é" / "metrics.jsonl").open()]
     assert [r["samples"] for r in records] == [8, 16, 24, 32]  # 8 samples per step, always
-    assert [r["micro_batches"] for r in records] == [4, 4, 4, 4]
     for name, ref in full.model.state_dict().items():
         torch.testing.assert_close(small.model.state_dict()[name], ref, rtol=1e-5, atol=1e-6)
     moved = DeterministicToy()
