@@ -10,13 +10,12 @@ import torch
 
 from backend.models import GeneratorConfig, build_discriminator, build_generator, config_args
 
-MANIFEST = Path("/work/shared/reference/rvc_state_dict_manifest.json")
+MANIFEST = Path(__file__).resolve().parents[1] / "data" / "reference" / \
+    "rvc_state_dict_manifest.json"
 
 
 @pytest.fixture(scope="module")
 def manifest() -> dict:
-    if not MANIFEST.exists():
-        pytest.skip(f"reference manifest not found at {MANIFEST}")
     return json.loads(MANIFEST.read_text())
 
 
