@@ -27,7 +27,8 @@ from backend.features.rmvpe import (
     salience_to_f0,
 )
 
-MANIFEST = Path(__file__).resolve().parents[1] / "data" / "reference" / "rmvpe_state_dict_manifest.json"
+MANIFEST = Path(__file__).resolve().parents[1] / "data" / "reference" / \
+    "rmvpe_state_dict_manifest.json"
 SR = 16000
 
 
