@@ -59,12 +59,18 @@ def run(params: ExportParams, ctx: JobContext) -> dict:
     if rvc.get("size") != "standard":
         ckpt["info"] += f" ({rvc.get('size')} size: loads only in Timbre Studio)"
     ctx.check()
-    if not params.package:
-        path = write_inference_model(params.out, ckpt)
-        return {"model": str(path), "step": st["step"], "epoch": st["epoch"]}
-    card = _card(params, st, rvc)
-    indexes = sorted((params.root / "index").glob(f"added_*_{rvc['version']}.index"))
-    path = write_package(params.out, params.name, ckpt, card, indexes[-1] if indexes else None)
+    try:
+        params.out.parent.mkdir(parents=True, exist_ok=True)
+        if not params.package:
+            path = write_inference_model(params.out, ckpt)
+            return {"model": str(path), "step": st["step"], "epoch": st["epoch"]}
+        card = _card(params, st, rvc)
+        indexes = sorted((params.root / "index").glob(f"added_*_{rvc['version']}.index"))
+        path = write_package(params.out, params.name, ckpt, card,
+                             indexes[-1] if indexes else None)
+    except OSError as exc:
+        raise JobError(f"could not write {params.out}: {exc.strerror or exc}; "
+                       "choose another file or folder") from exc
     return {"package": str(path), "step": st["step"], "epoch": st["epoch"],
             "index": str(indexes[-1]) if indexes else None}
 

@@ -2,7 +2,9 @@
 
 A run lives in ``train/<run>/`` inside the project. Starting a run whose folder
 has checkpoints resumes from the newest one that loads. Stop (cancel) writes a
-checkpoint, then exits; pause holds between steps.
+checkpoint, then exits; pause holds between steps. With ``tensorboard`` the metrics
+are also written as TensorBoard scalars under ``train/<run>/tensorboard/`` (an
+optional extra).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class TrainParams:
     precision: str
     seed: int
     deterministic: bool
+    tensorboard: bool = False
 
 
 def _number(args: dict, key: str, default: Any, lo: float, hi: float, kind: type = int) -> Any:
@@ -62,6 +65,18 @@ def _pretrained(args: dict, key: str) -> Path | None:
     if not path.is_file():
         raise BadArgs(f"{key.replace('_', ' ')} file {path} does not exist")
     return path
+
+
+def _tensorboard(args: dict) -> bool:
+    from backend.train.tb_writer import missing_message
+
+    wanted = args.get("tensorboard")
+    if wanted is not None and not isinstance(wanted, bool):
+        raise BadArgs(f"'tensorboard' must be true or false, not {wanted!r}")
+    missing = missing_message() if wanted else ""
+    if missing:
+        raise BadArgs(missing)
+    return bool(wanted)
 
 
 def _check_bases(p: TrainParams) -> None:
@@ -120,7 +135,8 @@ def prepare(args: dict) -> TrainParams:
         keep_last=_number(args, "keep_last", 3, 0, 1000),  # 0: keep every one
         pretrained_g=_pretrained(args, "pretrained_g"),
         pretrained_d=_pretrained(args, "pretrained_d"), device=device, precision=precision,
-        seed=_number(args, "seed", 1234, 0, 2**31), deterministic=bool(args.get("deterministic")))
+        seed=_number(args, "seed", 1234, 0, 2**31), deterministic=bool(args.get("deterministic")),
+        tensorboard=_tensorboard(args))
     _check_bases(params)
     return params
 
@@ -154,19 +170,36 @@ def run(params: TrainParams, ctx: JobContext) -> dict:
     engine = Engine(cfg, task)
     saves = _read_run_info(params.run_dir).get("saves") if not fresh else None
     saves = saves if isinstance(saves, dict) else {}  # the epoch of each save, by step
-    engine.hooks = _hooks(params, ctx, engine, task, saves)
+    tb: list[Any] = []  # the TensorBoard log, once the first step is known
+    engine.hooks = _hooks(params, ctx, engine, task, saves, tb)
     try:
         engine.prepare()
         _write_run_info(params, engine, saves)
+        if params.tensorboard:
+            tb.append(_open_tensorboard(params, engine.step + 1))
+            ctx.log(f"TensorBoard event files go to {tb[0].dir}", "info")
         result = engine.run()
     except (OutOfMemory, PretrainedError) as exc:
         raise JobError(str(exc)) from exc
+    finally:
+        for log in tb:
+            log.close()
     _write_run_info(params, engine, saves, state="stopped" if result["stopped"] else "finished")
-    return {**result, "dataset_seconds": round(task.data.seconds(), 1)}
+    return {**result, "dataset_seconds": round(task.data.seconds(), 1),
+            "tensorboard": str(tb[0].dir) if tb else None}
+
+
+def _open_tensorboard(params: TrainParams, first_step: int) -> Any:
+    from backend.train.tb_writer import TensorBoardLog
+
+    try:
+        return TensorBoardLog(params.run_dir, first_step)
+    except (RuntimeError, OSError) as exc:
+        raise JobError(str(exc)) from exc
 
 
 def _hooks(params: TrainParams, ctx: JobContext, engine: Any, task: Any,
-           saves: dict[str, int]) -> Any:
+           saves: dict[str, int], tb: list[Any]) -> Any:
     from backend.train.engine import TrainHooks
 
     steps_per_epoch = math.ceil(len(task.dataset_lengths()) / params.batch_size)
@@ -177,6 +210,8 @@ def _hooks(params: TrainParams, ctx: JobContext, engine: Any, task: Any,
         if start["step"] is None:
             start["step"] = record["step"] - 1
         ctx.metrics(record)
+        for log in tb:
+            log.add(record)
         done = record["step"] - start["step"]
         rate = done / max(time.monotonic() - start["t"], 1e-6)
         eta = round((total - record["step"]) / rate, 1) if rate > 0 else None
@@ -185,6 +220,8 @@ def _hooks(params: TrainParams, ctx: JobContext, engine: Any, task: Any,
     def on_save(path: Path, step: int) -> None:
         epoch = engine.sampler.epoch if engine.sampler else 0  # epochs completed
         saves[str(step)] = epoch
+        for log in tb:
+            log.flush()
         _write_run_info(params, engine, saves)  # train.runs reads the epochs from here
         ctx.event("train.checkpoint", {"path": str(path), "step": step, "epoch": epoch})
         sample = task.render_sample(params.run_dir / "samples" / f"step_{step:09d}.wav")
@@ -213,7 +250,7 @@ def _write_run_info(params: TrainParams, engine: Any, saves: dict[str, int],
             "learning_rate": params.learning_rate,
             "pretrained_g": str(params.pretrained_g) if params.pretrained_g else None,
             "pretrained_d": str(params.pretrained_d) if params.pretrained_d else None,
-            "saves": dict(saves), "updated": time.time()}
+            "tensorboard": params.tensorboard, "saves": dict(saves), "updated": time.time()}
     params.run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(params.run_dir / "run.json", info)
 
@@ -234,10 +271,13 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=PRECISIONS, default="auto")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--deterministic", action="store_true")
+    parser.add_argument("--tensorboard", action="store_true",
+                        help="also write TensorBoard event files to <run>/tensorboard/ "
+                             "(needs the optional tensorboard extra)")
 
 
 def args_from_cli(ns: argparse.Namespace) -> dict:
     keys = ("project", "run", "size", "epochs", "batch_size", "learning_rate", "save_every",
             "keep_last", "pretrained_g", "pretrained_d", "device", "precision", "seed",
-            "deterministic")
+            "deterministic", "tensorboard")
     return {k: getattr(ns, k) for k in keys}

@@ -53,6 +53,7 @@ class TrainSettings:
     pretrained_g: str = ""       # "" = none (train from scratch)
     pretrained_d: str = ""
     run: str = "main"
+    tensorboard: bool = False    # also write TensorBoard event files (an optional extra)
 
     def validate(self, cuda_available: bool = True) -> dict[str, str]:
         """Field name → what is wrong with it (empty when the settings can be used)."""
@@ -97,7 +98,8 @@ class TrainSettings:
                 "keep_last": self.keep_last,
                 "pretrained_g": self.pretrained_g.strip() or None,
                 "pretrained_d": self.pretrained_d.strip() or None,
-                "device": self.device, "precision": self.precision}
+                "device": self.device, "precision": self.precision,
+                "tensorboard": self.tensorboard}
 
 
 def _file_problem(text: str, label: str) -> str:

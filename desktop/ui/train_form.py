@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -30,6 +31,9 @@ from desktop.components.train_settings import PRECISIONS, TrainSettings
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt *.safetensors);;All files (*)"
 DEVICE_LABELS = {"auto": "Automatic (GPU if there is one)", "cpu": "CPU", "cuda": "CUDA GPU"}
 SIZE_LABELS = {"standard": "Standard (RVC v2)", "tiny": "Tiny (quick tests)"}
+TENSORBOARD_TIP = ("Also write the metrics as TensorBoard event files to train/<run>/tensorboard/"
+                   " (view with: tensorboard --logdir <project>/train). Needs the optional "
+                   "extra: pip install 'timbre-studio[tensorboard]'")
 
 
 def _spin(lo: int, hi: int, suffix: str = "") -> QSpinBox:
@@ -66,6 +70,8 @@ class QtTrainSettingsForm(QGroupBox):
         self.precision = _combo({p: p for p in PRECISIONS})
         self.pretrained_g, g_row = self._path_row("Pretrained generator (G)")
         self.pretrained_d, d_row = self._path_row("Pretrained discriminator (D)")
+        self.tensorboard = QCheckBox("Write TensorBoard logs")
+        self.tensorboard.setToolTip(TENSORBOARD_TIP)
         self.errors: dict[str, QLabel] = {}
         form = QFormLayout(self)
         for name, label, widget in (
@@ -76,7 +82,8 @@ class QtTrainSettingsForm(QGroupBox):
                 ("size", "Model size:", self.model_size),
                 ("device", "Device:", self.device), ("precision", "Precision:", self.precision),
                 ("pretrained_g", "Pretrained G:", g_row),
-                ("pretrained_d", "Pretrained D:", d_row)):
+                ("pretrained_d", "Pretrained D:", d_row),
+                ("tensorboard", "Logging:", self.tensorboard)):
             form.addRow(label, widget)
             error = QLabel()
             error.setObjectName(f"error_{name}")
@@ -91,6 +98,7 @@ class QtTrainSettingsForm(QGroupBox):
             edit.textChanged.connect(self.settings_changed)
         for combo in (self.model_size, self.device, self.precision):
             combo.currentIndexChanged.connect(self.settings_changed)
+        self.tensorboard.toggled.connect(self.settings_changed)
         self._run = "main"
         self.set_values(TrainSettings())
 
@@ -128,6 +136,7 @@ class QtTrainSettingsForm(QGroupBox):
             combo.setCurrentIndex(max(0, combo.findData(value)))
         self.pretrained_g.setText(s.pretrained_g)
         self.pretrained_d.setText(s.pretrained_d)
+        self.tensorboard.setChecked(s.tensorboard)
         self._run = s.run
         self.blockSignals(False)
         self.settings_changed.emit()
@@ -139,7 +148,7 @@ class QtTrainSettingsForm(QGroupBox):
             keep_last=self.keep_last.value(), size=str(self.model_size.currentData()),
             device=str(self.device.currentData()), precision=str(self.precision.currentData()),
             pretrained_g=self.pretrained_g.text(), pretrained_d=self.pretrained_d.text(),
-            run=self._run)
+            tensorboard=self.tensorboard.isChecked(), run=self._run)
 
     def set_cuda_available(self, available: bool) -> None:
         """Disable the CUDA choice when the backend reported no CUDA device."""

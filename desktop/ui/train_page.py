@@ -6,7 +6,8 @@ On project open (and when the page is shown) it asks the backend ``train.suggest
 ``MetricsHistory`` so the curves are there without training. While a ``train``
 job runs, its events (``job.metrics``, ``job.progress``, ``train.sample``,
 ``train.checkpoint``, ``job.paused``, ``job.finished``) drive a ``TrainSession``;
-the graphs (``QtLossPlot``) repaint on their own timer.
+the graphs (``QtLossPlot``) repaint on their own timer. ``QtTrainOutput`` builds the
+index and exports the shown run's newest checkpoint.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from desktop.backend_client import BackendClient
 from desktop.components.metrics import MetricsHistory
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
+from desktop.components.train_output import OutputContext
 from desktop.components.train_runs import (
     TrainRun,
     TrainSession,
@@ -44,6 +46,7 @@ from desktop.ui.loss_plot import QtLossPlot
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.train_files import QtTrainFiles
 from desktop.ui.train_form import QtTrainSettingsForm
+from desktop.ui.train_output import QtTrainOutput
 
 TRAIN_EVENTS = ("job.started", "job.progress", "job.metrics", "job.paused", "job.finished",
                 "train.sample", "train.checkpoint", "log")
@@ -106,6 +109,7 @@ class QtTrainPage(QWidget):
         self.warnings_label.setStyleSheet("color: #8a5a00;")
         self.warnings_label.setWordWrap(True)
         self.warnings_label.setVisible(False)
+        self.output = QtTrainOutput(self.client, settings)
         self.files = QtTrainFiles()
         self.files.sig_play.connect(self.play_sample)
         self.files.sig_stop.connect(self.stop_audio)
@@ -114,15 +118,12 @@ class QtTrainPage(QWidget):
         self.audio_label, self.audio_stop_btn = self.files.audio_label, self.files.audio_stop_btn
         left = QWidget()
         col = QVBoxLayout(left)
-        top: tuple[QWidget, ...] = (self.project_label, self.suggestion_label,
-                                    self.problems_label, self.form)
-        for w in top:
+        for w in (self.project_label, self.suggestion_label, self.problems_label, self.form):
             col.addWidget(w)
         col.addLayout(buttons)
-        below: tuple[QWidget, ...] = (self.blocker_label, self.progress, self.status_label,
-                                      self.warnings_label)
-        for w in below:
-            col.addWidget(w)
+        for v in (self.blocker_label, self.progress, self.status_label, self.warnings_label,
+                  self.output):
+            col.addWidget(v)
         col.addWidget(self.files, 1)
         scroll = QScrollArea()
         scroll.setWidget(left)
@@ -388,6 +389,16 @@ class QtTrainPage(QWidget):
         if not self.running:
             self.progress.setVisible(False)
         self.pause_btn.setText("Continue" if self.session.paused else "Pause")
+        self._update_output()
 
     def _fill_tables(self) -> None:
         self.files.set_items(self.session.samples, self.session.checkpoints)
+        self._update_output()
+
+    def _update_output(self) -> None:
+        state = self.controller.state
+        run = self.shown_run.name if self.shown_run else self.form.values().run
+        self.output.set_context(OutputContext(
+            project=self.project, project_name=state.name if state else "", run=run,
+            has_checkpoint=bool(self.session.checkpoints), training=self.running,
+            features_ready=self.suggestion.ready if self.suggestion else None))

@@ -9,10 +9,19 @@ checkpoint and a sample every epoch), ``job.pause`` after the first metrics,
 (``train.suggest``, ``train.runs``). The run's ``metrics.jsonl`` is stored as a
 ``write`` directive before the last ``train.runs`` answer (the page reads that file).
 Saved as ``sessions/train_real.jsonl`` with the temporary folder written as ``$PROJECT``.
+
+``train_output_real`` (``sessions/train_output_real.jsonl``): a project whose run
+"main" was trained for one epoch (by the CLI, not recorded) is opened like the page
+does, then ``index``, ``export`` to a ``.pth`` and to a ``.zip`` (``OUTPUTS``), and an
+export to a path that is a folder (the job fails), each up to its ``job.finished``.
+
+Pass scenario names (``train_real``, ``train_output_real``) to record only those.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,13 +33,22 @@ from tests.desktop.record_sessions import Recorder  # noqa: E402
 from tests.train.feature_project import make_feature_project  # noqa: E402
 
 PROJECT_NAME = "Voice ü"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def outputs(folder: Path) -> dict[str, Path]:
+    """Where train_output_real exports (the replay test sends the same paths)."""
+    out = folder / "exports é"
+    return {"model": out / "Voice ü.pth", "package": out / "Voice ü.zip",
+            "folder": out / "taken.pth"}
 
 
 def job_args(project: Path) -> dict:
     """What the Train page sends with the test's form settings."""
     return {"project": str(project), "run": "main", "size": "tiny", "epochs": 2,
             "batch_size": 2, "learning_rate": 0.0001, "save_every": 1, "keep_last": 3,
-            "pretrained_g": None, "pretrained_d": None, "device": "cpu", "precision": "auto"}
+            "pretrained_g": None, "pretrained_d": None, "device": "cpu", "precision": "auto",
+            "tensorboard": False}
 
 
 def train_real(folder: Path) -> Path:
@@ -45,8 +63,9 @@ def train_real(folder: Path) -> Path:
     if "result" not in started:
         raise SystemExit(f"job.start failed: {started}")
     job_id = started["result"]["job_id"]
-    if not any(m.get("event") == "job.metrics" for m in rec.session):
-        rec.take(lambda m: m.get("event") == "job.metrics")
+    for event in ("job.metrics", "job.progress"):  # step 1, as the page sees it before Pause
+        if not any(m.get("event") == event for m in rec.session):
+            rec.take(lambda m, event=event: m.get("event") == event)
     rec.send("job.pause", {"job_id": job_id})
     time.sleep(0.5)  # paused: nothing else may arrive
     rec.send("job.resume", {"job_id": job_id})
@@ -62,10 +81,43 @@ def train_real(folder: Path) -> Path:
     return rec.write("train_real")
 
 
-def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="timbre-rec-") as tmp:
-        print("recorded", train_real(Path(tmp)))
+def _finish(rec: Recorder, reply: dict) -> None:
+    if "result" not in reply:
+        raise SystemExit(f"job.start failed: {reply}")
+    job_id = reply["result"]["job_id"]
+    if not any(m.get("event") == "job.finished" and m["data"]["job_id"] == job_id
+               for m in rec.session):
+        rec.take(lambda m: m.get("event") == "job.finished" and m["data"]["job_id"] == job_id,
+                 timeout=120)
+
+
+def train_output_real(folder: Path) -> Path:
+    project = make_feature_project(folder / PROJECT_NAME, clips=5, seconds=0.6)
+    subprocess.run([sys.executable, "-m", "backend", "train", "--project", str(project),
+                    "--size", "tiny", "--epochs", "1", "--batch-size", "2", "--save-every", "1",
+                    "--device", "cpu"], cwd=ROOT, check=True, capture_output=True,
+                   env={**os.environ, "OMP_NUM_THREADS": "1"})
+    out = outputs(folder)
+    out["folder"].mkdir(parents=True)  # a folder where the file should go: the export fails
+    rec = Recorder(folder, wait_ready=True)
+    rec.session.insert(0, {"fake": "note", "text": "recorded from the real backend by "
+                           "tests/desktop/record_train_sessions.py train_output_real"})
+    for cmd in ("project.open", "train.suggest", "train.runs"):
+        rec.send(cmd, {"path" if cmd == "project.open" else "project": str(project)})
+    _finish(rec, rec.send("job.start", {"kind": "index", "args": {"project": str(project)}}))
+    for key in ("model", "package", "folder"):
+        args = {"project": str(project), "run": "main", "out": str(out[key])}
+        _finish(rec, rec.send("job.start", {"kind": "export", "args": args}))
+    rec.close()
+    return rec.write("train_output_real")
+
+
+def main(names: list[str]) -> None:
+    scenarios = {"train_real": train_real, "train_output_real": train_output_real}
+    for name in names or list(scenarios):
+        with tempfile.TemporaryDirectory(prefix="timbre-rec-") as tmp:
+            print("recorded", scenarios[name](Path(tmp)))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -89,6 +89,8 @@ def test_training_live_pause_stop_samples_and_checkpoints(qtbot, live) -> None:
     page, sig, project = live
     plot = page.plot
     repaints_before = plot.repaint_count
+    assert page.output.model_btn.isEnabled()  # the run has a checkpoint
+    page.form.tensorboard.setChecked(True)
     assert page.start_training() is not None
     args = _received_wait(qtbot, sig, "job.start")[0]["args"]
     assert args["kind"] == "train" and args["args"] == {
@@ -96,7 +98,7 @@ def test_training_live_pause_stop_samples_and_checkpoints(qtbot, live) -> None:
         "batch_size": 6, "learning_rate": 0.0001, "save_every": 25, "keep_last": 3,
         "pretrained_g": str(project / "assets" / "f0G40k.pth"),
         "pretrained_d": str(project / "assets" / "f0D40k.pth"),
-        "device": "auto", "precision": "auto"}
+        "device": "auto", "precision": "auto", "tensorboard": True}
     qtbot.waitUntil(lambda: page.samples_table.rowCount() == 2, timeout=5000)
     assert page.history.last_step == 140 and page.session.job_id == "job-1"
     assert page.checkpoints_table.rowCount() == 2
@@ -104,6 +106,8 @@ def test_training_live_pause_stop_samples_and_checkpoints(qtbot, live) -> None:
     assert "step 140 / 2100" in page.status_label.text()
     assert "samples/s" in page.status_label.text() and "left" in page.status_label.text()
     assert not page.start_btn.isEnabled() and not page.form.isEnabled()
+    for button in (page.output.index_btn, page.output.model_btn, page.output.package_btn):
+        assert not button.isEnabled() and "Training is running" in button.toolTip()
     assert "emb_g.weight" in page.warnings_label.text()  # logged before the job.start reply
 
     page.samples_table.cellWidget(1, 2).click()  # Play
@@ -127,6 +131,7 @@ def test_training_live_pause_stop_samples_and_checkpoints(qtbot, live) -> None:
     assert _received(sig, "job.cancel")[0]["args"] == {"job_id": "job-1"}
     assert "stopped at step 240, epoch 35" in page.status_label.text()
     assert page.checkpoints_table.rowCount() == 3 and page.start_btn.isEnabled()
+    assert page.output.model_btn.isEnabled() and page.output.package_btn.isEnabled()
 
     curve = plot.curve("loss_mel")
     assert list(curve.xData) == list(range(1, 241))  # file history + live events

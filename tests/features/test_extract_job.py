@@ -263,7 +263,7 @@ def test_kill_cli_midway_then_rerun_equals_clean_run(base: dict[str, Path],
     assert _wait_children_gone(workers) == []  # no orphaned workers
     late = [p.name for p in (killed / "features").rglob("*.npy")
             if p.stat().st_mtime > killed_at + 0.3]
-    assert late == [], f"workers went on after the kill: {late}"
+    assert late == [], f"workers went on after the kill: {late}"  # queued or in flight
 
     code, summary, err = _cli(base["empty_data"], "--project", str(killed), *args)
     assert code == 0, err

@@ -3,6 +3,7 @@
 - :func:`save_tiny_fairseq_hubert`: a fairseq HuBERT checkpoint laid out like RVC's
   ``hubert_base.pt`` (``model`` state dict under fairseq names, ``cfg`` pickled as omegaconf
   objects, ``optimizer_history``), built from a tiny transformers ``HubertModel``.
+- :func:`save_random_hubert_base`: the same format at full size (benchmarks).
 - :func:`save_tiny_rmvpe`: a plain RMVPE state dict as in ``rmvpe.pt`` (full architecture,
   random weights; the RMVPE architecture has no size knob, so it is about 180 MB).
 """
@@ -160,6 +161,28 @@ def save_tiny_fairseq_hubert(path: Path, layers: int = 12, hidden: int = HIDDEN,
     path.parent.mkdir(parents=True, exist_ok=True)
     hf = tiny_hf(layers=layers, seed=seed, hidden=hidden)
     save_with_fake_omegaconf(fairseq_checkpoint(hf, seed + 5, final_dim), path)
+    return path
+
+
+def save_random_hubert_base(path: Path, seed: int = 0) -> Path:
+    """Full-size HuBERT base (768 wide, 12 layers, 512-channel convs, final_proj 256) with
+    random weights, stored in fp16 like RVC's ``hubert_base.pt``; for speed and memory
+    benchmarks (the values do not matter there)."""
+    import transformers
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    hf = transformers.HubertModel(transformers.HubertConfig()).eval()  # base-size defaults
+    c = hf.config
+    cfg = fairseq_cfg(c.num_hidden_layers, hidden=c.hidden_size, final_dim=FINAL)
+    cfg["model"].update(encoder_ffn_embed_dim=c.intermediate_size,
+                        encoder_attention_heads=c.num_attention_heads,
+                        conv_feature_layers="[(512,10,5)] + [(512,3,2)] * 4 + [(512,2,2)] * 2",
+                        conv_pos=c.num_conv_pos_embeddings,
+                        conv_pos_groups=c.num_conv_pos_embedding_groups)
+    state = {k: v.half() for k, v in fairseq_state(hf, seed + 5).items()}
+    save_with_fake_omegaconf({"model": state, "cfg": omega(cfg), "args": None,
+                              "optimizer_history": [{"criterion_name": "HubertCriterion"}]}, path)
     return path
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -110,3 +111,59 @@ def test_clear_refusals(project: Path, tmp_path: Path) -> None:
     bad.write_bytes(b"garbage")
     out = _cli(*_train_args(project, 1), "--pretrained-g", str(bad))
     assert "could not be read" in out["error"]["message"] and bad.name in out["error"]["message"]
+
+
+def _scalars(folder: Path) -> Any:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(folder), size_guidance={"scalars": 0})  # 0: keep every point
+    acc.Reload()
+    return acc
+
+
+def test_tensorboard_event_files_hold_every_metric_per_step(project: Path) -> None:
+    pytest.importorskip("tensorboard")
+    from backend.train.tb_writer import scalars
+
+    run = project / "train" / "tb ü"
+    out = _cli(*_train_args(project, 2, run="tb ü"), "--tensorboard")
+    assert out["status"] == "ok", out
+    assert out["result"]["tensorboard"] == str(run / "tensorboard")
+    records = [json.loads(line) for line in (run / "metrics.jsonl").open()]
+    acc = _scalars(run / "tensorboard")
+    tags = set(acc.Tags()["scalars"])
+    assert tags == set(scalars(records[0])) and {"loss_mel", "loss_g", "lr", "epoch"} <= tags
+    assert "step" not in tags
+    for tag in tags:
+        points = acc.Scalars(tag)
+        assert [p.step for p in points] == [1, 2, 3, 4], tag
+        assert [p.value for p in points] == pytest.approx([r[tag] for r in records],
+                                                          rel=1e-6), tag
+
+    # a run killed after its last checkpoint logged steps that run again on resume:
+    # the resumed run's event file purges them, so every step is there once
+    (run / "ckpt_000000004.pt").unlink()
+    out = _cli(*_train_args(project, 2, run="tb ü"), "--tensorboard")
+    assert out["status"] == "ok" and out["result"]["resumed_from"].endswith("ckpt_000000002.pt")
+    assert len(list((run / "tensorboard").glob("events.out.tfevents.*"))) == 2
+    records = [json.loads(line) for line in (run / "metrics.jsonl").open()]
+    points = _scalars(run / "tensorboard").Scalars("loss_mel")
+    assert [p.step for p in points] == [1, 2, 3, 4]
+    assert [p.value for p in points] == pytest.approx([r["loss_mel"] for r in records],
+                                                      rel=1e-6)
+
+
+def test_tensorboard_without_the_package_is_refused_before_training(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend.jobs import train
+    from backend.jobs.base import BadArgs
+
+    args = {"project": str(project), "size": "tiny", "tensorboard": "yes"}
+    with pytest.raises(BadArgs, match="'tensorboard' must be true or false"):
+        train.prepare(args)
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # as if it were not installed
+    with pytest.raises(BadArgs) as err:
+        train.prepare({**args, "tensorboard": True})
+    assert "install the optional tensorboard extra: pip install 'timbre-studio[tensorboard]'" \
+        in str(err.value)
+    assert train.prepare({**args, "tensorboard": False}).tensorboard is False

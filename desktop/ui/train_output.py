@@ -1,0 +1,177 @@
+"""QtTrainOutput: the Train page's "Build index", "Export model…" and "Export package…".
+
+A view of ``TrainOutput`` (desktop/components/train_output.py): it starts the
+``index`` / ``export`` job, shows its progress, then the result with the written
+file's path (selectable, with a Copy button) or the error in red.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend.protocol import Error, Event
+from desktop.backend_client import BackendClient
+from desktop.components.settings import AppSettings
+from desktop.components.train_output import (
+    FILTERS,
+    INDEX,
+    MODEL,
+    PACKAGE,
+    OutputContext,
+    TrainOutput,
+    with_suffix,
+)
+
+ERROR_STYLE = "color: #b00020;"
+FOLDER_KEY = "export"
+HINTS = {INDEX: "Build the faiss retrieval index over the project's features",
+         MODEL: "Write the RVC voice model (.pth) of the run's newest checkpoint",
+         PACKAGE: "Write a .zip with the model, the project's newest index and a model card"}
+
+
+class QtTrainOutput(QGroupBox):
+    def __init__(self, client: BackendClient, settings: AppSettings | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__("Index and export", parent)
+        self.client, self.app_settings = client, settings
+        self.model = TrainOutput()
+        self.index_btn = QPushButton("Build index")
+        self.model_btn = QPushButton("Export model…")
+        self.package_btn = QPushButton("Export package…")
+        self.cancel_btn = QPushButton("Cancel")
+        self.index_btn.clicked.connect(self.build_index)
+        self.model_btn.clicked.connect(lambda: self.export(MODEL))
+        self.package_btn.clicked.connect(lambda: self.export(PACKAGE))
+        self.cancel_btn.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress_label = QLabel()
+        self.result_label = QLabel()
+        self.result_label.setObjectName("train_output_result")
+        self.result_label.setWordWrap(True)
+        self.path_edit = QLineEdit()
+        self.path_edit.setReadOnly(True)
+        self.copy_btn = QPushButton("Copy path")
+        self.copy_btn.clicked.connect(self.copy_path)
+        self._build()
+        client.sig_event.connect(self._on_client_event)
+        self._show()
+
+    def _build(self) -> None:
+        buttons = QHBoxLayout()
+        for b in (self.index_btn, self.model_btn, self.package_btn, self.cancel_btn):
+            buttons.addWidget(b)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path_edit, 1)
+        path_row.addWidget(self.copy_btn)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.result_label)
+        layout.addLayout(path_row)
+
+    # what the page tells us ----------------------------------------------------------------
+    def set_context(self, context: OutputContext) -> None:
+        self.model.context = context
+        self._show()
+
+    # actions ----------------------------------------------------------------------------------
+    def build_index(self) -> str | None:
+        if self.model.blocker(INDEX):
+            return None
+        return self._start(INDEX, "index", self.model.index_args())
+
+    def export(self, action: str, out: str | None = None) -> str | None:
+        """Export to ``out``; without it, ask with a save dialog (None when cancelled)."""
+        if self.model.blocker(action):
+            return None
+        if out is None:
+            out = self._ask_path(action)
+            if not out:
+                return None
+        return self._start(action, "export", self.model.export_args(out, action))
+
+    def _ask_path(self, action: str) -> str:
+        title = "Export the voice model" if action == MODEL else "Export a model package"
+        start = self.model.default_path(action, self._last_folder())
+        path, _ = QFileDialog.getSaveFileName(self, title, start, FILTERS[action])
+        if path and self.app_settings is not None:
+            self.app_settings.set_last_folder(FOLDER_KEY, str(Path(path).parent))
+        return with_suffix(path, action) if path else ""
+
+    def _last_folder(self) -> str:
+        folders = self.app_settings.store.get("last_folders", {}) if self.app_settings else {}
+        value = folders.get(FOLDER_KEY) if isinstance(folders, dict) else None
+        return value if isinstance(value, str) else ""
+
+    def _start(self, action: str, kind: str, args: dict[str, Any]) -> str:
+        self.model.begin(action)
+        self._show()
+        return self.client.start_job(kind, args, on_started=self._on_job_started,
+                                     on_error=self._on_job_start_error)
+
+    def cancel(self) -> str | None:
+        if not self.model.running or not self.model.job_id:
+            return None
+        return self.client.cancel_job(self.model.job_id)
+
+    def copy_path(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        if self.path_edit.text():
+            QGuiApplication.clipboard().setText(self.path_edit.text())
+            self.copy_btn.setText("Copied")
+
+    # the job -----------------------------------------------------------------------------------
+    def _on_job_started(self, job_id: str) -> None:
+        self.model.started(job_id)
+        self._show()
+
+    def _on_job_start_error(self, err: Error) -> None:
+        self.model.start_failed(err.message)
+        self._show()
+
+    def _on_client_event(self, ev: Event) -> None:
+        if self.model.apply(ev.event, ev.data):
+            self._show()
+
+    # view ----------------------------------------------------------------------------------------
+    def _show(self) -> None:
+        m = self.model
+        for action, button in ((INDEX, self.index_btn), (MODEL, self.model_btn),
+                               (PACKAGE, self.package_btn)):
+            blocker = m.blocker(action)
+            button.setEnabled(not blocker)
+            button.setToolTip(blocker or HINTS[action])
+        self.cancel_btn.setVisible(m.busy)
+        self.cancel_btn.setEnabled(m.running)
+        self.progress_label.setText(m.progress_text())
+        self.progress_label.setVisible(m.busy)
+        self.progress.setVisible(m.busy)
+        self.progress.setRange(0, m.total if m.total > 0 else 0)  # 0, 0: busy indicator
+        if m.total > 0:
+            self.progress.setValue(min(m.done, m.total))
+        failed = m.status in ("failed", "refused")
+        self.result_label.setText(m.result_text())
+        self.result_label.setStyleSheet(ERROR_STYLE if failed else "")
+        self.result_label.setVisible(bool(m.status))
+        path = m.result_path()
+        if path != self.path_edit.text():
+            self.copy_btn.setText("Copy path")
+        self.path_edit.setText(path)
+        self.path_edit.setToolTip(path)
+        for w in (self.path_edit, self.copy_btn):
+            w.setVisible(bool(path))
