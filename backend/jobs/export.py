@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.dataset.project import ProjectError, open_project
 from backend.jobs.base import BadArgs, JobContext, JobError
+from backend.jobs.common import project_arg
 
 
 @dataclass(frozen=True)
@@ -23,12 +23,7 @@ class ExportParams:
 def prepare(args: dict) -> ExportParams:
     from backend.train import checkpoint as ck
 
-    if not args.get("project"):
-        raise BadArgs("'project' is required: the project folder")
-    try:
-        project = open_project(args["project"])
-    except ProjectError as exc:
-        raise BadArgs(str(exc)) from exc
+    project = project_arg(args)
     run_dir = project.root / "train" / str(args.get("run") or "main")
     if not ck.list_checkpoints(run_dir):
         raise BadArgs(f"run {run_dir.name} has no checkpoint yet: train first")

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.dataset.project import ProjectError, open_project
 from backend.features import store
 from backend.features.extract_worker import ClipWorker, WorkerSetup, init_worker, process_clip
 from backend.jobs.base import BadArgs, JobContext
+from backend.jobs.common import project_arg
 
 F0_METHODS = ("harvest", "dio", "pm", "crepe-tiny", "crepe", "crepe-full", "rmvpe")
 DEFAULT_ENCODER = "hubert-base"
@@ -94,12 +94,7 @@ def _clips(project: Any) -> list[tuple[str, str]]:
 
 
 def prepare(args: dict) -> ExtractParams:
-    if not args.get("project"):
-        raise BadArgs("'project' is required: the project folder")
-    try:
-        project = open_project(args["project"])
-    except ProjectError as exc:
-        raise BadArgs(str(exc)) from exc
+    project = project_arg(args)
     method = args.get("f0", "rmvpe")
     if method not in F0_METHODS:
         raise BadArgs(f"unknown pitch method {method!r}; choose one of {', '.join(F0_METHODS)}")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.dataset.project import ProjectError, open_project
 from backend.features import store
 from backend.jobs.base import BadArgs, JobContext
+from backend.jobs.common import project_arg
 
 
 @dataclass(frozen=True)
@@ -22,12 +22,7 @@ class IndexParams:
 
 
 def prepare(args: dict) -> IndexParams:
-    if not args.get("project"):
-        raise BadArgs("'project' is required: the project folder")
-    try:
-        project = open_project(args["project"])
-    except ProjectError as exc:
-        raise BadArgs(str(exc)) from exc
+    project = project_arg(args)
     version = store.load_manifest(project.root).get("settings", {}).get("version") \
         or project.version
     ready = store.ready_slices(project.root, version)

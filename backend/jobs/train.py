@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.dataset.project import ProjectError, open_project
 from backend.features import store
 from backend.fsutil import atomic_write_json
 from backend.jobs.base import BadArgs, JobContext, JobError
+from backend.jobs.common import project_arg
 
 PAUSABLE = True
 SIZES = ("tiny", "standard")
@@ -102,12 +102,7 @@ def _check_bases(p: TrainParams) -> None:
 
 
 def prepare(args: dict) -> TrainParams:
-    if not args.get("project"):
-        raise BadArgs("'project' is required: the project folder")
-    try:
-        project = open_project(args["project"])
-    except ProjectError as exc:
-        raise BadArgs(str(exc)) from exc
+    project = project_arg(args)
     feats = store.load_manifest(project.root)
     version = feats.get("settings", {}).get("version") or project.version
     if not store.ready_slices(project.root, version):
