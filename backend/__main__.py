@@ -73,9 +73,10 @@ def run_job_cli(kind: str, ns: argparse.Namespace) -> int:
     try:
         params = module.prepare(module.args_from_cli(ns))
     except JobError as exc:
-        _finish(ns.json, {"status": "failed", "error": {"code": exc.code, "message": exc.message}})
+        _finish(ns.json, {"status": "failed", "error": {"code": exc.code, "message": exc.message,
+                                                        "details": exc.details}})
         sys.stderr.write(f"error: {exc.message}\n")
-        return _EXIT_BAD_ARGS
+        return _EXIT_BAD_ARGS if exc.code == "bad_arguments" else _EXIT_FAILED
     ctx = JobContext("cli", kind, reporter)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, lambda *_: ctx.cancel())

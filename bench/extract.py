@@ -72,6 +72,13 @@ def make_speech(work: Path, minutes: float, seed: int = 0) -> np.ndarray:
 
 # ------------------------------------------------------------------- one row per process
 def _peak_mb() -> float:
+    """This process's peak RSS (VmHWM: ru_maxrss would carry the parent's peak over exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -130,18 +137,19 @@ def _spawn_row(row: str, device: str, files: dict[str, Path], threads: int) -> d
 
 
 # -------------------------------------------------------------------------- the whole job
-def _tree_rss_mb(proc: object) -> float:
+def _tree_rss_mb(proc: object) -> tuple[float, float]:
+    """(RSS summed over the process tree, largest single RSS) in MB."""
     import psutil
 
-    total = 0
+    sizes = [0]
     try:
         procs = [proc, *proc.children(recursive=True)]  # type: ignore[attr-defined]
     except psutil.Error:
-        return 0.0
+        return 0.0, 0.0
     for p in procs:
         with contextlib.suppress(psutil.Error):  # a worker may just have ended
-            total += p.memory_info().rss
-    return total / 2**20
+            sizes.append(p.memory_info().rss)
+    return sum(sizes) / 2**20, max(sizes) / 2**20
 
 
 def run_job(work: Path, audio: np.ndarray, encoder: Path, device: str, workers: int) -> dict:
@@ -163,9 +171,10 @@ def run_job(work: Path, audio: np.ndarray, encoder: Path, device: str, workers: 
            str(workers), "--json"]
     t0 = time.perf_counter()
     proc = psutil.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    peak = 0.0
+    peak = one = 0.0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss_mb(proc))
+        tree, largest = _tree_rss_mb(proc)
+        peak, one = max(peak, tree), max(one, largest)
         time.sleep(0.1)
     secs = time.perf_counter() - t0
     out = json.loads(proc.stdout.read().decode().strip().splitlines()[-1])
@@ -173,7 +182,7 @@ def run_job(work: Path, audio: np.ndarray, encoder: Path, device: str, workers: 
         return {"error": json.dumps(out.get("error"))}
     res = out["result"]
     return {"seconds": secs, "audio_s": res["audio_seconds"], "peak_mb": peak,
-            "clips": res["processed"], "errors": len(res["errors"])}
+            "largest_process_mb": one, "clips": res["processed"], "errors": len(res["errors"])}
 
 
 # -------------------------------------------------------------------------------- table
@@ -222,6 +231,7 @@ def main() -> None:
 
     from tests.features.tiny_models import save_random_hubert_base, save_tiny_rmvpe
 
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not ns.no_cuda else [])
     methods = ["harvest"] + [m for m in ns.methods if m != "harvest"]
     with tempfile.TemporaryDirectory(prefix="bench extract ") as tmp:
@@ -252,6 +262,8 @@ def main() -> None:
                                                     workers)))
                 print(f"  {device} job: {rows[-1][2]}", flush=True)
         _print_table(rows, ns.minutes)
+        print(f"load average after: {os.getloadavg()[0]:.2f} (other work on the machine "
+              "slows every row; ratios against harvest are fairer than absolute speeds)")
         print(f"\ncpu: {os.cpu_count()} cores visible, {ns.threads} torch threads per row; "
               "job: harvest + encoder fp32, 2 worker processes (1 on CUDA); peak MB of the job "
               "= RSS summed over its process tree.")

@@ -59,6 +59,7 @@ class ClipWorker:
         self.encoder = load_encoder(Path(setup.encoder_path), device=setup.device,
                                     trusted=setup.encoder_trusted)
         self.encoder.output_dim(setup.version)  # v1 needs final_proj: say so before any clip
+        _release_memory()  # loading made temporary copies of the weights
 
     def process(self, task: tuple[str, str, str]) -> dict[str, Any]:
         """``task`` = (stem, wav16k path, project root) -> result or ``error``/``fatal``."""
@@ -92,6 +93,18 @@ class ClipWorker:
                 "paths": {k: p.relative_to(root).as_posix() for k, p in paths.items()}}
 
 
+def _release_memory() -> None:
+    """Give freed heap memory back to the system (glibc keeps it otherwise)."""
+    import gc
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).malloc_trim(0)
+
+
 def _describe(exc: BaseException) -> str:
     message = getattr(exc, "message", None) or str(exc)
     return message if isinstance(exc, (ValueError, OSError)) or hasattr(exc, "code") \
@@ -118,12 +131,16 @@ def _read(wav_path: str) -> np.ndarray | str:
 _worker: ClipWorker | None = None
 
 
-def init_worker(setup: WorkerSetup) -> None:
-    """Pool initializer: load the models once per process; exit if the job process dies."""
+def init_worker(setup: WorkerSetup, load_lock: Any = None) -> None:
+    """Pool initializer: load the models once per process; exit if the job process dies.
+
+    ``load_lock`` (a multiprocessing lock) lets one worker load at a time: loading briefly
+    needs about twice the model's memory, and peaks side by side would add up."""
     global _worker
     os.environ.setdefault("OMP_NUM_THREADS", str(setup.threads))
     _watch_parent(os.getppid())
-    _worker = ClipWorker(setup)
+    with load_lock if load_lock is not None else contextlib.nullcontext():
+        _worker = ClipWorker(setup)
 
 
 def process_clip(task: tuple[str, str, str]) -> dict[str, Any]:

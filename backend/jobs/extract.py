@@ -204,8 +204,9 @@ def _results(params: ExtractParams, ctx: JobContext,
         return
     # longest clips first, so no worker is left with a long one at the end
     tasks = sorted(tasks, key=lambda t: -_size(t[1]))
-    pool = mp.get_context("spawn").Pool(params.workers, initializer=init_worker,
-                                        initargs=(params.setup,))
+    spawn = mp.get_context("spawn")
+    pool = spawn.Pool(params.workers, initializer=init_worker,
+                      initargs=(params.setup, spawn.Lock()))
     try:
         it = pool.imap_unordered(process_clip, tasks)
         for _ in range(len(tasks)):
