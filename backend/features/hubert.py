@@ -17,6 +17,7 @@ Public API for the extraction job::
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 from collections.abc import Iterator
@@ -202,9 +203,7 @@ class ContentEncoder:
         """``dtype``: default fp16 on CUDA, fp32 elsewhere; bf16 on a CPU with AVX512-BF16/AMX
         is several times faster than fp32 but less precise (about 1e-2 relative)."""
         self.device = torch.device(device)
-        if dtype is None:
-            dtype = torch.float16 if self.device.type == "cuda" else torch.float32
-        self.dtype = dtype
+        self.dtype = default_dtype(self.device, dtype)
         self.net = net.to(device=self.device, dtype=self.dtype).eval()
         self.cfg = net.cfg
         self.source = source
@@ -329,16 +328,35 @@ def load_encoder(path: Path | str, device: str | torch.device = "cpu", *, truste
         cfg = HubertConfig(**kwargs)
     except (TypeError, ValueError) as exc:
         raise EncoderLoadError(f"{path}: unsupported HuBERT configuration: {exc}") from exc
-    net = HubertNet(cfg)
-    state = to_internal_state(ckpt, cfg)
-    _check_and_load(net, state, path, ckpt.kind)
-    log.info("loaded %s HuBERT from %s (%d layers, hidden %d)", ckpt.kind, path, cfg.layers,
+    with torch.device("meta"):  # shapes only: the file's tensors become the parameters
+        net = HubertNet(cfg)
+    kind = ckpt.kind
+    mapped = to_internal_state(ckpt, cfg)
+    ckpt.state.clear()  # from here on the file's tensors live only in `mapped`
+    del ckpt
+    dev = torch.device(device)
+    _check_and_load(net, mapped, path, kind, dev, default_dtype(dev, dtype))
+    del mapped
+    gc.collect()
+    log.info("loaded %s HuBERT from %s (%d layers, hidden %d)", kind, path, cfg.layers,
              cfg.hidden)
-    return ContentEncoder(net, device, source=path, dtype=dtype)
+    return ContentEncoder(net, dev, source=path, dtype=dtype)
 
 
-def _check_and_load(net: HubertNet, mapped: Mapped, path: Path, kind: str) -> None:
-    """Strict load with a readable report (file key names, shapes) instead of torch's error."""
+def default_dtype(device: torch.device, dtype: torch.dtype | None = None) -> torch.dtype:
+    """``dtype`` if given, else fp16 on CUDA and fp32 elsewhere."""
+    if dtype is not None:
+        return dtype
+    return torch.float16 if device.type == "cuda" else torch.float32
+
+
+def _check_and_load(net: HubertNet, mapped: Mapped, path: Path, kind: str,
+                    device: torch.device, dtype: torch.dtype) -> None:
+    """Strict load with a readable report (file key names, shapes) instead of torch's error.
+
+    ``net`` is on the meta device; each file tensor is converted to ``device``/``dtype`` and
+    its original dropped before the next one, so the peak is about one copy of the weights in
+    the target dtype (plus the not yet converted rest of the file), never two full copies."""
     expected = net.state_dict()
     missing = [n for k in expected if k not in mapped.state
                for n in mapped.missing.get(k, [file_name_for(k, kind)])]
@@ -354,4 +372,10 @@ def _check_and_load(net: HubertNet, mapped: Mapped, path: Path, kind: str) -> No
                 lines.append(f"  {label} ({len(names)}): " + ", ".join(names[:12]) + more)
         lines.extend(f"  wrong shape: {w}" for w in wrong[:12])
         raise EncoderLoadError("\n".join(lines))
-    net.load_state_dict({k: t.float() for k, t in mapped.state.items()}, strict=True)
+    state = {}
+    for k in list(mapped.state):  # pop: the file's copy is freed as soon as it is converted
+        state[k] = mapped.state.pop(k).to(device=device, dtype=dtype).contiguous()
+    net.load_state_dict(state, strict=True, assign=True)
+    meta = [n for n, t in net.state_dict().items() if t.is_meta]
+    if meta:  # cannot happen after a strict load; a clear message rather than meta tensors
+        raise EncoderLoadError(f"{path}: no weights for {', '.join(meta[:8])}")

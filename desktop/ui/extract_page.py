@@ -194,7 +194,8 @@ class QtExtractPage(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
-        layout.addWidget(self.summary, 1)
+        layout.addWidget(self.summary, 4)
+        layout.addStretch(1)  # keeps the form at the top while there is no summary
 
     # project, backend --------------------------------------------------------------------
     def set_project(self, state: ProjectState | None) -> None:
