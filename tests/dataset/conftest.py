@@ -8,13 +8,19 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.conftest import espeak_wav
+from tests.conftest import espeak_wav, festival_wav
 
 PHRASES = [
     "Please call Stella and ask her to bring these things",
     "The quick brown fox jumps over the lazy dog",
     "Six spoons of fresh snow peas and five thick slabs",
     "We also need a small plastic snake and a big toy frog",
+]
+# festival phrases without inner pauses (the diphone voice pauses inside longer ones)
+FESTIVAL_PHRASES = [
+    "A voice model learns from clean speech",
+    "Seven silver swans swam seaward",
+    "Bring me the green cup",
 ]
 THRESHOLD_DB = -42.0
 
@@ -51,5 +57,18 @@ def phrases(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[np.ndarray],
     out, sr = [], 0
     for i, text in enumerate(PHRASES):
         x, sr = sf.read(str(espeak_wav(d / f"p{i}.wav", text)), dtype="float32")
+        out.append(trim_loud(x, sr))
+    return out, sr
+
+
+@pytest.fixture(scope="session", params=["voice_cmu_us_slt_arctic_hts", "voice_kal_diphone"])
+def festival_phrases(request: pytest.FixtureRequest,
+                     tmp_path_factory: pytest.TempPathFactory) -> tuple[list[np.ndarray], int]:
+    """Three festival phrases (a female HTS voice and a male diphone voice), trimmed."""
+    d = tmp_path_factory.mktemp("festival")
+    out, sr = [], 0
+    for i, text in enumerate(FESTIVAL_PHRASES):
+        path = festival_wav(d / f"{request.param}_{i}.wav", text, voice=request.param)
+        x, sr = sf.read(str(path), dtype="float32")
         out.append(trim_loud(x, sr))
     return out, sr

@@ -65,6 +65,17 @@ def test_cut_points_within_20ms(phrases, tmp_path, target_sr):
         assert abs(ge - we) <= TOL, (ge, we)
 
 
+def test_cut_points_within_20ms_on_festival_voices(festival_phrases, tmp_path):
+    audio, sr = festival_phrases
+    x, spans = _layout(audio, sr, lead=0.9, gaps=[0.6, 1.8], trail=1.1)
+    sf.write(str(tmp_path / "festival speech.wav"), x, sr)
+    got = _slices(tmp_path / "festival speech.wav", tmp_path, 40000)
+    want = _expected(spans, len(x) / sr)
+    assert len(got) == len(want), (got, want)
+    for (gs, ge), (ws, we) in zip(got, want, strict=True):
+        assert abs(gs - ws) <= TOL and abs(ge - we) <= TOL, ((gs, ge), (ws, we))
+
+
 def test_short_gap_below_min_interval_is_kept(phrases, tmp_path):
     audio, sr = phrases
     x, spans = _layout(audio[:2], sr, lead=0.0, gaps=[0.2], trail=0.0)
