@@ -9,6 +9,10 @@ and rmvpe natively produce centred frames on that grid; pm (Praat) frames start 
 puts its first analysis window and are resampled onto the grid by time. Each method's output
 is then trimmed or zero-padded (unvoiced) at the end to ``n // 160 + 1`` frames.
 
+Memory stays flat with the input length: harvest and dio run inputs over 22 s in segments of
+about 20 s plus 1 s of context on each side (:func:`world_f0`), rmvpe in chunks with context
+(``RmvpePredictor``), crepe in batches of 1024 frames.
+
 Common post-processing (all methods): non-finite values and values outside
 ``[f0_min, f0_max]`` become 0 (unvoiced); when ``filter_radius >= 3`` a median filter of
 odd width ``filter_radius`` (rounded up to odd; 3 by default, as RVC does) runs over the
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +39,8 @@ F0_MIN = 50.0
 F0_MAX = 1100.0
 _CREPE_PERIODICITY_THRESHOLD = 0.1
 _CREPE_SILENCE_DB = -60.0  # CREPE normalises each frame, so quiet noise looks periodic
+WORLD_CHUNK_FRAMES = 2000  # harvest/dio run in 20 s segments ...
+WORLD_CONTEXT_FRAMES = 100  # ... with 1 s of audio on each side (memory stays flat)
 
 
 class F0Error(ValueError):
@@ -127,7 +133,45 @@ def _check_audio(wav16k: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- DSP methods
 
 
-def _world(audio: np.ndarray, kind: str, f0_min: float, f0_max: float) -> np.ndarray:
+def world_f0(audio: np.ndarray, kind: str, f0_min: float, f0_max: float, *,
+             chunk_frames: int = WORLD_CHUNK_FRAMES,
+             context_frames: int = WORLD_CONTEXT_FRAMES) -> np.ndarray:
+    """Raw harvest/dio + StoneMask f0 on the centred 10 ms grid, ``len // 160 + 1`` frames.
+
+    WORLD's memory grows with the input length (harvest: about 1.7 GB for 2 minutes), so long
+    inputs run in segments of ``chunk_frames`` frames plus ``context_frames`` frames of audio on
+    each side. Segments start on a frame centre (a multiple of 160 samples), so each segment's
+    frames lie exactly on the global grid; only the context frames are discarded.
+    """
+    if chunk_frames < 100:
+        raise ValueError(f"chunk_frames must be at least 100 (1 s), not {chunk_frames}")
+    n_frames = n_frames_for(audio.shape[0])
+    parts = []
+    for first, stop, keep0, keep1 in frame_chunks(n_frames, chunk_frames, context_frames):
+        segment = audio[first * HOP:min(audio.shape[0], stop * HOP)]
+        parts.append(_world_segment(segment, kind, f0_min, f0_max)[keep0:keep1])
+    out = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    assert out.shape[0] == n_frames, (out.shape, n_frames)
+    return out
+
+
+def frame_chunks(n_frames: int, chunk: int, context: int) -> Iterator[tuple[int, int, int, int]]:
+    """(first, stop) frames of each segment to analyse and (keep_from, keep_to) within it;
+    the kept parts cover ``[0, n_frames)`` in order. One segment when the input is short;
+    else ``ceil(n_frames / chunk)`` kept parts of equal size (+-1), so none is tiny."""
+    if chunk < 1 or context < 0:
+        raise ValueError("chunk must be >= 1 and context >= 0 frames")
+    if n_frames <= chunk + 2 * context:
+        yield 0, n_frames, 0, n_frames
+        return
+    count = -(-n_frames // chunk)
+    bounds = [i * n_frames // count for i in range(count + 1)]
+    for c0, c1 in zip(bounds[:-1], bounds[1:], strict=True):
+        first, stop = max(0, c0 - context), min(n_frames, c1 + context)
+        yield first, stop, c0 - first, c1 - first
+
+
+def _world_segment(audio: np.ndarray, kind: str, f0_min: float, f0_max: float) -> np.ndarray:
     with warnings.catch_warnings():  # pyworld 0.3.5 imports the deprecated pkg_resources
         warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
         import pyworld
@@ -215,8 +259,8 @@ class F0Extractor:
 
     def _runners(self) -> dict[str, Callable[[np.ndarray, float, float], np.ndarray]]:
         return {
-            "harvest": lambda a, lo, hi: _world(a, "harvest", lo, hi),
-            "dio": lambda a, lo, hi: _world(a, "dio", lo, hi),
+            "harvest": lambda a, lo, hi: world_f0(a, "harvest", lo, hi),
+            "dio": lambda a, lo, hi: world_f0(a, "dio", lo, hi),
             "pm": _praat,
             "crepe": lambda a, lo, hi: self._run_crepe(a, "full", lo, hi),
             "crepe-tiny": lambda a, lo, hi: self._run_crepe(a, "tiny", lo, hi),
@@ -271,6 +315,62 @@ class F0Extractor:
         return f0
 
 
+    def extract_batch(self, wavs: list[np.ndarray], method: str, *, filter_radius: int = 3,
+                      f0_min: float = F0_MIN, f0_max: float = F0_MAX) -> list[np.ndarray]:
+        """:meth:`extract` for several inputs. rmvpe and crepe run inputs of *identical*
+        length in one pass (no padding between them, so each result equals ``extract`` of
+        that input up to float rounding of the batched kernels); other methods, mixed
+        lengths and single inputs go one by one."""
+        name = method_info(method).name
+        batched = {"rmvpe": lambda a, lo, hi: self._rmvpe().f0_batch(a),
+                   "crepe": lambda a, lo, hi: self._run_crepe_batch(a, "full", lo, hi),
+                   "crepe-tiny": lambda a, lo, hi: self._run_crepe_batch(a, "tiny", lo, hi)}
+        wavs = list(wavs)
+        if name not in batched or len(wavs) < 2 or len({np.shape(w) for w in wavs}) > 1:
+            return [self.extract(w, method, filter_radius=filter_radius, f0_min=f0_min,
+                                 f0_max=f0_max) for w in wavs]
+        if not 0 < f0_min < f0_max:
+            raise F0Error(f"Bad pitch range: need 0 < f0_min < f0_max, got {f0_min}, {f0_max}.")
+        audios = [_check_audio(w) for w in wavs]
+        n_frames = n_frames_for(audios[0].shape[0])
+        min_len = max(2048, int(np.ceil(4 * SAMPLE_RATE / f0_min)))  # as in extract()
+        if audios[0].shape[0] < min_len:
+            audios = [np.pad(a, (0, min_len - a.shape[0])) for a in audios]
+        with self._lock:
+            raws = batched[name](audios, f0_min, f0_max)
+        return [postprocess(raw, n_frames, f0_min=f0_min, f0_max=f0_max,
+                            filter_radius=filter_radius) for raw in raws]
+
+    def _run_crepe_batch(self, audios: list[np.ndarray], capacity: str, f0_min: float,
+                         f0_max: float) -> list[np.ndarray]:
+        """``_run_crepe`` for equal-length inputs: CREPE analyses every frame on its own, so
+        the frames of all inputs share forward passes (about 1024 frames each)."""
+        import torch
+        import torchcrepe
+
+        net = self._crepe(capacity)
+        batch = len(audios)
+        pitches, periods = [], []
+        signal = torch.from_numpy(np.stack(audios))
+        with torch.inference_mode():
+            for frames in torchcrepe.preprocess(signal, SAMPLE_RATE, HOP, max(1, 1024 // batch),
+                                                self.device):
+                probs = net(frames).reshape(batch, -1, torchcrepe.PITCH_BINS).transpose(1, 2)
+                pitch, period = torchcrepe.postprocess(
+                    probs, f0_min, f0_max, torchcrepe.decode.weighted_argmax,
+                    return_periodicity=True)
+                pitches.append(pitch.cpu())
+                periods.append(period.cpu())
+            pitch = torchcrepe.filter.mean(torch.cat(pitches, dim=1), 3)
+            period = torchcrepe.filter.median(torch.cat(periods, dim=1), 3)
+        out = []
+        for audio, p, q in zip(audios, pitch.numpy(), period.numpy(), strict=True):
+            f0 = p.astype(np.float32)
+            f0[q < _CREPE_PERIODICITY_THRESHOLD] = 0.0
+            f0[frame_level_db(audio)[:f0.shape[0]] < _CREPE_SILENCE_DB] = 0.0
+            out.append(f0)
+        return out
+
 def frame_level_db(audio: np.ndarray, window: int = 1024) -> np.ndarray:
     """RMS level (dBFS) of the ``window`` samples centred on each 10 ms frame."""
     half = window // 2
@@ -324,5 +424,5 @@ def coarse_f0(f0: np.ndarray) -> np.ndarray:
 __all__ = [
     "F0_MAX", "F0_MIN", "HOP", "METHODS", "METHOD_ALIASES", "METHOD_NAMES", "SAMPLE_RATE",
     "F0Error", "F0Extractor", "F0Method", "RmvpeWeightsError", "coarse_f0", "extract_f0",
-    "fit_length", "method_info", "n_frames_for", "postprocess",
+    "fit_length", "frame_chunks", "method_info", "n_frames_for", "postprocess", "world_f0",
 ]

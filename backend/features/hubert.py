@@ -290,6 +290,32 @@ class ContentEncoder:
         mean = acc[0] / n_out
         return mean, (acc[1] / n_out - mean.pow(2)).clamp_min(0)
 
+    @torch.inference_mode()
+    def encode_batch(self, wavs: list[np.ndarray] | list[torch.Tensor], version: str = "v2",
+                     chunk_s: float = 30.0, context_s: float = 1.0) -> list[torch.Tensor]:
+        """:meth:`encode` for several inputs of *identical* length in one forward pass.
+
+        Equal lengths need no padding and no attention mask, so each output equals what
+        ``encode`` gives for that input (same normalisation per input; only float rounding
+        of the batched kernels differs). Inputs longer than ``chunk_s`` (several windows)
+        and batches of one go through ``encode`` one by one.
+        """
+        n_layers, project = self._plan(version)
+        wavs = list(wavs)
+        prepared = [self._prepare(w) for w in wavs]
+        if len({p.numel() for p in prepared}) > 1:
+            raise ValueError("encode_batch needs inputs of identical length; got "
+                             f"{sorted({p.numel() for p in prepared})} samples")
+        total = num_frames(prepared[0].numel(), self.cfg) if prepared else 0
+        if len(prepared) < 2 or total == 0 \
+                or len(list(_windows(total, self.cfg, chunk_s, context_s))) > 1:
+            return [self.encode(w, version, chunk_s, context_s) for w in wavs]
+        h = self.net(torch.stack(prepared).to(self.dtype), n_layers)
+        if project:
+            h = self.net.final_proj(h)
+        assert h.shape[1] == total, (h.shape, total)
+        return [x.float() for x in h.unbind(0)]
+
 
 def _windows(total: int, cfg: HubertConfig, chunk_s: float,
              context_s: float) -> Iterator[tuple[int, int, int, int]]:

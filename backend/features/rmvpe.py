@@ -371,32 +371,47 @@ class RmvpePredictor:
         return cls(load_rmvpe_net(path), device, own_net=True, **kw)
 
     def _forward(self, padded: torch.Tensor, first: int, last: int) -> torch.Tensor:
-        """Salience for frames ``[first, last)`` given the centre-padded signal."""
-        audio = padded[first * HOP:(last - 1) * HOP + N_FFT]
-        mel = self.mel(audio.float()).unsqueeze(0)  # (1, 128, frames)
+        """Salience ``(batch, frames, 360)`` for frames ``[first, last)`` given the
+        centre-padded signals ``(batch, samples)``."""
+        audio = padded[:, first * HOP:(last - 1) * HOP + N_FFT]
+        mel = self.mel(audio.float())  # (batch, 128, frames)
         n = mel.shape[-1]
         n_pad = 32 * math.ceil(n / 32) - n
         if n_pad:
             mel = torch.nn.functional.pad(mel, (0, n_pad), mode="constant")
         if self.half:
             mel = mel.half()
-        return self.net(mel)[0, :n].float()
+        return self.net(mel)[:, :n].float()
 
     def salience(self, wav16k: np.ndarray) -> np.ndarray:
         """``(n // 160 + 1, 360)`` salience for a mono 16 kHz float signal."""
-        audio = np.asarray(wav16k, dtype=np.float32)
-        n_frames = audio.shape[0] // HOP + 1
-        mode = "reflect" if audio.shape[0] > N_FFT // 2 else "constant"
-        padded = torch.from_numpy(np.pad(audio, N_FFT // 2, mode=mode)).to(self.device)
-        out = np.empty((n_frames, N_BINS), dtype=np.float32)
+        return self.salience_batch([wav16k])[0]
+
+    def salience_batch(self, wavs: list[np.ndarray]) -> np.ndarray:
+        """``(batch, n // 160 + 1, 360)`` salience for signals of *identical* length ``n``,
+        each chunk of all of them in one forward pass (no padding between inputs, so each
+        row equals :meth:`salience` of that input up to float rounding)."""
+        if not wavs or len({np.shape(w) for w in wavs}) > 1:
+            raise ValueError("salience_batch needs one or more signals of identical length")
+        audio = np.stack([np.asarray(w, dtype=np.float32) for w in wavs])
+        n_frames = audio.shape[1] // HOP + 1
+        mode = "reflect" if audio.shape[1] > N_FFT // 2 else "constant"
+        pad = ((0, 0), (N_FFT // 2, N_FFT // 2))
+        padded = torch.from_numpy(np.pad(audio, pad, mode=mode)).to(self.device)
+        out = np.empty((audio.shape[0], n_frames, N_BINS), dtype=np.float32)
         ctx = self.context_frames
         with torch.inference_mode():
             for start in range(0, n_frames, self.chunk_frames):
                 stop = min(n_frames, start + self.chunk_frames)
                 first, last = max(0, start - ctx), min(n_frames, stop + ctx)
                 sal = self._forward(padded, first, last)
-                out[start:stop] = sal[start - first:stop - first].cpu().numpy()
+                out[:, start:stop] = sal[:, start - first:stop - first].cpu().numpy()
         return out
 
     def f0(self, wav16k: np.ndarray, threshold: float = VOICING_THRESHOLD) -> np.ndarray:
         return salience_to_f0(self.salience(wav16k), threshold)
+
+    def f0_batch(self, wavs: list[np.ndarray],
+                 threshold: float = VOICING_THRESHOLD) -> list[np.ndarray]:
+        """:meth:`f0` of several signals of identical length, batched."""
+        return [salience_to_f0(s, threshold) for s in self.salience_batch(wavs)]

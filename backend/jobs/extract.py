@@ -1,8 +1,9 @@
 """Extract pitch and content features from every prepared clip of a project.
 
-Incremental (unchanged clips are skipped), parallel over CPU cores, safe to
-cancel or kill at any moment: each clip's files are written atomically and the
-clip enters features/manifest.json only once all its files exist.
+Incremental (unchanged clips are skipped), parallel over CPU cores, batched on the GPU
+(clips of identical sample count share forward passes), safe to cancel or kill at any
+moment: each clip's files are written atomically and the clip enters
+features/manifest.json only once all its files exist.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.features import store
-from backend.features.extract_worker import ClipWorker, WorkerSetup, init_worker, process_clip
+from backend.features.extract_worker import ClipWorker, WorkerSetup, init_worker, process_clips
 from backend.jobs.base import BadArgs, JobContext
 from backend.jobs.common import project_arg
 
@@ -28,6 +29,9 @@ F0_METHODS = ("harvest", "dio", "pm", "crepe-tiny", "crepe", "crepe-full", "rmvp
 DEFAULT_ENCODER = "hubert-base"
 _SAVE_EVERY_S = 2.0
 _POLL_S = 0.2
+_GPU_BATCH = 8
+_MAX_BATCH_SAMPLES = 60 * 16000  # at most 60 s of audio per batch (memory, cancel latency)
+Task = tuple[str, str, str]  # (stem, wav path, project root)
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class ExtractParams:
     workers: int
     encoder_label: str
     encoder_id: str  # which file exactly (path, size, mtime): another file means new features
+    batch_size: int = 1  # clips of identical length per forward pass
 
 
 def _resolve_encoder(value: str) -> tuple[str, bool, str]:
@@ -64,6 +69,14 @@ def _workers(value: Any, device: str) -> int:
         return 1 if device != "cpu" else max(1, min(2, mp.cpu_count()))
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 64:
         raise BadArgs(f"'workers' must be a whole number from 1 to 64, not {value!r}")
+    return value
+
+
+def _batch_size(value: Any, device: str) -> int:
+    if value in (None, "", 0):
+        return _GPU_BATCH if device.startswith("cuda") else 1
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 64:
+        raise BadArgs(f"'batch_size' must be a whole number from 1 to 64, not {value!r}")
     return value
 
 
@@ -113,8 +126,10 @@ def prepare(args: dict) -> ExtractParams:
     enc_path, trusted, label = _resolve_encoder(str(args.get("encoder") or DEFAULT_ENCODER))
     device = _device(str(args.get("device", "auto")))
     workers = _workers(args.get("workers"), device)
+    batch = _batch_size(args.get("batch_size"), device)
     setup = WorkerSetup(method, enc_path, trusted, version, device, radius, rmvpe)
-    return ExtractParams(project.root, clips, setup, workers, label, _file_id(Path(enc_path)))
+    return ExtractParams(project.root, clips, setup, workers, label, _file_id(Path(enc_path)),
+                         batch)
 
 
 def exclusive_key(params: ExtractParams) -> str:
@@ -157,8 +172,9 @@ def run(params: ExtractParams, ctx: JobContext) -> dict:
             "skipped": len(params.clips) - len(todo), "errors": stats["errors"],
             "seconds": round(seconds, 2), "audio_seconds": round(audio_s, 2),
             "x_realtime": round(audio_s / seconds, 2) if seconds > 0 and audio_s else None,
-            "workers": params.workers, "features_dir": str(root / store.FEATURES_DIR),
-            "manifest": str(root / store.MANIFEST), **settings}
+            "workers": params.workers, "batch_size": params.batch_size,
+            "features_dir": str(root / store.FEATURES_DIR), "manifest": str(root / store.MANIFEST),
+            **settings}
 
 
 def _record(manifest: dict, out: dict, sig: str) -> None:
@@ -195,29 +211,60 @@ def _run_clips(params: ExtractParams, ctx: JobContext, todo: list[tuple[str, str
 
 
 def _results(params: ExtractParams, ctx: JobContext,
-             tasks: list[tuple[str, str, str]]) -> Generator[dict, None, None]:
+             tasks: list[Task]) -> Generator[dict, None, None]:
     """Yield per-clip results; in a pool of processes when it pays off."""
     if not tasks:
         return
+    batches = _batches(tasks, params.batch_size)
     if params.workers <= 1 or len(tasks) < 4:
-        yield from _in_thread(params.setup, ctx, tasks)
+        yield from _in_thread(params.setup, ctx, batches)
         return
     # longest clips first, so no worker is left with a long one at the end
-    tasks = sorted(tasks, key=lambda t: -_size(t[1]))
+    batches.sort(key=lambda b: -sum(_size(t[1]) for t in b))
     spawn = mp.get_context("spawn")
     pool = spawn.Pool(params.workers, initializer=init_worker,
                       initargs=(params.setup, spawn.Lock()))
     try:
-        it = pool.imap_unordered(process_clip, tasks)
-        for _ in range(len(tasks)):
-            yield _next(it, ctx)
+        it = pool.imap_unordered(process_clips, batches)
+        for _ in range(len(batches)):
+            yield from _next(it, ctx)
         pool.close()
     finally:
         pool.terminate()
         pool.join()
 
 
-def _next(it: Any, ctx: JobContext) -> dict:
+def _batches(tasks: list[Task], batch_size: int) -> list[list[Task]]:
+    """Clips of identical sample count in batches of up to ``batch_size`` (and at most
+    ``_MAX_BATCH_SAMPLES`` samples); every other clip on its own. Order within a sample
+    count is kept."""
+    if batch_size <= 1:
+        return [[task] for task in tasks]
+    groups: dict[int, list[Task]] = {}
+    alone: list[list[Task]] = []
+    for task in tasks:
+        n = _samples(task[1])
+        if n is None:
+            alone.append([task])  # unreadable: the worker names the file in its error
+        else:
+            groups.setdefault(n, []).append(task)
+    out = []
+    for n, group in groups.items():
+        size = max(1, min(batch_size, _MAX_BATCH_SAMPLES // max(n, 1)))
+        out += [group[i:i + size] for i in range(0, len(group), size)]
+    return out + alone
+
+
+def _samples(path: str) -> int | None:
+    import soundfile as sf
+
+    try:
+        return int(sf.info(path).frames)
+    except Exception:  # unreadable header: processed alone, and reported by the worker
+        return None
+
+
+def _next(it: Any, ctx: JobContext) -> list[dict]:
     while True:
         ctx.check()
         try:
@@ -234,22 +281,23 @@ def _size(path: str) -> int:
 
 
 def _in_thread(setup: WorkerSetup, ctx: JobContext,
-               tasks: list[tuple[str, str, str]]) -> Generator[dict, None, None]:
+               batches: list[list[Task]]) -> Generator[dict, None, None]:
     """One worker in a thread of this process (GPU, or too few clips for a pool): the job
-    answers cancel at once while the thread finishes at most the clip it is on."""
+    answers cancel at once while the thread finishes at most the batch it is on."""
     results: queue.Queue[dict] = queue.Queue()
     stop = threading.Event()
 
     def work() -> None:
         worker = ClipWorker(setup, set_threads=False)  # keep this process's thread count
-        for task in tasks:
+        for batch in batches:
             if stop.is_set():
                 return
-            results.put(worker.process(task))
+            for out in worker.process_batch(batch):
+                results.put(out)
 
     threading.Thread(target=work, name="extract-worker", daemon=True).start()
     try:
-        for _ in range(len(tasks)):
+        for _ in range(sum(len(b) for b in batches)):
             while True:
                 ctx.check()
                 try:
@@ -271,8 +319,11 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--filter-radius", type=int, default=3)
     parser.add_argument("--workers", type=int, help="CPU worker processes (default: cores, max 2)")
+    parser.add_argument("--batch-size", type=int, help="clips of identical length per forward "
+                        f"pass (default: {_GPU_BATCH} on CUDA, 1 on CPU)")
 
 
 def args_from_cli(ns: argparse.Namespace) -> dict:
     return {"project": ns.project, "f0": ns.f0, "encoder": ns.encoder, "version": ns.version,
-            "device": ns.device, "filter_radius": ns.filter_radius, "workers": ns.workers}
+            "device": ns.device, "filter_radius": ns.filter_radius, "workers": ns.workers,
+            "batch_size": ns.batch_size}

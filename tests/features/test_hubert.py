@@ -251,3 +251,25 @@ def test_cuda_fp16(fairseq_file: Path, wav, hidden) -> None:
     out = enc.encode(wav)
     assert out.dtype == torch.float32 and out.device.type == "cuda"
     assert (out.cpu() - hidden[12]).abs().max() < 5e-2
+
+
+def test_fp16_file_loads_into_real_parameters(tmp_path: Path, hf12, wav, hidden) -> None:
+    # RVC's hubert_base.pt stores fp16 tensors; the net is built on the meta device and the
+    # converted file tensors become its parameters
+    ckpt = fairseq_checkpoint(hf12)
+    ckpt["model"] = {k: v.half() for k, v in ckpt["model"].items()}
+    path = tmp_path / "half präzision" / "hubert_base.pt"
+    path.parent.mkdir()
+    save_with_fake_omegaconf(ckpt, path)
+    for dtype in (None, torch.bfloat16):
+        enc = load_encoder(path, dtype=dtype)
+        params = dict(enc.net.named_parameters())
+        assert len(params) == len(enc.net.state_dict())
+        want = dtype or torch.float32
+        for name, p in params.items():
+            assert isinstance(p, torch.nn.Parameter), name
+            assert not p.is_meta and p.device.type == "cpu" and p.dtype == want, name
+    enc = load_encoder(path)
+    ref = fairseq_state(hf12)["encoder.layers.3.fc1.weight"].half().float()
+    assert torch.equal(enc.net.layers[3].fc1.weight, ref)
+    assert (enc.encode(wav) - hidden[12]).norm() / hidden[12].norm() < 0.02
