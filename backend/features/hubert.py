@@ -258,7 +258,7 @@ class ContentEncoder:
         windows = list(_windows(total, self.cfg, chunk_s, context_s))
         stats = None
         if len(windows) > 1 and self.cfg.extractor_mode == "group":
-            stats = self.conv0_stats(wav, int(chunk_s * 16000))
+            stats = self.conv0_stats(wav)
         parts = []
         for a, b, keep0, keep1 in windows:
             start = a * self.cfg.hop
@@ -275,20 +275,24 @@ class ContentEncoder:
         return out
 
     @torch.inference_mode()
-    def conv0_stats(self, wav: torch.Tensor, block: int = 480000) -> Conv0Stats:
-        """Per-channel mean/variance over time of the first conv's output, computed in blocks."""
+    def conv0_stats(self, wav: torch.Tensor) -> Conv0Stats:
+        """Per-channel mean/variance over time of the first conv's output, in closed form.
+
+        The first conv is linear: with frames ``X[t] = wav[t*s : t*s + k]``, channel ``c``
+        is ``w_c . X[t] + b_c``, so its mean is ``w_c . m + b_c`` and its variance
+        ``w_c^T R w_c - (w_c . m)^2`` where ``m`` and ``R`` are the mean and the second
+        moment (k x k) of the frames. No conv output is ever materialised.
+        """
         conv = self.net.convs[0]
         k, s = conv.kernel_size[0], conv.stride[0]
-        n_out = (wav.numel() - k) // s + 1
-        per = max(1, block // s)
-        acc = torch.zeros(2, conv.out_channels, dtype=torch.float64, device=self.device)
-        for f0 in range(0, n_out, per):
-            f1 = min(n_out, f0 + per)
-            y = conv(wav[f0 * s:(f1 - 1) * s + k].to(self.dtype)[None, None])[0].double()
-            acc[0] += y.sum(dim=1)
-            acc[1] += y.pow(2).sum(dim=1)
-        mean = acc[0] / n_out
-        return mean, (acc[1] / n_out - mean.pow(2)).clamp_min(0)
+        frames = wav.to(self.device, torch.float64).unfold(0, k, s)  # [n_out, k], a view
+        m = frames.mean(dim=0)
+        r = frames.T @ frames / frames.shape[0]
+        w = conv.weight.detach().to(torch.float64).reshape(conv.out_channels, k)
+        wm = w @ m
+        var = ((w @ r) * w).sum(dim=1) - wm.pow(2)
+        mean = wm if conv.bias is None else wm + conv.bias.detach().to(torch.float64)
+        return mean, var.clamp_min(0)
 
     @torch.inference_mode()
     def encode_batch(self, wavs: list[np.ndarray] | list[torch.Tensor], version: str = "v2",
