@@ -40,6 +40,7 @@ from desktop.components.jobs import JobsModel
 from desktop.components.prepare_settings import PrepareSettings
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
+from desktop.ui.dataset_editor_link import DatasetEditorLink
 from desktop.ui.health_report import QtHealthReport
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.slices_table import QtSlicesTable
@@ -119,8 +120,7 @@ class QtDatasetPage(QWidget):
                  settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client, self.controller, self.jobs, self.settings = client, controller, jobs, settings
-        self._editor: Any = None
-        self._f0_seq = 0  # the latest features.f0 request; older answers are dropped
+        self.editor_link: DatasetEditorLink | None = None
         self.job_id: str | None = None
         self.job_kind: str | None = None
         self._shown_path: str | None = None
@@ -204,62 +204,7 @@ class QtDatasetPage(QWidget):
     def attach_editor(self, editor: Any) -> None:
         """Embed ``editor`` (a QtWaveformEditor) and open sources and slices in it."""
         self.set_editor(editor)
-        self._editor = editor
-        self.sig_source_activated.connect(self._on_source_activated)
-        self.slices_table.sig_slice_activated.connect(self._on_slice_activated)
-        editor.segments_changed.connect(self._on_editor_segments_changed)
-
-    def _edit_context(self) -> tuple[str, Any, str] | None:
-        state = self.controller.state
-        if state is None or self._editor is None:
-            return None
-        edits = state.edits if isinstance(state.edits, dict) else {}
-        return state.path, edits, str(Path(state.path) / "cache")
-
-    def _on_source_activated(self, src: dict) -> None:
-        ctx = self._edit_context()
-        if ctx is not None:
-            path, edits, cache = ctx
-            segs = (edits.get(str(src.get("id"))) or {}).get("segments")
-            self._editor.open_source(path, src, segs, cache)
-            self._f0_seq += 1
-            self._editor.show_f0(None)
-
-    def _on_slice_activated(self, sl: dict) -> None:
-        ctx = self._edit_context()
-        if ctx is not None:
-            path, edits, cache = ctx
-            segs = (edits.get(str(sl.get("source"))) or {}).get("segments")
-            self._editor.open_slice(path, sl, segs, cache)
-            self._request_f0(path, sl)
-
-    def _request_f0(self, project: str, sl: dict) -> None:
-        """Ask for the slice's pitch; the editor draws it over the spectrogram."""
-        self._f0_seq += 1
-        seq, stem = self._f0_seq, Path(str(sl.get("path") or sl.get("name") or "")).stem
-
-        def on_result(info: dict) -> None:
-            if seq == self._f0_seq:
-                self._editor.show_f0({**info, "offset": 0.0})  # the clip itself is shown
-
-        def on_error(err: Error) -> None:
-            if seq == self._f0_seq:
-                self._editor.show_f0({"path": None, "reason": f"no pitch: {err.message}"})
-
-        self.client.request("features.f0", {"project": project, "slice": stem},
-                            on_result=on_result, on_error=on_error)
-
-    def _on_editor_segments_changed(self, source_id: str, segments: Any) -> None:
-        state = self.controller.state
-        if state is None:
-            return
-        if not isinstance(state.edits, dict):
-            state.edits = {}
-        if segments is None:
-            state.edits.pop(source_id, None)
-        else:
-            state.edits[source_id] = {"segments": segments}
-        self._say("Edit saved; run Prepare to apply it to the dataset.")
+        self.editor_link = DatasetEditorLink(self, editor)
 
     # project -----------------------------------------------------------------------
     def set_project(self, state: ProjectState | None) -> None:
@@ -332,7 +277,7 @@ class QtDatasetPage(QWidget):
             self.import_paths([folder])
 
     # jobs ----------------------------------------------------------------------------
-    def _say(self, text: str) -> None:
+    def say(self, text: str) -> None:
         self.message.setText(text)
         self.sig_message_changed.emit(text)
 
@@ -345,7 +290,7 @@ class QtDatasetPage(QWidget):
         settings = self.prepare_settings.values()
         problems = settings.validate()
         if problems:
-            self._say("Cannot prepare: " + "; ".join(problems))
+            self.say("Cannot prepare: " + "; ".join(problems))
             return None
         state = self.controller.state
         args = settings.to_job_args(state.path) if state else {}
@@ -354,16 +299,16 @@ class QtDatasetPage(QWidget):
     def _start_job(self, kind: str, args: dict, text: str) -> str | None:
         state = self.controller.state
         if state is None:
-            self._say("Open or create a project first (File ▸ New project… or Open project…).")
+            self.say("Open or create a project first (File ▸ New project… or Open project…).")
             return None
         if self.job_id is not None:
-            self._say(f"Wait for the running {self.job_kind} job to finish (or cancel it).")
+            self.say(f"Wait for the running {self.job_kind} job to finish (or cancel it).")
             return None
         self.job_id, self.job_kind = "", kind  # "" = requested, id not known yet
         self.set_project(state)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
-        self._say(text)
+        self.say(text)
         return self.client.start_job(kind, {"project": state.path, **args},
                                      on_started=self._on_job_started,
                                      on_error=self._on_job_start_error,
@@ -376,7 +321,7 @@ class QtDatasetPage(QWidget):
     def _on_job_start_error(self, err: Error) -> None:
         kind = self.job_kind
         self._end_job()
-        self._say(f"Could not start {kind}: {err.message}")
+        self.say(f"Could not start {kind}: {err.message}")
 
     def _on_jobs_changed(self, job_id: str) -> None:
         job = self.jobs.get(job_id)
@@ -401,12 +346,12 @@ class QtDatasetPage(QWidget):
         self._end_job()
         result = data.get("result") if isinstance(data.get("result"), dict) else {}
         if status == "ok":
-            self._say(_summary(kind or "", result))
+            self.say(_summary(kind or "", result))
         elif status == "cancelled":
-            self._say(f"{(kind or 'job').capitalize()} cancelled.")
+            self.say(f"{(kind or 'job').capitalize()} cancelled.")
         else:
             err = data.get("error") or {}
-            self._say(f"{(kind or 'job').capitalize()} failed: "
+            self.say(f"{(kind or 'job').capitalize()} failed: "
                       f"{err.get('message', 'unknown error')}")
         self.controller.reload()
 

@@ -1,0 +1,74 @@
+"""Opens the Dataset page's sources and slices in the waveform editor and keeps the
+project's edits and the slice's pitch curve in step with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backend.protocol import Error
+
+if TYPE_CHECKING:
+    from desktop.ui.dataset_page import QtDatasetPage
+
+
+class DatasetEditorLink:
+    def __init__(self, page: QtDatasetPage, editor: Any) -> None:
+        self._page = page
+        self._editor = editor
+        self._f0_seq = 0  # the latest features.f0 request; older answers are dropped
+        page.sig_source_activated.connect(self._on_source_activated)
+        page.slices_table.sig_slice_activated.connect(self._on_slice_activated)
+        editor.segments_changed.connect(self._on_editor_segments_changed)
+
+    def _edit_context(self) -> tuple[str, Any, str] | None:
+        state = self._page.controller.state
+        if state is None:
+            return None
+        edits = state.edits if isinstance(state.edits, dict) else {}
+        return state.path, edits, str(Path(state.path) / "cache")
+
+    def _on_source_activated(self, src: dict) -> None:
+        ctx = self._edit_context()
+        if ctx is not None:
+            path, edits, cache = ctx
+            segs = (edits.get(str(src.get("id"))) or {}).get("segments")
+            self._editor.open_source(path, src, segs, cache)
+            self._f0_seq += 1
+            self._editor.show_f0(None)
+
+    def _on_slice_activated(self, sl: dict) -> None:
+        ctx = self._edit_context()
+        if ctx is not None:
+            path, edits, cache = ctx
+            segs = (edits.get(str(sl.get("source"))) or {}).get("segments")
+            self._editor.open_slice(path, sl, segs, cache)
+            self._request_f0(path, sl)
+
+    def _request_f0(self, project: str, sl: dict) -> None:
+        """Ask for the slice's pitch; the editor draws it over the spectrogram."""
+        self._f0_seq += 1
+        seq, stem = self._f0_seq, Path(str(sl.get("path") or sl.get("name") or "")).stem
+
+        def on_result(info: dict) -> None:
+            if seq == self._f0_seq:
+                self._editor.show_f0({**info, "offset": 0.0})  # the clip itself is shown
+
+        def on_error(err: Error) -> None:
+            if seq == self._f0_seq:
+                self._editor.show_f0({"path": None, "reason": f"no pitch: {err.message}"})
+
+        self._page.client.request("features.f0", {"project": project, "slice": stem},
+                                  on_result=on_result, on_error=on_error)
+
+    def _on_editor_segments_changed(self, source_id: str, segments: Any) -> None:
+        state = self._page.controller.state
+        if state is None:
+            return
+        if not isinstance(state.edits, dict):
+            state.edits = {}
+        if segments is None:
+            state.edits.pop(source_id, None)
+        else:
+            state.edits[source_id] = {"segments": segments}
+        self._page.say("Edit saved; run Prepare to apply it to the dataset.")
