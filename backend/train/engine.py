@@ -177,6 +177,8 @@ class Engine:
         assert self.sampler is not None
         self.sampler.load_state_dict(st["sampler"])
         self.step, self.samples = int(st["step"]), int(st["samples"])
+        if st["config"].get("batch_size") == self.cfg.batch_size:  # the OOM split still fits
+            self.micro_batches = int(st.get("micro_batches", 1))
         set_rng_state(st["rng"])
         old_bs = int(st["config"].get("batch_size", self.cfg.batch_size))
         if old_bs != self.cfg.batch_size:
@@ -210,6 +212,7 @@ class Engine:
             "format": 1,
             "step": self.step,
             "samples": self.samples,
+            "micro_batches": self.micro_batches,
             "epoch": self.sampler.epoch,
             "sampler": self.sampler.state_dict(),
             "task": self.task.state_dict(),

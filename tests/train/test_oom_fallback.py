@@ -205,3 +205,14 @@ def test_oom_in_the_generator_half_keeps_the_one_discriminator_update(project: P
     assert d_steps == {1} and g_steps == {1}, "each optimiser steps exactly once"
     assert [lvl for lvl, _ in logs] == ["warning"] and "CPU ran out of memory" in logs[0][1]
     assert task._d_done is None
+
+
+def test_resumed_run_keeps_the_micro_batch_split(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    first = DeterministicToy(limit=2)
+    _train(run, first, epochs=1)
+    assert first.sizes[-1] == [2, 2, 2, 2]
+    resumed = DeterministicToy(limit=2)
+    _train(run, resumed, epochs=2)
+    # no new out-of-memory round trip: the split was saved in the checkpoint
+    assert resumed.sizes and all(s == [2, 2, 2, 2] for s in resumed.sizes)
