@@ -5,6 +5,8 @@ an .npz of min/max envelope levels and a spectrogram) and plays it
 (``audio.play``/``audio.stop``, with ``audio.position`` events); edits are
 saved with ``project.set_edits`` after every change. The playhead and the
 envelope are repainted by a QTimer every ``REPAINT_MS``, never per event.
+The plots and what is drawn on them are ``EditorPlots`` (waveform_plots.py);
+the view arithmetic is Qt-free in desktop/components/editor_view.py.
 
 Mouse: left-drag selects, click places the cursor, wheel zooms, right-drag or
 the scroll bar scrolls. Keys: Space play, Esc stop, S split, T trim, Del
@@ -17,19 +19,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollBar, QToolButton, QVBoxLayout, QWidget
 
 from desktop.components.edit_model import EditModel, EditRefused
+from desktop.components.editor_view import (
+    SCROLL_STEPS,
+    enabled_actions,
+    inner_boundaries,
+    play_range,
+    scroll_geometry,
+)
 from desktop.components.waveform_data import WaveformData
 from desktop.ui.f0_overlay import QtF0Overlay
-from desktop.ui.waveform_viewbox import EditorViewBox
+from desktop.ui.waveform_actions import add_buttons, add_shortcuts
+from desktop.ui.waveform_plots import SHADE, EditorPlots, set_scroll_bar
 
 REPAINT_MS = 50
-SCROLL_STEPS = 10000
-SHADE = (40, 40, 40, 150)
+
+__all__ = ["REPAINT_MS", "SCROLL_STEPS", "SHADE", "QtWaveformEditor"]
 
 
 class QtWaveformEditor(QWidget):
@@ -45,7 +54,6 @@ class QtWaveformEditor(QWidget):
         self._play_id: int | None = None
         self._playhead_t: float | None = None  # last reported, painted by the timer
         self._wave_dirty = False
-        self._overlays: list[Any] = []
         self._build_ui()
         client.sig_event.connect(self._on_client_event)
         self._timer = QTimer(self)
@@ -59,31 +67,9 @@ class QtWaveformEditor(QWidget):
         self.title = QLabel("No recording open")
         self.status = QLabel("")
         bar = QHBoxLayout()
-        self.buttons: dict[str, QToolButton] = {}
-        for key, text, tip, slot in (
-            ("play", "Play", "Play the selection (Space)", self.play_selection),
-            ("stop", "Stop", "Stop playback (Esc)", self.stop),
-            ("split", "Split", "Split at the cursor (S)", self.split_at_cursor),
-            ("trim", "Trim", "Keep only the selection (T)", self.trim_to_selection),
-            ("delete", "Delete", "Delete the selection (Del)", self.delete_selection),
-            ("undo", "Undo", "Undo (Ctrl+Z)", self.undo),
-            ("redo", "Redo", "Redo (Ctrl+Shift+Z or Ctrl+Y)", self.redo),
-            ("fit", "Fit", "Zoom to fit the whole recording", self.zoom_to_fit),
-        ):
-            btn = QToolButton()
-            btn.setText(text)
-            btn.setToolTip(tip)
-            btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space must not click a button
-            btn.clicked.connect(slot)
-            bar.addWidget(btn)
-            self.buttons[key] = btn
+        self.buttons: dict[str, QToolButton] = add_buttons(bar, self._action_slots())
         bar.addStretch(1)
-        self.plots = pg.GraphicsLayoutWidget()
-        self.wave_vb = EditorViewBox()
-        self.wave_plot = self.plots.addPlot(row=0, col=0, viewBox=self.wave_vb)
-        self.spec_vb = EditorViewBox()
-        self.spec_plot = self.plots.addPlot(row=1, col=0, viewBox=self.spec_vb)
-        self._setup_plots()
+        self._build_plots()
         self.f0 = QtF0Overlay(self.spec_plot)  # pitch over the spectrogram, see show_f0
         bar.addWidget(self.f0)
         self.scroll = QScrollBar(Qt.Orientation.Horizontal)
@@ -94,54 +80,27 @@ class QtWaveformEditor(QWidget):
         layout.addWidget(self.plots, 1)
         layout.addWidget(self.scroll)
         layout.addWidget(self.status)
-        self._build_shortcuts()
+        self.shortcuts: list[QShortcut] = add_shortcuts(self, self._action_slots())
 
-    def _setup_plots(self) -> None:
-        self.wave_plot.setLabel("left", "amplitude")
-        self.wave_plot.setYRange(-1.0, 1.0, padding=0.02)
-        self.spec_plot.setLabel("left", "Hz")
-        self.spec_plot.setLabel("bottom", "time", units="s")
-        self.spec_plot.setXLink(self.wave_plot)
-        self.wave_curve = pg.PlotDataItem(connect="pairs", pen=pg.mkPen((80, 160, 255)))
-        self.wave_plot.addItem(self.wave_curve)
-        self.spec_image = pg.ImageItem()
-        self.spec_image.setColorMap(pg.colormap.get("magma"))
-        self.spec_plot.addItem(self.spec_image)
-        self.region = pg.LinearRegionItem(brush=(255, 255, 255, 50))
-        self.region.setZValue(10)
-        self.region.setVisible(False)
+    def _build_plots(self) -> None:
+        self.plots = EditorPlots()
+        # the plot items, as attributes of the editor too
+        self.wave_vb, self.wave_plot = self.plots.wave_vb, self.plots.wave_plot
+        self.spec_vb, self.spec_plot = self.plots.spec_vb, self.plots.spec_plot
+        self.wave_curve, self.spec_image = self.plots.wave_curve, self.plots.spec_image
+        self.region = self.plots.region
+        self.cursor_lines, self.playheads = self.plots.cursor_lines, self.plots.playheads
+        self._overlays = self.plots.overlays
         self.region.sigRegionChangeFinished.connect(self._on_region_changed)
-        self.wave_plot.addItem(self.region)
-        self.cursor_lines = [pg.InfiniteLine(angle=90, pen=pg.mkPen((255, 220, 0)))
-                             for _ in range(2)]
-        self.playheads = [pg.InfiniteLine(angle=90, pen=pg.mkPen((255, 60, 60), width=2))
-                          for _ in range(2)]
-        for plot, cur, head in zip((self.wave_plot, self.spec_plot), self.cursor_lines,
-                                   self.playheads, strict=True):
-            for line in (cur, head):
-                line.setVisible(False)
-                line.setZValue(20)
-                plot.addItem(line)
         for vb in (self.wave_vb, self.spec_vb):
             vb.sig_clicked.connect(self._on_view_clicked)
             vb.sig_dragged.connect(self._on_view_dragged)
         self.wave_vb.sigXRangeChanged.connect(self._on_wave_range_changed)
 
-    def _build_shortcuts(self) -> None:
-        keys: list[tuple[Any, Callable[[], Any]]] = [
-            (Qt.Key.Key_Space, self.play_selection), (Qt.Key.Key_Escape, self.stop),
-            (Qt.Key.Key_S, self.split_at_cursor), (Qt.Key.Key_T, self.trim_to_selection),
-            (QKeySequence.StandardKey.Delete, self.delete_selection),
-            (Qt.Key.Key_Backspace, self.delete_selection),
-            (QKeySequence.StandardKey.Undo, self.undo), ("Ctrl+Shift+Z", self.redo),
-            ("Ctrl+Y", self.redo),
-        ]
-        self.shortcuts: list[QShortcut] = []
-        for key, slot in keys:
-            sc = QShortcut(QKeySequence(key), self)
-            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(slot)
-            self.shortcuts.append(sc)
+    def _action_slots(self) -> dict[str, Callable[[], Any]]:
+        return {"play": self.play_selection, "stop": self.stop, "split": self.split_at_cursor,
+                "trim": self.trim_to_selection, "delete": self.delete_selection,
+                "undo": self.undo, "redo": self.redo, "fit": self.zoom_to_fit}
 
     # opening ---------------------------------------------------------------
     def open_source(self, project_path: str, source: dict, segments: list | None,
@@ -211,14 +170,7 @@ class QtWaveformEditor(QWidget):
     def _show_data(self) -> None:
         data, model = self.data, self.model
         assert data is not None and model is not None
-        self.spec_image.setImage(data.spec, autoLevels=False, levels=(0, 255))
-        self.spec_image.setRect(QRectF(0.0, 0.0, len(data.spec) * data.spec_hop,
-                                       data.spec_fmax))
-        for vb in (self.wave_vb, self.spec_vb):
-            vb.setLimits(xMin=0.0, xMax=model.duration, minXRange=0.005)
-        self.spec_plot.setYRange(0.0, data.spec_fmax, padding=0)
-        self.spec_vb.setLimits(yMin=0.0, yMax=data.spec_fmax)
-        self.wave_vb.setLimits(yMin=-1.05, yMax=1.05)
+        self.plots.show_data(data, model.duration)
         self.f0.set_fmax(data.spec_fmax)
         self.zoom_to_fit()
         self._refresh_edits()
@@ -231,44 +183,25 @@ class QtWaveformEditor(QWidget):
     # view ------------------------------------------------------------------
     def zoom_to_fit(self) -> None:
         if self.model is not None:
-            self.wave_plot.setXRange(0.0, self.model.duration, padding=0)
+            self.plots.set_time_range(0.0, self.model.duration)
 
     def view_range(self) -> tuple[float, float]:
-        lo, hi = self.wave_vb.viewRange()[0]
-        return float(lo), float(hi)
+        return self.plots.view_range()
 
     def _on_wave_range_changed(self, *_: Any) -> None:
         self._wave_dirty = True
-        if self.model is None:
-            return
-        lo, hi = self.view_range()
-        span = max(self.model.duration - (hi - lo), 0.0)
-        self.scroll.blockSignals(True)
-        self.scroll.setRange(0, SCROLL_STEPS if span > 0 else 0)
-        self.scroll.setPageStep(max(1, int(SCROLL_STEPS * (hi - lo) / self.model.duration)))
-        self.scroll.setValue(int(SCROLL_STEPS * lo / span) if span > 0 else 0)
-        self.scroll.blockSignals(False)
+        if self.model is not None:
+            set_scroll_bar(self.scroll, scroll_geometry(self.model.duration, *self.view_range()))
 
     def _on_scroll_value(self, value: int) -> None:
-        if self.model is None:
-            return
-        lo, hi = self.view_range()
-        span = max(self.model.duration - (hi - lo), 0.0)
-        start = span * value / SCROLL_STEPS
-        self.wave_plot.setXRange(start, start + (hi - lo), padding=0)
+        if self.model is not None:
+            self.plots.scroll_to(self.model.duration, value)
 
     def _on_timer_tick(self) -> None:
         if self._wave_dirty and self.data is not None:
             self._wave_dirty = False
-            lo, hi = self.view_range()
-            width = int(self.wave_vb.width()) or 800
-            x, y = WaveformData.pairs(*self.data.envelope(lo, hi, width))
-            self.wave_curve.setData(x, y)
-        t = self._playhead_t
-        for line in self.playheads:
-            line.setVisible(t is not None)
-            if t is not None:
-                line.setValue(t)
+            self.plots.draw_envelope(self.data)
+        self.plots.show_playhead(self._playhead_t)
 
     # mouse -----------------------------------------------------------------
     def _on_view_clicked(self, t: float) -> None:
@@ -302,17 +235,8 @@ class QtWaveformEditor(QWidget):
 
     def _refresh_marks(self) -> None:
         model = self.model
-        sel = model.selection if model else None
-        self.region.blockSignals(True)
-        self.region.setVisible(sel is not None)
-        if sel is not None:
-            self.region.setRegion(sel)
-        self.region.blockSignals(False)
-        cur = model.cursor if model else None
-        for line in self.cursor_lines:
-            line.setVisible(cur is not None)
-            if cur is not None:
-                line.setValue(cur)
+        self.plots.show_marks(model.selection if model else None,
+                              model.cursor if model else None)
         self._update_buttons()
 
     # edits -----------------------------------------------------------------
@@ -363,26 +287,11 @@ class QtWaveformEditor(QWidget):
                              on_error=self._on_request_error)
 
     def _refresh_edits(self) -> None:
-        for plot_item, item in self._overlays:
-            plot_item.removeItem(item)
-        self._overlays.clear()
+        self.plots.clear_edits()
         model = self.model
         if model is None:
             return
-        for a, b in model.removed_regions():
-            for plot in (self.wave_plot, self.spec_plot):
-                shade = pg.LinearRegionItem((a, b), movable=False, brush=SHADE,
-                                            pen=pg.mkPen(None))
-                shade.setZValue(5)
-                plot.addItem(shade)
-                self._overlays.append((plot, shade))
-        bounds = sorted({t for seg in model.view_segments() for t in seg})
-        for t in bounds:
-            if 0.0 < t < model.duration:
-                line = pg.InfiniteLine(t, angle=90, movable=False,
-                                       pen=pg.mkPen((0, 200, 120), style=Qt.PenStyle.DashLine))
-                self.wave_plot.addItem(line)
-                self._overlays.append((self.wave_plot, line))
+        self.plots.draw_edits(model.removed_regions(), inner_boundaries(model))
         self._refresh_marks()
 
     # playback --------------------------------------------------------------
@@ -390,10 +299,7 @@ class QtWaveformEditor(QWidget):
         model = self.model
         if model is None:
             return
-        if model.selection is not None:
-            start, end = model.selection
-        else:
-            start, end = (model.cursor or 0.0), model.duration
+        start, end = play_range(model)
         self._play_id = None
 
         def on_result(res: dict) -> None:
@@ -409,8 +315,7 @@ class QtWaveformEditor(QWidget):
 
     def playhead(self) -> float | None:
         """Where the painted playhead is (None when hidden)."""
-        line = self.playheads[0]
-        return float(line.value()) if line.isVisible() else None
+        return self.plots.playhead()
 
     def _on_client_event(self, ev: Any) -> None:
         if ev.event not in ("audio.position", "audio.finished"):
@@ -432,14 +337,8 @@ class QtWaveformEditor(QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        m = self.model
-        has_sel = m is not None and m.selection is not None
-        self.buttons["play"].setEnabled(m is not None)
-        self.buttons["split"].setEnabled(m is not None and m.cursor is not None)
-        self.buttons["trim"].setEnabled(has_sel)
-        self.buttons["delete"].setEnabled(has_sel)
-        self.buttons["undo"].setEnabled(m is not None and m.can_undo)
-        self.buttons["redo"].setEnabled(m is not None and m.can_redo)
+        for key, enabled in enabled_actions(self.model).items():
+            self.buttons[key].setEnabled(enabled)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self._timer.stop()

@@ -1,0 +1,113 @@
+"""RequestBook and JobWatch: the client's request and job bookkeeping, without Qt."""
+
+from __future__ import annotations
+
+from backend.protocol import E_UNKNOWN_COMMAND, Error, Result
+from desktop.components.request_book import JobWatch, RequestBook
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_ids_are_unique_across_prefixes_and_args_are_copied() -> None:
+    book = RequestBook()
+    args = {"path": "a b ü.wav"}
+    req = book.add("audio.analyze", args, None, None)
+    args["path"] = "changed"
+    assert req.id == "d1" and req.args == {"path": "a b ü.wav"}
+    assert book.new_id("s") == "s2"
+    assert book.add("x", None, None, None).id == "d3"
+    assert book.is_pending("d1") and book.is_pending("d3") and not book.is_pending("s2")
+
+
+def test_queue_pop_and_prune() -> None:
+    book = RequestBook()
+    a = book.add("a", {}, None, None)
+    b = book.add("b", {}, None, None)
+    book.queue += [a, b]
+    assert book.pop(a.id).cmd == "a"
+    assert book.pop(a.id) is None  # exactly one answer
+    book.prune_queue()
+    assert book.queue == [b]
+    assert book.take_queue() == [b] and book.queue == []
+
+
+def test_sent_flag_and_snapshot() -> None:
+    book = RequestBook()
+    a = book.add("a", {}, None, None)
+    b = book.add("b", {}, None, None)
+    book.mark_sent(b.id)
+    book.mark_sent("unknown")  # ignored
+    assert [(rid, p.sent) for rid, p in book.snapshot()] == [(a.id, False), (b.id, True)]
+
+
+def test_unknown_command_before_ready_is_retried_until_the_wait_runs_out() -> None:
+    clock = Clock()
+    book = RequestBook(clock=clock, ready_wait_s=15.0)
+    req = book.add("project.open", {"path": "p"}, None, None)
+    unknown = Error(id=req.id, code=E_UNKNOWN_COMMAND, message="no such command")
+    assert book.should_retry(unknown)
+    assert book.waiting(req.id) is req
+    clock.now += 10.0
+    assert book.should_retry(unknown)  # still within 15 s of the first try
+    clock.now += 6.0
+    assert not book.should_retry(unknown)  # gave up: the caller gets the error
+    assert book.waiting(req.id) is None
+
+
+def test_no_retry_after_ready_for_other_errors_results_or_unknown_ids() -> None:
+    book = RequestBook()
+    req = book.add("a", {}, None, None)
+    assert not book.should_retry(Result(id=req.id, result={}))
+    assert not book.should_retry(Error(id=req.id, code="bad_arguments", message="m"))
+    assert not book.should_retry(Error(id="d99", code=E_UNKNOWN_COMMAND, message="m"))
+    book.backend_ready = True
+    assert not book.should_retry(Error(id=req.id, code=E_UNKNOWN_COMMAND, message="m"))
+
+
+def test_answer_or_launch_forgets_the_retry() -> None:
+    book = RequestBook()
+    req = book.add("a", {}, None, None)
+    assert book.should_retry(Error(id=req.id, code=E_UNKNOWN_COMMAND, message="m"))
+    book.pop(req.id)
+    assert book.waiting(req.id) is None
+    req2 = book.add("b", {}, None, None)
+    assert book.should_retry(Error(id=req2.id, code=E_UNKNOWN_COMMAND, message="m"))
+    book.backend_ready = True
+    book.on_launch()
+    assert not book.backend_ready and book.waiting(req2.id) is None
+
+
+def test_job_watch_tracks_running_jobs() -> None:
+    jobs = JobWatch()
+    jobs.track("job.started", {"job_id": "j1", "kind": "sleep"})
+    jobs.track("job.started", {"job_id": "j2", "kind": "prepare"})
+    jobs.track("job.progress", {"job_id": "j1", "done": 1, "total": 3})
+    jobs.track("job.finished", {"job_id": "j1", "status": "ok"})
+    assert jobs.running == {"j2": "prepare"}
+    assert jobs.take_running() == {"j2": "prepare"} and jobs.running == {}
+
+
+def test_job_watch_finished_before_or_after_watch() -> None:
+    jobs = JobWatch()
+    seen: list[dict] = []
+    assert jobs.watch("j1", seen.append) is None
+    assert jobs.finished({"job_id": "j1", "status": "ok"}) == seen.append
+    assert jobs.finished({"job_id": "j1", "status": "ok"}) is None  # watcher used once
+    early = {"job_id": "j2", "status": "failed"}
+    assert jobs.finished(early) is None  # nobody waits yet: kept
+    assert jobs.watch("j2", seen.append) == early
+    assert jobs.watch("j2", seen.append) is None  # handed out once, now watched
+
+
+def test_job_watch_keeps_only_recent_finished() -> None:
+    jobs = JobWatch(keep_finished=2)
+    for i in range(3):
+        jobs.finished({"job_id": f"j{i}"})
+    assert jobs.watch("j0", print) is None
+    assert jobs.watch("j2", print) == {"job_id": "j2"}
