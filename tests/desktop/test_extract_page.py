@@ -1,7 +1,12 @@
 """The Extract page and the asset-missing dialog: Qt-free logic, and replayed sessions.
 
-extract_preflight.jsonl and extract_failures.jsonl are hand-written (the extract job is
-not in the backend yet) from the documented event shapes; their notes say so.
+extract_real_*.jsonl are recorded from the real backend by record_extract_sessions.py (a
+project prepared by the real CLI, a tiny HuBERT file, a tiny rmvpe.pt imported by the real
+assets job); the tests check that the page sends exactly the recorded requests.
+extract_preflight.jsonl and extract_failures.jsonl are hand-written from the protocol; they
+stay for what a recording cannot give: a download (no network), catalogue encoders and an
+rmvpe that counts as installed on the first list, and a job that fails with asset_missing
+in its job.finished (the real extract job refuses the start instead).
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from desktop.components.settings import AppSettings, JsonSettingsStore
 from desktop.ui.extract_page import QtExtractPage
 from desktop.ui.main_window import MainWindow
 from desktop.ui.project_controller import ProjectController
-from tests.desktop.conftest import fake_command
+from tests.desktop.conftest import SESSIONS, fake_command
+from tests.desktop.record_extract_sessions import ENCODER, PROJECT, RMVPE_SOURCE
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -247,3 +253,144 @@ def test_main_window_extract_page_follows_the_project(qtbot, make_client, qsetti
     window.controller.project_changed.emit(state)
     assert str(tmp_path / "Ω voice") in page.project_label.text()
     assert page.form.values().version == "v1" and page.start_btn.isEnabled()
+
+
+# Qt: sessions recorded from the real backend ----------------------------------------------
+REQUESTS = ("assets.list", "job.start", "job.cancel")
+
+
+def _recorded(session: str, folder: Path) -> tuple[list[tuple[str, dict]], list[dict]]:
+    """The requests the recording sent ((cmd, args) of its awaits) and its job.finished data."""
+    escaped = json.dumps(str(folder), ensure_ascii=False)[1:-1]
+    lines = (SESSIONS / session).read_text("utf-8").replace("$PROJECT", escaped).splitlines()
+    msgs = [json.loads(line) for line in lines if line.strip()]
+    sent = [(m["cmd"], m["args"]) for m in msgs if m.get("fake") == "await"]
+    finished = [m["data"] for m in msgs if m.get("event") == "job.finished"]
+    return sent, finished
+
+
+def _sent(sig) -> list[tuple[str, dict]]:
+    """What the page sent the fake backend (the commands a recording awaits)."""
+    prefix = "fake backend received: "
+    reqs = [json.loads(s[len(prefix):]) for s in sig.stderr if s.startswith(prefix)]
+    return [(r["cmd"], r["args"]) for r in reqs if r["cmd"] in REQUESTS]
+
+
+def _check_sent_as_recorded(qtbot, sig, recorded: list[tuple[str, dict]]) -> None:
+    qtbot.waitUntil(lambda: len(_sent(sig)) >= len(recorded), timeout=5000)
+    assert _sent(sig) == recorded
+    assert not any(s.startswith("fake backend: ignoring") for s in sig.stderr)
+
+
+def _choose(page: QtExtractPage, f0: str, encoder: Path) -> None:
+    """Pick the pitch method and an encoder file as a user does."""
+    form = page.form
+    form.pitch.setCurrentIndex(form.pitch.findData(f0))
+    form.pitch.activated.emit(form.pitch.currentIndex())
+    form.pick_encoder_file = lambda: str(encoder)
+    form.encoder.activated.emit(form.encoder.findData(OTHER_ENCODER))
+    assert form.values() == ExtractSettings(f0=f0, encoder=str(encoder), version="v2")
+
+
+def test_real_extraction_with_pm_and_an_encoder_file(qtbot, make_client, tmp_path) -> None:
+    recorded, finished = _recorded("extract_real_ok.jsonl", tmp_path)
+    client, sig = make_client(fake_command("extract_real_ok.jsonl", tmp_path))
+    page, state = _page(qtbot, client, tmp_path, "v2")
+    assert state.path == str(tmp_path / PROJECT)
+    said = _spy(page)
+    listed: list[dict] = []
+    on_listed = page._on_assets_listed
+    page._on_assets_listed = lambda r: (listed.append(r), on_listed(r))
+    client.start()
+    page.load_assets()  # as when the page is shown
+    qtbot.waitUntil(lambda: len(listed) == 1, timeout=5000)
+    assert page.installed == set() and len(listed[0]["assets"]) >= 4  # an empty data dir
+    assert page.form.values().f0 == "harvest"
+    _choose(page, "pm", tmp_path / ENCODER)
+
+    page.start_btn.click()
+    qtbot.waitUntil(lambda: not page.summary.isHidden(), timeout=5000)
+    _check_sent_as_recorded(qtbot, sig, recorded)
+    assert recorded[-1][1]["args"]["encoder"] == str(tmp_path / ENCODER)
+    assert page.missing_dialog is None
+    progress = [s for s in said if s.startswith("extracting ")]
+    assert progress[0] == "extracting 0 / 4" and progress[-1] == "extracting 4 / 4"
+    assert any(s.startswith("extracting 1 / 4 — ") and s.endswith(" left") for s in progress)
+    result = finished[-1]["result"]
+    assert (result["processed"], result["slices"], result["errors"]) == (4, 4, [])
+    text = page.summary.toPlainText()
+    assert text == summary_text(result)
+    assert text.startswith(f"Extracted features for 4 of 4 clip(s) (0 already up to date) in "
+                           f"{result['seconds']:.1f} s.")
+    assert f"Features: {state.path}/features" in text
+    assert page.message.text() == "Extraction finished."
+    assert page.progress.isHidden() and page.start_btn.isEnabled()
+    assert not page.cancel_btn.isEnabled() and page.form.isEnabled()
+
+
+def _import_in(qtbot, dialog, source: Path) -> None:
+    assert dialog.isVisible() and not dialog.retry_btn.isEnabled()
+    dialog.pick_file = lambda: str(source)
+    dialog.import_btn.click()
+    qtbot.waitUntil(dialog.retry_btn.isEnabled, timeout=5000)
+    assert dialog.status_label.text().startswith("rmvpe is installed.")
+
+
+def test_real_rmvpe_missing_refused_import_and_retry(qtbot, make_client, tmp_path) -> None:
+    recorded, finished = _recorded("extract_real_missing.jsonl", tmp_path)
+    client, sig = make_client(fake_command("extract_real_missing.jsonl", tmp_path))
+    page, _state = _page(qtbot, client, tmp_path, "v2")
+    client.start()
+    _choose(page, "rmvpe", tmp_path / ENCODER)
+
+    page.start_btn.click()  # preflight: the empty data dir has no rmvpe; nothing is started
+    qtbot.waitUntil(lambda: page.missing_dialog is not None, timeout=5000)
+    first = page.missing_dialog
+    assert "RMVPE pitch estimator (rmvpe)" in first.text_label.text()
+    assert "181 MB" in first.text_label.text()
+    assert first.download_btn.text() == "Download (181 MB)"
+    assert [cmd for cmd, _ in _sent(sig)] == ["assets.list"]
+    _import_in(qtbot, first, tmp_path / RMVPE_SOURCE)
+
+    first.retry_btn.click()  # listed as installed, then removed: the start is refused
+    qtbot.waitUntil(lambda: page.missing_dialog is not first, timeout=5000)
+    second = page.missing_dialog
+    assert second.isVisible()  # the first one was closed and deleted
+    assert "model file rmvpe is needed" in second.text_label.text()
+    assert "181 MB" in second.text_label.text() and second.download_btn.text() == \
+        "Download (181 MB)"
+    assert "python -m backend assets download rmvpe" in second.text_label.text()
+    assert page.job_id is None and page.message.text().startswith("Extraction needs rmvpe")
+    _import_in(qtbot, second, tmp_path / RMVPE_SOURCE)
+
+    second.retry_btn.click()
+    qtbot.waitUntil(lambda: not page.summary.isHidden(), timeout=5000)
+    _check_sent_as_recorded(qtbot, sig, recorded)
+    assert [args.get("kind") for cmd, args in recorded if cmd == "job.start"] == \
+        ["assets", "extract", "assets", "extract"]
+    assert [f["kind"] for f in finished] == ["assets", "assets", "extract"]
+    assert page.summary.toPlainText() == summary_text(finished[-1]["result"])
+    assert "4 of 4 clip(s)" in page.summary.toPlainText()
+    assert page.message.text() == "Extraction finished." and page.start_btn.isEnabled()
+
+
+def test_real_cancel_mid_run(qtbot, make_client, tmp_path) -> None:
+    recorded, finished = _recorded("extract_real_cancel.jsonl", tmp_path)
+    client, sig = make_client(fake_command("extract_real_cancel.jsonl", tmp_path))
+    page, _state = _page(qtbot, client, tmp_path, "v2")
+    client.start()
+    _choose(page, "harvest", tmp_path / ENCODER)
+
+    page.start_btn.click()
+    qtbot.waitUntil(page.cancel_btn.isEnabled, timeout=5000)
+    qtbot.waitUntil(lambda: page.message.text().startswith("extracting 1 / 4"), timeout=5000)
+    assert not page.progress.isHidden() and page.progress.value() == 250
+    assert not page.form.isEnabled() and not page.start_btn.isEnabled()
+    page.cancel_btn.click()
+    qtbot.waitUntil(lambda: page.message.text() == "Extraction cancelled.", timeout=5000)
+    _check_sent_as_recorded(qtbot, sig, recorded)
+    assert recorded[-1] == ("job.cancel", {"job_id": "job-1"})
+    assert finished[-1]["status"] == "cancelled"
+    assert page.job_id is None and page.summary.isHidden() and page.progress.isHidden()
+    assert page.start_btn.isEnabled() and page.form.isEnabled()
+    assert not page.cancel_btn.isEnabled()
