@@ -70,8 +70,10 @@ class BackendProcess(QObject):
         self._started_at = 0.0
         self.last_crash_message = ""
 
-    # hooks of the request side ----------------------------------------------------
+    # hooks of the request side: BackendClient implements them (QObject classes cannot
+    # use ABCMeta, so a missing override fails loudly here instead) -------------------
     def _dispatch_line(self, line: str) -> None:
+        """One protocol line from the backend's stdout."""
         raise NotImplementedError
 
     def _on_launch(self) -> None:
@@ -79,12 +81,15 @@ class BackendProcess(QObject):
         raise NotImplementedError
 
     def _shutdown_id(self) -> str:
+        """Send ``shutdown`` and return its request id."""
         raise NotImplementedError
 
     def _fail_all(self, code: str, message: str, *, sent_only: bool = False) -> None:
+        """Answer every pending request with an error (the process went away)."""
         raise NotImplementedError
 
     def _fail_running_jobs(self, what: str) -> None:
+        """Report every running job as failed (the process went away)."""
         raise NotImplementedError
 
     # state ------------------------------------------------------------------------
