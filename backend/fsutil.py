@@ -10,11 +10,33 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+HASH_CHUNK = 1 << 20
+
+
+def sha256_file(path: str | os.PathLike[str], *, check: Callable[[], None] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> str:
+    """Streamed SHA-256 of a file; ``check`` runs between chunks (to cancel) and
+    ``progress(done, total)`` after each one."""
+    total = os.path.getsize(path)
+    digest = hashlib.sha256()
+    done = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            digest.update(chunk)
+            done += len(chunk)
+            if check is not None:
+                check()
+            if progress is not None:
+                progress(done, total)
+    return digest.hexdigest()
 
 TEMP_PREFIX = ".tmp-"
 TEMP_SUFFIX = ".part"

@@ -16,6 +16,7 @@ from typing import Any
 from backend.assets.catalogue import Asset, find_asset
 from backend.assets.store import asset_path, record_install
 from backend.assets.verify import CHUNK, check_expected, describe, read_structure
+from backend.fsutil import sha256_file
 from backend.jobs.base import BadArgs, JobContext, JobError
 
 
@@ -59,7 +60,8 @@ def import_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext, *,
 def _choose_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext,
                   as_name: str | None) -> tuple[Asset, str, str]:
     """Which asset the file is and how that was established: by sha256 or by structure."""
-    digest = _hash(source, ctx)
+    digest = sha256_file(source, check=ctx.check,
+                         progress=lambda done, total: ctx.progress("checking", done, total))
     if as_name is not None:
         asset = find_asset(catalogue, as_name)
         if asset.sha256 == digest:
@@ -98,19 +100,6 @@ def _check_structure(source: Path, asset: Asset, catalogue: dict[str, Asset],
         f"not {asset.basename}. ({note}; {'; '.join(problems[:3])})",
         details={"path": str(source), "name": asset.name, "sha256": digest,
                  "problems": problems})
-
-
-def _hash(source: Path, ctx: JobContext) -> str:
-    total = source.stat().st_size
-    digest = hashlib.sha256()
-    done = 0
-    with open(source, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            done += len(chunk)
-            ctx.check()
-            ctx.progress("checking", done, total)
-    return digest.hexdigest()
 
 
 def _copy(source: Path, out: Any, asset: Asset, ctx: JobContext) -> str:

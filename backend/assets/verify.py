@@ -8,11 +8,10 @@ JSON files are read directly. ``identify`` names what a wrong file looks like.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import struct
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,23 +21,6 @@ from backend.assets.pickle_inspect import TensorInfo, inspect_torch_file
 
 CHUNK = 1 << 20
 _CONTAINERS = ("model", "weight", "state_dict", "module", "net")
-
-
-def sha256_file(path: Path, *, check: Callable[[], None] | None = None,
-                progress: Callable[[int, int], None] | None = None) -> str:
-    """Streamed sha256 of a file; ``check`` is called between chunks (cancellation)."""
-    total = path.stat().st_size
-    digest = hashlib.sha256()
-    done = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            done += len(chunk)
-            if check is not None:
-                check()
-            if progress is not None:
-                progress(done, total)
-    return digest.hexdigest()
 
 
 @dataclass

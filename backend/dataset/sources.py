@@ -7,7 +7,6 @@ another folder) is recorded once.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.dataset.project import Project, abs_path, now_iso
-from backend.fsutil import describe_os_error
+from backend.fsutil import describe_os_error, sha256_file
 
 AUDIO_EXTENSIONS = frozenset({
     ".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".wma", ".opus", ".mp4", ".mkv",
@@ -87,19 +86,6 @@ def _walk(folder: Path, check: Check) -> list[Path]:
     return out
 
 
-def sha256_file(path: Path, check: Check = _no_check) -> str:
-    """Streamed SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while True:
-            check()
-            block = fh.read(_CHUNK)
-            if not block:
-                break
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def make_record(path: Path, sha: str, size: int) -> dict[str, Any]:
     """A source record, probed for its audio properties (status 'error' if unreadable)."""
     from backend.dataset.audio_io import AudioLoadError, probe
@@ -158,7 +144,7 @@ class _Importer:
     def add(self, path: Path, check: Check, result: ImportResult) -> None:
         try:
             size = path.stat().st_size
-            sha = sha256_file(path, check)
+            sha = sha256_file(path, check=check)
         except OSError as exc:
             result.errors.append({"path": str(path),
                                   "message": describe_os_error(exc, "reading", path)})

@@ -9,7 +9,6 @@ happens only for trusted files or the known ``hubert_base.pt``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 import torch
 
 from backend.features.hubert_pickle import RefusedGlobal, restricted_pickle_module, to_plain
+from backend.fsutil import sha256_file
 
 # sha256 of RVC's hubert_base.pt (the value RVC's own asset check uses).
 KNOWN_SHA256 = {
@@ -41,14 +41,6 @@ class Checkpoint:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _torch_load(path: Path, trusted: bool) -> Any:
     """weights_only first; then a restricted unpickler; full unpickle only for trusted files."""
     unreadable = f"{path}: not a readable torch checkpoint"
@@ -66,7 +58,7 @@ def _torch_load(path: Path, trusted: bool) -> Any:
         refused = exc
     except Exception as exc:
         raise EncoderLoadError(f"{unreadable} ({type(exc).__name__}: {exc})") from exc
-    if trusted or _sha256(path) in KNOWN_SHA256:
+    if trusted or sha256_file(path) in KNOWN_SHA256:
         try:
             return torch.load(path, map_location="cpu", weights_only=False)
         except Exception as exc:
