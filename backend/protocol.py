@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: job.started carries the job.start request's id
 
 # Error codes (the ``code`` of an ``error`` message or of a failed job).
 E_PARSE = "parse_error"
