@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: job.started carries the job.start request's id
 
 # Limits of what the backend reads: longer or deeper lines get a ``parse_error``.
 MAX_LINE_BYTES = 8 * 1024 * 1024

@@ -56,14 +56,15 @@ class Server:
         self.jobs = JobManager(self.emit)
         self.state: dict[str, Any] = {}  # shared objects of command modules (audio player...)
         self._commands_loaded = threading.Event()
+        # built-in handlers take (args, request id); job.started carries the id
         self._builtin = {
-            "ping": self._cmd_ping,
-            "shutdown": self._cmd_shutdown,
-            "job.start": lambda a: self.jobs.start(a),
-            "job.cancel": lambda a: self.jobs.cancel(a),
-            "job.pause": lambda a: self.jobs.set_paused(a, True),
-            "job.resume": lambda a: self.jobs.set_paused(a, False),
-            "jobs.list": lambda a: {"jobs": self.jobs.list()},
+            "ping": lambda a, _rid: self._cmd_ping(a),
+            "shutdown": lambda a, _rid: self._cmd_shutdown(a),
+            "job.start": lambda a, rid: self.jobs.start(a, request_id=rid),
+            "job.cancel": lambda a, _rid: self.jobs.cancel(a),
+            "job.pause": lambda a, _rid: self.jobs.set_paused(a, True),
+            "job.resume": lambda a, _rid: self.jobs.set_paused(a, False),
+            "jobs.list": lambda a, _rid: {"jobs": self.jobs.list()},
         }
 
     @property
@@ -114,8 +115,9 @@ class Server:
         return {"stopping": True, "cancelled_jobs": self.jobs.cancel_all()}
 
     def handle(self, req: Request) -> None:
-        if req.cmd in self._builtin:
-            self._answer(req, self._builtin[req.cmd])
+        builtin = self._builtin.get(req.cmd)
+        if builtin is not None:
+            self._answer(req, lambda a: builtin(a, req.id))
             return
         self._pool.submit(self._answer_registered, req)
 

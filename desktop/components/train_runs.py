@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from desktop.components.job_handle import fmt_eta
 from desktop.components.metrics import MetricsHistory
 
 
@@ -106,17 +107,6 @@ def add_unique(items: list[Any], item: Any) -> bool:
     items.append(item)
     items.sort(key=lambda x: x.step)
     return True
-
-
-def fmt_eta(seconds: float | None) -> str:
-    if seconds is None or seconds < 0:
-        return ""
-    secs = int(round(seconds))
-    if secs < 60:
-        return f"{secs} s"
-    if secs < 3600:
-        return f"{secs // 60} min {secs % 60:02d} s"
-    return f"{secs // 3600} h {secs % 3600 // 60:02d} min"
 
 
 class TrainSession:

@@ -9,7 +9,6 @@ pressing it accepts the dialog, so the page that opened it can try again
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -24,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.protocol import Error, Event
 from desktop.backend_client import BackendClient
-from desktop.components.assets import MissingAsset, error_text, format_size
+from desktop.components.assets import MissingAsset, error_text, format_size, job_error
+from desktop.components.job_handle import JobHandle
 
 
 class QtAssetMissingDialog(QDialog):
@@ -37,12 +36,11 @@ class QtAssetMissingDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client, self.missing = client, missing
-        self.job_id: str | None = None  # "" = requested, id not known yet
+        self.job: JobHandle | None = None  # the download or import this dialog follows
         self.installed = False
         self.setWindowTitle("A model file is missing")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._build(retry_text, also_missing or [])
-        client.sig_job_event.connect(self._on_client_job_event)
 
     def _build(self, retry_text: str, also: list[MissingAsset]) -> None:
         text = self.missing.text()
@@ -85,11 +83,11 @@ class QtAssetMissingDialog(QDialog):
         return path
 
     # actions ------------------------------------------------------------------------
-    def download(self) -> str | None:
+    def download(self) -> JobHandle | None:
         return self._start({"action": "download", "name": self.missing.name},
                            f"Downloading {self.missing.name}…")
 
-    def import_path(self, path: str) -> str | None:
+    def import_path(self, path: str) -> JobHandle | None:
         return self._start({"action": "import", "path": path, "name": self.missing.name},
                            f"Importing {Path(path).name}…")
 
@@ -99,19 +97,18 @@ class QtAssetMissingDialog(QDialog):
             self.import_path(path)
 
     def _on_cancel_clicked(self) -> None:
-        if self.job_id:
-            self.client.cancel_job(self.job_id)
+        if self.job is not None and self.job.active:
+            self.client.cancel_job(self.job)
         self.reject()
 
-    def _start(self, args: dict, text: str) -> str | None:
-        if self.job_id is not None:
+    def _start(self, args: dict, text: str) -> JobHandle | None:
+        if self.job is not None and self.job.active:
             return None
-        self.job_id = ""
+        self.job = self.client.start_job("assets", args)
+        self.job.subscribe(self._on_job_changed)
         self._set_busy(True)
         self.status_label.setText(text)
-        return self.client.start_job("assets", args, on_started=self._on_job_started,
-                                     on_error=self._on_job_start_error,
-                                     on_finished=self._on_job_finished)
+        return self.job
 
     def _set_busy(self, busy: bool) -> None:
         self.download_btn.setEnabled(not busy and not self.installed)
@@ -121,46 +118,30 @@ class QtAssetMissingDialog(QDialog):
             self.progress.setRange(0, 0)
 
     # job ------------------------------------------------------------------------------
-    def _on_job_started(self, job_id: str) -> None:
-        self.job_id = job_id
-
-    def _on_job_start_error(self, err: Error) -> None:
-        self.job_id = None
-        self._set_busy(False)
-        self.status_label.setText(error_text(err.code, err.message))
-
-    def _on_client_job_event(self, ev: Event) -> None:
-        if ev.event != "job.progress" or self.job_id is None:
+    def _on_job_changed(self, job: JobHandle, event: str, _data: dict) -> None:
+        if job is not self.job:
             return
-        mine = ev.data.get("job_id") == self.job_id or ev.data.get("name") == self.missing.name
-        total, done = ev.data.get("total"), ev.data.get("done")
-        if not mine or not isinstance(total, (int, float)) or not isinstance(done, (int, float)):
-            return
-        if total > 0:
+        if job.finished:
+            self._on_job_finished(job)
+        elif event == "job.progress" and job.total > 0:
             self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * min(1.0, done / total)))
-        self.status_label.setText(f"{ev.data.get('stage', '')}: {format_size(done)} of "
-                                  f"{format_size(total)}")
+            self.progress.setValue(int(1000 * (job.fraction or 0.0)))
+            self.status_label.setText(f"{job.stage}: {format_size(job.done)} of "
+                                      f"{format_size(job.total)}")
 
-    def _on_job_finished(self, data: dict) -> None:
-        self.job_id = None
-        status = data.get("status")
-        if status == "ok":
+    def _on_job_finished(self, job: JobHandle) -> None:
+        if job.state == "ok":
             self.installed = True
             self.status_label.setText(f"{self.missing.name} is installed. Press "
                                       f"“{self.retry_btn.text()}” to continue.")
             self.retry_btn.setEnabled(True)
             self.retry_btn.setDefault(True)
             self.sig_installed.emit(self.missing.name)
-        elif status == "cancelled":
-            self.status_label.setText("Cancelled; a partial download is kept and resumes "
-                                      "next time.")
         else:
-            err = data.get("error") if isinstance(data.get("error"), dict) else {}
-            self.status_label.setText(error_text(err.get("code"), str(err.get("message", ""))))
+            self.status_label.setText(job_error(job) or error_text(job.error_code, ""))
         self._set_busy(False)
 
     def done(self, result: int) -> None:
-        with contextlib.suppress(RuntimeError, TypeError):
-            self.client.sig_job_event.disconnect(self._on_client_job_event)
+        if self.job is not None:
+            self.job.unsubscribe(self._on_job_changed)
         super().done(result)

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.protocol import Event, Hello
+from backend.protocol import Hello
 from desktop.backend_client import BackendClient
 from desktop.components.backend_logic import READY, status_text
-from desktop.components.jobs import JobsModel
+from desktop.components.job_handle import JobHandle
 from desktop.components.log_model import LogModel
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
         self.client = client
         self.qsettings = qsettings or QSettings("TimbreStudio", "Timbre Studio")
         self.settings = AppSettings(QSettingsStore(self.qsettings))
-        self.jobs = JobsModel()
+        self.jobs = client.jobs  # the JobBook: the handles the pages follow
         self.log = LogModel()
         self.controller = ProjectController(client, self.settings, self)
         self.setObjectName("main_window")
@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setMaximumWidth(180)
         self.stack = QStackedWidget()
         self.picker = QtProjectPicker(self.controller, self.settings)
-        self.dataset_page = QtDatasetPage(self.client, self.controller, self.jobs, self.settings)
+        self.dataset_page = QtDatasetPage(self.client, self.controller, self.settings)
         self.add_page("project", "Project", self.picker)
         self.add_page("dataset", "Dataset", self.dataset_page)
         self.waveform_editor = QtWaveformEditor(self.client)
@@ -224,10 +224,10 @@ class MainWindow(QMainWindow):
         c = self.client
         c.state_changed.connect(self._on_client_state_changed)
         c.sig_hello.connect(self._on_client_hello)
-        c.sig_job_event.connect(self._on_client_job_event)
         c.sig_log.connect(lambda level, msg: self.log.add(level, msg, "backend"))
         c.sig_stderr.connect(lambda line: self.log.add(_stderr_level(line), line, "stderr"))
         c.sig_crashed.connect(self._on_client_crashed)
+        self.jobs.subscribe(self._on_job_changed)
         self.controller.project_changed.connect(self._on_controller_project_changed)
         self.controller.sig_error.connect(self._on_controller_error)
 
@@ -242,13 +242,11 @@ class MainWindow(QMainWindow):
     def _on_client_hello(self, _hello: Hello) -> None:
         self.backend_status.setText(status_text(self.client.state, self.client.hello))
 
-    def _on_client_job_event(self, ev: Event) -> None:
-        job_id = self.jobs.apply(ev.event, ev.data)
-        job = self.jobs.get(job_id) if job_id else None
-        if job is not None and ev.event == "job.finished":
-            level = "error" if job.status == "failed" else "info"
-            detail = f": {job.error}" if job.error else ""
-            self.log.add(level, f"{job.kind} job {job.job_id} {job.status}{detail}", "jobs")
+    def _on_job_changed(self, job: JobHandle, event: str, _data: dict) -> None:
+        if event == "job.finished":
+            level = "error" if job.state == "failed" else "info"
+            detail = f": {job.error_message}" if job.error_message else ""
+            self.log.add(level, f"{job.kind} job {job.job_id} {job.state}{detail}", "jobs")
 
     def _on_client_crashed(self, message: str, will_restart: bool) -> None:
         heading = "The backend stopped unexpectedly" + (
@@ -262,9 +260,10 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.client.restart()
 
-    def _cancel_job(self, job_id: str) -> None:
-        self.client.cancel_job(job_id)
-        self.log.add("info", f"cancel requested for {job_id}", "desktop")
+    def _cancel_job(self, job: JobHandle) -> None:
+        self.client.cancel_job(job)
+        self.log.add("info", f"cancel requested for {job.job_id or job.kind + ' job'}",
+                     "desktop")
 
     # project -----------------------------------------------------------------------------
     def _on_controller_project_changed(self, state: ProjectState | None) -> None:

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.protocol import Error, Event
 from desktop.backend_client import BackendClient
+from desktop.components.job_handle import JobHandle
 from desktop.components.settings import AppSettings
 from desktop.components.train_output import (
     FILTERS,
@@ -66,7 +66,6 @@ class QtTrainOutput(QGroupBox):
         self.copy_btn = QPushButton("Copy path")
         self.copy_btn.clicked.connect(self.copy_path)
         self._build()
-        client.sig_event.connect(self._on_client_event)
         self._show()
 
     def _build(self) -> None:
@@ -89,12 +88,12 @@ class QtTrainOutput(QGroupBox):
         self._show()
 
     # actions ----------------------------------------------------------------------------------
-    def build_index(self) -> str | None:
+    def build_index(self) -> JobHandle | None:
         if self.model.blocker(INDEX):
             return None
         return self._start(INDEX, "index", self.model.index_args())
 
-    def export(self, action: str, out: str | None = None) -> str | None:
+    def export(self, action: str, out: str | None = None) -> JobHandle | None:
         """Export to ``out``; without it, ask with a save dialog (None when cancelled)."""
         if self.model.blocker(action):
             return None
@@ -117,16 +116,17 @@ class QtTrainOutput(QGroupBox):
         value = folders.get(FOLDER_KEY) if isinstance(folders, dict) else None
         return value if isinstance(value, str) else ""
 
-    def _start(self, action: str, kind: str, args: dict[str, Any]) -> str:
-        self.model.begin(action)
+    def _start(self, action: str, kind: str, args: dict[str, Any]) -> JobHandle:
+        job = self.client.start_job(kind, args)
+        self.model.follow(action, job)
+        job.subscribe(self._on_job_changed)
         self._show()
-        return self.client.start_job(kind, args, on_started=self._on_job_started,
-                                     on_error=self._on_job_start_error)
+        return job
 
     def cancel(self) -> str | None:
-        if not self.model.running or not self.model.job_id:
+        if not self.model.running or self.model.job is None:
             return None
-        return self.client.cancel_job(self.model.job_id)
+        return self.client.cancel_job(self.model.job)
 
     def copy_path(self) -> None:
         from PySide6.QtGui import QGuiApplication
@@ -136,16 +136,8 @@ class QtTrainOutput(QGroupBox):
             self.copy_btn.setText("Copied")
 
     # the job -----------------------------------------------------------------------------------
-    def _on_job_started(self, job_id: str) -> None:
-        self.model.started(job_id)
-        self._show()
-
-    def _on_job_start_error(self, err: Error) -> None:
-        self.model.start_failed(err.message)
-        self._show()
-
-    def _on_client_event(self, ev: Event) -> None:
-        if self.model.apply(ev.event, ev.data):
+    def _on_job_changed(self, job: JobHandle, _event: str, _data: dict) -> None:
+        if job is self.model.job:
             self._show()
 
     # view ----------------------------------------------------------------------------------------
@@ -161,9 +153,10 @@ class QtTrainOutput(QGroupBox):
         self.progress_label.setText(m.progress_text())
         self.progress_label.setVisible(m.busy)
         self.progress.setVisible(m.busy)
-        self.progress.setRange(0, m.total if m.total > 0 else 0)  # 0, 0: busy indicator
-        if m.total > 0:
-            self.progress.setValue(min(m.done, m.total))
+        done, total = (int(m.job.done), int(m.job.total)) if m.job is not None else (0, 0)
+        self.progress.setRange(0, total if total > 0 else 0)  # 0, 0: busy indicator
+        if total > 0:
+            self.progress.setValue(min(done, total))
         failed = m.status in ("failed", "refused")
         self.result_label.setText(m.result_text())
         self.result_label.setStyleSheet(ERROR_STYLE if failed else "")

@@ -4,8 +4,9 @@ On project open (and when the page is shown) it asks the backend ``train.suggest
 (readiness, problems, suggested settings, installed pretrained bases) and
 ``train.runs`` (past runs); the latest run's ``metrics.jsonl`` is read into the
 ``MetricsHistory`` so the curves are there without training. While a ``train``
-job runs, its events (``job.metrics``, ``job.progress``, ``train.sample``,
-``train.checkpoint``, ``job.paused``, ``job.finished``) drive a ``TrainSession``;
+job runs, the events of its ``JobHandle`` (``job.metrics``, ``job.progress``,
+``train.sample``, ``train.checkpoint``, ``job.paused``, ``job.finished``, its ``log``
+lines) drive a ``TrainSession``;
 the graphs (``QtLossPlot``) repaint on their own timer. ``QtTrainOutput`` builds the
 index and exports the shown run's newest checkpoint.
 """
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from backend.protocol import Error, Event, Hello
 from desktop.backend_client import BackendClient
+from desktop.components.job_handle import JobHandle
 from desktop.components.metrics import MetricsHistory
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
@@ -48,10 +50,6 @@ from desktop.ui.train_files import QtTrainFiles
 from desktop.ui.train_form import QtTrainSettingsForm
 from desktop.ui.train_output import QtTrainOutput
 
-TRAIN_EVENTS = ("job.started", "job.progress", "job.metrics", "job.paused", "job.finished",
-                "train.sample", "train.checkpoint", "log")
-MAX_EARLY_EVENTS = 100_000
-
 
 class QtTrainPage(QWidget):
     def __init__(self, client: BackendClient, controller: ProjectController,
@@ -64,8 +62,7 @@ class QtTrainPage(QWidget):
         self.runs: list[TrainRun] = []
         self.shown_run: TrainRun | None = None
         self.project: str | None = None
-        self._starting = False  # job.start sent, job id not known yet
-        self._early: list[Event] = []
+        self.job: JobHandle | None = None  # the training job this page follows
         self._suggest_error = ""
         self._history_live = False  # the curves came from events, not from the file
         self._refreshing: set[str] = set()  # commands in flight
@@ -140,7 +137,8 @@ class QtTrainPage(QWidget):
     # project and history -------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.session.running or self._starting
+        """The training job is requested, running or paused."""
+        return self.job is not None and self.job.active
 
     def set_project(self, state: ProjectState | None) -> None:
         path = state.path if state else None
@@ -242,20 +240,23 @@ class QtTrainPage(QWidget):
     def _on_client_event(self, ev: Event) -> None:
         if ev.event in ("audio.position", "audio.finished"):
             self._on_audio_event(ev)
-            return
-        if ev.event not in TRAIN_EVENTS:
-            return
-        if self._starting and ev.data.get("job_id") != self.session.job_id:
-            if len(self._early) < MAX_EARLY_EVENTS:
-                self._early.append(ev)  # may be ours: the job.start reply is not read yet
-            return
-        self._apply(ev)
 
-    def _apply(self, ev: Event) -> None:
-        if ev.event == "log":
-            self._on_job_log(ev.data)
+    def _on_job_changed(self, job: JobHandle, event: str, data: dict[str, Any]) -> None:
+        """Every event of the training job, from the first (``job.started``) on."""
+        if job is not self.job:
             return
-        what = self.session.apply(ev.event, ev.data)
+        if event == "refused":
+            self._on_job_start_error(job)
+        elif event == "job.started":
+            self.session.reset(job.job_id)
+            self._update_controls()
+        elif event == "log":
+            self._on_job_log(data)
+        else:
+            self._apply(event, data)
+
+    def _apply(self, event: str, data: dict[str, Any]) -> None:
+        what = self.session.apply(event, data)
         if what in ("samples", "checkpoints"):
             self._fill_tables()
         if what == "finished":
@@ -265,15 +266,14 @@ class QtTrainPage(QWidget):
 
     def _on_job_log(self, data: dict[str, Any]) -> None:
         """Warnings of our job (pretrained keys that did not fit, the OOM fallback)."""
-        level = str(data.get("level", ""))
-        if data.get("job_id") != self.session.job_id or level not in ("warning", "error"):
+        if str(data.get("level", "")) not in ("warning", "error"):
             return
         lines = [*self.warnings_label.text().splitlines()[-4:], f"⚠ {data.get('message', '')}"]
         self.warnings_label.setText("\n".join(lines))
         self.warnings_label.setVisible(True)
 
     # training ----------------------------------------------------------------------------
-    def start_training(self) -> str | None:
+    def start_training(self) -> JobHandle | None:
         settings = self.form.values()
         problems = settings.validate(self.form.cuda_available)
         blocker = start_blocker(self.suggestion, problems, bool(self.project), self.running)
@@ -284,29 +284,18 @@ class QtTrainPage(QWidget):
         assert self.project is not None
         if self.shown_run is None or self.shown_run.name != settings.run:
             self.history.clear()  # a different run: its own curves (resumes read events)
-        self._starting, self._early = True, []
         self._history_live = True
         self.warnings_label.setText("")
         self.warnings_label.setVisible(False)
         self.session.reset()
         self._say("Starting training…")
+        self.job = self.client.start_job("train", settings.to_job_args(self.project))
+        self.job.subscribe(self._on_job_changed)
         self._update_controls()
-        return self.client.start_job("train", settings.to_job_args(self.project),
-                                     on_started=self._on_job_started,
-                                     on_error=self._on_job_start_error)
+        return self.job
 
-    def _on_job_started(self, job_id: str) -> None:
-        self._starting = False
-        self.session.reset(job_id)
-        early, self._early = self._early, []
-        for ev in early:
-            if ev.data.get("job_id") == job_id:
-                self._apply(ev)
-        self._update_controls()
-
-    def _on_job_start_error(self, err: Error) -> None:
-        self._starting, self._early = False, []
-        self._say(f"Could not start training: {err.message}")
+    def _on_job_start_error(self, job: JobHandle) -> None:
+        self._say(f"Could not start training: {job.error_message}")
         self._update_controls()
 
     def toggle_pause(self) -> str | None:
@@ -328,7 +317,7 @@ class QtTrainPage(QWidget):
         self.session.stopping = True
         self._show_status()
         self._update_controls()
-        return self.client.cancel_job(self.session.job_id)
+        return self.client.cancel_job(self.job) if self.job is not None else None
 
     def _on_training_finished(self) -> None:
         self._say(self.session.status_text())

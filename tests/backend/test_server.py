@@ -72,6 +72,25 @@ def test_job_progress_and_finished(backend: BackendProcess) -> None:
     assert [j["status"] for j in listed if j["job_id"] == job_id] == ["ok"]
 
 
+def test_job_started_names_its_request_and_comes_first(backend: BackendProcess) -> None:
+    """job.started carries the job.start request's id and comes before the reply and before
+    every other event of the job, so a client can follow the job from its first event."""
+    backend.next()
+    rid = backend.send("job.start", kind="sleep", args={"seconds": 0.2, "steps": 2})
+    other = backend.send("job.start", kind="sleep", args={"seconds": 0.1, "steps": 1})
+    job_id = backend.reply(rid)["result"]["job_id"]
+    backend.event("job.finished", job_id=job_id)
+    backend.event("job.finished", job_id=backend.reply(other)["result"]["job_id"])
+    lines = [json.loads(raw) for raw in backend.raw]
+    started = [m["data"] for m in lines if m.get("event") == "job.started"]
+    assert [(d["request_id"], d["kind"]) for d in started] == [(rid, "sleep"), (other, "sleep")]
+    mine = [i for i, m in enumerate(lines)
+            if m.get("id") == rid or (m.get("data") or {}).get("job_id") == job_id]
+    assert lines[mine[0]]["event"] == "job.started"  # first: before the reply and progress
+    assert lines[mine[1]] == {"type": "result", "id": rid,
+                              "result": {"job_id": job_id, "kind": "sleep"}}
+
+
 def test_failing_job_reports_and_server_survives(backend: BackendProcess) -> None:
     backend.next()
     rid = backend.send("job.start", kind="sleep", args={"seconds": 0, "steps": 1, "fail": True})

@@ -16,6 +16,7 @@ from desktop.components.assets import (
     format_size,
     group_of,
 )
+from desktop.components.job_handle import JobHandle
 from desktop.ui.assets_page import COL_NEEDED, COL_SIZE, COL_STATUS, QtAssetsPage
 from desktop.ui.jobs_panel import COL_STAGE as JOBS_COL_STAGE
 from desktop.ui.jobs_panel import COL_STATUS as JOBS_COL_STATUS
@@ -87,26 +88,35 @@ def test_an_installed_row_and_group_of_unknown_kinds() -> None:
         == "base-v2"
 
 
-def test_job_events_drive_a_row() -> None:
+def test_a_rows_job_drives_it() -> None:
     model = AssetsModel()
     model.load(_recorded_list(0))
-    assert model.job_started("job-7", {"action": "download", "name": "rmvpe"}) == "rmvpe"
+    job = JobHandle("assets", {"action": "download", "name": "rmvpe"}, request_id="d1")
+    assert model.track(job) == "rmvpe" and model.name_of(job) == "rmvpe"
     assert model.row("rmvpe").busy and model.row("rmvpe").fraction is None
     assert not model.row("rmvpe").can_import
-    assert model.progress({"job_id": "job-7", "stage": "downloading rmvpe", "done": 90_000_000,
-                           "total": 180_000_000, "name": "rmvpe"}) == "rmvpe"
+    assert model.row("rmvpe").status_text == "Downloading…"
+    job.apply("job.started", {"job_id": "job-7", "kind": "assets"})
+    job.apply("job.progress", {"job_id": "job-7", "stage": "downloading rmvpe",
+                               "done": 90_000_000, "total": 180_000_000, "name": "rmvpe"})
     row = model.row("rmvpe")
     assert row.fraction == 0.5 and row.status_text == "Downloading: 90.0 MB of 180 MB"
-    assert model.progress({"job_id": "job-99", "stage": "x", "done": 1, "total": 2}) is None
-    done = model.finished({"job_id": "job-7", "kind": "assets", "status": "failed",
-                           "error": {"code": "checksum_mismatch", "message": "rmvpe failed"}})
-    assert done == "rmvpe"
+    job.apply("job.finished", {"job_id": "job-7", "kind": "assets", "status": "failed",
+                               "error": {"code": "checksum_mismatch", "message": "rmvpe failed"}})
     row = model.row("rmvpe")
     assert not row.busy and row.error == "Checksum mismatch: the file is not the expected one: " \
                                          "rmvpe failed"
-    assert model.job_started("job-8", {"action": "import", "name": "rmvpe"}) == "rmvpe"
+    again = JobHandle("assets", {"action": "import", "name": "rmvpe"}, request_id="d2")
+    assert model.track(again) == "rmvpe" and model.name_of(job) is None
     assert model.row("rmvpe").error is None  # a new attempt clears the old error
-    assert model.finished({"job_id": "nope", "status": "ok"}) is None
+    assert model.row("rmvpe").status_text == "Importing…"
+    again.refuse("bad_arguments", "cannot import /x.pt: no such file")
+    assert model.row("rmvpe").error == "Failed: cannot import /x.pt: no such file"
+    assert model.track(JobHandle("extract", {"name": "rmvpe"})) is None  # not an assets job
+    cancelled = JobHandle("assets", {"action": "download", "name": "hubert-base"}, job_id="j9")
+    model.track(cancelled)
+    cancelled.apply("job.finished", {"job_id": "j9", "status": "cancelled"})
+    assert model.row("hubert-base").error.startswith("Cancelled; a partial download is kept")
 
 
 def test_error_texts() -> None:

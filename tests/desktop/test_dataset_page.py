@@ -74,7 +74,7 @@ def test_drop_import_prepare_and_report(qtbot, make_client, qsettings, tmp_path)
     assert page.health_report.clips_label.text() == \
         f"{report['usable_clips']} / {report['clips']}"
     jobs = window.jobs_panel
-    assert [j.kind for j in window.jobs.jobs()] == ["import", "prepare"]
+    assert [j.kind for j in window.jobs.handles()] == ["import", "prepare"]
     for job_id in ("job-1", "job-2"):
         assert jobs.progress_bar(job_id).value() == 1000
         assert jobs.cell_text(job_id, COL_STATUS) == "ok"
