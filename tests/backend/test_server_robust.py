@@ -191,7 +191,7 @@ def _written(out: io.BytesIO) -> list[dict[str, Any]]:
 def test_a_reply_json_cannot_hold_becomes_an_error_with_its_id(
         monkeypatch: pytest.MonkeyPatch) -> None:
     server, out = _server()
-    monkeypatch.setitem(server._builtin, "test.path", lambda a: {"path": Path("/x")})
+    monkeypatch.setitem(server._builtin, "test.path", lambda a, _rid: {"path": Path("/x")})
     server.dispatch_line(b'{"id": "e1", "cmd": "test.path"}\n')
     server.emit("test.event", {"value": object()})  # dropped (and logged), never raised
     server.dispatch_line(b'{"id": "e2", "cmd": "ping"}\n')
