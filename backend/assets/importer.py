@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from backend.assets.catalogue import Asset, find_asset
 from backend.assets.store import asset_path, record_install
 from backend.assets.verify import CHUNK, check_expected, describe, read_structure
-from backend.fsutil import sha256_file
+from backend.fsutil import create_temp_file, sha256_file
 from backend.jobs.base import BadArgs, JobContext, JobError
 
 
@@ -35,8 +34,7 @@ def import_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext, *,
     if target.is_file():
         ctx.log(f"{asset.name} is already installed at {target}; replacing it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{asset.basename}.", suffix=".import",
-                                    dir=target.parent)
+    fd, tmp_name = create_temp_file(target.parent, f".{asset.basename}.", ".import")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from backend.assets.catalogue import Asset, find_asset, load_catalogue
+from backend.fsutil import create_temp_file
 from backend.jobs.base import JobError
 
 DATA_DIR_ENV = "TIMBRE_DATA_DIR"
@@ -83,7 +83,7 @@ def read_records() -> dict[str, dict[str, Any]]:
 def _write_records(records: dict[str, dict[str, Any]]) -> None:
     folder = assets_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".installed-", suffix=".tmp", dir=folder)
+    fd, tmp = create_temp_file(folder, ".installed-", ".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(records, fh, indent=1, ensure_ascii=False)

@@ -20,7 +20,7 @@ from typing import Any
 from backend.features import store
 from backend.fsutil import atomic_write_json
 from backend.jobs.base import BadArgs, JobContext, JobError
-from backend.jobs.common import project_arg
+from backend.jobs.common import project_arg, run_folder
 
 PAUSABLE = True
 SIZES = ("tiny", "standard")
@@ -121,7 +121,7 @@ def prepare(args: dict) -> TrainParams:
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise BadArgs(f"unknown device {device!r}; use auto, cpu or cuda")
     params = TrainParams(
-        root=project.root, run_dir=project.root / "train" / run, version=version,
+        root=project.root, run_dir=run_folder(project, run), version=version,
         sample_rate=project.sample_rate, f0=bool(args.get("f0", True)), size=size,
         epochs=_number(args, "epochs", 200, 1, 100000),
         batch_size=_number(args, "batch_size", 8, 1, 256),

@@ -26,7 +26,7 @@ class OutputContext:
     """What the page knows: the project, the shown run and whether training runs."""
 
     project: str | None = None
-    project_name: str = ""
+    file_stem: str = ""  # the project name made safe for file names (by the backend)
     run: str | None = None
     has_checkpoint: bool = False
     features_ready: bool | None = None  # None: not asked yet
@@ -104,9 +104,10 @@ class TrainOutput:
 
     def default_path(self, action: str, folder: str = "") -> str:
         """Where the file dialog starts: ``folder`` (the last one used) or the project's
-        ``export/`` folder, with a file named after the project and the run."""
+        ``export/`` folder, with a file named after the project (the backend's
+        ``file_stem``, never the name as typed) and the run (a folder name)."""
         c = self.context
-        name = c.project_name or (Path(c.project).name if c.project else "model")
+        name = c.file_stem or (Path(c.project).name if c.project else "model")
         if c.run and c.run != "main":
             name = f"{name} {c.run}"
         base = Path(folder) if folder else Path(c.project or ".") / "export"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -30,7 +29,8 @@ MODEL_KINDS = (("rvc", "RVC voice conversion"), ("vits", "VITS text-to-speech"))
 
 
 class NewProjectDialog(QDialog):
-    """Name, parent folder, sample rate and model kind; the project folder is folder/name."""
+    """Name, parent folder, sample rate and model kind. The backend names the project
+    folder after the name (made safe for file names); the name is kept as typed."""
 
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,7 +67,7 @@ class NewProjectDialog(QDialog):
 
     def values(self) -> dict:
         name = self.name_edit.text().strip()
-        return {"path": os.path.join(self.folder_edit.text().strip(), name), "name": name,
+        return {"parent": self.folder_edit.text().strip(), "name": name,
                 "sample_rate": int(self.rate_box.currentData()),
                 "model_kind": str(self.kind_box.currentData())}
 
@@ -76,12 +76,8 @@ class NewProjectDialog(QDialog):
         folder = self.folder_edit.text().strip()
         if not name:
             return "Give the project a name."
-        if any(c in name for c in '/\\:*?"<>|'):
-            return 'The name cannot contain / \\ : * ? " < > |'
         if not folder or not Path(folder).is_dir():
             return f"The folder {folder!r} does not exist; choose an existing folder."
-        if Path(folder, name).exists():
-            return f"{Path(folder, name)} already exists; choose another name or Open it."
         return None
 
     def _on_browse_clicked(self) -> None:

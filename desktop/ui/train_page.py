@@ -388,6 +388,6 @@ class QtTrainPage(QWidget):
         state = self.controller.state
         run = self.shown_run.name if self.shown_run else self.form.values().run
         self.output.set_context(OutputContext(
-            project=self.project, project_name=state.name if state else "", run=run,
+            project=self.project, file_stem=state.file_stem if state else "", run=run,
             has_checkpoint=bool(self.session.checkpoints), training=self.running,
             features_ready=self.suggestion.ready if self.suggestion else None))

@@ -43,11 +43,11 @@ def test_drop_import_prepare_and_report(qtbot, make_client, qsettings, tmp_path)
     qtbot.addWidget(window)
     page = window.dataset_page
     client.start()
-    window.controller.create(str(tmp_path / "My voice"), "My voice", 40000, "rvc")
+    window.controller.create(str(tmp_path), "My voice", 40000, "rvc")
     qtbot.waitUntil(lambda: window.controller.state is not None, timeout=5000)
     assert window.current_page_key() == "dataset"
     assert _received(sig, "project.create")[0]["args"] == {
-        "path": str(tmp_path / "My voice"), "name": "My voice", "sample_rate": 40000,
+        "parent": str(tmp_path), "name": "My voice", "sample_rate": 40000,
         "model_kind": "rvc"}
 
     takes = tmp_path / "takes ä"

@@ -16,6 +16,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from desktop.components.job_handle import JobHandle
+from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings, JsonSettingsStore
 from desktop.components.train_output import (
     INDEX,
@@ -30,7 +31,7 @@ from desktop.ui.train_page import QtTrainPage
 from tests.desktop.conftest import fake_command
 from tests.desktop.record_train_sessions import PROJECT_NAME, outputs
 
-READY = OutputContext(project="/p/Voice ü", project_name="Voice ü", run="main",
+READY = OutputContext(project="/p/Voice ü", file_stem="Voice ü", run="main",
                       has_checkpoint=True, features_ready=True)
 
 
@@ -70,6 +71,16 @@ def test_job_args_suffixes_and_default_paths() -> None:
     assert out.default_path(PACKAGE, "/last é") == str(Path("/last é/Voice ü.zip"))
     out.context = OutputContext(project="/p/Voice ü", run="second try")
     assert out.default_path(MODEL) == str(Path("/p/Voice ü/export/Voice ü second try.pth"))
+
+
+def test_default_path_uses_the_backends_file_stem_not_the_typed_name() -> None:
+    """A project named ``../../x`` must not put the save dialog outside export/."""
+    out = TrainOutput()
+    state = ProjectState.from_open_result({"path": "/p/v", "project": {"name": "../../x"},
+                                           "file_stem": "x"})
+    assert state.name == "../../x" and state.file_stem == "x"
+    out.context = OutputContext(project="/p/v", file_stem=state.file_stem, run="main")
+    assert out.default_path(MODEL) == str(Path("/p/v/export/x.pth"))
 
 
 def _job(kind: str, job_id: str) -> JobHandle:
