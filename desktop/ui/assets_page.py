@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -33,6 +32,7 @@ from backend.protocol import Error
 from desktop.backend_client import BackendClient
 from desktop.components.assets import AssetRow, AssetsModel, error_text, job_error
 from desktop.components.job_handle import JobHandle
+from desktop.ui.elided_label import QtElidedLabel
 
 COLUMNS = ("Asset", "Status", "Size", "Needed by", "Progress", "")
 COL_NAME, COL_STATUS, COL_SIZE, COL_NEEDED, COL_PROGRESS, COL_ACTIONS = range(len(COLUMNS))
@@ -54,15 +54,14 @@ class QtAssetsPage(QWidget):
         client.sig_hello.connect(self._on_client_hello)
 
     def _build(self) -> None:
-        self.folder_label = QLabel("Model files are kept in the user data folder.")
-        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder_label = QtElidedLabel("Model files are kept in the user data folder.",
+                                          elide=Qt.TextElideMode.ElideMiddle)
         self.refresh_btn = QPushButton("Refresh")
         self.refresh_btn.clicked.connect(self.refresh)
         bar = QHBoxLayout()
         bar.addWidget(self.folder_label, 1)
         bar.addWidget(self.refresh_btn)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = QtElidedLabel("", lines=3)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().setVisible(False)
@@ -71,8 +70,9 @@ class QtAssetsPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_NEEDED, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_SIZE, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_ACTIONS, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setColumnWidth(COL_PROGRESS, 130)
+        self.table.setColumnWidth(COL_PROGRESS, 100)  # cut cells show all in their tooltip
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.message)
@@ -119,7 +119,7 @@ class QtAssetsPage(QWidget):
                 self._fill_row(index, row)
                 index += 1
         self.table.resizeColumnToContents(COL_NAME)
-        self.table.setColumnWidth(COL_NAME, min(self.table.columnWidth(COL_NAME), 260))
+        self.table.setColumnWidth(COL_NAME, min(self.table.columnWidth(COL_NAME), 220))
 
     def _add_group_row(self, index: int, title: str) -> None:
         item = QTableWidgetItem(title)

@@ -40,8 +40,10 @@ from desktop.components.prepare_settings import PrepareSettings
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
 from desktop.ui.dataset_editor_link import DatasetEditorLink
+from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.health_report import QtHealthReport
 from desktop.ui.project_controller import ProjectController
+from desktop.ui.scrolling import vertical_scroll
 from desktop.ui.slices_table import QtSlicesTable
 
 SOURCE_COLUMNS = ("Name", "Duration", "Rate", "Channels", "Status")
@@ -129,7 +131,7 @@ class QtDatasetPage(QWidget):
 
     # layout ------------------------------------------------------------------------
     def _build(self) -> None:
-        self.project_label = QLabel()
+        self.project_label = QtElidedLabel(elide=Qt.TextElideMode.ElideMiddle)
         self.add_files_btn = QPushButton("Add files…")
         self.add_folder_btn = QPushButton("Add folder…")
         self.prepare_btn = QPushButton("Prepare")
@@ -139,15 +141,14 @@ class QtDatasetPage(QWidget):
         self.add_folder_btn.clicked.connect(self._on_add_folder_clicked)
         self.prepare_btn.clicked.connect(self.start_prepare)
         bar = QHBoxLayout()
-        for w in (self.project_label, self.add_files_btn, self.add_folder_btn, self.prepare_btn):
+        bar.addWidget(self.project_label, 1)
+        for w in (self.add_files_btn, self.add_folder_btn, self.prepare_btn):
             bar.addWidget(w)
-        bar.insertStretch(1, 1)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.message = QLabel("Drop recordings or folders here, or use Add files…")
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = QtElidedLabel("Drop recordings or folders here, or use Add files…",
+                                     lines=2)
         self.prepare_settings = QtPrepareSettings()
         self.sources_table = QTableWidget(0, len(SOURCE_COLUMNS))
         self.sources_table.setHorizontalHeaderLabels(list(SOURCE_COLUMNS))
@@ -159,35 +160,46 @@ class QtDatasetPage(QWidget):
         self.sources_table.cellDoubleClicked.connect(self._on_sources_table_double_clicked)
         self.health_report = QtHealthReport()
         upper = QSplitter(Qt.Orientation.Horizontal)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.prepare_settings)
-        self.slices_table = QtSlicesTable(self.client)
-        self.tables = QTabWidget()
-        self.tables.addTab(self.sources_table, "Sources")
-        self.tables.addTab(self.slices_table, "Slices")
-        left_layout.addWidget(self.tables, 1)
-        upper.addWidget(left)
+        upper.setObjectName("dataset_upper")
+        upper.setChildrenCollapsible(False)
+        upper.addWidget(self._left_column())
         upper.addWidget(self.health_report)
         self.editor_container = QWidget()
         self.editor_container.setObjectName("editor_container")
         self._editor_layout = QVBoxLayout(self.editor_container)
+        self._editor_layout.setContentsMargins(0, 0, 0, 0)
         self.editor_placeholder = QLabel("Double-click a source or a slice to open it in the "
                                          "waveform editor.")
         self.editor_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._editor_layout.addWidget(self.editor_placeholder)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("dataset_splitter")
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(upper)
         self.splitter.addWidget(self.editor_container)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
-        self.editor_container.setMinimumHeight(160)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         layout.addWidget(self.splitter, 1)
+
+    def _left_column(self) -> QWidget:
+        """The preparation settings (scrolling when the pane is short) over the tables."""
+        settings = vertical_scroll(self.prepare_settings, min_height=70, frame=False,
+                                   max_height=self.prepare_settings.sizeHint().height())
+        self.slices_table = QtSlicesTable(self.client)
+        self.tables = QTabWidget()
+        self.tables.addTab(self.sources_table, "Sources")
+        self.tables.addTab(self.slices_table, "Slices")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(settings)
+        left_layout.addWidget(self.tables, 1)
+        return left
 
     def set_editor(self, widget: QWidget) -> None:
         """Embed the waveform editor in the lower pane (replaces the placeholder)."""
@@ -217,7 +229,7 @@ class QtDatasetPage(QWidget):
         """Show a project state (each ``project_changed``: one ``project.slices``)."""
         self.slices_table.load(state.path if state is not None else None)
         self._update_buttons()
-        self.project_label.setText(f"<b>{state.name}</b> — {state.path}" if state else
+        self.project_label.setText(f"{state.name} — {state.path}" if state else
                                    "No project open")
         if state is not None and (self._shown_path != state.path):
             self.prepare_settings.set_values(

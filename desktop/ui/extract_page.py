@@ -51,6 +51,7 @@ from desktop.components.extract_settings import (
 from desktop.components.job_handle import JobHandle
 from desktop.components.project_state import ProjectState
 from desktop.ui.asset_missing_dialog import QtAssetMissingDialog
+from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.project_controller import ProjectController
 
 
@@ -166,7 +167,7 @@ class QtExtractPage(QWidget):
         self.set_project(controller.state)
 
     def _build(self) -> None:
-        self.project_label = QLabel()
+        self.project_label = QtElidedLabel(elide=Qt.TextElideMode.ElideMiddle)
         self.form = QtExtractForm()
         self.start_btn = QPushButton("Start")
         self.cancel_btn = QPushButton("Cancel")
@@ -180,9 +181,8 @@ class QtExtractPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.message = QLabel("Extract pitch and content features from the prepared clips.")
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = QtElidedLabel("Extract pitch and content features from the prepared "
+                                     "clips.", lines=3)
         self.summary = QPlainTextEdit()
         self.summary.setReadOnly(True)
         self.summary.setVisible(False)
@@ -197,7 +197,7 @@ class QtExtractPage(QWidget):
 
     # project, backend --------------------------------------------------------------------
     def set_project(self, state: ProjectState | None) -> None:
-        self.project_label.setText(f"<b>{state.name}</b> — {state.path}" if state else
+        self.project_label.setText(f"{state.name} — {state.path}" if state else
                                    "No project open")
         if state is not None and state.path != self._shown_path:
             self.form.set_values(ExtractSettings.defaults(state.project, self.installed))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDockWidget,
     QFrame,
     QHBoxLayout,
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -28,6 +30,7 @@ from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
 from desktop.ui.assets_page import QtAssetsPage
 from desktop.ui.dataset_page import QtDatasetPage
+from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.extract_page import QtExtractPage
 from desktop.ui.jobs_panel import QtJobsPanel
 from desktop.ui.log_panel import QtLogPanel
@@ -36,6 +39,10 @@ from desktop.ui.project_picker import QtProjectPicker
 from desktop.ui.qsettings_store import QSettingsStore
 from desktop.ui.train_page import QtTrainPage
 from desktop.ui.waveform_editor import QtWaveformEditor
+from desktop.ui.wheel_guard import guard_wheel
+
+DEFAULT_SIZE = QSize(1200, 800)
+DOCK_HEIGHT = 120  # the Jobs/Log dock's first height; the user drags it, the size is kept
 
 COMING = {
     "label": ("Label", "Check and correct the transcript of every clip (needed for VITS "
@@ -77,13 +84,14 @@ class MainWindow(QMainWindow):
         self.controller = ProjectController(client, self.settings, self)
         self.setObjectName("main_window")
         self.setWindowTitle("Timbre Studio")
-        self.resize(1200, 800)
+        self.resize(DEFAULT_SIZE)
         self._pages: dict[str, QWidget] = {}
         self._build_pages()
         self._build_docks()
         self._build_status()
         self._build_menus()
         self._connect()
+        guard_wheel(self)
         self._restore_layout()
         self._on_client_state_changed(client.state)
 
@@ -91,7 +99,8 @@ class MainWindow(QMainWindow):
     def _build_pages(self) -> None:
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
-        self.sidebar.setMaximumWidth(180)
+        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.sidebar.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustToContents)
         self.stack = QStackedWidget()
         self.picker = QtProjectPicker(self.controller, self.settings)
         self.dataset_page = QtDatasetPage(self.client, self.controller, self.settings)
@@ -119,6 +128,13 @@ class MainWindow(QMainWindow):
         outer.addLayout(row, 1)
         self.setCentralWidget(central)
         self.sidebar.setCurrentRow(0)
+        self._fit_sidebar()
+
+    def _fit_sidebar(self) -> None:
+        """As wide as the longest page title, never cut ("Models & a")."""
+        frame = 2 * self.sidebar.frameWidth()
+        width = self.sidebar.sizeHintForColumn(0) + frame + self.sidebar.spacing() + 8
+        self.sidebar.setFixedWidth(max(width, 100))
 
     @staticmethod
     def _placeholder(key: str) -> tuple[str, PlaceholderPage]:
@@ -140,9 +156,17 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(widget)
             self.sidebar.addItem(title)
         self._pages[key] = widget
+        guard_wheel(widget)
+        if hasattr(self, "banner"):  # a page added after construction
+            self._fit_sidebar()
 
     def page(self, key: str) -> QWidget:
         return self._pages[key]
+
+    def page_keys(self) -> list[str]:
+        """The pages' keys in sidebar order."""
+        order = {self.stack.indexOf(w): k for k, w in self._pages.items()}
+        return [order[i] for i in sorted(order)]
 
     def show_page(self, key: str) -> None:
         index = self.stack.indexOf(self._pages[key])
@@ -157,9 +181,7 @@ class MainWindow(QMainWindow):
         banner = QFrame()
         banner.setObjectName("crash_banner")
         banner.setStyleSheet("#crash_banner { background: #fdecea; border: 1px solid #e0a0a0; }")
-        self.banner_label = QLabel()
-        self.banner_label.setWordWrap(True)
-        self.banner_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner_label = QtElidedLabel(lines=6)
         self.restart_button = QPushButton("Restart backend")
         self.restart_button.clicked.connect(self._on_restart_triggered)
         dismiss = QPushButton("Dismiss")
@@ -184,10 +206,10 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
         self.tabifyDockWidget(self.jobs_dock, self.log_dock)
         self.jobs_dock.raise_()
-        self.resizeDocks([self.jobs_dock], [140], Qt.Orientation.Vertical)
+        self.resizeDocks([self.jobs_dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def _build_status(self) -> None:
-        self.backend_status = QLabel()
+        self.backend_status = QtElidedLabel()
         self.backend_status.setObjectName("backend_status")
         self.statusBar().addPermanentWidget(self.backend_status)
 
@@ -276,21 +298,28 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 15_000)
 
     # persistence ---------------------------------------------------------------------------
+    def _splitters(self) -> list[QSplitter]:
+        """Every named splitter of the pages: their sizes are kept between runs."""
+        return [sp for sp in self.findChildren(QSplitter) if sp.objectName()]
+
     def _restore_layout(self) -> None:
-        geometry = self.qsettings.value("window/geometry")
+        geometry = self.settings.layout_state("window.geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        state = self.qsettings.value("window/state")
+        state = self.settings.layout_state("window.state")
         if state is not None:
             self.restoreState(state)
-        splitter = self.qsettings.value("dataset/splitter")
-        if splitter is not None:
-            self.dataset_page.splitter.restoreState(splitter)
+        for splitter in self._splitters():
+            saved = self.settings.layout_state(f"splitter.{splitter.objectName()}")
+            if saved is not None:
+                splitter.restoreState(saved)
 
     def save_layout(self) -> None:
-        self.qsettings.setValue("window/geometry", self.saveGeometry())
-        self.qsettings.setValue("window/state", self.saveState())
-        self.qsettings.setValue("dataset/splitter", self.dataset_page.splitter.saveState())
+        self.settings.set_layout_state("window.geometry", self.saveGeometry().data())
+        self.settings.set_layout_state("window.state", self.saveState().data())
+        for splitter in self._splitters():
+            self.settings.set_layout_state(f"splitter.{splitter.objectName()}",
+                                           splitter.saveState().data())
         self.qsettings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
@@ -304,3 +333,4 @@ class MainWindow(QMainWindow):
             self.controller.open(last)
         else:
             self.show_page("project")
+

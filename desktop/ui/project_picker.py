@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.components.settings import AppSettings
+from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.project_controller import ProjectController
 
 SAMPLE_RATES = (32000, 40000, 48000)
@@ -51,7 +52,7 @@ class NewProjectDialog(QDialog):
         self.kind_box = QComboBox()
         for key, label in MODEL_KINDS:
             self.kind_box.addItem(label, key)
-        self.error_label = QLabel()
+        self.error_label = QtElidedLabel(lines=3)
         self.error_label.setStyleSheet("color: #b00020")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
                                         QDialogButtonBox.StandardButton.Cancel)
@@ -116,8 +117,7 @@ class QtProjectPicker(QWidget):
         buttons.addStretch(1)
         self.recent_list = QListWidget()
         self.recent_list.itemActivated.connect(self._on_recent_list_activated)
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
+        self.error_label = QtElidedLabel(lines=3)
         self.error_label.setStyleSheet("color: #b00020")
         layout = QVBoxLayout(self)
         layout.addWidget(title)

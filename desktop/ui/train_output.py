@@ -12,9 +12,9 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QFileDialog,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -34,6 +34,7 @@ from desktop.components.train_output import (
     TrainOutput,
     with_suffix,
 )
+from desktop.ui.elided_label import QtElidedLabel
 
 ERROR_STYLE = "color: #b00020;"
 FOLDER_KEY = "export"
@@ -57,10 +58,9 @@ class QtTrainOutput(QGroupBox):
         self.package_btn.clicked.connect(lambda: self.export(PACKAGE))
         self.cancel_btn.clicked.connect(self.cancel)
         self.progress = QProgressBar()
-        self.progress_label = QLabel()
-        self.result_label = QLabel()
+        self.progress_label = QtElidedLabel()
+        self.result_label = QtElidedLabel(lines=3)
         self.result_label.setObjectName("train_output_result")
-        self.result_label.setWordWrap(True)
         self.path_edit = QLineEdit()
         self.path_edit.setReadOnly(True)
         self.copy_btn = QPushButton("Copy path")
@@ -69,9 +69,10 @@ class QtTrainOutput(QGroupBox):
         self._show()
 
     def _build(self) -> None:
-        buttons = QHBoxLayout()
-        for b in (self.index_btn, self.model_btn, self.package_btn, self.cancel_btn):
-            buttons.addWidget(b)
+        buttons = QGridLayout()  # two by two: the column stays narrow
+        for n, b in enumerate((self.index_btn, self.cancel_btn, self.model_btn,
+                               self.package_btn)):
+            buttons.addWidget(b, n // 2, n % 2)
         path_row = QHBoxLayout()
         path_row.addWidget(self.path_edit, 1)
         path_row.addWidget(self.copy_btn)

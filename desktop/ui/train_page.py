@@ -21,10 +21,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -44,8 +42,10 @@ from desktop.components.train_runs import (
     runs_from_result,
 )
 from desktop.components.train_settings import TrainSuggestion, start_blocker
+from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.loss_plot import QtLossPlot
 from desktop.ui.project_controller import ProjectController
+from desktop.ui.scrolling import vertical_scroll
 from desktop.ui.train_files import QtTrainFiles
 from desktop.ui.train_form import QtTrainSettingsForm
 from desktop.ui.train_output import QtTrainOutput
@@ -75,13 +75,11 @@ class QtTrainPage(QWidget):
 
     # layout ---------------------------------------------------------------------------
     def _build(self, settings: AppSettings | None) -> None:
-        self.project_label = QLabel("No project open")
-        self.suggestion_label = QLabel()
-        self.suggestion_label.setWordWrap(True)
-        self.problems_label = QLabel()
+        self.project_label = QtElidedLabel("No project open", elide=Qt.TextElideMode.ElideMiddle)
+        self.suggestion_label = QtElidedLabel(lines=4)
+        self.problems_label = QtElidedLabel(lines=6)
         self.problems_label.setObjectName("train_problems")
         self.problems_label.setStyleSheet("color: #b00020;")
-        self.problems_label.setWordWrap(True)
         self.form = QtTrainSettingsForm(settings)
         self.form.settings_changed.connect(self._update_controls)
         self.start_btn = QPushButton("Start")
@@ -94,17 +92,14 @@ class QtTrainPage(QWidget):
         buttons = QHBoxLayout()
         for b in (self.start_btn, self.pause_btn, self.stop_btn):
             buttons.addWidget(b)
-        self.blocker_label = QLabel()
-        self.blocker_label.setWordWrap(True)
+        self.blocker_label = QtElidedLabel(lines=3)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.status_label = QLabel()
+        self.status_label = QtElidedLabel(lines=3)
         self.status_label.setObjectName("train_status")
-        self.status_label.setWordWrap(True)
-        self.warnings_label = QLabel()
+        self.warnings_label = QtElidedLabel(lines=5)
         self.warnings_label.setObjectName("train_warnings")
         self.warnings_label.setStyleSheet("color: #8a5a00;")
-        self.warnings_label.setWordWrap(True)
         self.warnings_label.setVisible(False)
         self.output = QtTrainOutput(self.client, settings)
         self.files = QtTrainFiles()
@@ -113,21 +108,25 @@ class QtTrainPage(QWidget):
         self.samples_table, self.checkpoints_table = (self.files.samples_table,
                                                       self.files.checkpoints_table)
         self.audio_label, self.audio_stop_btn = self.files.audio_label, self.files.audio_stop_btn
-        left = QWidget()
-        col = QVBoxLayout(left)
-        for w in (self.project_label, self.suggestion_label, self.problems_label, self.form):
-            col.addWidget(w)
-        col.addLayout(buttons)
-        for v in (self.blocker_label, self.progress, self.status_label, self.warnings_label,
+        settings = QWidget()
+        col = QVBoxLayout(settings)
+        for w in (self.project_label, self.suggestion_label, self.problems_label, self.form,
                   self.output):
-            col.addWidget(v)
+            col.addWidget(w)
         col.addWidget(self.files, 1)
-        scroll = QScrollArea()
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
+        self.settings_scroll = vertical_scroll(settings)
+        left = QWidget()  # the settings scroll; Start, Pause, Stop and the status stay in view
+        left_col = QVBoxLayout(left)
+        left_col.setContentsMargins(0, 0, 0, 0)
+        left_col.addWidget(self.settings_scroll, 1)
+        left_col.addLayout(buttons)
+        for w in (self.blocker_label, self.progress, self.status_label, self.warnings_label):
+            left_col.addWidget(w)
         self.plot = QtLossPlot(self.history)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(scroll)
+        self.splitter.setObjectName("train_splitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(left)
         self.splitter.addWidget(self.plot)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([460, 900])
@@ -142,7 +141,7 @@ class QtTrainPage(QWidget):
 
     def set_project(self, state: ProjectState | None) -> None:
         path = state.path if state else None
-        self.project_label.setText(f"<b>{state.name}</b> — {state.path}" if state
+        self.project_label.setText(f"{state.name} — {state.path}" if state
                                    else "No project open")
         if path != self.project and not self.running:
             self.project = path

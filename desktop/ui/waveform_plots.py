@@ -26,6 +26,7 @@ WAVE_PEN = (80, 160, 255)
 CURSOR_PEN = (255, 220, 0)
 PLAYHEAD_PEN = (255, 60, 60)
 BOUNDARY_PEN = (0, 200, 120)
+MIN_HEIGHT = 166  # both plots at least 60 px tall (the lower one also has the time axis)
 
 
 class EditorPlots(pg.GraphicsLayoutWidget):
@@ -36,6 +37,7 @@ class EditorPlots(pg.GraphicsLayoutWidget):
         self.spec_vb = EditorViewBox()
         self.spec_plot = self.addPlot(row=1, col=0, viewBox=self.spec_vb)
         self.overlays: list[tuple[Any, Any]] = []  # (plot, item) of the edits' shading
+        self.setMinimumHeight(MIN_HEIGHT)
         self._setup_plots()
 
     def _setup_plots(self) -> None:
