@@ -18,6 +18,8 @@ from typing import Any
 
 import torch
 
+from backend.safeload import load_weights
+
 log = logging.getLogger("backend.train")
 _NAME = re.compile(r"^ckpt_(\d{9})\.pt$")
 
@@ -71,7 +73,7 @@ def load_latest(run_dir: Path) -> LoadedCheckpoint | None:
     skipped: list[tuple[Path, str]] = []
     for path in reversed(list_checkpoints(run_dir)):
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = load_weights(path)
         except Exception as exc:  # truncated, corrupt, wrong format
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             log.warning("checkpoint %s could not be read (%s); trying an older one",

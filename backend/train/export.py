@@ -20,6 +20,7 @@ import torch
 
 from backend.fsutil import atomic_write_bytes
 from backend.names import safe_name
+from backend.safeload import load_weights
 
 RATE_NAMES = {32000: "32k", 40000: "40k", 48000: "48k"}
 
@@ -90,7 +91,7 @@ def write_package(path: Path, model_name: str, ckpt: dict[str, Any], card: Model
 
 def read_inference_model(path: Path) -> dict[str, Any]:
     """Load an RVC inference model safely and check its fields."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt = load_weights(path)
     missing = [k for k in ("weight", "config", "sr", "f0") if k not in ckpt]
     if missing:
         raise ValueError(f"{Path(path).name} is not an RVC inference model: "

@@ -30,6 +30,7 @@ ERROR_HEADLINES = {
     "download_failed": "Download failed",
     "checksum_mismatch": "Checksum mismatch: the file is not the expected one",
     "wrong_file": "Wrong file",
+    "unsafe_file": "Refused: the file holds code, not just a model",
     "cancelled": "Cancelled",
 }
 
@@ -87,6 +88,24 @@ class AssetRow:
     can_download: bool
     can_import: bool
     can_remove: bool
+    warning: str | None = None  # installed, but accepted by structure although its checksum differs
+
+
+STRUCTURE_ONLY_TIP = (
+    "Its checksum is not the published one: it was accepted because its keys and shapes "
+    "match. Like every model file it is loaded with restrictions that keep any code in it "
+    "from running, but it may not be the model you expect; download it to get the "
+    "published file.")
+
+
+def verification_of(row: dict[str, Any]) -> str:
+    """How an installed file was verified ("verified by checksum", "verified by structure
+    only (checksum differs)", ...)."""
+    note = row.get("verified_note")
+    if isinstance(note, str) and note:
+        return note
+    verified = row.get("verified_by")
+    return f"verified by {verified}" if verified else ""
 
 
 def job_error(job: JobHandle | None) -> str | None:
@@ -108,9 +127,9 @@ def status_of(row: dict[str, Any], job: JobHandle | None) -> str:
         return f"{verb}…"
     if row.get("installed"):
         how = {"download": "downloaded", "import": "imported"}.get(str(row.get("how")), "")
-        verified = row.get("verified_by")
-        extra = ", ".join(x for x in (how, f"verified by {verified}" if verified else "") if x)
-        return "Installed" + (f" ({extra})" if extra else "")
+        verified = verification_of(row)
+        text = "Installed" + (f" ({how})" if how else "")
+        return f"{text}, {verified}" if verified else text
     partial = row.get("partial_bytes")
     if isinstance(partial, (int, float)) and partial > 0:
         return f"Not installed; partial download, resumes at {format_size(partial)}"
@@ -170,6 +189,9 @@ class AssetsModel:
                f"Licence: {r.get('licence') or '?'}"]
         if not r.get("verified"):
             tip.append("No published checksum: checked by its structure.")
+        differs = installed and r.get("checksum") == "differs"
+        if differs:
+            tip.append(STRUCTURE_ONLY_TIP)
         return AssetRow(
             name=name, title=str(r.get("title") or name), group=group_of(r),
             installed=installed, size_text=format_size(size), status_text=status_of(r, job),
@@ -177,7 +199,8 @@ class AssetsModel:
             tooltip="\n".join(t for t in tip if t), busy=busy, error=job_error(job),
             fraction=job.fraction if busy and job is not None else None,
             can_download=not busy and not installed, can_import=not busy,
-            can_remove=not busy and (installed or bool(r.get("partial_bytes"))))
+            can_remove=not busy and (installed or bool(r.get("partial_bytes"))),
+            warning=verification_of(r) if differs else None)
 
     def grouped(self) -> list[tuple[str, list[AssetRow]]]:
         """(group title, rows) in GROUPS order, empty groups left out."""

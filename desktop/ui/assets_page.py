@@ -30,13 +30,20 @@ from PySide6.QtWidgets import (
 
 from backend.protocol import Error
 from desktop.backend_client import BackendClient
-from desktop.components.assets import AssetRow, AssetsModel, error_text, job_error
+from desktop.components.assets import (
+    STRUCTURE_ONLY_TIP,
+    AssetRow,
+    AssetsModel,
+    error_text,
+    job_error,
+)
 from desktop.components.job_handle import JobHandle
 from desktop.ui.elided_label import QtElidedLabel
 
 COLUMNS = ("Asset", "Status", "Size", "Needed by", "Progress", "")
 COL_NAME, COL_STATUS, COL_SIZE, COL_NEEDED, COL_PROGRESS, COL_ACTIONS = range(len(COLUMNS))
 ERROR_COLOUR = QColor("#b00020")
+WARNING_COLOUR = QColor("#a05a00")
 
 
 class QtAssetsPage(QWidget):
@@ -140,8 +147,10 @@ class QtAssetsPage(QWidget):
             item.setToolTip(f"{row.name}\n{row.tooltip}" if col == COL_NAME else text)
             if col == COL_NAME:
                 item.setData(Qt.ItemDataRole.UserRole, row.name)
-            if col == COL_STATUS and row.error:
-                item.setForeground(QBrush(ERROR_COLOUR))
+            if col == COL_STATUS and (row.error or row.warning):
+                item.setForeground(QBrush(ERROR_COLOUR if row.error else WARNING_COLOUR))
+                if row.warning and not row.error:
+                    item.setToolTip(f"{text}\n{STRUCTURE_ONLY_TIP}")
             self.table.setItem(index, col, item)
         # the view shows its cell widgets itself, so the bar hides inside a holder
         holder = QWidget()
@@ -299,5 +308,8 @@ def _done_text(name: str, result: object) -> str:
     status = result.get("status") if isinstance(result, dict) else None
     how = {"downloaded": "downloaded", "imported": "imported",
            "already_installed": "already installed"}.get(str(status), "installed")
-    verified = result.get("verified_by") if isinstance(result, dict) else None
-    return f"{name} {how}" + (f" (verified by {verified})." if verified else ".")
+    if not isinstance(result, dict):
+        return f"{name} {how}."
+    note = result.get("verified_note") or (
+        f"verified by {result['verified_by']}" if result.get("verified_by") else "")
+    return f"{name} {how}" + (f"; {note}." if note else ".")

@@ -17,7 +17,13 @@ from desktop.components.assets import (
     group_of,
 )
 from desktop.components.job_handle import JobHandle
-from desktop.ui.assets_page import COL_NEEDED, COL_SIZE, COL_STATUS, QtAssetsPage
+from desktop.ui.assets_page import (
+    COL_NEEDED,
+    COL_SIZE,
+    COL_STATUS,
+    WARNING_COLOUR,
+    QtAssetsPage,
+)
 from desktop.ui.jobs_panel import COL_STAGE as JOBS_COL_STAGE
 from desktop.ui.jobs_panel import COL_STATUS as JOBS_COL_STATUS
 from desktop.ui.main_window import MainWindow
@@ -79,7 +85,10 @@ def test_an_installed_row_and_group_of_unknown_kinds() -> None:
     model = AssetsModel()
     model.load(_recorded_list(1))  # after the recorded import of rmvpe
     row = model.row("rmvpe")
-    assert row.installed and row.status_text == "Installed (imported, verified by structure)"
+    assert row.installed and row.status_text == (
+        "Installed (imported), verified by structure only (checksum differs)")
+    assert row.warning == "verified by structure only (checksum differs)"
+    assert "checksum is not the published one" in row.tooltip
     assert row.size_text == format_size(model.raw("rmvpe")["installed_size"])
     assert (row.can_download, row.can_remove) == (False, True)
     assert model.installed() == {"rmvpe"}
@@ -124,6 +133,8 @@ def test_error_texts() -> None:
     assert error_text("wrong_file", "x.wav is not rmvpe.pt") == \
         "Wrong file: x.wav is not rmvpe.pt"
     assert error_text("checksum_mismatch", "").startswith("Checksum mismatch")
+    assert error_text("unsafe_file", "x.pt holds ...") == \
+        "Refused: the file holds code, not just a model: x.pt holds ..."
     assert error_text("internal", "boom") == "Failed: boom"
 
 
@@ -160,8 +171,13 @@ def test_recorded_import_wrong_file_and_remove(qtbot, make_client, tmp_path) -> 
     qtbot.waitUntil(lambda: page.model.raw("rmvpe")["installed"], timeout=5000)
     assert _received(sig, "job.start")[0]["args"] == {
         "kind": "assets", "args": {"action": "import", "path": picked, "name": "rmvpe"}}
-    assert page.cell_text("rmvpe", COL_STATUS) == "Installed (imported, verified by structure)"
-    assert page.message.text() == "rmvpe imported (verified by structure)."
+    assert page.cell_text("rmvpe", COL_STATUS) == (
+        "Installed (imported), verified by structure only (checksum differs)")
+    status = page.table.item(page._row_index["rmvpe"], COL_STATUS)
+    assert status.foreground().color() == WARNING_COLOUR
+    assert "loaded with restrictions that keep any code in it from running" in status.toolTip()
+    assert page.message.text() == (
+        "rmvpe imported; verified by structure only (checksum differs).")
     assert not page.progress_bar("rmvpe").isVisibleTo(page)
     assert not page.button("rmvpe", "download").isEnabled()
 
@@ -210,7 +226,7 @@ def test_download_progress_failure_and_checksum(qtbot, make_client, qsettings, t
         "kind": "assets", "args": {"action": "download", "name": "rmvpe"}}
     client.request("ping")  # the session waits for this before it finishes the download
     qtbot.waitUntil(lambda: page.model.raw("rmvpe")["installed"], timeout=5000)
-    assert page.cell_text("rmvpe", COL_STATUS) == "Installed (downloaded, verified by sha256)"
+    assert page.cell_text("rmvpe", COL_STATUS) == "Installed (downloaded), verified by sha256"
     assert window.jobs_panel.cell_text("job-2", JOBS_COL_STATUS) == "ok"
     assert page.button("rmvpe", "remove").isEnabled()
     assert page.error_box is None
