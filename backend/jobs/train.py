@@ -136,8 +136,8 @@ def prepare(args: dict) -> TrainParams:
     return params
 
 
-def exclusive_key(params: TrainParams) -> str:
-    return str(params.run_dir)
+def project_folder(params: TrainParams) -> Path:
+    return params.root
 
 
 def run(params: TrainParams, ctx: JobContext) -> dict:
