@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 
 # Idle OpenMP threads sleep instead of spinning: with 2 cores shared by the GUI, the
 # audio engine and a worker pool, spinning threads stall training several times over.
@@ -19,6 +20,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from backend.jobs import JOB_MODULES, job_module
 from backend.jobs.base import JobCancelled, JobContext, JobError
+from backend.jobs.locking import hold_project
+from backend.protocol import E_INTERNAL
 
 # verbs hidden from --help (diagnostics and GUI-only helpers)
 _HIDDEN = {"sleep", "import"}
@@ -89,35 +92,48 @@ def run_job_cli(kind: str, ns: argparse.Namespace) -> int:
     reporter = _CliReporter(ns.json)
     try:
         params = module.prepare(module.args_from_cli(ns))
-    except JobError as exc:
-        _finish(ns.json, {"status": "failed", "error": {"code": exc.code, "message": exc.message,
-                                                        "details": exc.details}})
-        sys.stderr.write(f"error: {exc.message}\n")
-        return _EXIT_BAD_ARGS if exc.code == "bad_arguments" else _EXIT_FAILED
+    except Exception as exc:
+        code = _failed(ns.json, exc)
+        return _EXIT_BAD_ARGS if code == "bad_arguments" else _EXIT_FAILED
     ctx = JobContext("cli", kind, reporter)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, lambda *_: ctx.cancel())
         signal.signal(signal.SIGTERM, lambda *_: ctx.cancel())
     if getattr(module, "PAUSABLE", False):
         _listen_for_pause(ctx)
+    held = None
     try:
+        held = hold_project(module, params, kind=kind, job_id="cli", via="the command line")
         result = module.run(params, ctx)
     except JobCancelled:
         _finish(ns.json, {"status": "cancelled"})
         sys.stderr.write("cancelled\n")
         return _EXIT_CANCELLED
-    except JobError as exc:
-        _finish(ns.json, {"status": "failed",
-                          "error": {"code": exc.code, "message": exc.message,
-                                    "details": exc.details}})
-        sys.stderr.write(f"error: {exc.message}\n")
+    except Exception as exc:
+        _failed(ns.json, exc)
         return _EXIT_FAILED
+    finally:
+        if held is not None:
+            held.release()
     if ctx.cancelled:  # stopped gracefully (training writes a checkpoint first)
         _finish(ns.json, {"status": "cancelled", "result": result})
         sys.stderr.write("stopped\n")
         return _EXIT_CANCELLED
     _finish(ns.json, {"status": "ok", "result": result})
     return 0
+
+
+def _failed(as_json: bool, exc: Exception) -> str:
+    """Report a failure (a JobError's code and message; anything else is a bug, reported
+    as ``internal_error`` with its traceback); returns the code."""
+    if isinstance(exc, JobError):
+        error = {"code": exc.code, "message": exc.message, "details": exc.details}
+    else:
+        traceback.print_exc(file=sys.stderr)
+        error = {"code": E_INTERNAL, "message": f"{type(exc).__name__}: {exc}", "details": {}}
+    _finish(as_json, {"status": "failed", "error": error})
+    sys.stderr.write(f"error: {error['message']}\n")
+    return error["code"]
 
 
 def _listen_for_pause(ctx: JobContext) -> None:

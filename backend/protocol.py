@@ -27,6 +27,7 @@ E_UNKNOWN_COMMAND = "unknown_command"
 E_BAD_ARGS = "bad_arguments"
 E_NOT_FOUND = "not_found"
 E_BUSY = "busy"
+E_IO = "io_error"  # a folder or disk that cannot be written (read-only, full)
 E_INTERNAL = "internal_error"
 E_CANCELLED = "cancelled"
 E_UNAVAILABLE = "unavailable"

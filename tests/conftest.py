@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,45 @@ def unicode_dir(tmp_path: Path) -> Path:
     d = tmp_path / "my voice dätaset – Ωmega 声"
     d.mkdir()
     return d
+
+
+def _mount(args: list[str], what: str) -> None:
+    if os.geteuid() != 0:
+        pytest.skip(f"{what} needs root (mount)")
+    done = subprocess.run(["mount", *args], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount {what} here: {done.stderr.decode().strip()}")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 3 MB tmpfs (root only); skipped where mounting is not allowed."""
+    mnt = tmp_path / f"small disk {uuid.uuid4().hex[:6]}"
+    mnt.mkdir()
+    _mount(["-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], "a small tmpfs")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.fixture
+def read_only_view(tmp_path: Path) -> Iterator[Callable[[Path], Path]]:
+    """``view(folder)``: the folder seen through a read-only bind mount, so that writing
+    fails with EROFS even for root (root ignores chmod); skipped where mounting is not
+    allowed."""
+    mounts: list[Path] = []
+
+    def view(folder: Path) -> Path:
+        mnt = tmp_path / f"read-only {uuid.uuid4().hex[:6]} ü" / folder.name
+        mnt.mkdir(parents=True)
+        _mount(["--bind", str(folder), str(mnt)], "a read-only bind mount")
+        mounts.append(mnt)
+        _mount(["-o", "remount,ro,bind", str(mnt)], "a read-only bind mount")
+        return mnt
+
+    try:
+        yield view
+    finally:
+        for mnt in reversed(mounts):
+            subprocess.run(["umount", "-l", str(mnt)], check=False)

@@ -97,6 +97,8 @@ def f0(args: dict, server: Any) -> dict:
     try:
         track = store.load_npy(path)
         stats = f0_stats(track)
+    except store.FeatureFileError as exc:  # names the file and says to extract again
+        raise CommandError(exc.message, code=E_BAD_ARGS) from exc
     except (OSError, ValueError) as exc:
         raise CommandError(f"cannot read the pitch file {path}: {exc}; delete it and run "
                            "Extract again", code=E_BAD_ARGS) from exc

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from backend.commands import CommandError, command
 from backend.dataset import manifest as mf
 from backend.dataset import project as proj
+from backend.dataset import project_lock
 from backend.names import safe_name
-from backend.protocol import E_BAD_ARGS, E_NOT_FOUND
+from backend.protocol import E_BAD_ARGS, E_BUSY, E_IO, E_NOT_FOUND
 
 
 def _path(args: dict) -> str:
@@ -24,6 +27,24 @@ def _open(args: dict) -> proj.Project:
         return proj.open_project(_path(args))
     except proj.ProjectError as exc:
         raise CommandError(exc.message, code=E_NOT_FOUND) from exc
+
+
+@contextlib.contextmanager
+def _writing(project: proj.Project) -> Iterator[None]:
+    """Around a change to the project's files: refused with ``busy`` while a job of another
+    process (the command line) works on the project; files it cannot use are named."""
+    try:
+        with project_lock.editing(project.root), project.lock():
+            yield
+    except project_lock.ProjectBusy as exc:
+        raise CommandError(exc.message, code=E_BUSY, details={"holder": exc.holder}) from exc
+    except project_lock.ProjectNotWritable as exc:
+        raise CommandError(exc.message, code=E_IO) from exc
+    except proj.ProjectError as exc:
+        raise CommandError(exc.message, code=E_BAD_ARGS) from exc
+    except OSError as exc:
+        raise CommandError(project_lock.not_writable_message(project.root, exc),
+                           code=E_IO) from exc
 
 
 def _source_id(args: dict) -> str:
@@ -97,7 +118,7 @@ def set_edits(args: dict, server: Any) -> dict:
     if "segments" not in args:
         raise CommandError("'segments' is required: a list of [start, end] pairs in seconds, "
                            "or null to clear the edits", code=E_BAD_ARGS)
-    with project.lock():
+    with _writing(project):
         src = _find_source(project, sid)
         edits = project.load_edits()
         if args["segments"] is None:
@@ -118,7 +139,7 @@ def remove_source(args: dict, server: Any) -> dict:
     """Forget a source; its slices go at the next prepare. The original file stays."""
     project = _open(args)
     sid = _source_id(args)
-    with project.lock():
+    with _writing(project):
         src = _find_source(project, sid)
         project.save_sources([s for s in project.load_sources() if s["id"] != sid])
         edits = project.load_edits()
@@ -136,7 +157,8 @@ def settings(args: dict, server: Any) -> dict:
     if not isinstance(overrides, dict):
         raise CommandError("'settings' must be an object of prepare settings", code=E_BAD_ARGS)
     try:
-        merged = project.set_settings(overrides)
+        with _writing(project):
+            merged = project.set_settings(overrides)
     except (ValueError, TypeError) as exc:
         raise CommandError(f"bad prepare settings: {exc}", code=E_BAD_ARGS) from exc
     return {"settings": merged}

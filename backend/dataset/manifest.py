@@ -52,6 +52,17 @@ def slice_names(entry: dict[str, Any]) -> set[str]:
     return {s["name"] for s in entry.get("slices", []) if isinstance(s, dict) and "name" in s}
 
 
+def missing_files(project: proj.Project, entry: dict[str, Any]) -> list[str]:
+    """The slice files (both rates) an entry lists that are not on disk, relative paths."""
+    out = []
+    for s in entry.get("slices", []):
+        for key in ("path", "path_16k"):
+            rel_path = s.get(key) if isinstance(s, dict) else None
+            if not isinstance(rel_path, str) or not (project.root / rel_path).is_file():
+                out.append(str(rel_path))
+    return out
+
+
 def all_slice_names(manifest: dict[str, Any]) -> set[str]:
     names: set[str] = set()
     for entry in manifest["sources"].values():

@@ -16,6 +16,7 @@ Every JSON file is written atomically, so a crash never leaves half a file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backend.dataset.project_lock import LOCK_FILES
 from backend.fsutil import atomic_write_json, read_json
 from backend.names import safe_name
 
@@ -141,7 +143,7 @@ class Project:
 
     # sources.json -------------------------------------------------------------
     def load_sources(self) -> list[dict[str, Any]]:
-        data = _load_json(self.path(SOURCES_FILE), {"format": FORMAT, "sources": []})
+        data = _load_versioned(self.path(SOURCES_FILE), {"format": FORMAT, "sources": []})
         sources = data.get("sources") if isinstance(data, dict) else None
         if not isinstance(sources, list):
             raise ProjectError(f"{self.path(SOURCES_FILE)} has no 'sources' list; "
@@ -154,7 +156,7 @@ class Project:
 
     # edits.json ---------------------------------------------------------------
     def load_edits(self) -> dict[str, dict[str, Any]]:
-        data = _load_json(self.path(EDITS_FILE), {})
+        data = _load_versioned(self.path(EDITS_FILE), {})
         if not isinstance(data, dict):
             path = self.path(EDITS_FILE)
             raise ProjectError(f"{path} is not a JSON object; delete it to clear the edits", path)
@@ -172,7 +174,7 @@ class Project:
     def load_manifest(self) -> dict[str, Any]:
         empty = {"format": FORMAT, "sample_rate": self.sample_rate, "settings": self.settings,
                  "sources": {}, "errors": []}
-        data = _load_json(self.path(MANIFEST_FILE), empty)
+        data = _load_versioned(self.path(MANIFEST_FILE), empty)
         if not isinstance(data, dict) or not isinstance(data.get("sources"), dict):
             raise ProjectError(f"{self.path(MANIFEST_FILE)} is damaged; delete it and run "
                                "prepare again", self.path(MANIFEST_FILE))
@@ -181,6 +183,13 @@ class Project:
 
     def save_manifest(self, manifest: dict[str, Any]) -> None:
         atomic_write_json(self.path(MANIFEST_FILE), manifest)
+
+    def check_files(self) -> None:
+        """ProjectError naming the first of the project's JSON files that cannot be used
+        (damaged, or made by a newer Timbre Studio), before a job changes any of them."""
+        self.load_sources()
+        self.load_edits()
+        self.load_manifest()
 
     def summary(self) -> dict[str, Any]:
         sources = self.load_sources()
@@ -206,6 +215,28 @@ def _load_json(path: Path, default: Any) -> Any:
                            "backup or delete it", path) from exc
     except OSError as exc:
         raise ProjectError(f"cannot read {path}: {exc.strerror or exc}", path) from exc
+
+
+def newer_format_message(path: Path, found: int) -> str:
+    return (f"{path} was made by a newer Timbre Studio (format {found}; this version reads "
+            f"format {FORMAT}): update the app to use this project. Nothing was changed")
+
+
+def newer_format(data: Any) -> int | None:
+    """The ``format`` of a loaded JSON file when it is newer than this version reads."""
+    found = data.get("format") if isinstance(data, dict) else None
+    if isinstance(found, int) and not isinstance(found, bool) and found > FORMAT:
+        return found
+    return None
+
+
+def _load_versioned(path: Path, default: Any) -> Any:
+    """``_load_json``, refusing a file of a newer format (it would be rewritten as ours)."""
+    data = _load_json(path, default)
+    found = newer_format(data)
+    if found is not None:
+        raise ProjectError(newer_format_message(path, found), path)
+    return data
 
 
 def is_project(path: str | Path) -> bool:
@@ -242,7 +273,7 @@ def check_new_project(root: Path, sample_rate: Any, model_kind: Any) -> None:
         raise ProjectError(f"{root} already holds a project; open it instead", root)
     if root.exists() and not root.is_dir():
         raise ProjectError(f"{root} is a file, not a folder; choose another place", root)
-    if root.is_dir() and any(root.iterdir()):
+    if root.is_dir() and any(p.name not in LOCK_FILES for p in root.iterdir()):
         raise ProjectError(f"{root} is a folder that already has files in it; choose an empty "
                            "or new folder for the project", root)
 
@@ -256,15 +287,13 @@ def open_project(path: str | Path) -> Project:
     if not pfile.is_file():
         raise ProjectError(f"{root} is not a Timbre Studio project: {PROJECT_FILE} is missing",
                            pfile)
-    meta = _load_json(pfile, None)
+    meta = _load_versioned(pfile, None)
     problem = _meta_problem(meta)
     if problem:
         raise ProjectError(f"{pfile} is damaged: {problem}; restore it from a backup", pfile)
-    if meta["format"] > FORMAT:
-        raise ProjectError(f"{pfile} was written by a newer Timbre Studio (format "
-                           f"{meta['format']}); update the app to open it", pfile)
     project = Project(root, meta)
-    project.ensure_dirs()
+    with contextlib.suppress(OSError):  # a read-only project still opens (to look at);
+        project.ensure_dirs()  # a job says so when it takes the project's lock
     return project
 
 

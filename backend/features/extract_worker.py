@@ -8,6 +8,7 @@ failure on one clip (unreadable file, bad samples) is reported for that clip onl
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -20,6 +21,10 @@ from typing import Any
 import numpy as np
 
 from backend.features import store
+from backend.fsutil import describe_os_error
+
+# write errors every further clip would hit too: they stop the job
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,8 @@ class ClipWorker:
         _release_memory()  # loading freed the file's tensors: return that memory
 
     def process(self, task: tuple[str, str, str]) -> dict[str, Any]:
-        """``task`` = (stem, wav16k path, project root) -> result or ``error``/``fatal``."""
+        """``task`` = (stem, wav16k path, project root) -> result or ``error``/``fatal``/
+        ``disk`` (a full or read-only disk: the job stops)."""
         stem, wav_path, root = task
         if self.fatal is not None:
             return {"stem": stem, "fatal": self.fatal}
@@ -121,11 +127,21 @@ class ClipWorker:
         stem, _, root_text = task
         root = Path(root_text)
         paths = store.feature_paths(root, stem, self.setup.version)
+        arrays = {"f0": f0.astype(np.float32), "f0_coarse": coarse_f0(f0).astype(np.uint8),
+                  "content": content.astype(np.float32)}
+        written: list[Path] = []
         try:
-            store.save_npy(paths["f0"], f0.astype(np.float32))
-            store.save_npy(paths["f0_coarse"], coarse_f0(f0).astype(np.uint8))
-            store.save_npy(paths["content"], content.astype(np.float32))
+            for key, array in arrays.items():
+                store.save_npy(paths[key], array)
+                written.append(paths[key])
         except Exception as exc:
+            for path in written:  # no clip keeps a mix of old and new files
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+                where = paths[next(k for k in arrays if paths[k] not in written)]
+                return {"stem": stem, "disk": describe_os_error(exc, "writing", where,
+                                                                retry="run Extract again")}
             return self._failed(task, exc)
         voiced = float(np.mean(f0 > 0)) if f0.size else 0.0
         return {"stem": stem, "frames": int(f0.shape[0]), "content_frames": int(content.shape[0]),

@@ -10,6 +10,8 @@ features/
 ```
 A clip's entry is added to the manifest only after all its files are written
 (each atomically), so a kill never leaves a half-written feature that is read.
+A feature file that is damaged anyway (cut short by a full disk or a copy) or a
+manifest of a newer format is a :class:`FeatureFileError` naming the file.
 """
 
 from __future__ import annotations
@@ -17,12 +19,22 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from backend.fsutil import atomic_write_bytes, atomic_write_json, is_temp_name, read_json
+from backend.dataset.project import newer_format, newer_format_message
+from backend.fsutil import (
+    atomic_write_bytes,
+    atomic_write_json,
+    describe_os_error,
+    is_temp_name,
+    read_json,
+)
+from backend.jobs.base import BadArgs
 
 FEATURES_DIR = "features"
 MANIFEST = "features/manifest.json"
@@ -46,8 +58,60 @@ def save_npy(path: Path, array: np.ndarray) -> None:
     atomic_write_bytes(path, buf.getvalue(), fsync=False)
 
 
+class FeatureFileError(BadArgs):
+    """A feature file or features/manifest.json that cannot be used; names it and the fix."""
+
+
+RUN_EXTRACT_AGAIN = "run Extract again (it rebuilds missing and damaged feature files)"
+FEATURE_KEYS = ("f0", "f0_coarse", "content")
+
+
+def npy_problem(path: Path) -> str | None:
+    """Why ``path`` is not a complete .npy array file, or None. Reads the header only."""
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) \
+                else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(fh)
+            start, size = fh.tell(), os.fstat(fh.fileno()).st_size
+    except FileNotFoundError:
+        return "is missing"
+    except OSError as exc:
+        return f"cannot be read ({describe_os_error(exc, 'reading', path)})"
+    except (ValueError, EOFError) as exc:  # not an .npy file, or cut inside the header
+        return f"is damaged (not a complete NumPy array file: {exc})"
+    if dtype.hasobject:
+        return "is damaged (it holds Python objects, not numbers)"
+    want = start + math.prod(shape) * dtype.itemsize
+    if size != want:
+        return f"is damaged (cut short: {size} of {want} bytes)" if size < want \
+            else f"is damaged ({size - want} bytes too many)"
+    return None
+
+
 def load_npy(path: Path) -> np.ndarray:
-    return np.load(path, allow_pickle=False)
+    """A feature array, or FeatureFileError naming the file and saying to extract again."""
+    problem = npy_problem(path)
+    if problem is None:
+        try:
+            return np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            problem = f"cannot be read ({exc})"
+    raise FeatureFileError(f"the feature file {path} {problem}: {RUN_EXTRACT_AGAIN}")
+
+
+def entry_problem(root: Path, entry: Any) -> str | None:
+    """Why a manifest entry's files cannot be used as they are, or None."""
+    if not isinstance(entry, dict):
+        return "its manifest entry is damaged"
+    for key in FEATURE_KEYS:
+        if not isinstance(entry.get(key), str):
+            return f"its manifest entry has no {key} file"
+        problem = npy_problem(root / entry[key])
+        if problem is not None:
+            return f"{entry[key]} {problem}"
+    return None
 
 
 def slice_signature(wav16k: Path, settings: dict[str, Any]) -> str:
@@ -65,6 +129,9 @@ def load_manifest(root: Path) -> dict[str, Any]:
         data = read_json(path)
     except (OSError, ValueError):
         data = None
+    found = newer_format(data)
+    if found is not None:  # rewriting it as format 1 would lose what the newer app wrote
+        raise FeatureFileError(newer_format_message(path, found))
     if not isinstance(data, dict) or not isinstance(data.get("slices"), dict):
         # every entry is re-derivable: start over rather than fail
         return {"format": FORMAT, "settings": {}, "slices": {}, "recovered": True}
@@ -101,7 +168,7 @@ def ready_slices(root: Path, version: str) -> dict[str, dict[str, Any]]:
         return {}
     out = {}
     for stem, entry in manifest["slices"].items():
-        paths = {k: root / entry[k] for k in ("f0", "f0_coarse", "content") if k in entry}
+        paths = {k: root / entry[k] for k in FEATURE_KEYS if k in entry}
         if len(paths) == 3 and all(p.exists() for p in paths.values()):
             out[stem] = {**entry, **{k: str(p) for k, p in paths.items()}}
     return out

@@ -8,6 +8,11 @@ A job module (``backend/jobs/<kind>.py``) provides:
   ``ctx`` and returns a JSON-serialisable summary. Calls ``ctx.check()``
   often (at least every ~0.5 s) so cancel takes effect within a second.
 - ``add_cli_arguments(parser)`` and ``args_from_cli(ns) -> dict`` for its CLI verb.
+- ``project_folder(params) -> Path | None`` for a job that writes a project: the server
+  and the CLI hold that project's lock around ``run`` (``backend/jobs/locking.py``), so a
+  second job on it, in any process, gets ``busy``.
+- ``exclusive_key(params) -> str | None`` (optional): jobs of this server with the same
+  key do not run at once (assets: one job per asset).
 """
 
 from __future__ import annotations

@@ -34,6 +34,10 @@ def prepare(args: dict) -> ExportParams:
                         out.expanduser(), out.suffix.lower() == ".zip")
 
 
+def project_folder(params: ExportParams) -> Path:
+    return params.root
+
+
 def run(params: ExportParams, ctx: JobContext) -> dict:
     from backend.train import checkpoint as ck
     from backend.train.export import (

@@ -3,7 +3,10 @@
 Incremental (unchanged clips are skipped), parallel over CPU cores, batched on the GPU
 (clips of identical sample count share forward passes), safe to cancel or kill at any
 moment: each clip's files are written atomically and the clip enters
-features/manifest.json only once all its files exist.
+features/manifest.json only once all its files exist. The manifest is rewritten only as
+clips succeed: a run that fails before its first clip (a broken encoder file, a full
+disk) leaves it as it was. Clips whose feature files are missing or damaged are
+extracted again; a full or read-only disk stops the job with a message saying so.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.dataset.project import ProjectError
 from backend.features import store
 from backend.features.extract_worker import ClipWorker, WorkerSetup, init_worker, process_clips
-from backend.jobs.base import BadArgs, JobContext
+from backend.fsutil import describe_os_error
+from backend.jobs.base import BadArgs, JobContext, JobError
 from backend.jobs.common import project_arg
+from backend.protocol import E_IO
 
 F0_METHODS = ("harvest", "dio", "pm", "crepe-tiny", "crepe", "crepe-full", "rmvpe")
 DEFAULT_ENCODER = "hubert-base"
@@ -97,7 +103,10 @@ def _device(name: str) -> str:
 
 
 def _clips(project: Any) -> list[tuple[str, str]]:
-    manifest = project.load_manifest()
+    try:
+        manifest = project.load_manifest()
+    except ProjectError as exc:  # damaged, or made by a newer version
+        raise BadArgs(exc.message) from exc
     clips = []
     for entry in manifest["sources"].values():
         for s in entry.get("slices", []):
@@ -119,6 +128,7 @@ def prepare(args: dict) -> ExtractParams:
     if isinstance(radius, bool) or not isinstance(radius, int) or not 0 <= radius <= 15:
         raise BadArgs("'filter_radius' must be an integer from 0 to 15")
     clips = _clips(project)
+    store.load_manifest(project.root)  # one of a newer format: refuse before any work
     rmvpe = None
     if method == "rmvpe":
         from backend.assets.store import require_asset
@@ -133,8 +143,8 @@ def prepare(args: dict) -> ExtractParams:
                          batch)
 
 
-def exclusive_key(params: ExtractParams) -> str:
-    return str(params.root)
+def project_folder(params: ExtractParams) -> Path:
+    return params.root
 
 
 def _settings(params: ExtractParams) -> dict[str, Any]:
@@ -147,26 +157,16 @@ def run(params: ExtractParams, ctx: JobContext) -> dict:
     root, settings = params.root, _settings(params)
     identity = {**settings, "encoder_id": params.encoder_id}
     store.remove_temp_files(root)
-    manifest = store.load_manifest(root)
-    if manifest.get("recovered"):
+    old = store.load_manifest(root)
+    if old.get("recovered"):
         ctx.log("features/manifest.json was damaged; features will be extracted again",
                 "warning")
-    present = {stem for stem, _ in params.clips}
-    entries = {k: v for k, v in manifest["slices"].items() if k in present}
-    todo = []
-    for stem, wav in params.clips:
-        try:
-            sig = store.slice_signature(Path(wav), identity)
-        except OSError:
-            sig = "missing"  # the worker names the file in its error
-        if entries.get(stem, {}).get("signature") == sig:
-            continue
-        entries.pop(stem, None)  # its files are about to be rewritten: not ready meanwhile
-        todo.append((stem, wav, sig))
-    manifest = {"format": store.FORMAT, "settings": settings, "slices": entries}
-    store.save_manifest(root, manifest)
+    kept, todo = _plan(params, ctx, identity, old["slices"])
+    # the new manifest: written once the first clip succeeds (or at once when there is
+    # nothing to extract); until then the old one stays as it was
+    manifest = {"format": store.FORMAT, "settings": settings, "slices": kept}
     t0 = time.monotonic()
-    stats = _run_clips(params, ctx, todo, manifest)
+    stats = _run_clips(params, ctx, todo, manifest, changed=manifest != old)
     seconds = time.monotonic() - t0
     audio_s = stats["audio_s"]
     return {"slices": len(params.clips), "processed": stats["done"],
@@ -178,6 +178,38 @@ def run(params: ExtractParams, ctx: JobContext) -> dict:
             **settings}
 
 
+def _plan(params: ExtractParams, ctx: JobContext, identity: dict[str, Any],
+          entries: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+    """(entries to keep as they are, clips to extract): a clip is extracted again when its
+    clip or the settings changed, or when its feature files are missing or damaged."""
+    kept, todo, broken = {}, [], []
+    for stem, wav in params.clips:
+        try:
+            sig = store.slice_signature(Path(wav), identity)
+        except OSError:
+            sig = "missing"  # the worker names the file in its error
+        entry = entries.get(stem)
+        if isinstance(entry, dict) and entry.get("signature") == sig:
+            problem = store.entry_problem(params.root, entry)
+            if problem is None:
+                kept[stem] = entry
+                continue
+            broken.append(problem)
+        todo.append((stem, wav, sig))
+    if broken:
+        ctx.log(f"{len(broken)} clip(s) have missing or damaged feature files (such as "
+                f"{broken[0]}); extracting them again", "warning")
+    return kept, todo
+
+
+def _save(params: ExtractParams, manifest: dict) -> None:
+    try:
+        store.save_manifest(params.root, manifest)
+    except OSError as exc:
+        raise JobError(describe_os_error(exc, "writing", params.root / store.MANIFEST,
+                                         retry="run Extract again"), code=E_IO) from exc
+
+
 def _record(manifest: dict, out: dict, sig: str) -> None:
     manifest["slices"][out["stem"]] = {"signature": sig, "frames": out["frames"],
                                        "content_frames": out["content_frames"],
@@ -185,7 +217,7 @@ def _record(manifest: dict, out: dict, sig: str) -> None:
 
 
 def _run_clips(params: ExtractParams, ctx: JobContext, todo: list[tuple[str, str, str]],
-               manifest: dict) -> dict[str, Any]:
+               manifest: dict, changed: bool) -> dict[str, Any]:
     sigs = {stem: sig for stem, _, sig in todo}
     tasks = [(stem, wav, str(params.root)) for stem, wav, _ in todo]
     stats: dict[str, Any] = {"errors": [], "done": 0, "audio_s": 0.0}
@@ -194,21 +226,33 @@ def _run_clips(params: ExtractParams, ctx: JobContext, todo: list[tuple[str, str
     try:  # whatever stops the loop (cancel, a fatal error), keep what is finished
         with contextlib.closing(_results(params, ctx, tasks)) as results:
             for out in results:
-                if "fatal" in out:
-                    raise BadArgs(f"cannot extract features: {out['fatal']}")
+                _check_fatal(out)
                 if "error" in out:
                     stats["errors"].append({"slice": out["stem"], "message": out["error"]})
                 else:
                     _record(manifest, out, sigs[out["stem"]])
                     stats["done"] += 1
                     stats["audio_s"] += out["seconds"]
-                if time.monotonic() - last_save > _SAVE_EVERY_S:
-                    store.save_manifest(params.root, manifest)
+                if stats["done"] and time.monotonic() - last_save > _SAVE_EVERY_S:
+                    _save(params, manifest)
                     last_save = time.monotonic()
                 ctx.progress("extracting", stats["done"] + len(stats["errors"]), len(tasks))
-    finally:
-        store.save_manifest(params.root, manifest)
+    except BaseException:
+        if stats["done"]:
+            with contextlib.suppress(JobError):  # the first failure is the one to report
+                _save(params, manifest)
+        raise
+    if stats["done"] or changed:
+        _save(params, manifest)
     return stats
+
+
+def _check_fatal(out: dict) -> None:
+    """Stop the job on a result no other clip could do better with."""
+    if "fatal" in out:
+        raise BadArgs(f"cannot extract features: {out['fatal']}")
+    if "disk" in out:  # a full or read-only disk: every further clip would fail the same
+        raise JobError(out["disk"], code=E_IO)
 
 
 def _results(params: ExtractParams, ctx: JobContext,

@@ -11,6 +11,7 @@ from backend.dataset import project as proj
 from backend.dataset.sources import import_sources
 from backend.jobs.base import BadArgs, JobContext, JobError
 from backend.names import shown_name
+from backend.protocol import E_IO
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ def parse_target(args: dict) -> ProjectTarget:
     if create is not None and not isinstance(create, dict):
         raise BadArgs("'create' must be an object {name, sample_rate, model_kind}")
     if proj.is_project(root):
-        wanted, actual = (create or {}).get("sample_rate"), _sample_rate(root)
-        if wanted is not None and actual is not None and wanted != actual:
+        wanted, actual = (create or {}).get("sample_rate"), _checked(root).sample_rate
+        if wanted is not None and wanted != actual:
             raise BadArgs(f"the project at {root} is {actual} Hz, not {wanted} Hz; its "
                           "sample rate cannot change (make a new project for another rate)")
         return ProjectTarget(root, None)
@@ -54,11 +55,15 @@ def parse_target(args: dict) -> ProjectTarget:
     return ProjectTarget(root, full)
 
 
-def _sample_rate(root: Path) -> Any:
+def _checked(root: Path) -> proj.Project:
+    """The project, once its project.json and sources.json are known to be usable (not
+    damaged, not of a newer format), before anything is written."""
     try:
-        return proj.open_project(root).sample_rate
-    except proj.ProjectError:
-        return None
+        project = proj.open_project(root)
+        project.load_sources()
+    except proj.ProjectError as exc:
+        raise BadArgs(exc.message) from exc
+    return project
 
 
 def parse_inputs(args: dict, *, required: bool) -> tuple[Path, ...]:
@@ -86,7 +91,7 @@ def open_target(target: ProjectTarget) -> proj.Project:
         raise JobError(exc.message) from exc
     except OSError as exc:
         raise JobError(f"cannot create the project at {target.root}: "
-                       f"{exc.strerror or exc}") from exc
+                       f"{exc.strerror or exc}", code=E_IO) from exc
 
 
 def run_import(project: proj.Project, inputs: tuple[Path, ...], ctx: JobContext) -> dict:
@@ -105,8 +110,8 @@ def prepare(args: dict) -> ImportParams:
     return ImportParams(parse_target(args), parse_inputs(args, required=True))
 
 
-def exclusive_key(params: ImportParams) -> str:
-    return str(params.target.root)
+def project_folder(params: ImportParams) -> Path:
+    return params.target.root
 
 
 def run(params: ImportParams, ctx: JobContext) -> dict:

@@ -33,8 +33,8 @@ def prepare(args: dict) -> IndexParams:
                        [ready[s]["content"] for s in sorted(ready)])
 
 
-def exclusive_key(params: IndexParams) -> str:
-    return f"{params.root}#index"
+def project_folder(params: IndexParams) -> Path:
+    return params.root
 
 
 def run(params: IndexParams, ctx: JobContext) -> dict:

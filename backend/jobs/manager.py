@@ -12,6 +12,7 @@ from typing import Any
 
 from backend.jobs import JOB_MODULES, job_module
 from backend.jobs.base import BadArgs, Emit, JobCancelled, JobContext, JobError
+from backend.jobs.locking import hold_project
 from backend.protocol import (
     E_BAD_ARGS,
     E_BUSY,
@@ -37,6 +38,7 @@ class JobRecord:
     status: str = JOB_RUNNING
     thread: threading.Thread | None = None
     last_progress: dict[str, Any] = field(default_factory=dict)
+    held: Any = None  # the project lock, released when the job ends
 
 
 class JobManager:
@@ -68,8 +70,9 @@ class JobManager:
                         raise JobError(f"a {rec.kind} job ({rec.job_id}) is already working "
                                        f"on {key}; wait for it or cancel it", code=E_BUSY)
             job_id = f"job-{next(self._ids)}"
+            held = hold_project(module, params, kind=kind, job_id=job_id, via="the app")
             ctx = JobContext(job_id, kind, self._tracking_emit(job_id))
-            rec = JobRecord(job_id, kind, ctx, key)
+            rec = JobRecord(job_id, kind, ctx, key, held=held)
             self._jobs[job_id] = rec
         rec.thread = threading.Thread(target=self._run, args=(rec, module, params),
                                       name=job_id, daemon=True)
@@ -105,6 +108,9 @@ class JobManager:
             # a job that stops gracefully on cancel (training) still returns its summary
             rec.status = JOB_CANCELLED if rec.ctx.cancelled else JOB_OK
             payload["result"] = result if isinstance(result, dict) else {"value": result}
+        finally:
+            if rec.held is not None:  # free before job.finished: the next job may start
+                rec.held.release()
         payload["status"] = rec.status
         payload["seconds"] = round(time.time() - rec.started, 3)
         self._emit("job.finished", payload)

@@ -23,6 +23,7 @@ from backend.dataset.sources import source_notes
 from backend.fsutil import atomic_write_json, describe_os_error
 from backend.jobs import importer
 from backend.jobs.base import BadArgs, JobContext, JobError
+from backend.protocol import E_IO
 
 _POLL_S = 0.2
 # CLI option -> prepare setting
@@ -47,7 +48,9 @@ def prepare(args: dict) -> PrepareParams:
     base: dict[str, Any] = {}
     if target.create is None:
         try:
-            base = proj.open_project(target.root).settings
+            project = proj.open_project(target.root)
+            project.check_files()  # damaged or newer files: refuse before writing anything
+            base = project.settings
         except proj.ProjectError as exc:
             raise BadArgs(exc.message) from exc
     try:
@@ -57,8 +60,9 @@ def prepare(args: dict) -> PrepareParams:
     return PrepareParams(target, inputs, dict(settings), bool(args.get("force", False)))
 
 
-def exclusive_key(params: PrepareParams) -> str:
-    return str(params.target.root)
+def project_folder(params: PrepareParams) -> Path:
+    """The project this job writes (held for the run, see backend/jobs/locking.py)."""
+    return params.target.root
 
 
 # the job ------------------------------------------------------------------------
@@ -70,7 +74,8 @@ def run(params: PrepareParams, ctx: JobContext) -> dict:
     except (ValueError, TypeError) as exc:
         raise JobError(f"bad prepare settings: {exc}") from exc
     except OSError as exc:
-        raise JobError(describe_os_error(exc, "writing", project.path(proj.PROJECT_FILE))) from exc
+        raise JobError(describe_os_error(exc, "writing", project.path(proj.PROJECT_FILE)),
+                       code=E_IO) from exc
     try:
         run_state = _Run(project, settings, ctx)
         return run_state.execute(params.force, imported)
@@ -136,8 +141,13 @@ class _Run:
                                self.pipeline_version)
             old = self.manifest["sources"].get(src["id"])
             if old is not None and old.get("signature") == sig and not force:
-                skipped += 1
-                continue
+                missing = mf.missing_files(self.project, old)
+                if not missing:
+                    skipped += 1
+                    continue
+                self.ctx.log(f"{len(missing)} prepared file(s) of {src.get('name')} are "
+                             f"missing (such as {missing[0]}); preparing it again", "warning",
+                             path=src["path"])
             problem = _missing_or_changed(src)
             if problem:
                 self.errors.append({"path": src["path"], "source_id": src["id"],

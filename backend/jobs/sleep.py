@@ -1,7 +1,8 @@
 """A diagnostic job: counts for a while, writing a file atomically at the end.
 
 Used by tests and by ``python -m backend sleep`` to exercise progress,
-cancellation and failure paths without any audio work.
+cancellation and failure paths without any audio work. With ``project`` it holds
+that project's lock while it runs, as a writing job does.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class SleepParams:
     steps: int
     out: Path | None
     fail: bool
+    project: Path | None = None
 
 
 def prepare(args: dict) -> SleepParams:
@@ -33,7 +35,15 @@ def prepare(args: dict) -> SleepParams:
     if not isinstance(steps, int) or steps < 1:
         raise BadArgs("'steps' must be a positive integer")
     out = args.get("out")
-    return SleepParams(float(seconds), steps, Path(out) if out else None, bool(args.get("fail")))
+    project = args.get("project")
+    if project is not None and (not isinstance(project, str) or not project.strip()):
+        raise BadArgs("'project' must be the path of a folder")
+    return SleepParams(float(seconds), steps, Path(out) if out else None, bool(args.get("fail")),
+                       Path(project).expanduser() if project else None)
+
+
+def project_folder(params: SleepParams) -> Path | None:
+    return params.project
 
 
 def run(params: SleepParams, ctx: JobContext) -> dict:
@@ -66,7 +76,9 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--out")
     parser.add_argument("--fail", action="store_true")
+    parser.add_argument("--project", help="hold this project's lock while running")
 
 
 def args_from_cli(ns: argparse.Namespace) -> dict:
-    return {"seconds": ns.seconds, "steps": ns.steps, "out": ns.out, "fail": ns.fail}
+    return {"seconds": ns.seconds, "steps": ns.steps, "out": ns.out, "fail": ns.fail,
+            "project": ns.project}

@@ -21,6 +21,7 @@ from backend.features import store
 from backend.fsutil import atomic_write_json, describe_os_error
 from backend.jobs.base import BadArgs, JobContext, JobError
 from backend.jobs.common import project_arg, run_folder
+from backend.protocol import E_IO
 from backend.train import clips as cl
 from backend.train import run_settings as rs
 
@@ -184,8 +185,8 @@ def _check_clips(params: TrainParams) -> None:
         raise BadArgs(problem, details={"unusable_clips": clips.listing()})
 
 
-def exclusive_key(params: TrainParams) -> str:
-    return str(params.run_dir)
+def project_folder(params: TrainParams) -> Path:
+    return params.root
 
 
 def run(params: TrainParams, ctx: JobContext) -> dict:
@@ -217,11 +218,13 @@ def run(params: TrainParams, ctx: JobContext) -> dict:
         result = _train(params, ctx, engine, task, saves, tb)
     except IncompatibleCheckpoint as exc:
         raise BadArgs(str(exc)) from exc
-    except (OutOfMemory, PretrainedError, WriteFailed, DatasetError) as exc:
+    except (OutOfMemory, PretrainedError, DatasetError) as exc:
         raise JobError(str(exc)) from exc
+    except WriteFailed as exc:
+        raise JobError(str(exc), code=E_IO) from exc
     except OSError as exc:  # e.g. a read-only run folder
         raise JobError(describe_os_error(exc, "writing in", exc.filename or params.run_dir,
-                                         retry="start the run again")) from exc
+                                         retry="start the run again"), code=E_IO) from exc
     finally:
         _close_tensorboard(tb, ctx)
     return {**result, "dataset_seconds": round(task.data.seconds(), 1),

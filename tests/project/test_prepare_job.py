@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import errno
 import json
-import os
-import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
@@ -138,23 +135,6 @@ def test_manifest_write_failure_is_reported_and_harmless(two_voices: Path, tmp_p
     assert after["sources"] == before
     assert after["errors"][0]["path"] == str(two_voices / "b.wav")
     assert sorted(p.name for p in (root / "prepared" / "0_gt_wavs").iterdir()) == gt_before
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path):
-    """A 3 MB tmpfs (root only); skipped where mounting is not allowed."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root; the in-process ENOSPC test covers it")
-    mnt = tmp_path / f"small disk {uuid.uuid4().hex[:6]}"
-    mnt.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)],
-                          capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def test_real_full_disk(two_voices: Path, tmp_path: Path, small_disk: Path) -> None:

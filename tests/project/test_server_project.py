@@ -111,12 +111,17 @@ def test_failed_job_keeps_server_alive(client: Client, tmp_path: Path) -> None:
     root = tmp_path / "p"
     assert client.call("project.create", path=str(root))["type"] == "result"
     (root / "sources.json").write_text("{ this is not json")
-    started = client.call("job.start", kind="prepare", args={"project": str(root)})
+    refused = client.call("job.start", kind="prepare", args={"project": str(root)})
+    assert refused["type"] == "error", refused  # checked before the job starts
+    assert "sources.json" in refused["error"]["message"]
+    started = client.call("job.start", kind="sleep", args={"seconds": 0.1, "fail": True,
+                                                           "project": str(root)})
     assert started["type"] == "result", started
     done = client.finished(started["result"]["job_id"])
-    assert done["status"] == "failed"
-    assert "sources.json" in done["error"]["message"]
+    assert done["status"] == "failed" and done["error"]["message"] == "asked to fail"
     assert client.call("ping", echo="still here")["result"]["echo"] == "still here"
+    again = client.call("job.start", kind="sleep", args={"seconds": 0, "project": str(root)})
+    assert again["type"] == "result", again  # the failed job let go of the project
     reply = client.call("job.start", kind="prepare", args={"project": str(tmp_path / "none")})
     assert reply["type"] == "error" and "no project at" in reply["error"]["message"]
 

@@ -169,7 +169,7 @@ def test_real_full_disk_while_training(small_disk: Path) -> None:
     message = (f"disk full while writing the checkpoint {run / 'ckpt_000000004.pt'}: free "
                "space and start the run again: it resumes from its last good checkpoint, "
                "ckpt_000000002.pt, which is kept")
-    assert out["error"] == {"code": "internal_error", "message": message, "details": {}}
+    assert out["error"] == {"code": "io_error", "message": message, "details": {}}
     assert f"error: {message}" in res.stderr
     assert [p.name for p in ck.list_checkpoints(run)] == ["ckpt_000000002.pt"]
     assert good.read_bytes() == before and not list(run.glob(".*"))
