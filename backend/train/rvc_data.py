@@ -70,7 +70,8 @@ def _read(root: Path, path: Path, read: Any) -> Any:
         return read(path)
     except DatasetError:
         raise
-    except (OSError, ValueError, sf.SoundFileError) as exc:  # gone, truncated, not an array
+    except (OSError, ValueError, sf.SoundFileError, store.FeatureFileError) as exc:
+        # gone, truncated, not an array (FeatureFileError: load_npy's check of the header)
         rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path
         raise ClipUnreadable(f"{rel} cannot be read ({exc})",
                              prepared=path.suffix == ".wav") from exc
