@@ -19,8 +19,8 @@ import traceback
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from backend.jobs import JOB_MODULES, job_module
-from backend.jobs.base import JobCancelled, JobContext, JobError
 from backend.jobs.locking import hold_project
+from backend.kernel import JobCancelled, JobContext, JobError
 from backend.protocol import E_INTERNAL
 
 # verbs hidden from --help (diagnostics and GUI-only helpers)

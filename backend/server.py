@@ -23,8 +23,8 @@ from typing import IO, Any
 
 from backend import __version__, devices
 from backend.commands import COMMANDS, load_all
-from backend.jobs.base import JobError
 from backend.jobs.manager import JobManager
+from backend.kernel import JobError
 from backend.protocol import (
     E_BAD_ARGS,
     E_INTERNAL,

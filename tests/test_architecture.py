@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -102,3 +103,13 @@ def test_mypy_strict_on_protocol() -> None:
     res = subprocess.run([_tool("mypy"), "--no-incremental", "--cache-dir", "/dev/null"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_import_contracts() -> None:
+    """The layers and forbidden imports of pyproject.toml's [tool.importlinter]."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    res = subprocess.run([_tool("lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300, env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "backend layers KEPT" in res.stdout
+    assert "desktop.components is Qt-free KEPT" in res.stdout

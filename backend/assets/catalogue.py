@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from backend.jobs.base import BadArgs, JobError
+from backend.kernel import BadArgs, JobError
 
 CATALOGUE_ENV = "TIMBRE_ASSET_CATALOGUE"
 DEFAULT_CATALOGUE = Path(__file__).resolve().parents[2] / "resources" / "assets.json"

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from backend.assets.catalogue import Asset
 from backend.assets.store import asset_path, part_path, record_install, verified_note
 from backend.assets.verify import CHUNK, check_expected, read_structure
-from backend.jobs.base import JobContext, JobError
+from backend.kernel import JobContext, JobError
 
 USER_AGENT = "TimbreStudio-assets/1"
 _READ_SIZE = 64 * 1024

@@ -19,7 +19,7 @@ from backend.assets.catalogue import Asset, find_asset
 from backend.assets.store import asset_path, record_install, verified_note
 from backend.assets.verify import CHUNK, FileStructure, check_expected, describe, read_structure
 from backend.fsutil import create_temp_file, sha256_file
-from backend.jobs.base import BadArgs, JobContext, JobError
+from backend.kernel import BadArgs, JobContext, JobError
 
 
 class WrongFile(JobError):

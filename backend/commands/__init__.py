@@ -2,7 +2,7 @@
 
 A command module registers handlers with ``@command("name")``. A handler takes
 ``(args: dict, server)`` and returns a JSON-serialisable dict, or raises
-``CommandError`` (or ``backend.jobs.base.JobError``) with a clear message.
+``CommandError`` (or ``backend.kernel.JobError``) with a clear message.
 Handlers run on a worker thread, so a slow one never blocks ``ping``.
 """
 
@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from backend.jobs.base import JobError
+from backend.kernel import JobError
 
 Handler = Callable[[dict, Any], dict]
 COMMANDS: dict[str, Handler] = {}

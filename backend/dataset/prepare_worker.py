@@ -17,7 +17,7 @@ from typing import Any
 
 from backend.dataset import manifest as mf
 from backend.fsutil import describe_os_error
-from backend.jobs.base import JobCancelled
+from backend.kernel import JobCancelled
 
 _progress_queue: Any = None  # set in pool workers by init_worker
 

@@ -34,7 +34,7 @@ from backend.fsutil import (
     is_temp_name,
     read_json,
 )
-from backend.jobs.base import BadArgs
+from backend.kernel import BadArgs
 
 FEATURES_DIR = "features"
 MANIFEST = "features/manifest.json"

@@ -1,4 +1,4 @@
-"""Job kinds. Each maps to a module following ``backend.jobs.base``."""
+"""Job kinds. Each maps to a module following ``backend.kernel``."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from backend.assets.catalogue import Asset, find_asset, load_catalogue
 from backend.assets.download import Timeouts, download_asset
 from backend.assets.importer import import_asset
 from backend.assets.store import data_dir, list_assets, remove_asset
-from backend.jobs.base import BadArgs, JobContext
+from backend.kernel import BadArgs, JobContext
 
 ACTIONS = ("list", "download", "import", "remove")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.dataset.project import Project, ProjectError, open_project
-from backend.jobs.base import BadArgs
+from backend.kernel import BadArgs
 from backend.names import safe_name
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.jobs.base import BadArgs, JobContext, JobError
 from backend.jobs.common import project_arg, run_folder
+from backend.kernel import BadArgs, JobContext, JobError
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from backend.dataset.project import ProjectError
 from backend.features import store
 from backend.features.extract_worker import ClipWorker, WorkerSetup, init_worker, process_clips
 from backend.fsutil import describe_os_error
-from backend.jobs.base import BadArgs, JobContext, JobError
 from backend.jobs.common import project_arg
+from backend.kernel import BadArgs, JobContext, JobError
 from backend.protocol import E_IO
 
 F0_METHODS = ("harvest", "dio", "pm", "crepe-tiny", "crepe", "crepe-full", "rmvpe")

@@ -9,7 +9,7 @@ from typing import Any
 
 from backend.dataset import project as proj
 from backend.dataset.sources import import_sources
-from backend.jobs.base import BadArgs, JobContext, JobError
+from backend.kernel import BadArgs, JobContext, JobError
 from backend.names import shown_name
 from backend.protocol import E_IO
 

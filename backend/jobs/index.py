@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from backend.features import store
-from backend.jobs.base import BadArgs, JobContext
 from backend.jobs.common import project_arg
+from backend.kernel import BadArgs, JobContext
 
 
 @dataclass(frozen=True)

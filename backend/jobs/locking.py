@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from backend.dataset import project_lock
-from backend.jobs.base import JobError
+from backend.kernel import JobError
 from backend.protocol import E_BUSY, E_IO
 
 

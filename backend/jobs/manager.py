@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.jobs import JOB_MODULES, job_module
-from backend.jobs.base import BadArgs, Emit, JobCancelled, JobContext, JobError
 from backend.jobs.locking import hold_project
+from backend.kernel import BadArgs, Emit, JobCancelled, JobContext, JobError
 from backend.protocol import (
     E_BAD_ARGS,
     E_BUSY,

@@ -22,7 +22,7 @@ from backend.dataset import project as proj
 from backend.dataset.sources import source_notes
 from backend.fsutil import atomic_write_json, describe_os_error
 from backend.jobs import importer
-from backend.jobs.base import BadArgs, JobContext, JobError
+from backend.kernel import BadArgs, JobContext, JobError
 from backend.protocol import E_IO
 
 _POLL_S = 0.2

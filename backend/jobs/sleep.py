@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.jobs.base import BadArgs, JobContext, JobError
+from backend.kernel import BadArgs, JobContext, JobError
 
 PAUSABLE = True
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from backend.features import store
 from backend.fsutil import atomic_write_json, describe_os_error
-from backend.jobs.base import BadArgs, JobContext, JobError
 from backend.jobs.common import project_arg, run_folder
+from backend.kernel import BadArgs, JobContext, JobError
 from backend.protocol import E_IO
 from backend.train import clips as cl
 from backend.train import run_settings as rs

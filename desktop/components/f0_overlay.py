@@ -35,11 +35,11 @@ class F0Curve:
 
     @property
     def jump_x(self) -> np.ndarray:
-        return self.x[self.jump_frames]
+        return np.asarray(self.x[self.jump_frames])
 
     @property
     def jump_y(self) -> np.ndarray:
-        return self.y[self.jump_frames]
+        return np.asarray(self.y[self.jump_frames])
 
     @property
     def voiced(self) -> int:
@@ -61,7 +61,7 @@ def load_f0(path: str | Path) -> np.ndarray:
         raise F0FileError(f"cannot read the pitch file {path}: {exc}") from exc
     if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.number):
         raise F0FileError(f"{path} is not a pitch track (shape {arr.shape}, {arr.dtype})")
-    return arr.astype(np.float64)
+    return np.asarray(arr, dtype=np.float64)
 
 
 def octave_jump_frames(f0: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 # keys that are bookkeeping, not curves
 NON_TERMS = {"step", "epoch", "samples", "steps_per_epoch", "job_id"}
@@ -30,7 +31,7 @@ class MetricsHistory:
         self._file_offset = 0
         self.revision += 1
 
-    def add(self, record: dict) -> None:
+    def add(self, record: dict[str, Any]) -> None:
         step = record.get("step")
         if not isinstance(step, int):
             return
@@ -46,7 +47,7 @@ class MetricsHistory:
         self.last_step = step
         self.revision += 1
 
-    def extend(self, records: Iterable[dict]) -> None:
+    def extend(self, records: Iterable[dict[str, Any]]) -> None:
         for r in records:
             self.add(r)
 

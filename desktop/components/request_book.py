@@ -14,6 +14,7 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from backend.protocol import E_UNKNOWN_COMMAND, Error, Request, Result
 from desktop.components.job_handle import JobHandle, Listener
@@ -21,7 +22,7 @@ from desktop.components.job_handle import JobHandle, Listener
 READY_WAIT_S = 15.0
 KEEP_FINISHED = 100
 
-ResultCallback = Callable[[dict], None]
+ResultCallback = Callable[[dict[str, Any]], None]
 ErrorCallback = Callable[[Error], None]
 
 
@@ -54,7 +55,7 @@ class RequestBook:
         """A fresh id; one counter for every prefix, so ids never repeat."""
         return f"{prefix}{next(self._ids)}"
 
-    def add(self, cmd: str, args: dict | None, on_result: ResultCallback | None,
+    def add(self, cmd: str, args: dict[str, Any] | None, on_result: ResultCallback | None,
             on_error: ErrorCallback | None) -> Request:
         req = Request(id=self.new_id("d"), cmd=cmd, args=dict(args or {}))
         self.pending[req.id] = PendingRequest(req, on_result, on_error)
@@ -135,7 +136,7 @@ class JobBook:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def _notify(self, handle: JobHandle, event: str, data: dict) -> None:
+    def _notify(self, handle: JobHandle, event: str, data: dict[str, Any]) -> None:
         for listener in list(self._listeners):
             listener(handle, event, data)
 
@@ -158,7 +159,7 @@ class JobBook:
         self._prune()
         return handle
 
-    def requested(self, request_id: str, kind: str, args: dict) -> JobHandle:
+    def requested(self, request_id: str, kind: str, args: dict[str, Any]) -> JobHandle:
         handle = self._add(JobHandle(kind, args, request_id=request_id))
         self._by_request[request_id] = handle
         self._notify(handle, "requested", {})
@@ -170,7 +171,7 @@ class JobBook:
             handle.refuse(err.code, err.message, err.details)
         return handle
 
-    def replied(self, request_id: str, result: dict) -> JobHandle | None:
+    def replied(self, request_id: str, result: dict[str, Any]) -> JobHandle | None:
         """The ``job.start`` result; binds the job id if ``job.started`` did not."""
         handle = self._by_request.pop(request_id, None)
         job_id = str(result.get("job_id") or "")
@@ -179,7 +180,7 @@ class JobBook:
             handle.apply("job.started", {"job_id": job_id, "kind": result.get("kind")})
         return handle
 
-    def apply(self, event: str, data: dict) -> JobHandle | None:
+    def apply(self, event: str, data: dict[str, Any]) -> JobHandle | None:
         """Route one event to its handle (None: no job of ours, e.g. audio events)."""
         job_id = data.get("job_id")
         if not isinstance(job_id, str) or not job_id:
@@ -191,7 +192,7 @@ class JobBook:
             handle.apply(event, data)
         return handle
 
-    def _started(self, job_id: str, data: dict) -> JobHandle:
+    def _started(self, job_id: str, data: dict[str, Any]) -> JobHandle:
         rid = data.get("request_id")
         handle = self._by_request.get(str(rid)) if rid is not None else None
         if handle is None or handle.job_id not in (None, job_id):

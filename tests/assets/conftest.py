@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from backend.jobs.base import JobContext
+from backend.kernel import JobContext
 
 _RANGE = re.compile(r"bytes=(\d+)-$")
 

@@ -10,7 +10,7 @@ import pytest
 from backend.assets.catalogue import load_catalogue
 from backend.assets.download import ChecksumMismatch, DownloadError, Timeouts, download_asset
 from backend.assets.store import asset_path, part_path, read_records, require_asset
-from backend.jobs.base import JobCancelled, JobContext
+from backend.kernel import JobCancelled, JobContext
 
 FAST = Timeouts(connect=5.0, read=5.0)
 

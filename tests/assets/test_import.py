@@ -13,7 +13,7 @@ from backend.assets.catalogue import load_catalogue
 from backend.assets.importer import UnsafeAsset, WrongFile, import_asset
 from backend.assets.store import asset_path, read_records
 from backend.assets.verify import read_structure
-from backend.jobs.base import BadArgs
+from backend.kernel import BadArgs
 
 
 def _real_shape_file(path, asset, *, legacy=False, extra=None, **top):

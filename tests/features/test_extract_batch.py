@@ -19,7 +19,7 @@ from backend.features.f0 import F0Extractor
 from backend.features.hubert import ContentEncoder, load_encoder
 from backend.features.rmvpe import RmvpeNet, RmvpePredictor
 from backend.jobs import extract
-from backend.jobs.base import JobCancelled, JobContext
+from backend.kernel import JobCancelled, JobContext
 from tests.features.tiny_models import save_tiny_fairseq_hubert, save_tiny_rmvpe
 from tests.project.helpers import long_speech, run_cli, speech
 

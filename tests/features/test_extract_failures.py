@@ -14,7 +14,7 @@ import pytest
 
 from backend.features import store
 from backend.jobs import index as index_job
-from backend.jobs.base import BadArgs, JobContext, JobError
+from backend.kernel import BadArgs, JobContext, JobError
 from tests.features.tone_project import (
     clips,
     copy_project,

@@ -20,7 +20,7 @@ import soundfile as sf
 from backend.features import store
 from backend.features.f0 import coarse_f0
 from backend.jobs import extract
-from backend.jobs.base import JobContext
+from backend.kernel import JobContext
 from tests.backend.backend_proc import BackendProcess
 from tests.features.tiny_models import FINAL, HIDDEN, save_tiny_fairseq_hubert, save_tiny_rmvpe
 from tests.project.helpers import ROOT, long_speech, run_cli, speech

@@ -13,7 +13,7 @@ import soundfile as sf
 
 from backend.jobs import extract as extract_job
 from backend.jobs import prepare as prepare_job
-from backend.jobs.base import JobContext
+from backend.kernel import JobContext
 from tests.features.tiny_models import save_tiny_fairseq_hubert
 
 SR = 16000

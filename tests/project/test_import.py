@@ -11,7 +11,7 @@ import pytest
 from backend.dataset import project as proj
 from backend.dataset import sources
 from backend.jobs import importer
-from backend.jobs.base import BadArgs, JobCancelled, JobContext
+from backend.kernel import BadArgs, JobCancelled, JobContext
 from tests.project.helpers import sha256, speech
 
 

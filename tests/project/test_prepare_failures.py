@@ -14,7 +14,7 @@ from backend.dataset import project as proj
 from backend.jobs import extract as extract_job
 from backend.jobs import importer
 from backend.jobs import prepare as prepare_job
-from backend.jobs.base import BadArgs
+from backend.kernel import BadArgs
 from tests.features.tone_project import clips, copy_project, events, harmonic_bursts, make_base
 from tests.project.helpers import check_manifest, run_cli, wavs_read_fully
 

@@ -11,7 +11,7 @@ import pytest
 from backend.commands import project as project_cmds
 from backend.dataset import project as proj
 from backend.jobs import prepare as prepare_job
-from backend.jobs.base import BadArgs, JobContext
+from backend.kernel import BadArgs, JobContext
 from tests.project.helpers import check_manifest, long_speech, speech, wavs_read_fully
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from backend.dataset.project import create_project
 from backend.jobs import prepare as prepare_job
-from backend.jobs.base import JobContext
+from backend.kernel import JobContext
 
 
 def test_late_reports_of_a_finished_source_are_not_counted(tmp_path: Path) -> None:

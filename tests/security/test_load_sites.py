@@ -16,7 +16,7 @@ import torch
 from backend.assets.catalogue import load_catalogue
 from backend.assets.importer import UnsafeAsset, import_asset
 from backend.assets.store import asset_path, read_records
-from backend.jobs.base import JobContext, JobError
+from backend.kernel import JobContext, JobError
 from backend.safeload import UnsafeFile
 from tests.security.payloads import FORMATS, Payload, hide, real_fairseq_checkpoint, save
 from tests.security.payloads import save_real_fairseq as save_fairseq

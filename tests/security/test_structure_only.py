@@ -16,7 +16,7 @@ import torch
 from backend.assets.catalogue import load_catalogue
 from backend.assets.importer import import_asset
 from backend.assets.store import asset_path, list_assets, read_records
-from backend.jobs.base import JobContext
+from backend.kernel import JobContext
 from tests.security.payloads import Payload
 
 ROOT = Path(__file__).resolve().parents[2]

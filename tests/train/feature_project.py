@@ -53,7 +53,7 @@ def train_in_process(project: Path, run: str = "main", **args: object) -> tuple[
     import torch
 
     from backend.jobs import train
-    from backend.jobs.base import JobContext
+    from backend.kernel import JobContext
 
     torch.set_num_threads(1)  # as the CLI tests do (OMP_NUM_THREADS=1): steadier on 2 cores
     logs: list[tuple[str, str]] = []

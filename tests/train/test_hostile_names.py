@@ -15,7 +15,7 @@ import pytest
 from backend.jobs import export as export_job
 from backend.jobs import index as index_job
 from backend.jobs import train as train_job
-from backend.jobs.base import BadArgs, JobContext
+from backend.kernel import BadArgs, JobContext
 from backend.names import safe_name
 from tests.train.feature_project import make_feature_project
 

@@ -7,7 +7,7 @@ import pytest
 from backend.commands.train import suggest
 from backend.dataset.project import open_project
 from backend.jobs import train
-from backend.jobs.base import BadArgs
+from backend.kernel import BadArgs
 from backend.train.rvc_data import DatasetError, RvcDataset
 from tests.train.feature_project import make_feature_project, train_in_process
 

@@ -11,7 +11,7 @@ import pytest
 
 from backend.commands.train import train_runs
 from backend.jobs import train
-from backend.jobs.base import BadArgs
+from backend.kernel import BadArgs
 from tests.train.feature_project import make_feature_project, train_in_process
 
 

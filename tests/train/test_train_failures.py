@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import torch
 
-from backend.jobs.base import JobError
+from backend.kernel import JobError
 from backend.train import checkpoint as ck
 from backend.train.checkpoint import WriteFailed
 from backend.train.engine import TrainHooks

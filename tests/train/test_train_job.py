@@ -156,7 +156,7 @@ def test_tensorboard_event_files_hold_every_metric_per_step(project: Path) -> No
 def test_tensorboard_without_the_package_is_refused_before_training(
         project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from backend.jobs import train
-    from backend.jobs.base import BadArgs
+    from backend.kernel import BadArgs
 
     args = {"project": str(project), "size": "tiny", "tensorboard": "yes"}
     with pytest.raises(BadArgs, match="'tensorboard' must be true or false"):

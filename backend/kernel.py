@@ -1,4 +1,7 @@
-"""The contract every job follows, for the server and the CLI alike.
+"""The job kernel: the contract every job follows, its error types and its context.
+
+The lowest layer of the backend beside ``fsutil`` and ``protocol``: the server, the CLI,
+the job modules and the libraries under them (assets, dataset, features) all import it.
 
 A job module (``backend/jobs/<kind>.py``) provides:
 
@@ -30,7 +33,8 @@ class JobError(Exception):
 
     code = E_INTERNAL
 
-    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None):
+    def __init__(self, message: str, *, code: str | None = None,
+                 details: dict[str, Any] | None = None):
         super().__init__(message)
         self.message = message
         if code is not None:
