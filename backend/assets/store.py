@@ -18,7 +18,7 @@ from typing import Any
 
 from backend.assets.catalogue import Asset, find_asset, load_catalogue
 from backend.fsutil import create_temp_file
-from backend.jobs.base import JobError
+from backend.kernel import JobError
 
 DATA_DIR_ENV = "TIMBRE_DATA_DIR"
 APP_DIR_NAME = "TimbreStudio"
