@@ -244,6 +244,10 @@ def parse_request(line: str | bytes) -> Request | Unparsed:
     if isinstance(decoded, Unparsed):
         return decoded
     text, obj = decoded
+    if _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(obj):
+        return Unparsed(text, "a string holds a lone UTF-16 surrogate (such as \\ud800), "
+                              "which is not text; send UTF-8 text", E_INVALID,
+                        _valid_id(obj.get("id")))
     kind = obj.get("type", "request")
     if kind != "request":
         return Unparsed(text, f"the backend only accepts requests, this line's 'type' is "
@@ -277,6 +281,19 @@ def _decode(line: str | bytes) -> tuple[str, JsonDict] | Unparsed:
     if not isinstance(obj, dict):
         return Unparsed(text, f"not a JSON object but {_json_kind(obj)}", E_INVALID)
     return text, obj
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _holds_lone_surrogate(obj: Any) -> bool:
+    """Whether a decoded JSON value holds a surrogate that no pair completed (json.loads
+    joins the pairs, so what is left cannot be written as UTF-8)."""
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def oversized_line(head: bytes) -> Unparsed:

@@ -48,17 +48,19 @@ def _replies_with_id(backend: BackendProcess, rid: str) -> int:
                if (m := json.loads(raw))["type"] in ("result", "error") and m.get("id") == rid)
 
 
-def test_lone_surrogate_is_answered_and_a_running_job_survives(backend: BackendProcess) -> None:
+def test_lone_surrogate_is_refused_with_its_id_and_a_running_job_survives(
+        backend: BackendProcess) -> None:
     job = backend.reply(backend.send("job.start", kind="sleep",
                                      args={"seconds": 20, "steps": 200}))["result"]["job_id"]
-    echoed = _reply_to(backend, '{"id": "s1", "cmd": "ping", "args": {"echo": "\\ud800"}}\n',
-                       "s1")
-    assert echoed["result"]["echo"] == "\ud800"  # the same text back, as a \u escape
-    assert any(b'"echo":"\\ud800"' in raw for raw in backend.raw)  # ASCII on the wire
-    refused = _reply_to(backend, '{"id": "s2", "cmd": "job.start", "args": {"kind": '
-                                 '"\\udcff"}}\n', "s2")
-    assert refused["error"]["code"] == "unknown_command"
-    assert "'\\udcff'" in refused["error"]["message"]
+    for rid, line in (("s1", '{"id": "s1", "cmd": "ping", "args": {"echo": "\\ud800"}}\n'),
+                      ("s2", '{"id": "s2", "cmd": "job.start", "args": {"kind": "\\udcff"}}\n')):
+        err = _reply_to(backend, line, rid)["error"]
+        assert err["code"] == "invalid_request"
+        assert "lone UTF-16 surrogate" in err["message"]
+    # a surrogate pair is text (an emoji): answered as usual
+    ok = _reply_to(backend, '{"id": "s3", "cmd": "ping", "args": {"echo": "\\ud83d\\ude00"}}\n',
+                   "s3")
+    assert ok["result"]["echo"] == "\U0001f600"
     _still_serving(backend)
     jobs = backend.reply(backend.send("jobs.list"))["result"]["jobs"]
     assert [j["status"] for j in jobs if j["job_id"] == job] == ["running"]
