@@ -4,15 +4,17 @@ stdout carries protocol lines only; stderr carries the backend's logs, which
 are forwarded line by line through ``sig_stderr``. Nothing here blocks the GUI
 except ``stop()``, which waits up to ~3 s for a clean shutdown at exit.
 
-The process, its exit and the restart policy live in ``BackendProcess`` (the
-base class, see desktop/backend_process.py); the Qt-free bookkeeping of
-pending requests and jobs in desktop/components/request_book.py. This module
-sends requests, reads the protocol lines and delivers each answer and event.
+The process, its exit and the restart policy live in the ``BackendProcess`` the
+client owns (``client.process``, desktop/backend_process.py): the client
+connects to its signals (protocol lines, a new launch, lost requests and jobs)
+and passes on its state, log, stderr and crash signals as its own. The Qt-free
+bookkeeping of pending requests and jobs is in desktop/components/request_book.py.
+This module sends requests, reads the protocol lines and delivers each answer and
+event.
 """
 
 from __future__ import annotations
 
-import time
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -63,8 +65,11 @@ __all__ = [
 ]
 
 
-class BackendClient(BackendProcess):
-    # state_changed, sig_log, sig_stderr and sig_crashed come from BackendProcess
+class BackendClient(QObject):
+    state_changed = Signal(str)       # starting, ready, crashed, restarting, stopped
+    sig_log = Signal(str, str)        # level, message (the backend's log events and ours)
+    sig_stderr = Signal(str)          # one line of the backend's stderr
+    sig_crashed = Signal(str, bool)   # what happened (+ last stderr lines), will restart
     sig_hello = Signal(object)        # protocol.Hello
     sig_event = Signal(object)        # protocol.Event (every event)
     sig_job_event = Signal(object)    # protocol.Event whose name starts with "job."
@@ -73,13 +78,50 @@ class BackendClient(BackendProcess):
                  process_factory: Callable[[], QProcess] | None = None,
                  restart_policy: RestartPolicy | None = None,
                  stop_timeout_ms: int = 3000) -> None:
-        super().__init__(parent, command=command, process_factory=process_factory,
-                         restart_policy=restart_policy, stop_timeout_ms=stop_timeout_ms)
+        super().__init__(parent)
+        self.process = BackendProcess(self, command=command, process_factory=process_factory,
+                                      restart_policy=restart_policy,
+                                      stop_timeout_ms=stop_timeout_ms)
         self._hello: Hello | None = None
         self._book = RequestBook()
         self.jobs = JobBook()  # a JobHandle per job: the pages and the Jobs panel watch them
         self.startup_seconds: float | None = None  # start() -> hello, last launch
         self.commands: list[str] = []  # from the backend.ready event
+        self._connect_process(self.process)
+
+    def _connect_process(self, process: BackendProcess) -> None:
+        process.state_changed.connect(self.state_changed)
+        process.sig_log.connect(self.sig_log)
+        process.sig_stderr.connect(self.sig_stderr)
+        process.sig_crashed.connect(self.sig_crashed)
+        process.sig_line.connect(self._dispatch_line)
+        process.sig_launching.connect(self._on_launch)
+        process.sig_requests_lost.connect(self._fail_all)
+        process.sig_jobs_lost.connect(self._fail_running_jobs)
+
+    # the process ------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return self.process.state
+
+    @property
+    def last_crash_message(self) -> str:
+        return self.process.last_crash_message
+
+    def stderr_tail(self) -> list[str]:
+        return self.process.stderr_tail()
+
+    def start(self) -> None:
+        """Start the backend (no-op if it is already running)."""
+        self.process.start()
+
+    def restart(self) -> None:
+        """The user's Restart action: forget past crashes and start again."""
+        self.process.restart()
+
+    def stop(self) -> None:
+        """Send ``shutdown``, wait up to ``stop_timeout_ms``, then kill. Blocks (at exit only)."""
+        self.process.stop(Request(id=self._book.new_id("s"), cmd="shutdown"))
 
     @property
     def hello(self) -> Hello | None:
@@ -91,13 +133,13 @@ class BackendClient(BackendProcess):
                 on_error: ErrorCallback | None = None) -> str:
         """Send a command; exactly one of the callbacks runs later. Returns the request id."""
         req = self._book.add(cmd, args, on_result, on_error)
-        req_id = req.id
-        if self._state == READY and self._proc is not None:
+        req_id, state = req.id, self.process.state
+        if state == READY and self.process.running:
             self._send(req)
-        elif self._state == CRASHED or (self._state == STOPPED and self._user_stopped):
+        elif state == CRASHED or (state == STOPPED and self.process.stopped_by_user):
             msg = ("the backend is not running (it crashed); use Restart" if
-                   self._state == CRASHED else "the backend is not running")
-            code = E_BACKEND_CRASHED if self._state == CRASHED else E_BACKEND_STOPPED
+                   state == CRASHED else "the backend is not running")
+            code = E_BACKEND_CRASHED if state == CRASHED else E_BACKEND_STOPPED
             QTimer.singleShot(0, lambda: self._fail(req_id, code, msg))
         else:
             self._book.queue.append(req)  # sent when hello arrives
@@ -127,8 +169,7 @@ class BackendClient(BackendProcess):
 
     def _send(self, req: Request) -> None:
         self._book.mark_sent(req.id)
-        if self._proc is not None:
-            self._write(self._proc, req)
+        self.process.write(req)
 
     def _flush_queue(self) -> None:
         for req in self._book.take_queue():
@@ -138,7 +179,8 @@ class BackendClient(BackendProcess):
     def _fail(self, req_id: str, code: str, message: str) -> None:
         self._complete(Error(id=req_id, code=code, message=message))
 
-    def _fail_all(self, code: str, message: str, *, sent_only: bool = False) -> None:
+    def _fail_all(self, code: str, message: str, sent_only: bool = False) -> None:
+        """Answer every pending request (only those sent: ``sent_only``) with an error."""
         for req_id, pending in self._book.snapshot():
             if pending.sent or not sent_only:
                 self._fail(req_id, code, message)
@@ -154,7 +196,7 @@ class BackendClient(BackendProcess):
 
     def _resend_waiting(self, req_id: str) -> None:
         req = self._book.waiting(req_id)
-        if req is not None and self._proc is not None:
+        if req is not None and self.process.running:
             self._send(req)
 
     def _complete(self, msg: Result | Error, retry: bool = False) -> None:
@@ -176,15 +218,14 @@ class BackendClient(BackendProcess):
             self.sig_log.emit("error", f"a handler for '{pending.cmd}' raised:\n"
                                        f"{traceback.format_exc()}")
 
-    # hooks of BackendProcess --------------------------------------------------------
+    # what the process reports ------------------------------------------------------
     def _on_launch(self) -> None:
+        """A new process is about to start: forget what the last one said."""
         self._hello = None
         self._book.on_launch()
 
-    def _shutdown_id(self) -> str:
-        return self._book.new_id("s")
-
     def _fail_running_jobs(self, what: str) -> None:
+        """The process went away: every running job ends as failed."""
         for handle in self.jobs.running():
             self._on_event(Event("job.finished", {
                 "job_id": handle.job_id, "kind": handle.kind, "status": "failed",
@@ -213,8 +254,8 @@ class BackendClient(BackendProcess):
         problem = protocol_problem(hello.protocol, PROTOCOL_VERSION)
         if problem:
             self.sig_log.emit("error", problem)
-        self.startup_seconds = time.monotonic() - self._started_at
-        self._set_state(READY)
+        self.startup_seconds = self.process.seconds_since_launch()
+        self.process.set_ready()
         self.sig_hello.emit(hello)
         self._flush_queue()
 

@@ -1,17 +1,20 @@
 """BackendProcess: the backend's QProcess, its output lines, its exit and restart policy.
 
-The base of ``BackendClient``: it starts ``python -m backend serve`` (or any
-command), splits stdout into protocol lines (handed to ``_dispatch_line``) and
-stderr into log lines (``sig_stderr``), and decides what an exit means. When
-the process exits without being asked to, pending requests fail with
-``backend_crashed``, running jobs get a synthetic failed ``job.finished``,
-``state_changed("crashed")`` and ``sig_crashed(message, will_restart)`` are
-emitted, and the backend is started again after a short back-off
-("restarting"). After ``max_restarts`` crashes within a minute it stays
-"crashed" until ``restart()`` is called.
+``BackendClient`` owns one and connects to its signals. It starts ``python -m
+backend serve`` (or any command), splits stdout into protocol lines
+(``sig_line``) and stderr into log lines (``sig_stderr``), and decides what an
+exit means. It knows nothing of requests: it says when they are lost
+(``sig_requests_lost(code, message, sent_only)``) and when running jobs are
+(``sig_jobs_lost(what)``), and the client answers them. When the process exits
+without being asked to, it emits ``sig_requests_lost(backend_crashed, …,
+sent_only=True)``, ``sig_jobs_lost``, ``state_changed("crashed")`` and
+``sig_crashed(message, will_restart)``, and starts the backend again after a
+short back-off ("restarting"). After ``max_restarts`` crashes within a minute it
+stays "crashed" (and the requests still queued are lost too) until
+``restart()`` is called.
 
-The subclass supplies the request side: ``_dispatch_line``, ``_on_launch``,
-``_shutdown_id``, ``_fail_all`` and ``_fail_running_jobs``.
+Every signal is delivered at once, in the order above (the client lives in the
+same thread), so the client has answered what was lost before the state changes.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 from backend.protocol import Request, encode
 from desktop.components.backend_logic import (
     CRASHED,
+    READY,
     RESTARTING,
     STARTING,
     STOPPED,
@@ -50,6 +54,10 @@ class BackendProcess(QObject):
     sig_log = Signal(str, str)        # level, message
     sig_stderr = Signal(str)          # one line of the backend's stderr
     sig_crashed = Signal(str, bool)   # what happened (+ last stderr lines), will restart
+    sig_line = Signal(str)            # one line of the backend's stdout (a protocol line)
+    sig_launching = Signal()          # a new process is about to start
+    sig_requests_lost = Signal(str, str, bool)  # error code, message, only those sent
+    sig_jobs_lost = Signal(str)       # what happened to the process
 
     def __init__(self, parent: QObject | None = None, *, command: Sequence[str] | None = None,
                  process_factory: Callable[[], QProcess] | None = None,
@@ -70,32 +78,32 @@ class BackendProcess(QObject):
         self._started_at = 0.0
         self.last_crash_message = ""
 
-    # hooks of the request side: BackendClient implements them (QObject classes cannot
-    # use ABCMeta, so a missing override fails loudly here instead) -------------------
-    def _dispatch_line(self, line: str) -> None:
-        """One protocol line from the backend's stdout."""
-        raise NotImplementedError
-
-    def _on_launch(self) -> None:
-        """A new process is about to start: forget what the last one said."""
-        raise NotImplementedError
-
-    def _shutdown_id(self) -> str:
-        """Send ``shutdown`` and return its request id."""
-        raise NotImplementedError
-
-    def _fail_all(self, code: str, message: str, *, sent_only: bool = False) -> None:
-        """Answer every pending request with an error (the process went away)."""
-        raise NotImplementedError
-
-    def _fail_running_jobs(self, what: str) -> None:
-        """Report every running job as failed (the process went away)."""
-        raise NotImplementedError
-
     # state ------------------------------------------------------------------------
     @property
     def state(self) -> str:
         return self._state
+
+    @property
+    def running(self) -> bool:
+        """A process was started and has not exited."""
+        return self._proc is not None
+
+    @property
+    def stopped_by_user(self) -> bool:
+        """The last ``stop()`` was asked for (no restart follows)."""
+        return self._user_stopped
+
+    @property
+    def qprocess(self) -> QProcess | None:
+        """The running QProcess (None when none runs)."""
+        return self._proc
+
+    def seconds_since_launch(self) -> float:
+        return time.monotonic() - self._started_at
+
+    def set_ready(self) -> None:
+        """The backend said hello: it takes requests now."""
+        self._set_state(READY)
 
     def stderr_tail(self) -> list[str]:
         return list(self._stderr_tail)
@@ -137,22 +145,24 @@ class BackendProcess(QObject):
         proc.finished.connect(lambda code, status: self._on_proc_finished(proc, code, status))
         proc.errorOccurred.connect(lambda err: self._on_proc_error(proc, err))
         self._proc = proc
-        self._on_launch()
+        self.sig_launching.emit()
         self._out, self._err = LineSplitter(), LineSplitter()
         self._stderr_tail.clear()
         self._started_at = time.monotonic()
         proc.start(self._command[0], self._command[1:])
 
-    def stop(self) -> None:
-        """Send ``shutdown``, wait up to ``stop_timeout_ms``, then kill. Blocks (at exit only)."""
+    def stop(self, farewell: Request | None = None) -> None:
+        """Write ``farewell`` (the client's ``shutdown`` request) and close stdin, wait up to
+        ``stop_timeout_ms``, then kill. Blocks (at exit only)."""
         self._user_stopped = True
         proc = self._proc
         if proc is None:
             self._set_state(STOPPED)
-            self._fail_all(E_BACKEND_STOPPED, "the backend was stopped")
+            self._lose_requests(E_BACKEND_STOPPED, "the backend was stopped")
             return
         if proc.state() != QProcess.ProcessState.NotRunning:
-            self._write(proc, Request(id=self._shutdown_id(), cmd="shutdown"))
+            if farewell is not None:
+                self._write(proc, farewell)
             proc.closeWriteChannel()
             if not proc.waitForFinished(self.stop_timeout_ms):
                 self.sig_log.emit("warning", "the backend did not stop in time; killing it")
@@ -161,17 +171,26 @@ class BackendProcess(QObject):
         if self._proc is proc:  # finished was not delivered (never started)
             self._proc = None
             self._set_state(STOPPED)
-            self._fail_all(E_BACKEND_STOPPED, "the backend was stopped")
+            self._lose_requests(E_BACKEND_STOPPED, "the backend was stopped")
 
-    def _write(self, proc: QProcess, req: Request) -> None:
+    def write(self, req: Request) -> bool:
+        """Send one request to the running backend; False (and a log line) if it cannot."""
+        return self._proc is not None and self._write(self._proc, req)
+
+    def _write(self, proc: QProcess, req: Request) -> bool:
         if proc.write(encode(req).encode("utf-8")) < 0:
             self.sig_log.emit("error", f"could not write to the backend: {proc.errorString()}")
+            return False
+        return True
+
+    def _lose_requests(self, code: str, message: str, *, sent_only: bool = False) -> None:
+        self.sig_requests_lost.emit(code, message, sent_only)
 
     # process output -------------------------------------------------------------
     def _on_proc_stdout(self, proc: QProcess) -> None:
         for line in self._out.feed(bytes(proc.readAllStandardOutput().data())):
             if proc is self._proc:
-                self._dispatch_line(line)
+                self.sig_line.emit(line)
 
     def _on_proc_stderr(self, proc: QProcess) -> None:
         for line in self._err.feed(bytes(proc.readAllStandardError().data())):
@@ -198,14 +217,14 @@ class BackendProcess(QObject):
         if proc is not self._proc:
             return
         for line in self._out.flush():
-            self._dispatch_line(line)
+            self.sig_line.emit(line)
         for line in self._err.flush():
             self._stderr_line(line)
         self._proc = None
         self._retire(proc)
         if self._user_stopped:
             self._set_state(STOPPED)
-            self._fail_all(E_BACKEND_STOPPED, "the backend was stopped")
+            self._lose_requests(E_BACKEND_STOPPED, "the backend was stopped")
             return
         crashed = status == QProcess.ExitStatus.CrashExit
         self._handle_exit(exit_description(code, crashed))
@@ -221,13 +240,13 @@ class BackendProcess(QObject):
         tail = self.stderr_tail()[-8:]
         message = what + (":\n" + "\n".join(tail) if tail else " (it wrote nothing to stderr)")
         self.last_crash_message = message
-        self._fail_all(E_BACKEND_CRASHED, f"the backend crashed: {what}", sent_only=True)
-        self._fail_running_jobs(what)
+        self._lose_requests(E_BACKEND_CRASHED, f"the backend crashed: {what}", sent_only=True)
+        self.sig_jobs_lost.emit(what)
         delay = self.restart_policy.on_crash()
         self._set_state(CRASHED)
         self.sig_log.emit("error", message)
         if delay is None:
-            self._fail_all(E_BACKEND_CRASHED, f"the backend crashed: {what}")
+            self._lose_requests(E_BACKEND_CRASHED, f"the backend crashed: {what}")
             self.sig_crashed.emit(message + "\nIt crashed repeatedly, so it was not restarted.",
                                   False)
             return

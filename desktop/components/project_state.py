@@ -55,6 +55,26 @@ class ProjectState:
         state.load_report()
         return state
 
+    @property
+    def cache_dir(self) -> str:
+        """Where the desktop's caches for this project go (the waveform editor's)."""
+        return str(Path(self.path) / "cache")
+
+    def segments_of(self, source_id: Any) -> Any:
+        """The kept segments saved for a source (``project.open``'s ``edits``), or None."""
+        edits = self.edits if isinstance(self.edits, dict) else {}
+        entry = edits.get(str(source_id))
+        return entry.get("segments") if isinstance(entry, dict) else None
+
+    def set_segments(self, source_id: str, segments: Any) -> None:
+        """Record a saved edit of a source (``None``: the edit was removed)."""
+        if not isinstance(self.edits, dict):
+            self.edits = {}
+        if segments is None:
+            self.edits.pop(source_id, None)
+        else:
+            self.edits[source_id] = {"segments": segments}
+
     def load_report(self) -> None:
         self.report, self.report_error = None, None
         if not self.report_path:

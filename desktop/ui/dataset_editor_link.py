@@ -1,49 +1,54 @@
-"""Opens the Dataset page's sources and slices in the waveform editor and keeps the
-project's edits and the slice's pitch curve in step with it."""
+"""Opens sources and slices in the waveform editor and keeps the project's edits and the
+slice's pitch curve in step with it.
+
+Its collaborators are explicit: the editor it drives, ``project`` (returns the open
+``ProjectState`` or None), ``request`` (``BackendClient.request``) and ``say`` (shows a
+message). The Dataset page connects its own signals to ``open_source`` and
+``open_slice``; the link knows nothing else of the page.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from backend.protocol import Error
+from desktop.components.project_state import ProjectState
 
-if TYPE_CHECKING:
-    from desktop.ui.dataset_page import QtDatasetPage
+EDIT_SAVED = "Edit saved; run Prepare to apply it to the dataset."
+
+Request = Callable[..., str]  # BackendClient.request(cmd, args, on_result=, on_error=)
 
 
 class DatasetEditorLink:
-    def __init__(self, page: QtDatasetPage, editor: Any) -> None:
-        self._page = page
+    def __init__(self, editor: Any, *, project: Callable[[], ProjectState | None],
+                 request: Request, say: Callable[[str], None]) -> None:
         self._editor = editor
+        self._project = project
+        self._request = request
+        self._say = say
         self._f0_seq = 0  # the latest features.f0 request; older answers are dropped
-        page.sig_source_activated.connect(self._on_source_activated)
-        page.slices_table.sig_slice_activated.connect(self._on_slice_activated)
         editor.segments_changed.connect(self._on_editor_segments_changed)
 
-    def _edit_context(self) -> tuple[str, Any, str] | None:
-        state = self._page.controller.state
+    def open_source(self, src: dict) -> None:
+        """Show a source (a ``project.open`` source row) with its saved edit."""
+        state = self._project()
         if state is None:
-            return None
-        edits = state.edits if isinstance(state.edits, dict) else {}
-        return state.path, edits, str(Path(state.path) / "cache")
+            return
+        self._editor.open_source(state.path, src, state.segments_of(src.get("id")),
+                                 state.cache_dir)
+        self._f0_seq += 1  # a pitch answer still on its way is for a slice: dropped
+        self._editor.show_f0(None)
 
-    def _on_source_activated(self, src: dict) -> None:
-        ctx = self._edit_context()
-        if ctx is not None:
-            path, edits, cache = ctx
-            segs = (edits.get(str(src.get("id"))) or {}).get("segments")
-            self._editor.open_source(path, src, segs, cache)
-            self._f0_seq += 1
-            self._editor.show_f0(None)
-
-    def _on_slice_activated(self, sl: dict) -> None:
-        ctx = self._edit_context()
-        if ctx is not None:
-            path, edits, cache = ctx
-            segs = (edits.get(str(sl.get("source"))) or {}).get("segments")
-            self._editor.open_slice(path, sl, segs, cache)
-            self._request_f0(path, sl)
+    def open_slice(self, sl: dict) -> None:
+        """Show a slice (the slices table's editor form) and ask for its pitch."""
+        state = self._project()
+        if state is None:
+            return
+        self._editor.open_slice(state.path, sl, state.segments_of(sl.get("source")),
+                                state.cache_dir)
+        self._request_f0(state.path, sl)
 
     def _request_f0(self, project: str, sl: dict) -> None:
         """Ask for the slice's pitch; the editor draws it over the spectrogram."""
@@ -58,17 +63,12 @@ class DatasetEditorLink:
             if seq == self._f0_seq:
                 self._editor.show_f0({"path": None, "reason": f"no pitch: {err.message}"})
 
-        self._page.client.request("features.f0", {"project": project, "slice": stem},
-                                  on_result=on_result, on_error=on_error)
+        self._request("features.f0", {"project": project, "slice": stem},
+                      on_result=on_result, on_error=on_error)
 
     def _on_editor_segments_changed(self, source_id: str, segments: Any) -> None:
-        state = self._page.controller.state
+        state = self._project()
         if state is None:
             return
-        if not isinstance(state.edits, dict):
-            state.edits = {}
-        if segments is None:
-            state.edits.pop(source_id, None)
-        else:
-            state.edits[source_id] = {"segments": segments}
-        self._page.say("Edit saved; run Prepare to apply it to the dataset.")
+        state.set_segments(source_id, segments)
+        self._say(EDIT_SAVED)

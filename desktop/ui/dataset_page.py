@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.backend_client import BackendClient
+from desktop.components import dataset_text as text
 from desktop.components.job_handle import JobHandle
 from desktop.components.prepare_settings import PrepareSettings
 from desktop.components.project_state import ProjectState
@@ -46,7 +47,6 @@ from desktop.ui.project_controller import ProjectController
 from desktop.ui.scrolling import vertical_scroll
 from desktop.ui.slices_table import QtSlicesTable
 
-SOURCE_COLUMNS = ("Name", "Duration", "Rate", "Channels", "Status")
 AUDIO_FILTER = "Audio (*.wav *.flac *.mp3 *.ogg *.m4a *.aac *.opus *.wma *.aiff *.aif);;All (*)"
 
 
@@ -57,12 +57,6 @@ def _spin(kind: type, lo: float, hi: float, value: float, suffix: str, step: flo
     box.setValue(value)
     box.setSuffix(suffix)
     return box
-
-
-def _fmt_duration(value: Any) -> str:
-    if not isinstance(value, (int, float)):
-        return "—"
-    return f"{int(value) // 60}:{value % 60:04.1f}"
 
 
 class QtPrepareSettings(QGroupBox):
@@ -131,6 +125,33 @@ class QtDatasetPage(QWidget):
 
     # layout ------------------------------------------------------------------------
     def _build(self) -> None:
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setVisible(False)
+        self.message = QtElidedLabel(text.DROP_HINT, lines=2)
+        self.prepare_settings = QtPrepareSettings()
+        self.sources_table = self._new_sources_table()
+        self.health_report = QtHealthReport()
+        upper = QSplitter(Qt.Orientation.Horizontal)
+        upper.setObjectName("dataset_upper")
+        upper.setChildrenCollapsible(False)
+        upper.addWidget(self._left_column())
+        upper.addWidget(self.health_report)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("dataset_splitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(upper)
+        self.splitter.addWidget(self._editor_pane())
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(self._toolbar())
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addWidget(self.splitter, 1)
+
+    def _toolbar(self) -> QHBoxLayout:
         self.project_label = QtElidedLabel(elide=Qt.TextElideMode.ElideMiddle)
         self.add_files_btn = QPushButton("Add files…")
         self.add_folder_btn = QPushButton("Add folder…")
@@ -144,26 +165,20 @@ class QtDatasetPage(QWidget):
         bar.addWidget(self.project_label, 1)
         for w in (self.add_files_btn, self.add_folder_btn, self.prepare_btn):
             bar.addWidget(w)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setVisible(False)
-        self.message = QtElidedLabel("Drop recordings or folders here, or use Add files…",
-                                     lines=2)
-        self.prepare_settings = QtPrepareSettings()
-        self.sources_table = QTableWidget(0, len(SOURCE_COLUMNS))
-        self.sources_table.setHorizontalHeaderLabels(list(SOURCE_COLUMNS))
-        self.sources_table.verticalHeader().setVisible(False)
-        self.sources_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.sources_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.sources_table.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.Stretch)
-        self.sources_table.cellDoubleClicked.connect(self._on_sources_table_double_clicked)
-        self.health_report = QtHealthReport()
-        upper = QSplitter(Qt.Orientation.Horizontal)
-        upper.setObjectName("dataset_upper")
-        upper.setChildrenCollapsible(False)
-        upper.addWidget(self._left_column())
-        upper.addWidget(self.health_report)
+        return bar
+
+    def _new_sources_table(self) -> QTableWidget:
+        table = QTableWidget(0, len(text.SOURCE_COLUMNS))
+        table.setHorizontalHeaderLabels(list(text.SOURCE_COLUMNS))
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        table.cellDoubleClicked.connect(self._on_sources_table_double_clicked)
+        return table
+
+    def _editor_pane(self) -> QWidget:
+        """The lower pane: a placeholder until ``set_editor`` puts the editor there."""
         self.editor_container = QWidget()
         self.editor_container.setObjectName("editor_container")
         self._editor_layout = QVBoxLayout(self.editor_container)
@@ -172,19 +187,7 @@ class QtDatasetPage(QWidget):
                                          "waveform editor.")
         self.editor_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._editor_layout.addWidget(self.editor_placeholder)
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.setObjectName("dataset_splitter")
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(upper)
-        self.splitter.addWidget(self.editor_container)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(bar)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.message)
-        layout.addWidget(self.splitter, 1)
+        return self.editor_container
 
     def _left_column(self) -> QWidget:
         """The preparation settings (scrolling when the pane is short) over the tables."""
@@ -213,7 +216,12 @@ class QtDatasetPage(QWidget):
     def attach_editor(self, editor: Any) -> None:
         """Embed ``editor`` (a QtWaveformEditor) and open sources and slices in it."""
         self.set_editor(editor)
-        self.editor_link = DatasetEditorLink(self, editor)
+        controller = self.controller
+        link = DatasetEditorLink(editor, project=lambda: controller.state,
+                                 request=self.client.request, say=self.say)
+        self.sig_source_activated.connect(link.open_source)
+        self.slices_table.sig_slice_activated.connect(link.open_slice)
+        self.editor_link = link
 
     # project -----------------------------------------------------------------------
     @property
@@ -229,8 +237,7 @@ class QtDatasetPage(QWidget):
         """Show a project state (each ``project_changed``: one ``project.slices``)."""
         self.slices_table.load(state.path if state is not None else None)
         self._update_buttons()
-        self.project_label.setText(f"{state.name} — {state.path}" if state else
-                                   "No project open")
+        self.project_label.setText(text.project_label(state))
         if state is not None and (self._shown_path != state.path):
             self.prepare_settings.set_values(
                 PrepareSettings.from_project(state.project.get("prepare")))
@@ -243,17 +250,10 @@ class QtDatasetPage(QWidget):
                                       state.report_error if state else None)
 
     def _fill_source_row(self, row: int, src: dict) -> None:
-        rate = src.get("sample_rate")
-        status = str(src.get("status", ""))
-        if src.get("error"):
-            status = f"{status}: {src['error']}"
-        values = (str(src.get("name") or Path(str(src.get("path", ""))).name),
-                  _fmt_duration(src.get("duration")),
-                  f"{rate / 1000:g} kHz" if isinstance(rate, (int, float)) else "—",
-                  str(src.get("channels", "—")), status)
-        for col, text in enumerate(values):
-            item = QTableWidgetItem(text)
-            item.setToolTip(str(src.get("path", "")) if col == 0 else text)
+        shown = text.source_row(src)
+        for col, cell in enumerate(shown.cells):
+            item = QTableWidgetItem(cell)
+            item.setToolTip(shown.tooltip(col))
             if col == 0:
                 item.setData(Qt.ItemDataRole.UserRole, src)
             self.sources_table.setItem(row, col, item)
@@ -294,39 +294,39 @@ class QtDatasetPage(QWidget):
             self.import_paths([folder])
 
     # jobs ----------------------------------------------------------------------------
-    def say(self, text: str) -> None:
-        self.message.setText(text)
-        self.sig_message_changed.emit(text)
+    def say(self, message: str) -> None:
+        self.message.setText(message)
+        self.sig_message_changed.emit(message)
 
     def import_paths(self, paths: list[str]) -> JobHandle | None:
         """Start the ``import`` job for files/folders; returns its handle."""
         return self._start_job("import", {"inputs": list(paths)},
-                               f"Importing {len(paths)} item(s)…")
+                               text.IMPORTING.format(count=len(paths)))
 
     def start_prepare(self) -> JobHandle | None:
         settings = self.prepare_settings.values()
         problems = settings.validate()
         if problems:
-            self.say("Cannot prepare: " + "; ".join(problems))
+            self.say(text.cannot_prepare_text(problems))
             return None
         state = self.controller.state
         args = settings.to_job_args(state.path) if state else {}
-        return self._start_job("prepare", args, "Preparing the dataset…")
+        return self._start_job("prepare", args, text.PREPARING)
 
-    def _start_job(self, kind: str, args: dict, text: str) -> JobHandle | None:
+    def _start_job(self, kind: str, args: dict, message: str) -> JobHandle | None:
         state = self.controller.state
         if state is None:
-            self.say("Open or create a project first (File ▸ New project… or Open project…).")
+            self.say(text.NO_PROJECT)
             return None
         if self.job is not None and self.job.active:
-            self.say(f"Wait for the running {self.job.kind} job to finish (or cancel it).")
+            self.say(text.busy_text(self.job.kind))
             return None
         self.job = self.client.start_job(kind, {"project": state.path, **args})
         self.job.subscribe(self._on_job_changed)
         self._update_buttons()
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
-        self.say(text)
+        self.say(message)
         return self.job
 
     def _on_job_changed(self, job: JobHandle, event: str, _data: dict) -> None:
@@ -344,47 +344,11 @@ class QtDatasetPage(QWidget):
         else:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(fraction * 1000))
-        eta = job.eta_text()
-        self.progress.setFormat(f"{job.stage}: %p%" + (f" — {eta} left" if eta else ""))
+        self.progress.setFormat(text.progress_format(job))
 
     def _on_job_finished(self, job: JobHandle) -> None:
         self.progress.setVisible(False)
         self._update_buttons()
-        what = job.kind.capitalize() or "Job"
-        if job.refused:
-            self.say(f"Could not start {job.kind}: {job.error_message}")
-            return
-        if job.state == "ok":
-            self.say(_summary(job.kind, job.result))
-        elif job.state == "cancelled":
-            self.say(f"{what} cancelled.")
-        else:
-            self.say(f"{what} failed: {job.error_message}")
-        self.controller.reload()  # project_changed then shows the new state (once)
-
-
-def _errors_text(errors: Any) -> str:
-    if not isinstance(errors, list) or not errors:
-        return ""
-    lines = [f"  {e.get('path')}: {e.get('message')}" for e in errors[:10] if isinstance(e, dict)]
-    more = f"\n  …and {len(errors) - 10} more" if len(errors) > 10 else ""
-    return f"\n{len(errors)} problem(s):\n" + "\n".join(lines) + more
-
-
-def _count(value: Any) -> int:
-    """A count given as a number or as the list of the items."""
-    if isinstance(value, (list, tuple)):
-        return len(value)
-    return int(value) if isinstance(value, (int, float)) else 0
-
-
-def _summary(kind: str, r: dict) -> str:
-    if kind == "import":
-        return (f"Imported {_count(r.get('added'))} recording(s); {_count(r.get('duplicates'))} "
-                f"duplicate(s) skipped." + _errors_text(r.get("errors")))
-    if kind == "prepare":
-        secs = r.get("prepared_seconds", 0) or 0
-        return (f"Prepared {r.get('sources_processed', 0)} source(s) "
-                f"({r.get('sources_skipped', 0)} unchanged): {r.get('slices', 0)} clips, "
-                f"{secs / 60:.1f} min." + _errors_text(r.get("errors")))
-    return f"{kind} finished."
+        self.say(text.finished_text(job))
+        if not job.refused:
+            self.controller.reload()  # project_changed then shows the new state (once)

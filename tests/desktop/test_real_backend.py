@@ -20,7 +20,7 @@ def test_hello_ping_and_clean_stop(qtbot, make_client) -> None:
     client.request("ping", {"echo": "Ωmega 声"}, results.append)
     qtbot.waitUntil(lambda: bool(results), timeout=5000)
     assert results == [{"pong": True, "echo": "Ωmega 声"}]
-    proc = client._proc
+    proc = client.process.qprocess
     client.stop()
     assert client.state == "stopped" and sig.crashes == []
     assert proc.exitCode() == 0  # it shut down by itself, it was not killed
