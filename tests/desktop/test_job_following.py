@@ -37,6 +37,23 @@ class Trace:
             self.states.append(job.state)
 
 
+class BookTrace:
+    """The states of every handle of a job book, from its first event (a page may create
+    its handle after a reply, by when the fake backend has sent the whole job)."""
+
+    def __init__(self, book) -> None:
+        self.states: dict[int, list[str]] = {}
+        book.subscribe(self._on_changed)
+
+    def _on_changed(self, job: JobHandle, _event: str, _data: dict) -> None:
+        seen = self.states.setdefault(id(job), ["requested"])
+        if job.state != seen[-1]:
+            seen.append(job.state)
+
+    def of(self, job: JobHandle) -> list[str]:
+        return self.states[id(job)]
+
+
 def _received(sig, cmd: str) -> list[dict]:
     prefix = "fake backend received: "
     reqs = [json.loads(s[len(prefix):]) for s in sig.stderr if s.startswith(prefix)]
@@ -116,14 +133,13 @@ def test_extract(qtbot, make_client, qsettings, tmp_path) -> None:
     page.form.pitch.setCurrentIndex(page.form.pitch.findData("pm"))
     page.form.pick_encoder_file = lambda: str(tmp_path / ENCODER)
     page.form.encoder.activated.emit(page.form.encoder.count() - 1)  # "Other file…"
+    trace = BookTrace(window.jobs)
     page.start_btn.click()
-    qtbot.waitUntil(lambda: page.job is not None, timeout=5000)
-    extracted = Trace(page.job)
-    qtbot.waitUntil(lambda: extracted.job.finished, timeout=5000)
-    assert extracted.states == ["requested", "running", "ok"]
-    assert extracted.job.result["processed"] == 4 and page.message.text() == \
+    qtbot.waitUntil(lambda: page.job is not None and page.job.finished, timeout=5000)
+    assert trace.of(page.job) == ["requested", "running", "ok"]
+    assert page.job.result["processed"] == 4 and page.message.text() == \
         "Extraction finished."
-    _one_handle(window, extracted.job)
+    _one_handle(window, page.job)
 
 
 def test_train(qtbot, make_client, qsettings, tmp_path) -> None:
