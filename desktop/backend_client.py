@@ -64,6 +64,7 @@ class BackendClient(BackendProcess):
         self._jobs = JobWatch()
         self.startup_seconds: float | None = None  # start() -> hello, last launch
         self.commands: list[str] = []  # from the backend.ready event
+        self.ready_info: dict[str, Any] = {}  # the backend.ready event's data
 
     @property
     def hello(self) -> Hello | None:
@@ -161,6 +162,7 @@ class BackendClient(BackendProcess):
     # hooks of BackendProcess --------------------------------------------------------
     def _on_launch(self) -> None:
         self._hello = None
+        self.ready_info = {}
         self._book.on_launch()
 
     def _shutdown_id(self) -> str:
@@ -199,8 +201,11 @@ class BackendClient(BackendProcess):
 
     def _on_event(self, ev: Event) -> None:
         if ev.event == "log":
-            self.sig_log.emit(str(ev.data.get("level", "info")), str(ev.data.get("message", "")))
+            level, message = str(ev.data.get("level", "info")), str(ev.data.get("message", ""))
+            self.last_error.note(level, message)
+            self.sig_log.emit(level, message)
         elif ev.event == "backend.ready":
+            self.ready_info = dict(ev.data)  # torch, cuda, cuda_version: for Help ▸ About
             cmds = ev.data.get("commands")
             self.commands = [str(c) for c in cmds] if isinstance(cmds, list) else []
             self._book.backend_ready = True  # requests waiting for a retry go on their timer

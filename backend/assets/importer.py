@@ -96,9 +96,10 @@ def _check_structure(source: Path, asset: Asset, catalogue: dict[str, Asset],
         return "structure"
     what = describe(fs, catalogue)
     # what is wrong first: the names alone can be the same ("config.json is not config.json")
+    wrong = "; ".join(problems[:3])
+    tail = f"{note[0].upper()}{note[1:]}." if what in wrong else f"It looks like {what}; {note}."
     raise WrongFile(
-        f"{source.name} is not the {asset.title} ({asset.name}): "
-        f"{'; '.join(problems[:3])}. It looks like {what}; {note}.",
+        f"{source.name} is not the {asset.title} ({asset.name}): {wrong}. {tail}",
         details={"path": str(source), "name": asset.name, "sha256": digest,
                  "problems": problems})
 

@@ -15,6 +15,7 @@ from typing import Any
 from backend.protocol import Error
 
 E_ASSET_MISSING = "asset_missing"
+WRONG_FILE = "wrong_file"
 
 GROUPS: list[tuple[str, str]] = [
     ("content", "Content encoders"),
@@ -27,7 +28,7 @@ GROUPS: list[tuple[str, str]] = [
 ERROR_HEADLINES = {
     "download_failed": "Download failed",
     "checksum_mismatch": "Checksum mismatch: the file is not the expected one",
-    "wrong_file": "Wrong file",
+    WRONG_FILE: "Wrong file",
     "cancelled": "Cancelled",
 }
 
@@ -100,6 +101,12 @@ class AssetRow:
     can_download: bool
     can_import: bool
     can_remove: bool
+    note: str = ""  # said after the status, not as an error (a refused import)
+
+    @property
+    def status_cell(self) -> str:
+        return self.error or (f"{self.status_text}; {self.note}" if self.note
+                              else self.status_text)
 
 
 def status_of(row: dict[str, Any], activity: Activity | None) -> str:
@@ -107,6 +114,8 @@ def status_of(row: dict[str, Any], activity: Activity | None) -> str:
         verb = "Downloading" if activity.action == "download" else "Importing"
         if activity.total > 0:
             return (f"{verb}: {format_size(activity.done)} of {format_size(activity.total)}")
+        if activity.done > 0:  # the server did not say how big the file is
+            return f"{verb}: {format_size(activity.done)} of ?"
         return f"{verb}…"
     if row.get("installed"):
         how = {"download": "downloaded", "import": "imported"}.get(str(row.get("how")), "")
@@ -127,6 +136,7 @@ class AssetsModel:
         self._rows: dict[str, dict[str, Any]] = {}
         self.activity: dict[str, Activity] = {}
         self.errors: dict[str, str] = {}
+        self.error_codes: dict[str, str] = {}
 
     def load(self, result: dict[str, Any]) -> None:
         self.data_dir = str(result.get("data_dir") or "")
@@ -156,6 +166,7 @@ class AssetsModel:
             return None
         self.activity[name] = Activity(job_id, str(args.get("action") or ""), "starting")
         self.errors.pop(name, None)
+        self.error_codes.pop(name, None)
         return name
 
     def name_of_job(self, job_id: str) -> str | None:
@@ -186,6 +197,7 @@ class AssetsModel:
         if data.get("status") == "failed":
             err = data.get("error") if isinstance(data.get("error"), dict) else {}
             self.errors[name] = error_text(err.get("code"), str(err.get("message") or ""))
+            self.error_codes[name] = str(err.get("code") or "")
         elif data.get("status") == "cancelled":
             self.errors[name] = "Cancelled; a partial download is kept and resumes next time."
         return name
@@ -194,6 +206,7 @@ class AssetsModel:
         """A job for ``name`` was refused before it started."""
         self.activity.pop(name, None)
         self.errors[name] = error_text(code, message)
+        self.error_codes[name] = str(code or "")
 
     # rows -----------------------------------------------------------------------------
     def row(self, name: str) -> AssetRow:
@@ -201,6 +214,13 @@ class AssetsModel:
         act = self.activity.get(name)
         installed = bool(r.get("installed"))
         size = r.get("installed_size") if installed else r.get("size")
+        if size is None and act is not None and act.total > 0:
+            size = act.total  # the catalogue does not know it; the server said
+        error, note = self.errors.get(name), ""
+        if error and self.error_codes.get(name) == WRONG_FILE:
+            # the file the user chose was refused: nothing is wrong with the asset itself
+            error, note = None, "the file given to import was not it: " + \
+                error.removeprefix(ERROR_HEADLINES[WRONG_FILE] + ": ")
         tip = [str(r.get("purpose") or ""), f"File: {r.get('path') or r.get('filename')}",
                f"Licence: {r.get('licence') or '?'}"]
         if not r.get("verified"):
@@ -210,7 +230,7 @@ class AssetsModel:
             installed=installed, size_text=format_size(size), status_text=status_of(r, act),
             needed_by="; ".join(str(x) for x in r.get("needed_by") or []),
             tooltip="\n".join(t for t in tip if t), busy=act is not None,
-            error=self.errors.get(name), fraction=act.fraction if act else None,
+            error=error, note=note, fraction=act.fraction if act else None,
             can_download=act is None and not installed, can_import=act is None,
             can_remove=act is None and (installed or bool(r.get("partial_bytes"))))
 

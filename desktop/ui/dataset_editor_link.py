@@ -1,12 +1,15 @@
 """Opens the Dataset page's sources and slices in the waveform editor and keeps the
-project's edits and the slice's pitch curve in step with it."""
+project's edits and the slice's pitch curve in step with it: the editor marks the edits
+the prepared clips do not have yet, the page's "Edit saved" goes once an Undo brings the
+recording back to what was prepared, and the pitch is asked again after an extraction."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from backend.protocol import Error
+from backend.protocol import Error, Event
+from desktop.components.editor_view import same_segments
 
 if TYPE_CHECKING:
     from desktop.ui.dataset_page import QtDatasetPage
@@ -17,9 +20,13 @@ class DatasetEditorLink:
         self._page = page
         self._editor = editor
         self._f0_seq = 0  # the latest features.f0 request; older answers are dropped
+        self._slice: dict | None = None  # the slice shown (its pitch follows extractions)
+        self._source_id: str | None = None
         page.sig_source_activated.connect(self._on_source_activated)
         page.slices_table.sig_slice_activated.connect(self._on_slice_activated)
         editor.segments_changed.connect(self._on_editor_segments_changed)
+        page.controller.project_changed.connect(self._on_project_changed)
+        page.client.sig_job_event.connect(self._on_client_job_event)
 
     def _edit_context(self) -> tuple[str, Any, str] | None:
         state = self._page.controller.state
@@ -32,8 +39,10 @@ class DatasetEditorLink:
         ctx = self._edit_context()
         if ctx is not None:
             path, edits, cache = ctx
-            segs = (edits.get(str(src.get("id"))) or {}).get("segments")
-            self._editor.open_source(path, src, segs, cache)
+            sid = str(src.get("id"))
+            segs = (edits.get(sid) or {}).get("segments")
+            self._editor.open_source(path, src, segs, cache, self._prepared(sid))
+            self._slice, self._source_id = None, sid
             self._f0_seq += 1
             self._editor.show_f0(None)
 
@@ -41,9 +50,29 @@ class DatasetEditorLink:
         ctx = self._edit_context()
         if ctx is not None:
             path, edits, cache = ctx
-            segs = (edits.get(str(sl.get("source"))) or {}).get("segments")
-            self._editor.open_slice(path, sl, segs, cache)
+            sid = str(sl.get("source"))
+            segs = (edits.get(sid) or {}).get("segments")
+            self._editor.open_slice(path, sl, segs, cache, self._prepared(sid))
+            self._slice, self._source_id = sl, sid
             self._request_f0(path, sl)
+
+    def _prepared(self, source_id: str) -> Any:
+        state = self._page.controller.state
+        return state.prepared_segments(source_id) if state is not None else None
+
+    def _on_project_changed(self, state: Any) -> None:
+        """Reopened (after a prepare): what the clips were cut with may have changed."""
+        if state is not None and self._source_id is not None:
+            self._editor.set_prepared(state.prepared_segments(self._source_id))
+
+    def _on_client_job_event(self, ev: Event) -> None:
+        """An extraction finished: the shown slice's pitch ("run Extract first") is new."""
+        data = ev.data
+        if ev.event == "job.finished" and data.get("kind") == "extract" \
+                and data.get("status") == "ok" and self._slice is not None:
+            state = self._page.controller.state
+            if state is not None:
+                self._request_f0(state.path, self._slice)
 
     def _request_f0(self, project: str, sl: dict) -> None:
         """Ask for the slice's pitch; the editor draws it over the spectrogram."""
@@ -71,4 +100,10 @@ class DatasetEditorLink:
             state.edits.pop(source_id, None)
         else:
             state.edits[source_id] = {"segments": segments}
-        self._page.say("Edit saved; run Prepare to apply it to the dataset.")
+        model = getattr(self._editor, "model", None)
+        duration = float(model.source_duration) if model is not None else 0.0
+        if model is not None and same_segments(segments, state.prepared_segments(source_id),
+                                               duration):
+            self._page.say("")  # undone back to what was prepared: nothing to apply
+        else:
+            self._page.say("Edit saved; run Prepare to apply it to the dataset.")

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -40,6 +39,7 @@ from desktop.components.jobs import JobsModel
 from desktop.components.prepare_settings import PrepareSettings
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
+from desktop.ui import file_dialogs
 from desktop.ui.dataset_editor_link import DatasetEditorLink
 from desktop.ui.health_report import QtHealthReport
 from desktop.ui.project_controller import ProjectController
@@ -263,17 +263,15 @@ class QtDatasetPage(QWidget):
             event.ignore()
 
     def _on_add_files_clicked(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add recordings",
-                                                self.settings.last_folder("import"), AUDIO_FILTER)
+        files = file_dialogs.open_files(self, self.settings, "import", "Add recordings",
+                                        AUDIO_FILTER)
         if files:
-            self.settings.set_last_folder("import", str(Path(files[0]).parent))
             self.import_paths(files)
 
     def _on_add_folder_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of recordings",
-                                                  self.settings.last_folder("import"))
+        folder = file_dialogs.open_folder(self, self.settings, "import",
+                                          "Add a folder of recordings", remember_parent=True)
         if folder:
-            self.settings.set_last_folder("import", str(Path(folder).parent))
             self.import_paths([folder])
 
     # jobs ----------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""QtHealthReport: the dataset health report written by the ``prepare`` job."""
+"""QtHealthReport: the dataset health report written by the ``prepare`` job.
+
+Clips are named by their recording and position (``take 1.wav 0:03.2–0:05.8``), the
+clip file in the tooltip.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from desktop.components.clip_names import clip_label
 
 PROBLEM_COLUMNS = ("Clip", "Problem", "Severity", "Message")
 
@@ -104,4 +110,8 @@ class QtHealthReport(QWidget):
         self.problems.setRowCount(len(problems))
         for row, p in enumerate(problems):
             for col, key in enumerate(("clip", "kind", "severity", "message")):
-                self.problems.setItem(row, col, QTableWidgetItem(str(p.get(key, ""))))
+                text = clip_label(p) if key == "clip" else str(p.get(key, ""))
+                item = QTableWidgetItem(text)
+                item.setToolTip(str(p.get("path") or p.get("clip") or "") if key == "clip"
+                                else text)
+                self.problems.setItem(row, col, item)

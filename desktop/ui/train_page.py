@@ -3,7 +3,10 @@
 On project open (and when the page is shown) it asks the backend ``train.suggest``
 (readiness, problems, suggested settings, installed pretrained bases) and
 ``train.runs`` (past runs); the latest run's ``metrics.jsonl`` is read into the
-``MetricsHistory`` so the curves are there without training. While a ``train``
+``MetricsHistory`` so the curves are there without training. The form shows the
+suggestion, or, when the latest run has a checkpoint, that run's own settings (its
+``run.json``), so Start resumes it as it was trained. ``QtTrainBases`` offers the
+recommended pretrained bases when they are missing. While a ``train``
 job runs, its events (``job.metrics``, ``job.progress``, ``train.sample``,
 ``train.checkpoint``, ``job.paused``, ``job.finished``) drive a ``TrainSession``;
 the graphs (``QtLossPlot``) repaint on their own timer. ``QtTrainOutput`` builds the
@@ -41,9 +44,15 @@ from desktop.components.train_runs import (
     latest_run,
     runs_from_result,
 )
-from desktop.components.train_settings import TrainSuggestion, start_blocker
+from desktop.components.train_settings import (
+    TrainSettings,
+    TrainSuggestion,
+    settings_from_run,
+    start_blocker,
+)
 from desktop.ui.loss_plot import QtLossPlot
 from desktop.ui.project_controller import ProjectController
+from desktop.ui.train_bases import QtTrainBases
 from desktop.ui.train_files import QtTrainFiles
 from desktop.ui.train_form import QtTrainSettingsForm
 from desktop.ui.train_output import QtTrainOutput
@@ -87,6 +96,8 @@ class QtTrainPage(QWidget):
         self.problems_label.setWordWrap(True)
         self.form = QtTrainSettingsForm(settings)
         self.form.settings_changed.connect(self._update_controls)
+        self.bases = QtTrainBases(self.client, self.form, settings)
+        self.bases.sig_installed.connect(self._on_bases_installed)
         self.start_btn = QPushButton("Start")
         self.pause_btn = QPushButton("Pause")
         self.stop_btn = QPushButton("Stop")
@@ -118,7 +129,8 @@ class QtTrainPage(QWidget):
         self.audio_label, self.audio_stop_btn = self.files.audio_label, self.files.audio_stop_btn
         left = QWidget()
         col = QVBoxLayout(left)
-        for w in (self.project_label, self.suggestion_label, self.problems_label, self.form):
+        for w in (self.project_label, self.suggestion_label, self.problems_label, self.bases,
+                  self.form):
             col.addWidget(w)
         col.addLayout(buttons)
         for v in (self.blocker_label, self.progress, self.status_label, self.warnings_label,
@@ -193,7 +205,8 @@ class QtTrainPage(QWidget):
         self.suggestion = TrainSuggestion.from_result(result)
         self._suggest_error = ""
         if first and not self.running:
-            self.form.set_values(self.suggestion.settings)
+            self._prefill()
+        self.bases.set_suggestion(self.suggestion, self._resuming())
         lines = [t for t in (self.suggestion.summary(), self.suggestion.text) if t]
         self.suggestion_label.setText("\n".join(lines))
         self._update_controls()
@@ -216,10 +229,30 @@ class QtTrainPage(QWidget):
         self.shown_run = run
         if not same:
             self.load_history(run)
+            self._prefill()
         elif not self._history_live and run is not None and run.metrics:
             self.history.read_file(Path(run.metrics))  # only the lines added since
         self.session.set_run(run)
         self._fill_tables()
+
+    def _resuming(self) -> bool:
+        """The shown run has a checkpoint: Start resumes it (and uses no bases)."""
+        return self.shown_run is not None and bool(self.shown_run.checkpoints)
+
+    def _prefill(self) -> None:
+        """The form: the suggestion, under the shown run's own settings when it resumes."""
+        if self.running:
+            return
+        base = self.suggestion.settings if self.suggestion else TrainSettings()
+        run = self.shown_run
+        self.form.set_values(settings_from_run(run.name, run.config, base)
+                             if run is not None and self._resuming() else base)
+        self.bases.set_suggestion(self.suggestion, self._resuming())
+
+    def _on_bases_installed(self) -> None:
+        if self.project:
+            self._ask("train.suggest", self.project, self._on_suggest_result,
+                      self._on_suggest_error)
 
     def load_history(self, run: TrainRun | None) -> int:
         """Replace the curves with a run's metrics.jsonl (plain file read)."""
@@ -229,8 +262,9 @@ class QtTrainPage(QWidget):
             return 0
         count = self.history.read_file(Path(run.metrics))
         if count:
+            resumes = " Start resumes it with its own settings." if run.checkpoints else ""
             self._say(f"Run '{run.name}' ({run.state}): {count} steps of history, "
-                      f"last step {self.history.last_step}.")
+                      f"last step {self.history.last_step}.{resumes}")
         return count
 
     # backend events -------------------------------------------------------------------
@@ -280,6 +314,9 @@ class QtTrainPage(QWidget):
         if blocker:
             self._say(blocker)
             self._update_controls()
+            return None
+        if not self.bases.confirm_start():
+            self._say("Not started: the recommended pretrained bases are missing.")
             return None
         assert self.project is not None
         if self.shown_run is None or self.shown_run.name != settings.run:
