@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from backend.protocol import Event, Hello
+from desktop import __version__
 from desktop.backend_client import BackendClient
 from desktop.components.backend_logic import READY, status_text
 from desktop.components.jobs import JobsModel
@@ -86,6 +87,8 @@ class MainWindow(QMainWindow):
         self.log_file = LogFile(log_dir) if log_dir else None
         if self.log_file is not None:
             self.log.subscribe(self.log_file.write)
+            self.log.add("info", f"Timbre Studio {__version__} started; the log is also "
+                                 f"written to {self.log_file.path}")
         self._log_dir, self._open_url = log_dir, open_url
         self.controller = ProjectController(client, self.settings, self)
         self.setObjectName("main_window")

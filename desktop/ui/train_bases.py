@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from backend.protocol import Error
 from desktop.backend_client import BackendClient
@@ -54,7 +62,7 @@ class QtTrainBases(QWidget):
         form.settings_changed.connect(self.update_view)
         self.update_view()
 
-    def field(self, part: str):  # noqa: ANN201 (a QLineEdit)
+    def field(self, part: str) -> QLineEdit:
         return self.form.pretrained_g if part == "g" else self.form.pretrained_d
 
     def unfilled(self) -> dict[str, str]:
