@@ -46,6 +46,7 @@ class QtTrainBases(QWidget):
         self.dialog: QtAssetMissingDialog | None = None
         self.ask_scratch: Callable[[str], str] = self._ask_scratch  # tests replace it
         self._chain = False  # a dialog was accepted: offer the next missing base
+        self._installed: dict[str, str | None] = {}  # the bases of the last suggestion
         self.label = QLabel()
         self.label.setObjectName("train_bases")
         self.label.setWordWrap(True)
@@ -74,11 +75,15 @@ class QtTrainBases(QWidget):
                 if not self.field(part).text().strip()}
 
     def set_suggestion(self, suggestion: TrainSuggestion | None, resuming: bool) -> None:
-        """A new ``train.suggest`` answer: fill the fields of bases installed since."""
+        """A new ``train.suggest`` answer: fill the empty field of a base installed since
+        the last one (a field the user cleared stays empty)."""
+        before = self._installed if suggestion is not None else {}
         self.suggestion, self.resuming = suggestion, resuming
+        self._installed = dict(suggestion.bases) if suggestion is not None else {}
         if suggestion is not None and not resuming:
             for part, path in suggestion.bases.items():
-                if path and part in ("g", "d") and not self.field(part).text().strip():
+                new = path and not before.get(part) and part in before
+                if new and part in ("g", "d") and not self.field(part).text().strip():
                     self.field(part).setText(path)
         self.update_view()
         if self._chain and self.unfilled():

@@ -261,7 +261,7 @@ class QtTrainPage(QWidget):
         if run is None or not run.metrics:
             return 0
         count = self.history.read_file(Path(run.metrics))
-        if count:
+        if count and not self.session.status:  # "Training finished at …" stays
             resumes = " Start resumes it with its own settings." if run.checkpoints else ""
             self._say(f"Run '{run.name}' ({run.state}): {count} steps of history, "
                       f"last step {self.history.last_step}.{resumes}")

@@ -358,3 +358,36 @@ def test_missing_recommended_bases_are_offered_never_silently_skipped(qtbot, mak
     assert "f0D40k.pth is not installed" in asked[0]
     assert "Not started" in page.status_label.text()
     assert [r["args"]["kind"] for r in _received(sig, "job.start")] == ["assets"]
+
+
+def test_installed_bases_fill_empty_fields_once(qtbot, make_client, tmp_path) -> None:
+    from desktop.components.train_settings import TrainSuggestion
+    from desktop.ui.train_bases import QtTrainBases
+    from desktop.ui.train_form import QtTrainSettingsForm
+
+    client, _sig = make_client(fake_command("hello_ping.jsonl"))
+    form = QtTrainSettingsForm()
+    bases = QtTrainBases(client, form)
+    qtbot.addWidget(form)
+    qtbot.addWidget(bases)
+    g = tmp_path / "f0G40k.pth"
+    g.write_bytes(b"x")
+
+    def suggestion(installed_g: str | None) -> TrainSuggestion:
+        return TrainSuggestion.from_result({
+            "ready": True, "suggestion": {"base_g": "f0G40k.pth", "base_d": "f0D40k.pth",
+                                          "mode": "fine-tune"},
+            "bases": {"g": installed_g, "d": None},
+            "base_assets": {"g": "rvc-v2-f0G40k", "d": "rvc-v2-f0D40k"}})
+
+    bases.set_suggestion(suggestion(None), resuming=False)
+    assert not bases.isHidden() and bases.unfilled() == {"g": "rvc-v2-f0G40k",
+                                                         "d": "rvc-v2-f0D40k"}
+    bases.set_suggestion(suggestion(str(g)), resuming=False)  # G was installed meanwhile
+    assert form.pretrained_g.text() == str(g) and bases.unfilled() == {"d": "rvc-v2-f0D40k"}
+    form.pretrained_g.clear()  # the user's choice: no G base
+    bases.set_suggestion(suggestion(str(g)), resuming=False)  # e.g. the page shown again
+    assert form.pretrained_g.text() == ""
+    assert "f0D40k.pth is not installed" in bases.label.text()
+    bases.set_suggestion(suggestion(None), resuming=True)  # a resumed run uses no bases
+    assert bases.isHidden() and bases.confirm_start()
