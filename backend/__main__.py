@@ -25,12 +25,29 @@ _HIDDEN = {"sleep", "import"}
 _EXIT_FAILED, _EXIT_BAD_ARGS, _EXIT_CANCELLED = 1, 2, 130
 
 
+_SERVE_HELP = "JSON Lines server for the desktop app"
+_SERVE_DESCRIPTION = ("Speak the JSON Lines protocol (docs/protocol.md) on stdin and stdout: "
+                      "the desktop app starts this. It stops when stdin closes.")
+
+
+def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-file", help="write logs here instead of stderr")
+
+
+def _serve_parser() -> argparse.ArgumentParser:
+    """``serve`` alone: parsed without importing every job module, so hello comes fast."""
+    parser = argparse.ArgumentParser(prog="python -m backend serve",
+                                     description=_SERVE_DESCRIPTION)
+    _add_serve_arguments(parser)
+    return parser
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m backend",
                                      description="Timbre Studio backend")
     sub = parser.add_subparsers(dest="verb", required=True)
-    serve = sub.add_parser("serve", help="JSON Lines server for the desktop app")
-    serve.add_argument("--log-file", help="write logs here instead of stderr")
+    _add_serve_arguments(sub.add_parser("serve", help=_SERVE_HELP,
+                                        description=_SERVE_DESCRIPTION))
     for kind in JOB_MODULES:
         try:
             module = job_module(kind)
@@ -135,12 +152,10 @@ def _finish(as_json: bool, summary: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:  # fast path: hello before argparse builds every verb
+        ns = _serve_parser().parse_args(argv[1:])  # --help prints and exits here
         from backend import server
 
-        log_file = None
-        if "--log-file" in argv:
-            log_file = argv[argv.index("--log-file") + 1]
-        return server.main(log_file)
+        return server.main(ns.log_file)
     ns = _build_parser().parse_args(argv)
     return run_job_cli(ns.verb, ns)
 

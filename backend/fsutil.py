@@ -4,6 +4,10 @@ Everything the user makes is written atomically: the bytes go to a temporary
 file in the same folder (so ``os.replace`` never crosses file systems), are
 flushed to disk, then renamed over the target. A crash or a full disk in the
 middle leaves the old file as it was and no partial file under the real name.
+
+Files get the user's normal permissions: ``create_temp_file`` opens with mode
+0o666 and lets the system apply the umask (and default ACLs), where
+``tempfile.mkstemp`` would make every project file private (0600).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import errno
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,11 +51,29 @@ def is_temp_name(name: str) -> bool:
     return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
 
 
+_TEMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+               | getattr(os, "O_NOFOLLOW", 0))
+
+
+def create_temp_file(folder: str | os.PathLike[str], prefix: str, suffix: str) -> tuple[int, str]:
+    """A new file with a random name in ``folder``, opened for writing: ``(fd, path)``.
+
+    Like ``tempfile.mkstemp``, but the file gets the permissions of any file the
+    user makes (0o666 less the umask) rather than 0600.
+    """
+    for _ in range(100):
+        name = os.path.join(folder, f"{prefix}{secrets.token_hex(4)}{suffix}")
+        try:
+            return os.open(name, _TEMP_FLAGS, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(folder))
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, fsync: bool = True) -> Path:
     """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``)."""
     target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX,
-                                    dir=target.parent)
+    fd, tmp_name = create_temp_file(target.parent, f"{TEMP_PREFIX}{target.name}.", TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -71,9 +93,18 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
-    """Write ``obj`` as indented UTF-8 JSON, atomically."""
+    """Write ``obj`` as indented UTF-8 JSON, atomically.
+
+    A string holding a lone surrogate (a file name that is not valid UTF-8 reads
+    as one) cannot be UTF-8: the file is then written with ``\\u`` escapes,
+    which read back as the same string.
+    """
     text = json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False, allow_nan=False)
-    return atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        data = json.dumps(obj, ensure_ascii=True, indent=2, allow_nan=False).encode("ascii")
+    return atomic_write_bytes(path, data + b"\n")
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

@@ -3,6 +3,11 @@
 stdout carries protocol lines only: at start the real stdout is duplicated for
 the protocol and file descriptor 1 is pointed at stderr, so a library that
 prints cannot corrupt the stream.
+
+No request can stop the server: every line gets an answer (an ``error`` when
+it cannot be read), the reader survives any exception, and every reply can be
+written. Only the desktop going away (stdin closed, or stdout a broken pipe)
+or ``shutdown`` ends it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from backend.jobs.manager import JobManager
 from backend.protocol import (
     E_BAD_ARGS,
     E_INTERNAL,
+    E_PARSE,
     E_UNKNOWN_COMMAND,
+    MAX_LINE_BYTES,
     PROTOCOL_VERSION,
     Error,
     Event,
@@ -33,14 +40,15 @@ from backend.protocol import (
     Result,
     Unparsed,
     encode,
-    parse_line,
+    oversized_line,
+    parse_request,
 )
 
 log = logging.getLogger("backend.server")
 
 
 class Server:
-    def __init__(self, out: IO[str]):
+    def __init__(self, out: IO[bytes]):
         self._out = out
         self._write_lock = threading.Lock()
         self._stop = threading.Event()
@@ -48,25 +56,52 @@ class Server:
         self.jobs = JobManager(self.emit)
         self.state: dict[str, Any] = {}  # shared objects of command modules (audio player...)
         self._commands_loaded = threading.Event()
+        # built-in handlers take (args, request id); job.started carries the id
         self._builtin = {
-            "ping": self._cmd_ping,
-            "shutdown": self._cmd_shutdown,
-            "job.start": lambda a: self.jobs.start(a),
-            "job.cancel": lambda a: self.jobs.cancel(a),
-            "job.pause": lambda a: self.jobs.set_paused(a, True),
-            "job.resume": lambda a: self.jobs.set_paused(a, False),
-            "jobs.list": lambda a: {"jobs": self.jobs.list()},
+            "ping": lambda a, _rid: self._cmd_ping(a),
+            "shutdown": lambda a, _rid: self._cmd_shutdown(a),
+            "job.start": lambda a, rid: self.jobs.start(a, request_id=rid),
+            "job.cancel": lambda a, _rid: self.jobs.cancel(a),
+            "job.pause": lambda a, _rid: self.jobs.set_paused(a, True),
+            "job.resume": lambda a, _rid: self.jobs.set_paused(a, False),
+            "jobs.list": lambda a, _rid: {"jobs": self.jobs.list()},
         }
+
+    @property
+    def stopping(self) -> bool:
+        """Set by ``shutdown`` or when the desktop went away (stdin closed, broken pipe)."""
+        return self._stop.is_set()
 
     # output -------------------------------------------------------------
     def send(self, msg: Message) -> None:
-        line = encode(msg)
+        """Write one line; never raises. Only a closed pipe (the desktop went away) stops us."""
+        data = self._encoded(msg)
+        if data is None:
+            return
+        failure = None
         with self._write_lock:
             try:
-                self._out.write(line)
+                self._out.write(data)
                 self._out.flush()
-            except (BrokenPipeError, ValueError, OSError):
+            except (OSError, ValueError):  # a broken pipe, or the stream is closed
                 self._stop.set()
+            except Exception:
+                failure = traceback.format_exc()
+        if failure is not None:  # logged outside the lock: the log handler sends too
+            log.error("could not write a %s message\n%s", type(msg).__name__, failure)
+
+    def _encoded(self, msg: Message) -> bytes | None:
+        """The line's bytes; a reply JSON cannot hold becomes an error with the same id."""
+        try:
+            return encode(msg).encode("utf-8")
+        except Exception as exc:  # a handler returned a value JSON cannot represent
+            what = f"{type(exc).__name__}: {str(exc)[:200]}"
+            log.error("could not encode a %s message (%s)", type(msg).__name__, what)
+            if not isinstance(msg, (Result, Error)):
+                return None
+            return encode(Error(msg.id, E_INTERNAL, f"the reply could not be written as JSON "
+                                                    f"({what}); this is a bug in the backend")
+                          ).encode("utf-8")
 
     def emit(self, event: str, data: dict) -> None:
         self.send(Event(event=event, data=data))
@@ -80,8 +115,9 @@ class Server:
         return {"stopping": True, "cancelled_jobs": self.jobs.cancel_all()}
 
     def handle(self, req: Request) -> None:
-        if req.cmd in self._builtin:
-            self._answer(req, self._builtin[req.cmd])
+        builtin = self._builtin.get(req.cmd)
+        if builtin is not None:
+            self._answer(req, lambda a: builtin(a, req.id))
             return
         self._pool.submit(self._answer_registered, req)
 
@@ -110,21 +146,29 @@ class Server:
         else:
             self.send(Result(req.id, result if isinstance(result, dict) else {"value": result}))
 
-    def dispatch_line(self, line: str) -> None:
+    def dispatch_line(self, line: bytes) -> None:
+        """Answer one line; whatever it holds, the reader goes on with the next one."""
         if not line.strip():
             return
-        msg = parse_line(line)
-        if isinstance(msg, Request):
-            self.handle(msg)
-        elif isinstance(msg, Unparsed):
-            self.send(Error(None, "parse_error", f"could not read the line: {msg.reason}",
-                            {"line": msg.line[:200]}))
-        else:
-            self.send(Error(None, "invalid_request",
-                            f"the backend only accepts requests, got '{type(msg).__name__}'"))
+        msg: Request | Unparsed | None = None
+        try:
+            msg = parse_request(line)
+            if isinstance(msg, Request):
+                self.handle(msg)
+            else:
+                self.refuse(msg)
+        except Exception as exc:  # a bug: answer the line and keep reading
+            log.error("could not answer a line\n%s", traceback.format_exc())
+            msg_id = msg.id if isinstance(msg, Request) else None
+            self.send(Error(msg_id, E_INTERNAL, f"the backend could not answer the line: {exc}"))
+
+    def refuse(self, bad: Unparsed) -> None:
+        """The error reply for a line that is not a valid request (its id when readable)."""
+        what = "could not read the line" if bad.code == E_PARSE else "not a valid request"
+        self.send(Error(bad.id, bad.code, f"{what}: {bad.reason}", {"line": bad.line[:200]}))
 
     # main loop ----------------------------------------------------------
-    def serve(self, inp: IO[str]) -> int:
+    def serve(self, inp: IO[bytes]) -> int:
         self.send(Hello(protocol=PROTOCOL_VERSION, backend=__version__,
                         torch=devices.torch_version(), devices=devices.list_devices(),
                         pid=os.getpid()))
@@ -132,18 +176,29 @@ class Server:
         reader = threading.Thread(target=self._read, args=(inp,), name="stdin", daemon=True)
         reader.start()
         self._stop.wait()
+        # finish the line in hand first: a broken pipe can stop us in the middle of job.start
+        reader.join(timeout=1.0)
         self.jobs.cancel_all()
         self.jobs.wait_all(timeout=5.0)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.emit("backend.stopped", {})
         return 0
 
-    def _read(self, inp: IO[str]) -> None:
-        for line in inp:
-            self.dispatch_line(line)
-            if self._stop.is_set():
-                return
-        self._stop.set()  # stdin closed: the desktop went away
+    def _read(self, inp: IO[bytes]) -> None:
+        try:
+            while not self._stop.is_set():
+                line = inp.readline(MAX_LINE_BYTES + 1)
+                if not line:
+                    return  # stdin closed: the desktop went away
+                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    _skip_to_line_end(inp)
+                    self.refuse(oversized_line(line))
+                else:
+                    self.dispatch_line(line)
+        except Exception:  # stdin itself failed: nobody can talk to us any more
+            log.error("reading stdin failed\n%s", traceback.format_exc())
+        finally:
+            self._stop.set()
 
     def _warm_up(self) -> None:
         try:
@@ -166,6 +221,14 @@ class Server:
         self.emit("backend.ready", ready)
 
 
+def _skip_to_line_end(inp: IO[bytes]) -> None:
+    """Drop the rest of a line that is too long, without holding it in memory."""
+    while True:
+        chunk = inp.readline(1 << 20)
+        if not chunk or chunk.endswith(b"\n"):
+            return
+
+
 class _EventLogHandler(logging.Handler):
     """Forwards warnings and errors to the desktop as ``log`` events."""
 
@@ -179,13 +242,13 @@ class _EventLogHandler(logging.Handler):
                                       "logger": record.name, "message": record.getMessage()})
 
 
-def protocol_stdout() -> IO[str]:
+def protocol_stdout() -> IO[bytes]:
     """Keep fd 1 for the protocol; anything else printed goes to stderr."""
     sys.stdout.flush()
     proto_fd = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    return open(proto_fd, "w", encoding="utf-8", newline="\n", buffering=1)
+    return open(proto_fd, "wb")
 
 
 def main(log_file: str | None = None) -> int:
@@ -194,5 +257,5 @@ def main(log_file: str | None = None) -> int:
     out = protocol_stdout()
     server = Server(out)
     logging.getLogger().addHandler(_EventLogHandler(server))
-    with open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False) as inp:
+    with open(sys.stdin.fileno(), "rb", closefd=False) as inp:  # decoded line by line
         return server.serve(inp)

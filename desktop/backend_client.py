@@ -19,7 +19,16 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
-from backend.protocol import Error, Event, Hello, Request, Result, Unparsed, parse_line
+from backend.protocol import (
+    PROTOCOL_VERSION,
+    Error,
+    Event,
+    Hello,
+    Request,
+    Result,
+    Unparsed,
+    parse_line,
+)
 from desktop.backend_process import (
     E_BACKEND_CRASHED,
     E_BACKEND_STOPPED,
@@ -27,11 +36,18 @@ from desktop.backend_process import (
     BackendProcess,
     default_command,
 )
-from desktop.components.backend_logic import CRASHED, READY, STOPPED, RestartPolicy
+from desktop.components.backend_logic import (
+    CRASHED,
+    READY,
+    STOPPED,
+    RestartPolicy,
+    protocol_problem,
+)
+from desktop.components.job_handle import JobHandle
 from desktop.components.request_book import (
     READY_WAIT_S,
     ErrorCallback,
-    JobWatch,
+    JobBook,
     PendingRequest,
     RequestBook,
     ResultCallback,
@@ -61,7 +77,7 @@ class BackendClient(BackendProcess):
                          restart_policy=restart_policy, stop_timeout_ms=stop_timeout_ms)
         self._hello: Hello | None = None
         self._book = RequestBook()
-        self._jobs = JobWatch()
+        self.jobs = JobBook()  # a JobHandle per job: the pages and the Jobs panel watch them
         self.startup_seconds: float | None = None  # start() -> hello, last launch
         self.commands: list[str] = []  # from the backend.ready event
         self.ready_info: dict[str, Any] = {}  # the backend.ready event's data
@@ -88,25 +104,27 @@ class BackendClient(BackendProcess):
             self._book.queue.append(req)  # sent when hello arrives
         return req_id
 
-    def start_job(self, kind: str, args: dict, on_started: Callable[[str], None] | None = None,
-                  on_error: ErrorCallback | None = None,
-                  on_finished: Callable[[dict], None] | None = None) -> str:
-        """``job.start``; ``on_started(job_id)``, later ``on_finished(job.finished data)``."""
+    def start_job(self, kind: str, args: dict) -> JobHandle:
+        """Send ``job.start``; the returned handle follows the job from its first event
+        (state ``requested``, then ``running``/``paused``, then ``ok``/``failed``/
+        ``cancelled``; a refused start is ``failed`` with ``refused`` set)."""
+        req_id = self.request("job.start", {"kind": kind, "args": dict(args)},
+                              lambda result: self._on_job_start_result(req_id, result),
+                              lambda err: self.jobs.refused(req_id, err))
+        return self.jobs.requested(req_id, kind, args)  # before any answer can be read
 
-        def started(result: dict) -> None:
-            job_id = str(result.get("job_id", ""))
-            if on_started is not None:
-                on_started(job_id)
-            if on_finished is not None:
-                done = self._jobs.watch(job_id, on_finished)
-                if done is not None:
-                    on_finished(done)
+    def _on_job_start_result(self, req_id: str, result: dict) -> None:
+        handle = self.jobs.replied(req_id, result)
+        if handle is not None:
+            self._send_pending_cancel(handle)
 
-        return self.request("job.start", {"kind": kind, "args": args}, started, on_error)
-
-    def cancel_job(self, job_id: str, on_result: ResultCallback | None = None,
-                   on_error: ErrorCallback | None = None) -> str:
-        return self.request("job.cancel", {"job_id": job_id}, on_result, on_error)
+    def cancel_job(self, job: JobHandle | str) -> str | None:
+        """``job.cancel`` for a handle (sent once its job id is known) or a job id."""
+        handle = job if isinstance(job, JobHandle) else self.jobs.by_job_id(job)
+        if handle is None:
+            return self.request("job.cancel", {"job_id": str(job)})
+        handle.request_cancel()
+        return self._send_pending_cancel(handle)
 
     def _send(self, req: Request) -> None:
         self._book.mark_sent(req.id)
@@ -169,9 +187,9 @@ class BackendClient(BackendProcess):
         return self._book.new_id("s")
 
     def _fail_running_jobs(self, what: str) -> None:
-        for job_id, kind in self._jobs.take_running().items():
+        for handle in self.jobs.running():
             self._on_event(Event("job.finished", {
-                "job_id": job_id, "kind": kind, "status": "failed",
+                "job_id": handle.job_id, "kind": handle.kind, "status": "failed",
                 "error": {"code": E_BACKEND_CRASHED, "message": f"the backend crashed: {what}"},
             }))
 
@@ -194,6 +212,9 @@ class BackendClient(BackendProcess):
 
     def _on_hello(self, hello: Hello) -> None:
         self._hello = hello
+        problem = protocol_problem(hello.protocol, PROTOCOL_VERSION)
+        if problem:
+            self.sig_log.emit("error", problem)
         self.startup_seconds = time.monotonic() - self._started_at
         self._set_state(READY)
         self.sig_hello.emit(hello)
@@ -209,19 +230,26 @@ class BackendClient(BackendProcess):
             cmds = ev.data.get("commands")
             self.commands = [str(c) for c in cmds] if isinstance(cmds, list) else []
             self._book.backend_ready = True  # requests waiting for a retry go on their timer
-        elif ev.event.startswith("job."):
-            self._jobs.track(ev.event, ev.data)
+        self._follow_job(ev)
         self.sig_event.emit(ev)
         if ev.event.startswith("job."):
             self.sig_job_event.emit(ev)
-        if ev.event == "job.finished":
-            self._deliver_finished(ev.data)
 
-    def _deliver_finished(self, data: dict) -> None:
-        watcher = self._jobs.finished(data)
-        if watcher is None:
-            return
+    def _follow_job(self, ev: Event) -> None:
+        """The event's JobHandle takes it (and tells the page that follows it)."""
         try:
-            watcher(data)
+            handle = self.jobs.apply(ev.event, ev.data)
         except Exception:
-            self.sig_log.emit("error", f"a job handler raised:\n{traceback.format_exc()}")
+            self.sig_log.emit("error", f"a job handler raised on {ev.event}:\n"
+                                       f"{traceback.format_exc()}")
+            return
+        if handle is not None and ev.event == "job.started":
+            self._send_pending_cancel(handle)
+
+    def _send_pending_cancel(self, handle: JobHandle) -> str | None:
+        """A cancel asked before the job id was known goes out once it is (once)."""
+        if (not handle.cancel_requested or handle.cancel_sent or handle.finished
+                or not handle.job_id):
+            return None
+        handle.cancel_sent = True
+        return self.request("job.cancel", {"job_id": handle.job_id})

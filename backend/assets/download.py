@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from backend.assets.catalogue import Asset
-from backend.assets.store import asset_path, part_path, record_install
+from backend.assets.store import asset_path, part_path, record_install, verified_note
 from backend.assets.verify import CHUNK, check_expected, read_structure
 from backend.jobs.base import JobContext, JobError
 
@@ -77,12 +77,13 @@ def download_asset(asset: Asset, ctx: JobContext, timeouts: Timeouts = Timeouts(
             ctx.log(exc.message, "error")
             continue
         os.replace(part, target)
-        record_install(asset, how="download", verified_by=verified_by, sha256=digest,
-                       source=url)
-        ctx.log(f"{asset.name} installed at {target} (verified by {verified_by})")
+        record = record_install(asset, how="download", verified_by=verified_by, sha256=digest,
+                                source=url)
+        note = verified_note(record, asset)
+        ctx.log(f"{asset.name} installed at {target}; {note}")
         return {"name": asset.name, "path": str(target), "status": "downloaded",
                 "size": target.stat().st_size, "sha256": digest, "verified_by": verified_by,
-                "source": url}
+                "checksum": record["checksum"], "verified_note": note, "source": url}
     if mismatch is not None and mismatches == len(failures):
         raise mismatch
     tried = "; ".join(failures)

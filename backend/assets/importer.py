@@ -3,20 +3,22 @@
 The original is only ever opened for reading. The copy is written next to the target under a
 temporary name, hashed while it is written, verified (sha256 against the catalogue, or,
 failing that, the expected keys and shapes) and then moved into place with ``os.replace``.
+A file the safe loader refuses (it holds a Python object no model file needs) is never
+imported (``UnsafeAsset``); one accepted by structure only is recorded as such, and is later
+loaded with the same restrictions as any other file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from backend.assets.catalogue import Asset, find_asset
-from backend.assets.store import asset_path, record_install
-from backend.assets.verify import CHUNK, check_expected, describe, read_structure
-from backend.fsutil import sha256_file
+from backend.assets.store import asset_path, record_install, verified_note
+from backend.assets.verify import CHUNK, FileStructure, check_expected, describe, read_structure
+from backend.fsutil import create_temp_file, sha256_file
 from backend.jobs.base import BadArgs, JobContext, JobError
 
 
@@ -24,6 +26,18 @@ class WrongFile(JobError):
     """The file is not the asset it was imported as (or not any known asset)."""
 
     code = "wrong_file"
+
+
+class UnsafeAsset(JobError):
+    """The safe loader refused the file: it holds a class no model file has reason to hold."""
+
+    code = "unsafe_file"
+
+
+def _refuse_unsafe(source: Path, fs: FileStructure, digest: str) -> None:
+    if fs.refused:
+        raise UnsafeAsset(f"{fs.refused} (Nothing was imported.)",
+                          details={"path": str(source), "sha256": digest})
 
 
 def import_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext, *,
@@ -35,8 +49,7 @@ def import_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext, *,
     if target.is_file():
         ctx.log(f"{asset.name} is already installed at {target}; replacing it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{asset.basename}.", suffix=".import",
-                                    dir=target.parent)
+    fd, tmp_name = create_temp_file(target.parent, f".{asset.basename}.", ".import")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -49,12 +62,14 @@ def import_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext, *,
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    record_install(asset, how="import", verified_by=verified_by, sha256=digest,
-                   source=str(source))
-    ctx.log(f"{asset.name} imported from {source} (verified by {verified_by})")
+    record = record_install(asset, how="import", verified_by=verified_by, sha256=digest,
+                            source=str(source))
+    note = verified_note(record, asset)
+    ctx.log(f"{asset.name} imported from {source}; {note}",
+            "warning" if record["checksum"] == "differs" else "info")
     return {"name": asset.name, "path": str(target), "status": "imported",
             "size": target.stat().st_size, "sha256": digest, "verified_by": verified_by,
-            "source": str(source)}
+            "checksum": record["checksum"], "verified_note": note, "source": str(source)}
 
 
 def _choose_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext,
@@ -72,6 +87,7 @@ def _choose_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext,
         return by_hash[0], "sha256", digest
     ctx.progress("inspecting", 0, 1, force=True)
     fs = read_structure(source)
+    _refuse_unsafe(source, fs, digest)
     matches = [a for a in catalogue.values() if a.expected and not check_expected(fs, a.expected)]
     if len(matches) == 1:
         return matches[0], "structure", digest
@@ -91,6 +107,7 @@ def _check_structure(source: Path, asset: Asset, catalogue: dict[str, Asset],
     else:
         note = "no checksum is published for it"
     fs = read_structure(source)
+    _refuse_unsafe(source, fs, digest)
     problems = check_expected(fs, asset.expected)
     if not problems:
         return "structure"

@@ -1,7 +1,9 @@
 """Installed assets in the user data folder, and ``require_asset`` for the features that need them.
 
 Layout: ``<data dir>/assets/<catalogue filename>`` (for example ``assets/rmvpe/rmvpe.pt``),
-plus ``assets/installed.json`` recording how each file was verified. The data folder is
+plus ``assets/installed.json`` recording how each file was verified: by checksum, or by
+structure only (no checksum published, or the file's differs). Either way a file is loaded
+with the same restrictions as any other (``backend.safeload``). The data folder is
 ``TIMBRE_DATA_DIR`` when set, else the platform's per-user application data folder.
 """
 
@@ -10,12 +12,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from backend.assets.catalogue import Asset, find_asset, load_catalogue
+from backend.fsutil import create_temp_file
 from backend.jobs.base import JobError
 
 DATA_DIR_ENV = "TIMBRE_DATA_DIR"
@@ -83,7 +85,7 @@ def read_records() -> dict[str, dict[str, Any]]:
 def _write_records(records: dict[str, dict[str, Any]]) -> None:
     folder = assets_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".installed-", suffix=".tmp", dir=folder)
+    fd, tmp = create_temp_file(folder, ".installed-", ".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(records, fh, indent=1, ensure_ascii=False)
@@ -93,10 +95,31 @@ def _write_records(records: dict[str, dict[str, Any]]) -> None:
         raise
 
 
+def checksum_state(asset: Asset, sha256: str | None) -> str:
+    """"match", "differs" (accepted by structure only) or "unpublished" (no checksum known)."""
+    if asset.sha256 is None:
+        return "unpublished"
+    return "match" if sha256 == asset.sha256 else "differs"
+
+
+VERIFIED_NOTES = {
+    "match": "verified by checksum",
+    "differs": "verified by structure only (checksum differs)",
+    "unpublished": "verified by structure (no checksum published)",
+}
+
+
+def verified_note(record: dict[str, Any], asset: Asset) -> str:
+    """How an installed file was verified, as shown in ``assets list`` and the desktop."""
+    if not record:
+        return "not verified (no install record)"
+    return VERIFIED_NOTES[checksum_state(asset, record.get("sha256"))]
+
+
 def record_install(asset: Asset, *, how: str, verified_by: str, sha256: str | None,
                    source: str | None) -> dict[str, Any]:
     record = {"filename": asset.filename, "how": how, "verified_by": verified_by,
-              "sha256": sha256, "source": source,
+              "checksum": checksum_state(asset, sha256), "sha256": sha256, "source": source,
               "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     records = read_records()
     records[asset.name] = record
@@ -121,6 +144,8 @@ def list_assets(catalogue: dict[str, Asset] | None = None) -> list[dict[str, Any
             "installed_size": path.stat().st_size if installed else None,
             "partial_bytes": part.stat().st_size if part.is_file() else 0,
             "verified_by": record.get("verified_by") or ("unrecorded" if installed else None),
+            "checksum": checksum_state(asset, record.get("sha256")) if record else None,
+            "verified_note": verified_note(record, asset) if installed else None,
             "how": record.get("how"),
         })
     return rows

@@ -1,26 +1,32 @@
 """Verify an asset file: by sha256, or by structure (expected keys and shapes).
 
-Structure is read with ``torch.load(map_location="cpu", weights_only=True)``; files that
-refuse that (fairseq checkpoints hold non-tensor objects) are read by
-``backend.assets.pickle_inspect``, which never executes the pickle. Safetensors headers and
-JSON files are read directly. ``identify`` names what a wrong file looks like.
+PyTorch files are read by the backend's one safe loader (``backend.safeload.load_fairseq``,
+memory-mapped: tensor data stays on disk), the same restrictions as for any user file; a
+file it refuses is reported as such (``FileStructure.refused``). Safetensors headers and JSON
+files are read directly. ``identify`` names what a wrong file looks like.
 """
 
 from __future__ import annotations
 
 import json
 import struct
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from backend.assets.catalogue import Asset
-from backend.assets.pickle_inspect import TensorInfo, inspect_torch_file
 
 CHUNK = 1 << 20
 _CONTAINERS = ("model", "weight", "state_dict", "module", "net")
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """What a tensor looks like."""
+
+    shape: tuple[int, ...]
+    dtype: str
 
 
 @dataclass
@@ -28,11 +34,12 @@ class FileStructure:
     """What a file contains: its format and, for weights, each candidate state dict."""
 
     format: str  # "torch", "safetensors", "json" or "unknown"
-    how: str = ""  # "weights_only", "inspected", "header", "parsed"
+    how: str = ""  # "safe_loader", "header", "parsed"
     top_keys: list[str] = field(default_factory=list)
     state_dicts: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
     json: Any = None
     error: str = ""
+    refused: str = ""  # the safe loader's refusal (the file names a class no model needs)
 
 
 _MAGIC = ((b"RIFF", "an audio file (WAV)"), (b"fLaC", "an audio file (FLAC)"),
@@ -53,11 +60,7 @@ def read_structure(path: Path) -> FileStructure:
         sf = _read_safetensors(path)
         if sf is not None:
             return sf
-    tree, how = _load_torch(path)
-    if tree is None:
-        what = next((w for magic, w in _MAGIC if head.startswith(magic)), None)
-        return FileStructure("unknown", error=what or "a file that is not a model checkpoint")
-    return _structure_from_tree(tree, how)
+    return _read_torch(path, head)
 
 
 def _read_json(path: Path) -> FileStructure:
@@ -85,26 +88,19 @@ def _read_safetensors(path: Path) -> FileStructure | None:
     return FileStructure("safetensors", "header", top_keys=list(sd)[:20], state_dicts={"": sd})
 
 
-def _load_torch(path: Path) -> tuple[Any, str]:
-    """(object tree, how it was read), or (None, "") when it is no PyTorch file."""
-    import torch
+def _read_torch(path: Path, head: bytes) -> FileStructure:
+    from backend.safeload import UnsafeFile, load_fairseq
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-            except RuntimeError as exc:  # legacy (non-zip) files cannot be memory-mapped
-                if "mmap" not in str(exc):
-                    raise
-                obj = torch.load(path, map_location="cpu", weights_only=True)
-        return _to_tree(obj, torch.Tensor), "weights_only"
-    except Exception:  # refused or unreadable: inspect it without executing anything
-        pass
-    try:
-        return inspect_torch_file(path), "inspected"
-    except Exception:  # a hostile or broken pickle is just "not a checkpoint"
-        return None, ""
+        obj = load_fairseq(path, mmap=True)
+    except UnsafeFile as exc:
+        return FileStructure("unknown", error=str(exc), refused=str(exc))
+    except Exception:  # damaged or no PyTorch file: say what it looks like instead
+        what = next((w for magic, w in _MAGIC if head.startswith(magic)), None)
+        return FileStructure("unknown", error=what or "a file that is not a model checkpoint")
+    import torch
+
+    return _structure_from_tree(_to_tree(obj, torch.Tensor), "safe_loader")
 
 
 def _to_tree(obj: Any, tensor_type: type, depth: int = 0) -> Any:

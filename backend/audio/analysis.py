@@ -17,13 +17,13 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from backend.dataset.audio_io import AudioInfo, AudioLoadError, iter_blocks, probe
+from backend.fsutil import create_temp_file
 
 ANALYSIS_VERSION = 1
 MAX_ENV_BINS = 1 << 20
@@ -196,7 +196,7 @@ def analyze(path: str | Path, cache_dir: str | Path) -> dict:
     if cached is not None:
         return {**cached, "cached": True}
     arrays = compute(src)  # raises AudioLoadError naming the file
-    fd, tmp = tempfile.mkstemp(prefix=".wave-", suffix=".tmp", dir=cache)
+    fd, tmp = create_temp_file(cache, ".wave-", ".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)

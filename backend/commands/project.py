@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from backend.commands import CommandError, command
 from backend.dataset import manifest as mf
 from backend.dataset import project as proj
+from backend.names import safe_name
 from backend.protocol import E_BAD_ARGS, E_NOT_FOUND
 
 
@@ -40,21 +42,35 @@ def _find_source(project: proj.Project, sid: str) -> dict[str, Any]:
                        code=E_NOT_FOUND)
 
 
+def _new_path(args: dict, name: str | None) -> str:
+    """``path``, or the folder named after the project (``safe_name``) inside ``parent``."""
+    parent = args.get("parent")
+    if args.get("path") is not None or parent is None:
+        return _path(args)
+    if not isinstance(parent, str) or not parent.strip():
+        raise CommandError("'parent' must be the folder to create the project in",
+                           code=E_BAD_ARGS)
+    if name is None:
+        raise CommandError("'name' is required with 'parent': the project folder is named "
+                           "after it", code=E_BAD_ARGS)
+    return str(Path(parent) / safe_name(name))
+
+
 @command("project.create")
 def create(args: dict, server: Any) -> dict:
-    path = _path(args)
     sample_rate = args.get("sample_rate", proj.DEFAULT_SAMPLE_RATE)
     model_kind = args.get("model_kind", proj.DEFAULT_MODEL_KIND)
     name = args.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise CommandError("'name' must be a non-empty string", code=E_BAD_ARGS)
+    path = _new_path(args, name)
     try:
         project = proj.create_project(path, name, sample_rate, model_kind)
     except proj.ProjectError as exc:
         raise CommandError(exc.message, code=E_BAD_ARGS) from exc
     except OSError as exc:
         raise CommandError(f"cannot create the project at {path}: {exc.strerror or exc}") from exc
-    return {"path": str(project.root), "project": project.meta}
+    return {"path": str(project.root), "project": project.meta, "file_stem": project.file_stem}
 
 
 @command("project.open")
@@ -68,7 +84,8 @@ def open_(args: dict, server: Any) -> dict:
         raise CommandError(exc.message) from exc
     manifest = project.path(proj.MANIFEST_FILE)
     report = project.path(proj.REPORT_FILE)
-    return {"path": str(project.root), "project": project.meta, "sources": sources,
+    return {"path": str(project.root), "project": project.meta, "file_stem": project.file_stem,
+            "sources": sources,
             "edits": edits, "manifest": str(manifest) if manifest.is_file() else None,
             "report": str(report) if report.is_file() else None, "summary": summary,
             "prepared_edits": _prepared_edits(project)}

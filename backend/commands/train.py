@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,8 @@ from backend.commands import CommandError, command
 from backend.dataset.project import ProjectError, open_project
 from backend.features import store
 from backend.protocol import E_BAD_ARGS, E_NOT_FOUND
+from backend.train import clips as cl
+from backend.train import run_settings as rs
 
 
 def _project(args: dict) -> Any:
@@ -46,19 +47,17 @@ def suggest(project: Any) -> dict:
 
     feats = store.load_manifest(project.root)
     version = feats.get("settings", {}).get("version") or project.version
-    extracted = store.ready_slices(project.root, version)
+    clips = cl.clip_set(project.root, version)  # what the train job reads
+    ready = clips.usable
     gt = project.root / "prepared" / "0_gt_wavs"
-    # what the train job reads: extracted features whose prepared clip is still there
-    ready = {s: e for s, e in extracted.items() if (gt / f"{s}.wav").is_file()}
     seconds = sum(int(e.get("frames", 0)) for e in ready.values()) / 100.0
     problems = []
     if not project.path("prepared/manifest.json").exists() and not any(gt.glob("*.wav")):
         problems.append("no prepared clips: run Prepare on the Dataset page first")
-    elif not extracted:
+    elif not clips.total:
         problems.append("no features: run Extract first")
-    elif not ready:
-        problems.append("the prepared clips of the extracted features are gone: run Prepare "
-                        "and Extract again")
+    elif cl.problem(clips):
+        problems.append(str(cl.problem(clips)))
     rec = recommend(seconds, project.sample_rate, version)
     suggestion = {"epochs": rec.get("epochs"), "learning_rate": rec.get("learning_rate"),
                   "batch_size": rec.get("batch_size"), "save_every": 5,
@@ -66,7 +65,7 @@ def suggest(project: Any) -> dict:
                   "mode": rec.get("mode"), "text": rec.get("text")}
     return {"ready": not problems, "problems": problems, "version": version,
             "sample_rate": project.sample_rate, "f0": True, "dataset_seconds": round(seconds, 1),
-            "clips": len(ready), "suggestion": suggestion,
+            "clips": len(ready), "unusable_clips": clips.listing(), "suggestion": suggestion,
             "bases": {"g": _installed_base(version, rec.get("base_g")),
                       "d": _installed_base(version, rec.get("base_d"))},
             "base_assets": {"g": _base_asset(version, rec.get("base_g")),
@@ -81,9 +80,7 @@ def train_suggest(args: dict, server: Any) -> dict:
 def _run_entry(run_dir: Path) -> dict:
     from backend.train import checkpoint as ck
 
-    info: dict = {}
-    with contextlib.suppress(OSError, ValueError):
-        info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    info = rs.read_run_info(run_dir)
     saves = info.get("saves") if isinstance(info.get("saves"), dict) else {}
     ckpts = []
     for path in ck.list_checkpoints(run_dir):
@@ -99,6 +96,7 @@ def _run_entry(run_dir: Path) -> dict:
             samples.append({"path": str(p), "step": step, "epoch": saves.get(str(step))})
     return {"name": run_dir.name, "dir": str(run_dir), "metrics": str(run_dir / "metrics.jsonl"),
             "checkpoints": ckpts, "samples": samples, "config": info,
+            "settings": rs.stored(run_dir),
             "state": info.get("state", "new") if ckpts else "new"}
 
 

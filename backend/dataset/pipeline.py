@@ -328,24 +328,40 @@ def process_source(src: Path, settings: PrepareSettings, target_sr: int, out_gt:
         stats = _process_segment(info, seg, writer, check, tick)
         nonfinite += stats.nonfinite
         done += seg[1] - seg[0]
-    warnings += _summary_warnings(info, writer, nonfinite, settings)
+    warnings += _summary_warnings(info, writer, nonfinite, settings,
+                                  sum(b - a for a, b in spans))
     if progress is not None:
         progress(1.0)
     return SourceResult(info, writer.slices, warnings, round(writer.dropped, 3))
 
 
 def _summary_warnings(info: AudioInfo, writer: _ClipWriter, nonfinite: int,
-                      s: PrepareSettings) -> list[str]:
+                      s: PrepareSettings, seconds: float) -> list[str]:
+    """What to tell about a processed source; ``seconds``: the length of its kept regions."""
     name = repr(info.path.name)
     out = []
     if nonfinite:
         out.append(f"{name} contained {nonfinite} invalid samples (NaN or infinity); they "
                    "were replaced with silence. Re-export the file to be safe")
-    if writer.dropped >= 0.05:
+    if not writer.slices:
+        out.append(_no_clips(name, writer, s, seconds))
+    elif writer.dropped >= 0.05:
         out.append(f"{name}: {writer.dropped:.1f} s of sliced audio was left out because the "
                    f"pieces were shorter than min_chunk_seconds ({s.min_chunk_seconds:g} s)")
-    if not writer.slices:
-        out.append(f"{name} produced no clips: nothing was louder than threshold_db "
-                   f"({s.threshold_db:g} dB) for long enough. Lower the threshold or check "
-                   "the recording")
     return out
+
+
+def _no_clips(name: str, writer: _ClipWriter, s: PrepareSettings, seconds: float) -> str:
+    """Why a source gave no clip: too short, sound only in short pieces, or too quiet."""
+    shortest = s.min_chunk_seconds
+    if seconds < shortest:
+        return (f"{name} produced no clips: it is only {seconds:.2f} s long, shorter than "
+                f"min_chunk_seconds ({shortest:g} s). Use a longer recording (clips of 1-4 s "
+                "train best) or lower min_chunk_seconds")
+    if writer.dropped > 0:
+        return (f"{name} produced no clips: its sound ({writer.dropped:.2f} s in all) came in "
+                f"pieces shorter than min_chunk_seconds ({shortest:g} s). Lower "
+                "min_chunk_seconds, or threshold_db if quiet passages split the phrases")
+    return (f"{name} produced no clips: nothing was louder than threshold_db "
+            f"({s.threshold_db:g} dB) for long enough. Lower the threshold or check "
+            "the recording")

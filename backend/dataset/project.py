@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.fsutil import atomic_write_json, read_json
+from backend.names import safe_name
 
 FORMAT = 1
 SAMPLE_RATES = (32000, 40000, 48000)
@@ -123,7 +124,13 @@ class Project:
 
     @property
     def name(self) -> str:
+        """The display name, as typed (``project.json`` ``name``)."""
         return str(self.meta.get("name", self.root.name))
+
+    @property
+    def file_stem(self) -> str:
+        """The name as used in file names (exports, the index): ``safe_name(name)``."""
+        return safe_name(self.name)
 
     @property
     def sample_rate(self) -> int:

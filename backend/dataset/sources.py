@@ -16,6 +16,7 @@ from typing import Any
 
 from backend.dataset.project import Project, abs_path, now_iso
 from backend.fsutil import describe_os_error, sha256_file
+from backend.names import is_utf8_name, shown_name
 
 AUDIO_EXTENSIONS = frozenset({
     ".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".wma", ".opus", ".mp4", ".mkv",
@@ -46,16 +47,22 @@ def scan_inputs(inputs: Iterable[str | Path], check: Check = _no_check,
     """Expand files and folders (recursively) into audio files, sorted per folder.
 
     Returns ``(files, errors)``; errors are ``{path, message}`` for inputs that
-    do not exist or are not audio files.
+    do not exist or are not audio files, folders that cannot be read, and names
+    that are not valid UTF-8 (their path is shown escaped, ``\\xff``). What can
+    be imported still is.
     """
     files: list[Path] = []
     errors: list[dict[str, str]] = []
     seen: set[Path] = set()
     for raw in inputs:
         path = abs_path(raw)
+        if not is_utf8_name(path):
+            errors.append(_bad_name(path, "input"))
+            continue
         if path.is_dir():
-            found = _walk(path, check)
-            if not found:
+            before = len(errors)
+            found = _walk(path, check, errors)
+            if not found and len(errors) == before:
                 errors.append({"path": str(path), "message": f"no audio files found in {path} "
                                f"(looked for {_EXT_LIST})"})
         elif path.is_file():
@@ -74,15 +81,46 @@ def scan_inputs(inputs: Iterable[str | Path], check: Check = _no_check,
     return files, errors
 
 
-def _walk(folder: Path, check: Check) -> list[Path]:
+def _bad_name(path: Path, what: str) -> dict[str, str]:
+    """A file, folder or input path whose name is not valid UTF-8 (never imported)."""
+    shown = shown_name(path)
+    subject = {"file": shown, "folder": f"the folder {shown}"}.get(what, shown)
+    which = "path" if what == "input" else "name"
+    fix = "rename it" if what == "input" else f"rename the {what}"
+    return {"path": shown, "message": f"{subject} was not imported: its {which} holds bytes "
+            f"that are not UTF-8 text (shown as \\x..); {fix} and import again"}
+
+
+def _unreadable_folder(exc: OSError) -> dict[str, str]:
+    where = shown_name(exc.filename) if exc.filename else "a folder"
+    reason = "permission denied" if isinstance(exc, PermissionError) else (
+        exc.strerror or str(exc))
+    return {"path": where, "message": f"could not read the folder {where} ({reason}), so its "
+            "recordings were not imported; check its permissions, then import again"}
+
+
+def _walk(folder: Path, check: Check, errors: list[dict[str, str]]) -> list[Path]:
     out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, dirnames, filenames in os.walk(
+            folder, onerror=lambda exc: errors.append(_unreadable_folder(exc))):
         check()
-        dirnames[:] = sorted(d for d in dirnames if not _hidden(d))
+        keep = []
+        for d in sorted(dirnames):
+            if _hidden(d):
+                continue
+            if is_utf8_name(d):
+                keep.append(d)
+            else:
+                errors.append(_bad_name(Path(dirpath) / d, "folder"))
+        dirnames[:] = keep
         for name in sorted(filenames):
             p = Path(dirpath) / name
-            if not _hidden(name) and is_audio_name(p):
+            if _hidden(name) or not is_audio_name(p):
+                continue
+            if is_utf8_name(name):
                 out.append(p)
+            else:
+                errors.append(_bad_name(p, "file"))
     return out
 
 

@@ -26,7 +26,6 @@ from backend.features import store
 class WorkerSetup:
     f0_method: str
     encoder_path: str
-    encoder_trusted: bool
     version: str
     device: str
     filter_radius: int
@@ -56,8 +55,7 @@ class ClipWorker:
             torch.set_num_threads(max(1, setup.threads))
         self.f0 = F0Extractor(device=setup.device, rmvpe_path=setup.rmvpe_path)
         self.f0.preload(setup.f0_method)  # a damaged rmvpe.pt fails here, not per clip
-        self.encoder = load_encoder(Path(setup.encoder_path), device=setup.device,
-                                    trusted=setup.encoder_trusted)
+        self.encoder = load_encoder(Path(setup.encoder_path), device=setup.device)
         self.encoder.output_dim(setup.version)  # v1 needs final_proj: say so before any clip
         _release_memory()  # loading freed the file's tensors: return that memory
 

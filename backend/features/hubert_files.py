@@ -19,7 +19,6 @@ import torch
 
 from backend.features.hubert_formats import FAIRSEQ_MARKERS as FAIRSEQ_MARKERS
 from backend.features.hubert_formats import HF_MARKERS as HF_MARKERS
-from backend.features.hubert_formats import KNOWN_SHA256 as KNOWN_SHA256
 from backend.features.hubert_formats import Checkpoint as Checkpoint
 from backend.features.hubert_formats import EncoderLoadError as EncoderLoadError
 from backend.features.hubert_formats import read_checkpoint as read_checkpoint

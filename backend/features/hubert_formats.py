@@ -2,28 +2,22 @@
 
 :func:`read_checkpoint` turns a fairseq ``.pt`` (RVC's ``hubert_base.pt``), a Hugging Face
 folder, ``.safetensors`` (sharded or not) or ``pytorch_model.bin`` into a :class:`Checkpoint`:
-the tensors under the file's own names plus plain metadata. fairseq metadata objects go
-through the restricted unpickler of :mod:`backend.features.hubert_pickle`; a full unpickle
-happens only for trusted files or the known ``hubert_base.pt``.
+the tensors under the file's own names plus plain metadata. Pickled files are read by
+:func:`backend.safeload.load_fairseq`, which knows fairseq's metadata classes (omegaconf
+containers, argparse Namespace, fairseq Dictionary) as inert stand-ins and refuses any other
+class; no file is ever fully unpickled, whatever its origin or checksum.
 """
 
 from __future__ import annotations
 
 import json
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from backend.features.hubert_pickle import RefusedGlobal, restricted_pickle_module, to_plain
-from backend.fsutil import sha256_file
-
-# sha256 of RVC's hubert_base.pt (the value RVC's own asset check uses).
-KNOWN_SHA256 = {
-    "f54b40fd2802423a5643779c4861af1e9ee9c1564dc9d32f54f20b5ffba7db96": "hubert_base.pt",
-}
+from backend.safeload import UnreadableFile, UnsafeFile, load_fairseq
 
 FAIRSEQ_MARKERS = ("feature_extractor.conv_layers.0.0.weight", "post_extract_proj.weight")
 HF_MARKERS = ("feature_extractor.conv_layers.0.conv.weight", "feature_projection.projection.weight")
@@ -41,35 +35,19 @@ class Checkpoint:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def _torch_load(path: Path, trusted: bool) -> Any:
-    """weights_only first; then a restricted unpickler; full unpickle only for trusted files."""
-    unreadable = f"{path}: not a readable torch checkpoint"
+def _torch_load(path: Path) -> Any:
+    """A fairseq checkpoint or a state dict, through the backend's one safe loader."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        pass  # has non-tensor objects (fairseq metadata) or is not a pickle at all
-    except Exception as exc:
-        raise EncoderLoadError(f"{unreadable} ({exc})") from exc
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=False,
-                         pickle_module=restricted_pickle_module())
-        return to_plain(obj)
-    except RefusedGlobal as exc:
-        refused = exc
-    except Exception as exc:
-        raise EncoderLoadError(f"{unreadable} ({type(exc).__name__}: {exc})") from exc
-    if trusted or sha256_file(path) in KNOWN_SHA256:
-        try:
-            return torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as exc:
-            raise EncoderLoadError(f"{unreadable} ({type(exc).__name__}: {exc})") from exc
-    raise EncoderLoadError(
-        f"{path}: the file refers to Python code ({refused}) that the safe loaders refuse; "
-        "loading it could run code from the file. Import it as trusted only if you trust "
-        "where it came from.")
+        return load_fairseq(path)
+    except UnsafeFile as exc:
+        raise EncoderLoadError(str(exc)) from None
+    except UnreadableFile as exc:
+        raise EncoderLoadError(f"{path}: not a readable torch checkpoint ({exc.reason})") from None
+    except OSError as exc:
+        raise EncoderLoadError(f"{path}: not a readable torch checkpoint ({exc})") from None
 
 
-def read_checkpoint(path: Path, trusted: bool = False) -> Checkpoint:
+def read_checkpoint(path: Path) -> Checkpoint:
     if not path.exists():
         raise EncoderLoadError(f"{path}: no such file or folder (expected a HuBERT model: "
                                "hubert_base.pt or a Hugging Face folder with config.json)")
@@ -77,7 +55,7 @@ def read_checkpoint(path: Path, trusted: bool = False) -> Checkpoint:
         return _read_hf(path, _hf_weights_in(path))
     if path.suffix == ".safetensors" or path.name.endswith(".safetensors.index.json"):
         return _read_hf(path.parent, path)
-    obj = _torch_load(path, trusted)
+    obj = _torch_load(path)
     return _classify(path, obj)
 
 
@@ -128,7 +106,7 @@ def _load_hf_tensors(weights: Path) -> dict[str, torch.Tensor]:
             return load_file(str(weights))
     except Exception as exc:
         raise EncoderLoadError(f"{weights}: cannot read safetensors weights ({exc})") from exc
-    obj = _torch_load(weights, trusted=False)
+    obj = _torch_load(weights)
     if not isinstance(obj, dict):
         raise EncoderLoadError(f"{weights}: expected a state dict, found {type(obj).__name__}")
     return obj

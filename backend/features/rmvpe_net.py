@@ -20,6 +20,8 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from backend.safeload import UnsafeFile, load_weights
+
 N_MELS = 128
 N_BINS = 360
 ASSET_NAME = "rmvpe.pt"
@@ -241,10 +243,12 @@ def load_rmvpe_net(path: Path | str | None) -> RmvpeNet:
         raise RmvpeWeightsError(missing_weights_message(None if path is None else Path(path)))
     path = Path(path)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+        state = load_weights(path)
+    except UnsafeFile as exc:
+        raise RmvpeWeightsError(f"{path}: {exc} {GET_ASSET_HINT}") from None
+    except Exception as exc:  # noqa: BLE001 - damaged or not a torch file
         raise RmvpeWeightsError(
-            f"Cannot read {path} as a torch state dict ({type(exc).__name__}: {exc}). "
+            f"Cannot read {path} as a torch state dict ({exc}). "
             f"The file may be damaged or not {ASSET_NAME}. {GET_ASSET_HINT}"
         ) from exc
     state = check_state_dict(state, source=str(path))

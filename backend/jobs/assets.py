@@ -109,18 +109,19 @@ def _size(n: int | None) -> str:
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
-    """A plain-text table: name, kind, installed?, size, needed by."""
-    header = ("NAME", "KIND", "INSTALLED", "SIZE", "NEEDED BY")
+    """A plain-text table: name, kind, installed?, size, how it was verified, needed by."""
+    header = ("NAME", "KIND", "INSTALLED", "SIZE", "VERIFIED", "NEEDED BY")
     lines = [header]
     for r in rows:
         state = "yes" if r["installed"] else "no"
         if not r["installed"] and r.get("partial_bytes"):
             state = f"partial {_size(r['partial_bytes'])}"
         size = _size(r["installed_size"] if r["installed"] else r["size"])
-        lines.append((r["name"], r["kind"], state, size, "; ".join(r["needed_by"])))
-    widths = [max(len(line[i]) for line in lines) for i in range(4)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line[:4], widths, strict=True))
-                     + "  " + line[4] for line in lines)
+        verified = str(r.get("verified_note") or "-").removeprefix("verified by ")
+        lines.append((r["name"], r["kind"], state, size, verified, "; ".join(r["needed_by"])))
+    widths = [max(len(line[i]) for line in lines) for i in range(5)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line[:5], widths, strict=True))
+                     + "  " + line[5] for line in lines)
 
 
 def add_cli_arguments(parser: argparse.ArgumentParser) -> None:

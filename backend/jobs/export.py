@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.jobs.base import BadArgs, JobContext, JobError
-from backend.jobs.common import project_arg
+from backend.jobs.common import project_arg, run_folder
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,13 @@ def prepare(args: dict) -> ExportParams:
     from backend.train import checkpoint as ck
 
     project = project_arg(args)
-    run_dir = project.root / "train" / str(args.get("run") or "main")
-    if not ck.list_checkpoints(run_dir):
-        raise BadArgs(f"run {run_dir.name} has no checkpoint yet: train first")
-    out = Path(args.get("out") or project.root / "export" / f"{project.name}.pth")
+    folder = run_folder(project, args.get("run"))
+    if not ck.list_checkpoints(folder):
+        raise BadArgs(f"run {folder.name} has no checkpoint yet: train first")
+    out = Path(args.get("out") or project.root / "export" / f"{project.file_stem}.pth")
     if out.suffix.lower() not in (".pth", ".zip"):
         raise BadArgs(f"--out must end in .pth (model) or .zip (package), not {out.name}")
-    return ExportParams(project.root, str(args.get("name") or project.name), run_dir,
+    return ExportParams(project.root, str(args.get("name") or project.name), folder,
                         out.expanduser(), out.suffix.lower() == ".zip")
 
 

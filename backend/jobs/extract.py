@@ -45,16 +45,17 @@ class ExtractParams:
     batch_size: int = 1  # clips of identical length per forward pass
 
 
-def _resolve_encoder(value: str) -> tuple[str, bool, str]:
-    """(path, trusted, label): an asset name from the catalogue, or a file path."""
+def _resolve_encoder(value: str) -> tuple[str, str]:
+    """(path, label): an asset name from the catalogue, or a file path (both are loaded with
+    the same restrictions)."""
     from backend.assets.store import require_asset
 
     candidate = Path(value).expanduser()
     if candidate.exists():
-        return str(candidate.resolve()), False, candidate.name
+        return str(candidate.resolve()), candidate.name
     if "/" in value or "\\" in value or value.endswith((".pt", ".pth", ".bin", ".safetensors")):
         raise BadArgs(f"encoder file {value} does not exist")
-    return str(require_asset(value)), True, value  # MissingAsset says how to get it
+    return str(require_asset(value)), value  # MissingAsset says how to get it
 
 
 def _file_id(path: Path) -> str:
@@ -123,11 +124,11 @@ def prepare(args: dict) -> ExtractParams:
         from backend.assets.store import require_asset
 
         rmvpe = str(require_asset("rmvpe"))
-    enc_path, trusted, label = _resolve_encoder(str(args.get("encoder") or DEFAULT_ENCODER))
+    enc_path, label = _resolve_encoder(str(args.get("encoder") or DEFAULT_ENCODER))
     device = _device(str(args.get("device", "auto")))
     workers = _workers(args.get("workers"), device)
     batch = _batch_size(args.get("batch_size"), device)
-    setup = WorkerSetup(method, enc_path, trusted, version, device, radius, rmvpe)
+    setup = WorkerSetup(method, enc_path, version, device, radius, rmvpe)
     return ExtractParams(project.root, clips, setup, workers, label, _file_id(Path(enc_path)),
                          batch)
 

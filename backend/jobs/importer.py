@@ -10,6 +10,7 @@ from typing import Any
 from backend.dataset import project as proj
 from backend.dataset.sources import import_sources
 from backend.jobs.base import BadArgs, JobContext, JobError
+from backend.names import shown_name
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def parse_inputs(args: dict, *, required: bool) -> tuple[Path, ...]:
     paths = tuple(proj.abs_path(p) for p in raw)
     for p in paths:
         if not p.exists():
-            raise BadArgs(f"input {p} does not exist")
+            raise BadArgs(f"input {shown_name(p)} does not exist")
     return paths
 
 

@@ -29,7 +29,7 @@ def prepare(args: dict) -> IndexParams:
     if not ready:
         raise BadArgs(f"project {project.root.name} has no extracted features: run Extract "
                       "first")
-    return IndexParams(project.root, project.name, version,
+    return IndexParams(project.root, project.file_stem, version,
                        [ready[s]["content"] for s in sorted(ready)])
 
 

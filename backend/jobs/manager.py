@@ -46,7 +46,10 @@ class JobManager:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
-    def start(self, args: dict) -> dict:
+    def start(self, args: dict, request_id: str | None = None) -> dict:
+        """Validate and start a job. Its ``job.started`` event (sent before this returns,
+        so before the reply) carries ``request_id``, the ``job.start`` request's id, so a
+        client matches the job's events to its request from the first one."""
         kind = args.get("kind")
         if kind not in JOB_MODULES:
             raise JobError(f"unknown job kind {kind!r}; known kinds: {', '.join(JOB_MODULES)}",
@@ -70,7 +73,8 @@ class JobManager:
             self._jobs[job_id] = rec
         rec.thread = threading.Thread(target=self._run, args=(rec, module, params),
                                       name=job_id, daemon=True)
-        self._emit("job.started", {"job_id": job_id, "kind": kind, "args": job_args})
+        self._emit("job.started", {"job_id": job_id, "kind": kind, "args": job_args,
+                                   "request_id": request_id})
         rec.thread.start()
         return {"job_id": job_id, "kind": kind}
 

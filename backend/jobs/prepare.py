@@ -96,6 +96,7 @@ class _Run:
         self.processed = 0
         self.total = self.done = 0
         self.fractions: dict[str, float] = {}
+        self.collected: set[str] = set()
 
     def execute(self, force: bool, imported: dict | None) -> dict:
         self._start_clean()
@@ -153,7 +154,7 @@ class _Run:
         return todo, skipped
 
     def _process(self, todo: list[dict[str, Any]]) -> None:
-        self.total, self.done, self.fractions = len(todo), 0, {}
+        self.total, self.done, self.fractions, self.collected = len(todo), 0, {}, set()
         self.ctx.progress("prepare", 0, self.total, force=True)
         workers = max(1, min(2, os.cpu_count() or 1, len(todo)))
         try:
@@ -201,16 +202,27 @@ class _Run:
             self._source_progress(sid, fraction)
 
     def _source_progress(self, source_id: str, fraction: float) -> None:
+        """A source in flight is ``fraction`` done. Pool workers report through a queue
+        that can deliver after the source's result: late reports of a collected source
+        are ignored, so ``done`` never exceeds ``total``."""
+        if source_id in self.collected:
+            return
         if fraction < 1.0:
-            self.fractions[source_id] = fraction
-        partial = sum(self.fractions.values())
-        self.ctx.progress("prepare", round(self.done + partial, 2), self.total)
+            self.fractions[source_id] = max(0.0, fraction)
+        else:
+            self.fractions.pop(source_id, None)
+        self.ctx.progress("prepare", self._done_so_far(), self.total)
+
+    def _done_so_far(self) -> float:
+        """Sources finished plus the parts done of those in flight (at most ``total``)."""
+        return min(round(self.done + sum(self.fractions.values()), 2), self.total)
 
     def _collect(self, todo: list[dict[str, Any]], out: dict[str, Any]) -> None:
         self.done += 1
+        self.collected.add(out["id"])
         self.fractions.pop(out["id"], None)
         name = self._finish_source(next(t for t in todo if t["id"] == out["id"]), out)
-        self.ctx.progress("prepare", self.done, self.total, file=name)
+        self.ctx.progress("prepare", self._done_so_far(), self.total, file=name)
 
     def _finish_source(self, task: dict[str, Any], out: dict[str, Any]) -> str:
         """Record a worker's output in the manifest; returns the source's name."""

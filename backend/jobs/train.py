@@ -1,7 +1,8 @@
 """Train an RVC-compatible voice model on the project's features.
 
 A run lives in ``train/<run>/`` inside the project. Starting a run whose folder
-has checkpoints resumes from the newest one that loads. Stop (cancel) writes a
+has checkpoints resumes from the newest one that loads, with the model settings the run
+was started with (a request that contradicts them is refused). Stop (cancel) writes a
 checkpoint, then exits; pause holds between steps. With ``tensorboard`` the metrics
 are also written as TensorBoard scalars under ``train/<run>/tensorboard/`` (an
 optional extra).
@@ -10,17 +11,18 @@ optional extra).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from backend.features import store
-from backend.fsutil import atomic_write_json
+from backend.fsutil import atomic_write_json, describe_os_error
 from backend.jobs.base import BadArgs, JobContext, JobError
-from backend.jobs.common import project_arg
+from backend.jobs.common import project_arg, run_folder
+from backend.train import clips as cl
+from backend.train import run_settings as rs
 
 PAUSABLE = True
 SIZES = ("tiny", "standard")
@@ -105,15 +107,16 @@ def prepare(args: dict) -> TrainParams:
     project = project_arg(args)
     feats = store.load_manifest(project.root)
     version = feats.get("settings", {}).get("version") or project.version
-    if not store.ready_slices(project.root, version):
+    if not cl.clip_set(project.root, version).total:
         raise BadArgs(f"project {project.root.name} has no extracted features: run Extract "
                       "first")
     run = str(args.get("run") or "main")
     if not run.replace("-", "").replace("_", "").replace(" ", "").isalnum():
         raise BadArgs(f"run name {run!r} may only hold letters, digits, spaces, - and _")
-    size = args.get("size", "standard")
-    if size not in SIZES:
+    size = args.get("size")  # unset: the run's own size, or standard for a new run
+    if size is not None and size not in SIZES:
         raise BadArgs(f"'size' must be one of {', '.join(SIZES)}")
+    f0 = None if args.get("f0") is None else bool(args["f0"])
     precision = args.get("precision", "auto")
     if precision not in PRECISIONS:
         raise BadArgs(f"'precision' must be one of {', '.join(PRECISIONS)}")
@@ -121,8 +124,9 @@ def prepare(args: dict) -> TrainParams:
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise BadArgs(f"unknown device {device!r}; use auto, cpu or cuda")
     params = TrainParams(
-        root=project.root, run_dir=project.root / "train" / run, version=version,
-        sample_rate=project.sample_rate, f0=bool(args.get("f0", True)), size=size,
+        root=project.root, run_dir=run_folder(project, run), version=version,
+        sample_rate=project.sample_rate, f0=True if f0 is None else f0,
+        size=size or "standard",
         epochs=_number(args, "epochs", 200, 1, 100000),
         batch_size=_number(args, "batch_size", 8, 1, 256),
         learning_rate=_number(args, "learning_rate", 1e-4, 1e-7, 1e-1, float),
@@ -132,8 +136,52 @@ def prepare(args: dict) -> TrainParams:
         pretrained_d=_pretrained(args, "pretrained_d"), device=device, precision=precision,
         seed=_number(args, "seed", 1234, 0, 2**31), deterministic=bool(args.get("deterministic")),
         tensorboard=_tensorboard(args))
+    params = _keep_run_settings(params, run, {"size": size, "f0": f0})
+    _check_clips(params)
     _check_bases(params)
     return params
+
+
+def _keep_run_settings(params: TrainParams, run: str, asked: dict[str, Any]) -> TrainParams:
+    """A run with checkpoints resumes with its own settings; unset ones are taken from it,
+    contradicting ones are refused in one sentence."""
+    from backend.train import checkpoint as ck
+
+    if not ck.list_checkpoints(params.run_dir):
+        return params  # nothing to resume: this request's settings start the run
+    stored = rs.stored(params.run_dir) or _checkpoint_settings(params.run_dir)
+    if stored is None:
+        return params  # no checkpoint can be read: the run starts over (see Engine)
+    wanted = {k: v for k, v in asked.items() if v is not None}
+    wanted.update(version=params.version, sample_rate=params.sample_rate)
+    diff = rs.differences(stored, wanted)
+    if diff:
+        fixes = [f"leave {' and '.join(k for k in diff if k in asked)} unset"] \
+            if any(k in asked for k in diff) else []
+        if "version" in diff:
+            fixes.append(f"run Extract with version {stored['version']} again")
+        if "sample_rate" in diff:
+            fixes.append(f"set the project back to {rs.describe(stored, ('sample_rate',))}")
+        raise BadArgs(f"run '{run}' was started with {rs.describe(stored)}; this request asks "
+                      f"for {rs.describe(wanted, diff)}. Start a new run with another name, "
+                      f"or {' and '.join(fixes)} to resume it as it was.")
+    return replace(params, size=stored["size"], f0=stored["f0"])
+
+
+def _checkpoint_settings(run_dir: Path) -> dict[str, Any] | None:
+    """The settings in the newest readable checkpoint (for a run without ``run.json``)."""
+    from backend.train import checkpoint as ck
+
+    loaded = ck.load_latest(run_dir)
+    task = loaded.state.get("config", {}).get("task") if loaded and loaded.state else None
+    return rs.valid(task)
+
+
+def _check_clips(params: TrainParams) -> None:
+    clips = cl.clip_set(params.root, params.version)
+    problem = cl.problem(clips)
+    if problem:
+        raise BadArgs(problem, details={"unusable_clips": clips.listing()})
 
 
 def exclusive_key(params: TrainParams) -> str:
@@ -141,47 +189,78 @@ def exclusive_key(params: TrainParams) -> str:
 
 
 def run(params: TrainParams, ctx: JobContext) -> dict:
-    from backend.train import checkpoint as ck
-    from backend.train.engine import Engine, EngineConfig, OutOfMemory
+    from backend.train.checkpoint import WriteFailed
+    from backend.train.engine import Engine, EngineConfig, IncompatibleCheckpoint, OutOfMemory
     from backend.train.pretrained import PretrainedError
     from backend.train.rvc_data import DatasetError
     from backend.train.rvc_task import RvcConfig, RvcTask
 
-    fresh = not ck.list_checkpoints(params.run_dir)
     rvc = RvcConfig(version=params.version, sample_rate=params.sample_rate, f0=params.f0,
                     size=params.size, learning_rate=params.learning_rate)
     try:
-        task = RvcTask(rvc, params.root,
-                       pretrained_g=params.pretrained_g if fresh else None,
-                       pretrained_d=params.pretrained_d if fresh else None,
+        task = RvcTask(rvc, params.root, pretrained_g=params.pretrained_g,
+                       pretrained_d=params.pretrained_d,
                        log=lambda msg, level: ctx.log(msg, level))
     except DatasetError as exc:
         raise JobError(str(exc)) from exc
+    _report_unusable(ctx, task.data.clips)
     cfg = EngineConfig(run_dir=params.run_dir, epochs=params.epochs,
                        batch_size=params.batch_size, seed=params.seed,
                        save_every_epochs=params.save_every, keep_last=params.keep_last,
                        device=params.device, precision=params.precision,
                        deterministic=params.deterministic, task_config=rvc.to_dict())
     engine = Engine(cfg, task)
-    saves = _read_run_info(params.run_dir).get("saves") if not fresh else None
-    saves = saves if isinstance(saves, dict) else {}  # the epoch of each save, by step
+    saves: dict[str, int] = {}  # the epoch of each save, by step
     tb: list[Any] = []  # the TensorBoard log, once the first step is known
     engine.hooks = _hooks(params, ctx, engine, task, saves, tb)
     try:
-        engine.prepare()
-        _write_run_info(params, engine, saves)
-        if params.tensorboard:
-            tb.append(_open_tensorboard(params, engine.step + 1))
-            ctx.log(f"TensorBoard event files go to {tb[0].dir}", "info")
-        result = engine.run()
-    except (OutOfMemory, PretrainedError) as exc:
+        result = _train(params, ctx, engine, task, saves, tb)
+    except IncompatibleCheckpoint as exc:
+        raise BadArgs(str(exc)) from exc
+    except (OutOfMemory, PretrainedError, WriteFailed, DatasetError) as exc:
         raise JobError(str(exc)) from exc
+    except OSError as exc:  # e.g. a read-only run folder
+        raise JobError(describe_os_error(exc, "writing in", exc.filename or params.run_dir,
+                                         retry="start the run again")) from exc
     finally:
-        for log in tb:
-            log.close()
-    _write_run_info(params, engine, saves, state="stopped" if result["stopped"] else "finished")
+        _close_tensorboard(tb, ctx)
     return {**result, "dataset_seconds": round(task.data.seconds(), 1),
-            "tensorboard": str(tb[0].dir) if tb else None}
+            "tensorboard": str(tb[0].dir) if tb else None,
+            "unusable_clips": task.data.clips.listing(),
+            "set_aside": [str(p) for p in engine.set_aside]}
+
+
+def _train(params: TrainParams, ctx: JobContext, engine: Any, task: Any,
+           saves: dict[str, int], tb: list[Any]) -> dict:
+    if engine.find_checkpoint() is not None:  # resuming: its weights, not the bases
+        task.pretrained = (None, None)
+        old = rs.read_run_info(params.run_dir).get("saves")
+        saves.update(old if isinstance(old, dict) else {})
+    engine.prepare()
+    _write_run_info(params, engine, saves)
+    if params.tensorboard:
+        tb.append(_open_tensorboard(params, engine.step + 1))
+        ctx.log(f"TensorBoard event files go to {tb[0].dir}", "info")
+    result = engine.run()
+    _write_run_info(params, engine, saves, state="stopped" if result["stopped"] else "finished")
+    return result
+
+
+def _report_unusable(ctx: JobContext, clips: Any) -> None:
+    if clips.unusable:
+        named = "; ".join(f"{c} ({r})" for c, r in sorted(clips.unusable.items()))
+        fix = "run Prepare, then Extract again" if clips.needs_prepare else "run Extract again"
+        ctx.log(f"{len(clips.unusable)} of the {clips.total} extracted clips cannot be used "
+                f"and are left out: {named}; {fix} to train on them", "warning")
+
+
+def _close_tensorboard(tb: list[Any], ctx: JobContext) -> None:
+    for log in tb:
+        try:
+            log.close()
+        except OSError as exc:  # the run's own outcome (or its error) is what matters
+            ctx.log(f"the TensorBoard event file in {log.dir} could not be completed "
+                    f"({exc})", "warning")
 
 
 def _open_tensorboard(params: TrainParams, first_step: int) -> Any:
@@ -195,6 +274,7 @@ def _open_tensorboard(params: TrainParams, first_step: int) -> Any:
 
 def _hooks(params: TrainParams, ctx: JobContext, engine: Any, task: Any,
            saves: dict[str, int], tb: list[Any]) -> Any:
+    from backend.train.checkpoint import write_failed
     from backend.train.engine import TrainHooks
 
     steps_per_epoch = math.ceil(len(task.dataset_lengths()) / params.batch_size)
@@ -219,7 +299,11 @@ def _hooks(params: TrainParams, ctx: JobContext, engine: Any, task: Any,
             log.flush()
         _write_run_info(params, engine, saves)  # train.runs reads the epochs from here
         ctx.event("train.checkpoint", {"path": str(path), "step": step, "epoch": epoch})
-        sample = task.render_sample(params.run_dir / "samples" / f"step_{step:09d}.wav")
+        out = params.run_dir / "samples" / f"step_{step:09d}.wav"
+        try:
+            sample = task.render_sample(out)
+        except OSError as exc:
+            raise write_failed(exc, "the sample", out, params.run_dir) from exc
         if sample is not None:
             ctx.event("train.sample", {"path": str(sample), "step": step, "epoch": epoch})
 
@@ -228,17 +312,11 @@ def _hooks(params: TrainParams, ctx: JobContext, engine: Any, task: Any,
                       on_save=on_save)
 
 
-def _read_run_info(run_dir: Path) -> dict:
-    try:
-        info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return info if isinstance(info, dict) else {}
-
-
 def _write_run_info(params: TrainParams, engine: Any, saves: dict[str, int],
                     state: str = "running") -> None:
     """``run.json``: the run's settings, its state, and the epoch of every save by step."""
+    from backend.train.checkpoint import write_failed
+
     info = {"state": state, "step": engine.step, "epochs": params.epochs,
             "version": params.version, "sample_rate": params.sample_rate, "f0": params.f0,
             "size": params.size, "batch_size": params.batch_size,
@@ -248,14 +326,20 @@ def _write_run_info(params: TrainParams, engine: Any, saves: dict[str, int],
             "tensorboard": params.tensorboard, "save_every": params.save_every,
             "keep_last": params.keep_last, "device": params.device,
             "precision": params.precision, "saves": dict(saves), "updated": time.time()}
-    params.run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(params.run_dir / "run.json", info)
+    path = params.run_dir / rs.RUN_FILE
+    try:
+        params.run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, info)
+    except OSError as exc:
+        raise write_failed(exc, "the run settings", path, params.run_dir) from exc
 
 
 def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", required=True, help="project folder")
     parser.add_argument("--run", default="main", help="run name (folder under train/)")
-    parser.add_argument("--size", choices=SIZES, default="standard")
+    parser.add_argument("--size", choices=SIZES,
+                        help="model size of a new run (default standard); a resumed run keeps "
+                             "its own")
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--learning-rate", type=float, default=1e-4)

@@ -18,8 +18,12 @@ from typing import Any
 
 import torch
 
+from backend.fsutil import describe_os_error
+from backend.safeload import load_weights
+
 log = logging.getLogger("backend.train")
 _NAME = re.compile(r"^ckpt_(\d{9})\.pt$")
+DAMAGED_DIR = "damaged"  # damaged checkpoints (and the history they leave) are moved here
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
 
 
 def save_checkpoint(run_dir: Path, step: int, state: dict[str, Any], keep_last: int = 3) -> Path:
+    """Write the checkpoint of ``step`` atomically, then prune; OSError when it cannot be
+    written (the other checkpoints are untouched)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     final = checkpoint_path(run_dir, step)
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
@@ -51,6 +57,13 @@ def save_checkpoint(run_dir: Path, step: int, state: dict[str, Any], keep_last: 
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)
+    except RuntimeError as exc:
+        # a failed write (a full disk) inside torch.save surfaces as its zip writer's
+        # RuntimeError ("unexpected pos ..."), raised while handling the OSError
+        cause = _os_error(exc)
+        if cause is None:
+            raise
+        raise cause from exc
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(run_dir)
@@ -71,7 +84,7 @@ def load_latest(run_dir: Path) -> LoadedCheckpoint | None:
     skipped: list[tuple[Path, str]] = []
     for path in reversed(list_checkpoints(run_dir)):
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = load_weights(path)
         except Exception as exc:  # truncated, corrupt, wrong format
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             log.warning("checkpoint %s could not be read (%s); trying an older one",
@@ -85,6 +98,48 @@ def load_latest(run_dir: Path) -> LoadedCheckpoint | None:
     if skipped:
         return LoadedCheckpoint(Path(), {}, skipped)
     return None
+
+
+class WriteFailed(RuntimeError):
+    """A file of the run could not be written: the message names it and what to do."""
+
+
+def write_failed(exc: OSError, what: str, path: Path, run_dir: Path) -> WriteFailed:
+    """``WriteFailed`` for ``exc`` raised while writing ``what`` (the checkpoint, the
+    metrics file ...) to ``path``, saying which checkpoint a restart resumes from."""
+    kept = list_checkpoints(run_dir)
+    if kept:
+        retry = (f"start the run again: it resumes from its last good checkpoint, "
+                 f"{kept[-1].name}, which is kept")
+    else:
+        retry = "start the run again (no checkpoint was saved yet: it starts from step 1)"
+    return WriteFailed(describe_os_error(exc, f"writing {what}", path, retry=retry))
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError an exception was raised from or while handling, if any."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, OSError):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
+def set_aside(run_dir: Path, path: Path) -> Path:
+    """Move a file of the run into ``damaged/`` under a name no other file has (``.1``,
+    ``.2`` ... when one is there already); returns where it went. Never deletes."""
+    folder = run_dir / DAMAGED_DIR
+    folder.mkdir(exist_ok=True)
+    target = folder / path.name
+    n = 0
+    while target.exists():
+        n += 1
+        target = folder / f"{path.name}.{n}"
+    os.rename(path, target)  # same file system: a rename, never a copy
+    return target
 
 
 def _fsync_dir(path: Path) -> None:

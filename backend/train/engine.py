@@ -9,6 +9,7 @@ A *task* (``TrainTask``) owns the models and the maths of one step.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -145,6 +146,9 @@ class Engine:
         self.samples = 0
         self.micro_batches = 1  # grows after an out-of-memory error
         self.resumed_from: Path | None = None
+        self.set_aside: list[Path] = []  # damaged files moved to damaged/ on resume
+        self._looked = False
+        self._found: ck.LoadedCheckpoint | None = None
         self.metrics_path = cfg.run_dir / "metrics.jsonl"
         self.sampler: BucketSampler | None = None
 
@@ -157,22 +161,40 @@ class Engine:
         if cfg.deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
             torch.backends.cudnn.benchmark = False
+        loaded = self.find_checkpoint()
         self.task.setup(self.device)
         self.sampler = BucketSampler(self.task.dataset_lengths(), cfg.batch_size, seed=cfg.seed)
-        self._resume()
-
-    def _resume(self) -> None:
-        loaded = ck.load_latest(self.cfg.run_dir)
         if loaded is None:
-            return
-        for path, reason in loaded.skipped:
-            self.hooks.on_log(f"checkpoint {path.name} is damaged ({reason}); "
-                              "resuming from the previous one", "warning")
-        if not loaded.state:
-            self.hooks.on_log("no checkpoint could be read; starting from scratch", "warning")
-            return
+            self._trim_metrics(0)  # steps logged before a first checkpoint run again
+        else:
+            self._resume(loaded)
+            self._found = None  # the checkpoint's tensors are not kept in memory
+
+    def find_checkpoint(self) -> ck.LoadedCheckpoint | None:
+        """The checkpoint this run resumes from (None: it starts at step 1). Damaged
+        checkpoints are moved to ``damaged/``, never overwritten; when none can be read,
+        the metrics go there too and the run starts over. Looks once; ``prepare`` calls it
+        (a caller may call it before ``prepare``, to know whether the run resumes)."""
+        if self._looked:
+            return self._found
+        self._looked = True
+        loaded = ck.load_latest(self.cfg.run_dir)
+        if loaded is not None and not loaded.state:
+            self._start_over(loaded.skipped)
+            loaded = None
+        for path, reason in loaded.skipped if loaded else []:
+            aside = self._set_aside(path)
+            self.hooks.on_log(f"checkpoint {path.name} is damaged ({reason}); it is kept as "
+                              f"{aside} and the run resumes from {loaded.path.name}", "warning")
+        self._found = loaded
+        return loaded
+
+    def _resume(self, loaded: ck.LoadedCheckpoint) -> None:
         st = loaded.state
-        self.task.load_state_dict(st["task"])
+        try:
+            self.task.load_state_dict(st["task"])
+        except IncompatibleCheckpoint as exc:
+            raise IncompatibleCheckpoint(f"{loaded.path}: {exc}") from exc
         self.amp.scaler.load_state_dict(st["scaler"])
         assert self.sampler is not None
         self.sampler.load_state_dict(st["sampler"])
@@ -188,6 +210,21 @@ class Engine:
         self._trim_metrics(self.step)
         self.hooks.on_log(f"resumed from {loaded.path.name} (epoch {self.sampler.epoch + 1}, "
                           f"step {self.step})", "info")
+
+    def _set_aside(self, path: Path) -> str:
+        aside = ck.set_aside(self.cfg.run_dir, path)
+        self.set_aside.append(aside)
+        return aside.relative_to(self.cfg.run_dir).as_posix()
+
+    def _start_over(self, damaged: list[tuple[Path, str]]) -> None:
+        """No checkpoint could be read: keep them and the metrics aside, start at step 1."""
+        names = "; ".join(f"{path.name}: {reason}" for path, reason in damaged)
+        kept = [self._set_aside(path) for path, _ in damaged]
+        if self.metrics_path.exists():
+            kept.append(self._set_aside(self.metrics_path))
+        self.hooks.on_log(f"no checkpoint of this run could be read ({names}); the run starts "
+                          f"over from step 1 and keeps the old files as {', '.join(kept)}",
+                          "warning")
 
     def _trim_metrics(self, step: int) -> None:
         """Drop metric lines logged after the checkpoint: those steps run again."""
@@ -221,7 +258,11 @@ class Engine:
             "config": _plain_config(self.cfg),
             "saved_at": time.time(),
         }
-        path = ck.save_checkpoint(self.cfg.run_dir, self.step, state, self.cfg.keep_last)
+        target = ck.checkpoint_path(self.cfg.run_dir, self.step)
+        try:
+            path = ck.save_checkpoint(self.cfg.run_dir, self.step, state, self.cfg.keep_last)
+        except OSError as exc:
+            raise ck.write_failed(exc, "the checkpoint", target, self.cfg.run_dir) from exc
         self.hooks.on_save(path, self.step)
         return path
 
@@ -231,22 +272,43 @@ class Engine:
             self.prepare()
         assert self.sampler is not None
         self.cfg.run_dir.mkdir(parents=True, exist_ok=True)
-        stopped = False
-        with self.metrics_path.open("a", encoding="utf-8") as metrics_file:
-            while self.sampler.epoch < self.cfg.epochs and not stopped:
-                stopped = self._run_epoch(metrics_file)
-                if stopped:
-                    break
-                self.task.end_epoch(self.sampler.epoch)
-                self.sampler.next_epoch()
-                done = self.sampler.epoch
-                if done % self.cfg.save_every_epochs == 0 or done == self.cfg.epochs:
-                    self.save()
+        metrics_file = self._metrics_io(lambda: self.metrics_path.open("a", encoding="utf-8"))
+        try:
+            stopped = self._run_epochs(metrics_file)
+        except BaseException:
+            with contextlib.suppress(OSError):  # the first failure is the one to report
+                metrics_file.close()
+            raise
+        self._metrics_io(metrics_file.close)
         if stopped:
             self.save()
         return {"step": self.step, "epoch": self.sampler.epoch, "samples": self.samples,
                 "stopped": stopped, "run_dir": str(self.cfg.run_dir),
                 "resumed_from": str(self.resumed_from) if self.resumed_from else None}
+
+    def _run_epochs(self, metrics_file: Any) -> bool:
+        """Train to the last epoch, saving on the way; True when stopped."""
+        assert self.sampler is not None
+        while self.sampler.epoch < self.cfg.epochs:
+            if self._run_epoch(metrics_file):
+                return True
+            self.task.end_epoch(self.sampler.epoch)
+            self.sampler.next_epoch()
+            done = self.sampler.epoch
+            if done % self.cfg.save_every_epochs == 0 or done == self.cfg.epochs:
+                self.save()
+        return False
+
+    def _metrics_io(self, action: Callable[[], Any]) -> Any:
+        """Open, append to or close the metrics file; a failure names it."""
+        try:
+            return action()
+        except OSError as exc:
+            raise ck.write_failed(exc, "the metrics file", self.metrics_path,
+                                  self.cfg.run_dir) from exc
+
+    def _append_metrics(self, metrics_file: Any, line: str) -> None:
+        self._metrics_io(lambda: (metrics_file.write(line), metrics_file.flush()))
 
     def _run_epoch(self, metrics_file: Any) -> bool:
         assert self.sampler is not None
@@ -255,8 +317,7 @@ class Engine:
             if self.hooks.check_stop():
                 return True
             record = self.train_batch(indices)
-            metrics_file.write(json.dumps(record) + "\n")
-            metrics_file.flush()
+            self._append_metrics(metrics_file, json.dumps(record) + "\n")
             self.hooks.on_metrics(record)
         return False
 
@@ -314,6 +375,10 @@ class Engine:
 
 class OutOfMemory(RuntimeError):
     """Out of memory even at one sample per micro-batch: the message says what to do."""
+
+
+class IncompatibleCheckpoint(ValueError):
+    """A task refuses a checkpoint of other settings (size, rate ...), before loading it."""
 
 
 def _step_rng(device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -19,6 +19,8 @@ from typing import Any
 import torch
 
 from backend.fsutil import atomic_write_bytes
+from backend.names import safe_name
+from backend.safeload import load_weights
 
 RATE_NAMES = {32000: "32k", 40000: "40k", 48000: "48k"}
 
@@ -75,10 +77,11 @@ def write_inference_model(path: Path, ckpt: dict[str, Any]) -> Path:
 
 def write_package(path: Path, model_name: str, ckpt: dict[str, Any], card: ModelCard,
                   index_path: Path | None) -> Path:
-    """One zip: ``<name>.pth``, the ``.index`` file if any, ``model_card.md`` and ``.json``."""
+    """One zip: ``<name>.pth`` (``safe_name`` of the model name), the ``.index`` file if
+    any, ``model_card.md`` and ``.json``."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        zf.writestr(f"{model_name}.pth", _torch_bytes(ckpt))
+        zf.writestr(f"{safe_name(model_name)}.pth", _torch_bytes(ckpt))
         if index_path is not None:
             zf.write(index_path, index_path.name)
         zf.writestr("model_card.md", card.markdown())
@@ -88,7 +91,7 @@ def write_package(path: Path, model_name: str, ckpt: dict[str, Any], card: Model
 
 def read_inference_model(path: Path) -> dict[str, Any]:
     """Load an RVC inference model safely and check its fields."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt = load_weights(path)
     missing = [k for k in ("weight", "config", "sr", "f0") if k not in ckpt]
     if missing:
         raise ValueError(f"{Path(path).name} is not an RVC inference model: "

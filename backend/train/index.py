@@ -2,7 +2,8 @@
 
 IVF-Flat with ``n_ivf = min(int(16 * sqrt(N)), N // 39)`` lists (at least 1);
 above 200k vectors the features are first reduced to 10k k-means centres.
-The file is named ``added_IVF<n>_Flat_nprobe_1_<name>_<version>.index`` and is
+The file is named ``added_IVF<n>_Flat_nprobe_1_<name>_<version>.index`` (``<name>``
+made safe by ``backend.names.safe_name``) and is
 written through ``faiss.serialize_index`` plus an atomic rename, so paths with
 non-ASCII characters work on every platform and no half-written index exists.
 """
@@ -18,6 +19,7 @@ import faiss
 import numpy as np
 
 from backend.fsutil import atomic_write_bytes
+from backend.names import safe_name
 
 REDUCE_ABOVE = 200_000
 REDUCED_CENTRES = 10_000
@@ -37,7 +39,8 @@ def ivf_lists(n: int) -> int:
 
 
 def index_name(name: str, version: str, n_ivf: int) -> str:
-    return f"added_IVF{n_ivf}_Flat_nprobe_1_{name}_{version}.index"
+    """The index file name; ``name`` (a project name) goes through ``safe_name``."""
+    return f"added_IVF{n_ivf}_Flat_nprobe_1_{safe_name(name)}_{version}.index"
 
 
 def reduce_features(feats: np.ndarray, centres: int | None = None, seed: int = 0) -> np.ndarray:

@@ -7,14 +7,14 @@ size mismatch and nothing silently starts from scratch.
 
 from __future__ import annotations
 
-import pickle
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from backend.safeload import SafeLoadError, UnreadableFile, UnsafeFile, load_weights
 
 
 class PretrainedError(ValueError):
@@ -62,44 +62,50 @@ def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
 
 
-def _unsupported(exc: Exception) -> str | None:
-    """The global that torch's weights-only unpickler refused, if that is the failure."""
-    found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
-    return found.group(1) if found else None
-
-
 def read_state_dict(path: Path, part: str = "G") -> dict[str, torch.Tensor]:
     """The state dict inside a base, an RVC training or inference file, or our checkpoint
     (``part`` "G" or "D" picks the model out of a checkpoint that holds both).
 
-    Files are read with ``weights_only=True``: a file holding other Python objects than
-    tensors, numbers and plain containers is refused (unpickling it could run code)."""
+    Files are read by the backend's one safe loader: a file holding other Python objects
+    than tensors, numbers and plain containers is refused (unpickling it could run code)."""
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = load_weights(path)
     except FileNotFoundError:
         raise PretrainedError(f"pretrained file {path} does not exist") from None
-    except pickle.UnpicklingError as exc:
-        refused = _unsupported(exc)
-        if refused is None:  # a damaged file, not a refused object
-            raise PretrainedError(f"{path.name} could not be read as a torch checkpoint "
-                                  f"(damaged or not a model file: {_first_line(exc)})") from exc
-        raise PretrainedError(
-            f"{path.name} holds Python objects other than tensors ({refused}) and was not "
-            "loaded, for safety (unpickling them could run code); use a plain weights file "
-            "such as the RVC pretrained bases") from exc
-    except Exception as exc:
+    except UnsafeFile as exc:
+        raise PretrainedError(str(exc)) from None
+    except (SafeLoadError, OSError) as exc:
+        reason = exc.reason if isinstance(exc, UnreadableFile) else _first_line(exc)
         raise PretrainedError(f"{path.name} could not be read as a torch checkpoint "
-                              f"({type(exc).__name__}: {_first_line(exc)})") from exc
+                              f"(damaged or not a model file: {reason})") from None
+    return _tensors_only(path, _find_state_dict(path, obj, part))
+
+
+def _find_state_dict(path: Path, obj: Any, part: str) -> dict[str, Any]:
     if isinstance(obj, dict):
         for key in ("model", "weight"):
             if isinstance(obj.get(key), dict):
                 return obj[key]
         if isinstance(obj.get("task"), dict) and isinstance(obj["task"].get(part), dict):
             return obj["task"][part]  # our engine checkpoint
-        if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
-            return obj
+        if obj:
+            return obj  # a bare state dict
     raise PretrainedError(f"{path.name} holds no model state dict (expected a 'model' or "
                           "'weight' entry, as in RVC pretrained bases and voice models)")
+
+
+def _tensors_only(path: Path, state: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """A state dict whose values are all tensors, or a message naming the entries that are not."""
+    bad = [k for k, v in state.items() if not isinstance(v, torch.Tensor)]
+    if not bad:
+        return state
+    kinds = sorted({type(state[k]).__name__ for k in bad})
+    shown = ", ".join(map(str, bad[:4])) + (f" and {len(bad) - 4} more" if len(bad) > 4 else "")
+    raise PretrainedError(
+        f"{path.name} is not a usable pretrained model: {len(bad)} of its {len(state)} weights "
+        f"are {' and '.join(kinds)} values instead of tensors ({shown}). The file is damaged "
+        "or was converted by another tool; download the pretrained base again (Models & assets "
+        "page) or choose another file.")
 
 
 def fit_state_dict(model: nn.Module, state: dict[str, torch.Tensor], path: Path) -> LoadReport:

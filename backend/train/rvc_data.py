@@ -18,10 +18,19 @@ import soundfile as sf
 import torch
 
 from backend.features import store
+from backend.train import clips as cl
 
 
 class DatasetError(ValueError):
     pass
+
+
+class ClipUnreadable(DatasetError):
+    """One clip's files cannot be read: the clip is left out, the others train."""
+
+    def __init__(self, message: str, *, prepared: bool):
+        super().__init__(message)
+        self.prepared = prepared  # the prepared wav (not a feature file) is unreadable
 
 
 @dataclass
@@ -56,17 +65,27 @@ class Batch:
                 for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
-def _wav_path(root: Path, stem: str) -> Path:
-    return root / "prepared" / "0_gt_wavs" / f"{stem}.wav"
+def _read(root: Path, path: Path, read: Any) -> Any:
+    try:
+        return read(path)
+    except DatasetError:
+        raise
+    except (OSError, ValueError, sf.SoundFileError) as exc:  # gone, truncated, not an array
+        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path
+        raise ClipUnreadable(f"{rel} cannot be read ({exc})",
+                             prepared=path.suffix == ".wav") from exc
 
 
 def load_example(root: Path, stem: str, entry: dict[str, Any], sample_rate: int,
                  hop: int) -> Example:
-    content = store.load_npy(Path(entry["content"])).astype(np.float16)
-    content = np.repeat(content, 2, axis=0)  # 50/s -> 100/s
-    pitchf = store.load_npy(Path(entry["f0"])).astype(np.float32)
-    pitch = store.load_npy(Path(entry["f0_coarse"])).astype(np.int64)
-    wav, sr = sf.read(_wav_path(root, stem), dtype="float32", always_2d=False)
+    def npy(key: str) -> np.ndarray:
+        return _read(root, Path(entry[key]), store.load_npy)
+
+    content = np.repeat(npy("content").astype(np.float16), 2, axis=0)  # 50/s -> 100/s
+    pitchf = npy("f0").astype(np.float32)
+    pitch = npy("f0_coarse").astype(np.int64)
+    wav, sr = _read(root, cl.wav_path(root, stem),
+                    lambda p: sf.read(p, dtype="float32", always_2d=False))
     if sr != sample_rate:
         raise DatasetError(f"{stem}.wav is {sr} Hz but the project is {sample_rate} Hz: "
                            "run Prepare again")
@@ -91,36 +110,45 @@ class RvcDataset:
 
     def __init__(self, root: Path, version: str, sample_rate: int, hop: int):
         self.root, self.sample_rate, self.hop = root, sample_rate, hop
-        entries = store.ready_slices(root, version)
-        if not entries:
+        self.clips = cl.clip_set(root, version)
+        if not self.clips.total:
             raise DatasetError(f"no {version} features in {root}: run Extract first")
-        missing = [s for s in entries if not _wav_path(root, s).exists()]
-        for stem in missing:
-            entries.pop(stem)
-        if not entries:
-            raise DatasetError("the prepared clips of the extracted features are gone: "
-                               "run Prepare and Extract again")
-        self.stems = sorted(entries)
-        self.entries = entries
-        self.in_memory = _fits_in_memory(entries, sample_rate)
-        self._cache: dict[int, Example] = {}
+        self._check()
+        self.in_memory = _fits_in_memory(self.clips.usable, sample_rate)
+        self._cache: dict[str, Example] = {}
         if self.in_memory:
-            for i in range(len(self.stems)):
-                self._cache[i] = self._load(i)
+            for stem in sorted(self.clips.usable):
+                try:
+                    self._cache[stem] = load_example(root, stem, self.clips.usable[stem],
+                                                     sample_rate, hop)
+                except ClipUnreadable as exc:
+                    self.clips.drop(stem, str(exc), prepare=exc.prepared)
+            self._check()
+        self.stems = sorted(self.clips.usable)
+        self.entries = self.clips.usable
 
-    def _load(self, i: int) -> Example:
-        stem = self.stems[i]
-        return load_example(self.root, stem, self.entries[stem], self.sample_rate, self.hop)
+    def _check(self) -> None:
+        problem = cl.problem(self.clips)
+        if problem:
+            raise DatasetError(problem)
 
     def __len__(self) -> int:
         return len(self.stems)
 
     def __getitem__(self, i: int) -> Example:
-        return self._cache[i] if i in self._cache else self._load(i)
+        stem = self.stems[i]
+        if stem in self._cache:
+            return self._cache[stem]
+        try:  # read from disk per batch: a clip damaged since the start stops the run
+            return load_example(self.root, stem, self.entries[stem], self.sample_rate,
+                                self.hop)
+        except ClipUnreadable as exc:
+            fix = "run Prepare, then Extract again" if exc.prepared else "run Extract again"
+            raise DatasetError(f"clip {stem}: {exc}; {fix}") from exc
 
     def lengths(self) -> list[int]:
         if self.in_memory:
-            return [self._cache[i].frames for i in range(len(self))]
+            return [self._cache[s].frames for s in self.stems]
         return [int(self.entries[s].get("frames", 1)) for s in self.stems]
 
     def seconds(self) -> float:

@@ -26,7 +26,8 @@ from backend.models.commons import slice_segments
 from backend.models.discriminators import build_discriminator
 from backend.models.mel import mel_config, spectrogram
 from backend.models.synthesizer import build_generator
-from backend.train.engine import Amp
+from backend.train import run_settings as rs
+from backend.train.engine import Amp, IncompatibleCheckpoint
 from backend.train.rvc_data import Batch, RvcDataset, collate
 
 
@@ -118,6 +119,13 @@ class RvcTask:
                 "rvc": self.cfg.to_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        saved = rs.valid(state.get("rvc"))
+        diff = rs.differences(saved, asdict(self.cfg)) if saved else ()
+        if diff:  # the weights would not fit: say so instead of a page of shape errors
+            raise IncompatibleCheckpoint(
+                f"it was saved with {rs.describe(saved)}, but this run asks for "
+                f"{rs.describe(asdict(self.cfg), diff)}; start a new run with another name, "
+                f"or resume with the checkpoint's settings")
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
         self.opt_g.load_state_dict(state["opt_g"])

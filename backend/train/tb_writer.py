@@ -44,7 +44,9 @@ class TensorBoardLog:
                                f"{INSTALL_HINT}") from exc
         self.dir = run_dir / "tensorboard"
         self.dir.mkdir(parents=True, exist_ok=True)
-        purge = first_step if first_step > 1 else None
+        # a run that starts over (step 1) after a damaged checkpoint hides its old curves too
+        purge = first_step if first_step > 1 or any(self.dir.glob("events.out.tfevents.*")) \
+            else None
         self._writer = SummaryWriter(log_dir=str(self.dir), purge_step=purge,
                                      flush_secs=FLUSH_SECONDS)
 

@@ -1,10 +1,11 @@
 """The model-asset manager's logic: rows from ``assets.list``, sizes, errors, missing assets.
 
-Pure Python. ``AssetsModel`` holds the last ``assets.list`` result plus what is
-happening to each asset right now (a running download or import, its progress, the
-last error); ``QtAssetsPage`` draws it. ``MissingAsset`` is what a feature page shows
-when an asset it needs is not installed: built from an ``asset_missing`` error (a
-refused ``job.start`` or a failed ``job.finished``) or from ``assets.list`` rows.
+Pure Python. ``AssetsModel`` holds the last ``assets.list`` result plus each asset's
+latest ``assets`` job (a ``JobHandle``, whichever page started it: a running download or
+import, its progress, or how it ended); ``QtAssetsPage`` draws it. ``MissingAsset`` is
+what a feature page shows when an asset it needs is not installed: built from an
+``asset_missing`` error (a refused ``job.start`` or a failed job) or from
+``assets.list`` rows.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.protocol import Error
+from desktop.components.job_handle import CANCELLED, FAILED, JobHandle
 
 E_ASSET_MISSING = "asset_missing"
 WRONG_FILE = "wrong_file"
@@ -29,6 +31,7 @@ ERROR_HEADLINES = {
     "download_failed": "Download failed",
     "checksum_mismatch": "Checksum mismatch: the file is not the expected one",
     WRONG_FILE: "Wrong file",
+    "unsafe_file": "Refused: the file holds code, not just a model",
     "cancelled": "Cancelled",
 }
 
@@ -69,21 +72,6 @@ def error_text(code: str | None, message: str) -> str:
 
 
 @dataclass
-class Activity:
-    """A download or import of one asset that is running now (or just failed)."""
-
-    job_id: str = ""
-    action: str = ""  # "download" or "import"
-    stage: str = ""
-    done: float = 0
-    total: float = 0
-
-    @property
-    def fraction(self) -> float | None:
-        return max(0.0, min(1.0, self.done / self.total)) if self.total > 0 else None
-
-
-@dataclass
 class AssetRow:
     """What one table row shows."""
 
@@ -101,6 +89,7 @@ class AssetRow:
     can_download: bool
     can_import: bool
     can_remove: bool
+    warning: str | None = None  # installed, but accepted by structure although its checksum differs
     note: str = ""  # said after the status, not as an error (a refused import)
 
     @property
@@ -109,19 +98,47 @@ class AssetRow:
                               else self.status_text)
 
 
-def status_of(row: dict[str, Any], activity: Activity | None) -> str:
-    if activity is not None:
-        verb = "Downloading" if activity.action == "download" else "Importing"
-        if activity.total > 0:
-            return (f"{verb}: {format_size(activity.done)} of {format_size(activity.total)}")
-        if activity.done > 0:  # the server did not say how big the file is
-            return f"{verb}: {format_size(activity.done)} of ?"
+STRUCTURE_ONLY_TIP = (
+    "Its checksum is not the published one: it was accepted because its keys and shapes "
+    "match. Like every model file it is loaded with restrictions that keep any code in it "
+    "from running, but it may not be the model you expect; download it to get the "
+    "published file.")
+
+
+def verification_of(row: dict[str, Any]) -> str:
+    """How an installed file was verified ("verified by checksum", "verified by structure
+    only (checksum differs)", ...)."""
+    note = row.get("verified_note")
+    if isinstance(note, str) and note:
+        return note
+    verified = row.get("verified_by")
+    return f"verified by {verified}" if verified else ""
+
+
+def job_error(job: JobHandle | None) -> str | None:
+    """How an asset's last job went wrong (a refused start too), else None."""
+    if job is None:
+        return None
+    if job.state == FAILED:
+        return error_text(job.error_code, str(job.error.get("message") or ""))
+    if job.state == CANCELLED:
+        return "Cancelled; a partial download is kept and resumes next time."
+    return None
+
+
+def status_of(row: dict[str, Any], job: JobHandle | None) -> str:
+    if job is not None and job.active:
+        verb = "Downloading" if job.args.get("action") == "download" else "Importing"
+        if job.total > 0:
+            return f"{verb}: {format_size(job.done)} of {format_size(job.total)}"
+        if job.done > 0:  # the server did not say how big the file is
+            return f"{verb}: {format_size(job.done)} of ?"
         return f"{verb}…"
     if row.get("installed"):
         how = {"download": "downloaded", "import": "imported"}.get(str(row.get("how")), "")
-        verified = row.get("verified_by")
-        extra = ", ".join(x for x in (how, f"verified by {verified}" if verified else "") if x)
-        return "Installed" + (f" ({extra})" if extra else "")
+        verified = verification_of(row)
+        text = "Installed" + (f" ({how})" if how else "")
+        return f"{text}, {verified}" if verified else text
     partial = row.get("partial_bytes")
     if isinstance(partial, (int, float)) and partial > 0:
         return f"Not installed; partial download, resumes at {format_size(partial)}"
@@ -129,14 +146,12 @@ def status_of(row: dict[str, Any], activity: Activity | None) -> str:
 
 
 class AssetsModel:
-    """The ``assets.list`` rows plus each asset's running job, progress and last error."""
+    """The ``assets.list`` rows plus each asset's latest ``assets`` job."""
 
     def __init__(self) -> None:
         self.data_dir = ""
         self._rows: dict[str, dict[str, Any]] = {}
-        self.activity: dict[str, Activity] = {}
-        self.errors: dict[str, str] = {}
-        self.error_codes: dict[str, str] = {}
+        self.jobs: dict[str, JobHandle] = {}  # asset name -> its latest job
 
     def load(self, result: dict[str, Any]) -> None:
         self.data_dir = str(result.get("data_dir") or "")
@@ -159,65 +174,30 @@ class AssetsModel:
         return {n for n, r in self._rows.items() if r.get("installed")}
 
     # jobs -----------------------------------------------------------------------------
-    def job_started(self, job_id: str, args: dict[str, Any]) -> str | None:
-        """An ``assets`` job began; returns the asset it works on (if named)."""
-        name = args.get("name")
-        if not isinstance(name, str) or not name:
+    def track(self, job: JobHandle) -> str | None:
+        """An ``assets`` job (any page's): the asset it works on, whose row now shows it."""
+        name = job.args.get("name")
+        if job.kind != "assets" or not isinstance(name, str) or not name:
             return None
-        self.activity[name] = Activity(job_id, str(args.get("action") or ""), "starting")
-        self.errors.pop(name, None)
-        self.error_codes.pop(name, None)
+        self.jobs[name] = job
         return name
 
-    def name_of_job(self, job_id: str) -> str | None:
-        return next((n for n, a in self.activity.items() if a.job_id == job_id), None)
-
-    def progress(self, data: dict[str, Any]) -> str | None:
-        """A ``job.progress`` of an assets job; returns the asset name it moved."""
-        job_id = str(data.get("job_id") or "")
-        name = data.get("name") if isinstance(data.get("name"), str) else None
-        name = name or self.name_of_job(job_id)
-        if name is None:
-            return None
-        act = self.activity.setdefault(name, Activity(job_id, "download"))
-        act.job_id = act.job_id or job_id
-        act.stage = str(data.get("stage") or act.stage)
-        for key in ("done", "total"):
-            value = data.get(key)
-            if isinstance(value, (int, float)):
-                setattr(act, key, value)
-        return name
-
-    def finished(self, data: dict[str, Any]) -> str | None:
-        """A ``job.finished``; clears the activity, keeps an error text if it failed."""
-        name = self.name_of_job(str(data.get("job_id") or ""))
-        if name is None:
-            return None
-        del self.activity[name]
-        if data.get("status") == "failed":
-            err = data.get("error") if isinstance(data.get("error"), dict) else {}
-            self.errors[name] = error_text(err.get("code"), str(err.get("message") or ""))
-            self.error_codes[name] = str(err.get("code") or "")
-        elif data.get("status") == "cancelled":
-            self.errors[name] = "Cancelled; a partial download is kept and resumes next time."
-        return name
-
-    def fail(self, name: str, code: str | None, message: str) -> None:
-        """A job for ``name`` was refused before it started."""
-        self.activity.pop(name, None)
-        self.errors[name] = error_text(code, message)
-        self.error_codes[name] = str(code or "")
+    def name_of(self, job: JobHandle) -> str | None:
+        """The asset whose row shows ``job`` (None for an older or unrelated job)."""
+        name = job.args.get("name")
+        return name if isinstance(name, str) and self.jobs.get(name) is job else None
 
     # rows -----------------------------------------------------------------------------
     def row(self, name: str) -> AssetRow:
         r = self._rows[name]
-        act = self.activity.get(name)
+        job = self.jobs.get(name)
+        busy = job is not None and job.active
         installed = bool(r.get("installed"))
         size = r.get("installed_size") if installed else r.get("size")
-        if size is None and act is not None and act.total > 0:
-            size = act.total  # the catalogue does not know it; the server said
-        error, note = self.errors.get(name), ""
-        if error and self.error_codes.get(name) == WRONG_FILE:
+        if size is None and job is not None and job.total > 0:
+            size = job.total  # the catalogue does not know it; the server said
+        error, note = job_error(job), ""
+        if error and job is not None and job.error_code == WRONG_FILE:
             # the file the user chose was refused: nothing is wrong with the asset itself
             error, note = None, "the file given to import was not it: " + \
                 error.removeprefix(ERROR_HEADLINES[WRONG_FILE] + ": ")
@@ -225,14 +205,18 @@ class AssetsModel:
                f"Licence: {r.get('licence') or '?'}"]
         if not r.get("verified"):
             tip.append("No published checksum: checked by its structure.")
+        differs = installed and r.get("checksum") == "differs"
+        if differs:
+            tip.append(STRUCTURE_ONLY_TIP)
         return AssetRow(
             name=name, title=str(r.get("title") or name), group=group_of(r),
-            installed=installed, size_text=format_size(size), status_text=status_of(r, act),
+            installed=installed, size_text=format_size(size), status_text=status_of(r, job),
             needed_by="; ".join(str(x) for x in r.get("needed_by") or []),
-            tooltip="\n".join(t for t in tip if t), busy=act is not None,
-            error=error, note=note, fraction=act.fraction if act else None,
-            can_download=act is None and not installed, can_import=act is None,
-            can_remove=act is None and (installed or bool(r.get("partial_bytes"))))
+            tooltip="\n".join(t for t in tip if t), busy=busy, error=error, note=note,
+            fraction=job.fraction if busy and job is not None else None,
+            can_download=not busy and not installed, can_import=not busy,
+            can_remove=not busy and (installed or bool(r.get("partial_bytes"))),
+            warning=verification_of(r) if differs else None)
 
     def grouped(self) -> list[tuple[str, list[AssetRow]]]:
         """(group title, rows) in GROUPS order, empty groups left out."""
@@ -289,11 +273,11 @@ def missing_from_error(err: Error) -> MissingAsset | None:
     return _from_error_dict(err.code, err.message, err.details)
 
 
-def missing_from_finished(data: dict[str, Any]) -> MissingAsset | None:
-    """A failed ``job.finished`` whose error is ``asset_missing``, else None."""
-    if data.get("status") != "failed" or not isinstance(data.get("error"), dict):
+def missing_from_job(job: JobHandle) -> MissingAsset | None:
+    """A job refused or failed with ``asset_missing``, else None."""
+    if job.state != FAILED:
         return None
-    err = data["error"]
+    err = job.error
     return _from_error_dict(err.get("code"), err.get("message"), err.get("details"))
 
 

@@ -150,3 +150,12 @@ def exit_description(exit_code: int, crashed_by_signal: bool) -> str:
     if crashed_by_signal:
         return "the backend process was killed or crashed (no exit code)"
     return f"the backend process exited unexpectedly with code {exit_code}"
+
+
+def protocol_problem(backend_protocol: int, expected: int) -> str:
+    """What to tell the user when the backend speaks another protocol version ("" if none)."""
+    if backend_protocol == expected:
+        return ""
+    return (f"The backend speaks protocol version {backend_protocol}, but this app expects "
+            f"version {expected}: jobs may not be followed correctly. Install the app and the "
+            "backend from the same release.")

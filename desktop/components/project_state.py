@@ -12,6 +12,7 @@ from typing import Any
 class ProjectState:
     path: str
     project: dict[str, Any] = field(default_factory=dict)
+    file_stem: str = ""  # the name as the backend uses it in file names
     sources: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     edits: Any = None
@@ -49,6 +50,7 @@ class ProjectState:
         state = cls(
             path=path,
             project=dict(result.get("project") or {}),
+            file_stem=result["file_stem"] if isinstance(result.get("file_stem"), str) else "",
             sources=[s for s in sources if isinstance(s, dict)] if isinstance(sources, list)
             else [],
             summary=dict(result.get("summary") or {}),

@@ -3,27 +3,26 @@
 ``RequestBook`` holds every request that has not had its ``result`` or
 ``error`` yet, the requests queued until the backend says hello, and the
 requests re-sent while the backend's command modules are still loading (an
-``unknown_command`` error before ``backend.ready``). ``JobWatch`` follows the
-running jobs and hands each ``job.finished`` to whoever waits for it, even
-when the event arrives before the ``job.start`` result.
+``unknown_command`` error before ``backend.ready``). ``JobBook`` holds a
+``JobHandle`` (desktop/components/job_handle.py) for every job and routes each
+event to it.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from backend.protocol import E_UNKNOWN_COMMAND, Error, Request, Result
+from desktop.components.job_handle import JobHandle, Listener
 
 READY_WAIT_S = 15.0
 KEEP_FINISHED = 100
 
 ResultCallback = Callable[[dict], None]
 ErrorCallback = Callable[[Error], None]
-FinishedCallback = Callable[[dict], None]
 
 
 @dataclass
@@ -114,42 +113,134 @@ class RequestBook:
         return entry[0]
 
 
-class JobWatch:
-    """Running jobs (id -> kind) and the callbacks waiting for their ``job.finished``."""
+class InFlight:
+    """Queries asked and not answered yet, by key: a refresh asks each one once while its
+    answer is on its way (one Prepare click used to send ``project.slices`` three times)."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def ask(self, key: str, send: Callable[[ResultCallback, ErrorCallback], object],
+            done: ResultCallback, failed: ErrorCallback) -> bool:
+        """``send(on_result, on_error)`` unless ``key`` is in flight; False when it was."""
+        if key in self._keys:
+            return False
+        self._keys.add(key)
+
+        def on_result(result: dict) -> None:
+            self._keys.discard(key)
+            done(result)
+
+        def on_error(err: Error) -> None:
+            self._keys.discard(key)
+            failed(err)
+
+        send(on_result, on_error)
+        return True
+
+
+class JobBook:
+    """Every job the client knows, as ``JobHandle`` objects: one source of truth for the
+    pages and the Jobs panel.
+
+    ``requested`` makes the handle when ``job.start`` is sent; ``apply`` routes each
+    event: ``job.started`` to the handle of its ``request_id`` (a new handle when no
+    request of ours matches: a job started by someone else), every later event by job
+    id. ``replied`` / ``refused`` take the ``job.start`` answer. Listeners
+    (``subscribe(fn(handle, event, data))``) hear about every handle; the most recent
+    ``keep_finished`` finished handles are kept.
+    """
 
     def __init__(self, keep_finished: int = KEEP_FINISHED) -> None:
-        self.running: dict[str, str] = {}
-        self._watchers: dict[str, FinishedCallback] = {}
-        self._recent: OrderedDict[str, dict] = OrderedDict()
+        self._handles: list[JobHandle] = []
+        self._by_request: dict[str, JobHandle] = {}
+        self._by_job: dict[str, JobHandle] = {}
+        self._listeners: list[Listener] = []
         self._keep = keep_finished
 
-    def track(self, event: str, data: dict) -> None:
-        job_id = str(data.get("job_id", ""))
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _notify(self, handle: JobHandle, event: str, data: dict) -> None:
+        for listener in list(self._listeners):
+            listener(handle, event, data)
+
+    def handles(self) -> list[JobHandle]:
+        return list(self._handles)
+
+    def running(self) -> list[JobHandle]:
+        """Handles whose job runs in the backend (its id is known, it has not finished)."""
+        return [h for h in self._handles if h.job_id is not None and not h.finished]
+
+    def by_job_id(self, job_id: str) -> JobHandle | None:
+        return self._by_job.get(job_id)
+
+    def by_request_id(self, request_id: str) -> JobHandle | None:
+        return self._by_request.get(request_id)
+
+    def _add(self, handle: JobHandle) -> JobHandle:
+        self._handles.append(handle)
+        handle.subscribe(self._notify)
+        self._prune()
+        return handle
+
+    def requested(self, request_id: str, kind: str, args: dict) -> JobHandle:
+        handle = self._add(JobHandle(kind, args, request_id=request_id))
+        self._by_request[request_id] = handle
+        self._notify(handle, "requested", {})
+        return handle
+
+    def refused(self, request_id: str, err: Error) -> JobHandle | None:
+        handle = self._by_request.pop(request_id, None)
+        if handle is not None:
+            handle.refuse(err.code, err.message, err.details)
+        return handle
+
+    def replied(self, request_id: str, result: dict) -> JobHandle | None:
+        """The ``job.start`` result; binds the job id if ``job.started`` did not."""
+        handle = self._by_request.pop(request_id, None)
+        job_id = str(result.get("job_id") or "")
+        if handle is not None and job_id and handle.bind(job_id):
+            self._by_job[job_id] = handle
+            handle.apply("job.started", {"job_id": job_id, "kind": result.get("kind")})
+        return handle
+
+    def apply(self, event: str, data: dict) -> JobHandle | None:
+        """Route one event to its handle (None: no job of ours, e.g. audio events)."""
+        job_id = data.get("job_id")
+        if not isinstance(job_id, str) or not job_id:
+            return None
         if event == "job.started":
-            self.running[job_id] = str(data.get("kind", ""))
-        elif event == "job.finished":
-            self.running.pop(job_id, None)
+            return self._started(job_id, data)
+        handle = self._by_job.get(job_id)
+        if handle is not None:
+            handle.apply(event, data)
+        return handle
 
-    def take_running(self) -> dict[str, str]:
-        """The running jobs, forgotten here (the backend that ran them is gone)."""
-        running, self.running = self.running, {}
-        return running
+    def _started(self, job_id: str, data: dict) -> JobHandle:
+        rid = data.get("request_id")
+        handle = self._by_request.get(str(rid)) if rid is not None else None
+        if handle is None or handle.job_id not in (None, job_id):
+            handle = self._add(JobHandle(str(data.get("kind") or ""), None, job_id=job_id))
+        self._by_job[job_id] = handle  # ids restart with a new backend: this one is new
+        handle.apply("job.started", data)
+        return handle
 
-    def watch(self, job_id: str, on_finished: FinishedCallback) -> dict | None:
-        """Wait for ``job_id`` to finish; its ``job.finished`` data if that already came
-        (the caller calls ``on_finished`` itself then)."""
-        done = self._recent.pop(job_id, None)
-        if done is None:
-            self._watchers[job_id] = on_finished
-        return done
+    def clear_finished(self) -> list[JobHandle]:
+        gone = [h for h in self._handles if h.finished]
+        self._forget(gone)
+        return gone
 
-    def finished(self, data: dict) -> FinishedCallback | None:
-        """The callback waiting for this ``job.finished``; without one the data is kept
-        (the most recent ``keep_finished``) for a later ``watch``."""
-        job_id = str(data.get("job_id", ""))
-        watcher = self._watchers.pop(job_id, None)
-        if watcher is None:
-            self._recent[job_id] = data
-            while len(self._recent) > self._keep:
-                self._recent.popitem(last=False)
-        return watcher
+    def _prune(self) -> None:
+        finished = [h for h in self._handles if h.finished]
+        self._forget(finished[:max(0, len(finished) - self._keep)])
+
+    def _forget(self, gone: list[JobHandle]) -> None:
+        for handle in gone:
+            self._handles.remove(handle)
+            handle.unsubscribe(self._notify)
+            if handle.job_id is not None and self._by_job.get(handle.job_id) is handle:
+                del self._by_job[handle.job_id]

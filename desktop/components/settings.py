@@ -1,4 +1,4 @@
-"""User settings: recent projects and last-used folders.
+"""User settings: recent projects, last-used folders and the window layout.
 
 ``AppSettings`` is Qt-free and stores plain JSON values through a small
 ``SettingsStore`` interface. ``JsonSettingsStore`` (a JSON file, written
@@ -8,6 +8,8 @@ QSettings for the app.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import tempfile
@@ -110,3 +112,16 @@ class AppSettings:
         folders = dict(folders) if isinstance(folders, dict) else {}
         folders[purpose] = folder
         self.store.set("last_folders", folders)
+
+    # window layout (Qt's saveGeometry/saveState/QSplitter.saveState bytes, by name) -----
+    def layout_state(self, name: str) -> bytes | None:
+        value = self.store.get(f"layout.{name}")
+        if not isinstance(value, str):
+            return None
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+
+    def set_layout_state(self, name: str, data: bytes) -> None:
+        self.store.set(f"layout.{name}", base64.b64encode(bytes(data)).decode("ascii"))

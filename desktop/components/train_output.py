@@ -1,9 +1,8 @@
 """What the Train page makes of a run (Qt-free): the retrieval index and the exports.
 
 ``TrainOutput`` decides when "Build index", "Export model…" and "Export package…" may
-be pressed (``blocker``), builds the ``index`` / ``export`` job arguments, follows the
-one job it started from its events (events that arrive before the ``job.start`` reply
-are kept and replayed once the job id is known) and words the progress and the result.
+be pressed (``blocker``), builds the ``index`` / ``export`` job arguments, reads the
+progress and the end of the one job it started from its ``JobHandle`` and words them.
 """
 
 from __future__ import annotations
@@ -12,19 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop.components.job_handle import REQUESTED, JobHandle
+
 INDEX, MODEL, PACKAGE = "index", "model", "package"
 ACTIONS = (INDEX, MODEL, PACKAGE)
 LABELS = {INDEX: "Building the index", MODEL: "Exporting the model",
           PACKAGE: "Exporting the package"}
 SUFFIX = {MODEL: ".pth", PACKAGE: ".zip"}
 FILTERS = {MODEL: "RVC voice model (*.pth)", PACKAGE: "Model package (*.zip)"}
-MAX_EARLY = 10_000
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
 
 
 @dataclass
@@ -32,7 +26,7 @@ class OutputContext:
     """What the page knows: the project, the shown run and whether training runs."""
 
     project: str | None = None
-    project_name: str = ""
+    file_stem: str = ""  # the project name made safe for file names (by the backend)
     run: str | None = None
     has_checkpoint: bool = False
     features_ready: bool | None = None  # None: not asked yet
@@ -50,21 +44,37 @@ class TrainOutput:
     def __init__(self) -> None:
         self.context = OutputContext()
         self.action = ""
-        self.reset()
+        self.job: JobHandle | None = None  # the index or export job, once one was started
 
-    def reset(self) -> None:
-        self.job_id: str | None = None
-        self.starting = self.running = False
-        self._early: list[tuple[str, dict[str, Any]]] = []
-        self.stage = ""
-        self.done = self.total = 0
-        self.status = ""  # ok | failed | cancelled once finished; "refused": job.start failed
-        self.error = ""
-        self.result: dict[str, Any] = {}
+    def follow(self, action: str, job: JobHandle) -> None:
+        """Show ``job`` (just started for ``action``) from now on."""
+        self.action, self.job = action, job
 
     @property
     def busy(self) -> bool:
-        return self.starting or self.running
+        """The job is requested or running: one at a time."""
+        return self.job is not None and self.job.active
+
+    @property
+    def running(self) -> bool:
+        """The job runs in the backend (it has an id: it can be cancelled)."""
+        return self.busy and self.job is not None and self.job.job_id is not None
+
+    @property
+    def status(self) -> str:
+        """"" while none ended; ok | failed | cancelled; "refused": the start failed."""
+        job = self.job
+        if job is None or job.active:
+            return ""
+        return "refused" if job.refused else job.state
+
+    @property
+    def error(self) -> str:
+        return self.job.error_message if self.job is not None else ""
+
+    @property
+    def result(self) -> dict[str, Any]:
+        return self.job.result if self.job is not None else {}
 
     # when the buttons work -----------------------------------------------------------
     def blocker(self, action: str) -> str:
@@ -94,64 +104,24 @@ class TrainOutput:
 
     def default_path(self, action: str, folder: str = "") -> str:
         """Where the file dialog starts: ``folder`` (the last one used) or the project's
-        ``export/`` folder, with a file named after the project and the run."""
+        ``export/`` folder, with a file named after the project (the backend's
+        ``file_stem``, never the name as typed) and the run (a folder name)."""
         c = self.context
-        name = c.project_name or (Path(c.project).name if c.project else "model")
+        name = c.file_stem or (Path(c.project).name if c.project else "model")
         if c.run and c.run != "main":
             name = f"{name} {c.run}"
         base = Path(folder) if folder else Path(c.project or ".") / "export"
         return str(base / f"{name}{SUFFIX[action]}")
 
-    # the job ----------------------------------------------------------------------------
-    def begin(self, action: str) -> None:
-        self.reset()
-        self.action = action
-        self.starting = True
-
-    def started(self, job_id: str) -> list[str]:
-        """The ``job.start`` reply: replay this job's early events; returns what changed."""
-        self.starting, self.running, self.job_id = False, True, job_id
-        early, self._early = self._early, []
-        return [what for ev, data in early if (what := self.apply(ev, data))]
-
-    def start_failed(self, message: str) -> None:
-        self.starting = self.running = False
-        self._early = []
-        self.status, self.error = "refused", message
-
-    def apply(self, event: str, data: dict[str, Any]) -> str:
-        """One backend event: "" (not ours), "progress" or "finished"."""
-        if event not in ("job.progress", "job.finished"):
-            return ""
-        if self.starting:
-            if len(self._early) < MAX_EARLY:
-                self._early.append((event, data))
-            return ""
-        if not self.running or data.get("job_id") != self.job_id:
-            return ""
-        if event == "job.progress":
-            done, total = _num(data.get("done")), _num(data.get("total"))
-            self.stage = str(data.get("stage") or self.stage)
-            self.done = int(done) if done is not None else self.done
-            self.total = int(total) if total is not None else self.total
-            return "progress"
-        self.running = False
-        status = data.get("status")
-        self.status = status if status in ("ok", "failed", "cancelled") else "failed"
-        self.result = data["result"] if isinstance(data.get("result"), dict) else {}
-        err = data.get("error")
-        self.error = (str(err.get("message") or err.get("code")) if isinstance(err, dict)
-                      else str(err or ""))
-        return "finished"
-
     # words ------------------------------------------------------------------------------
     def progress_text(self) -> str:
-        if self.starting:
-            return f"{LABELS[self.action]}: starting…"
-        if not self.running:
+        job = self.job
+        if job is None or not job.active:
             return ""
-        count = f" {self.done} / {self.total}" if self.total else ""
-        stage = f" ({self.stage}{count})" if self.stage else ""
+        if job.state == REQUESTED:
+            return f"{LABELS[self.action]}: starting…"
+        count = f" {int(job.done)} / {int(job.total)}" if job.total else ""
+        stage = f" ({job.stage}{count})" if job.stage else ""
         return f"{LABELS[self.action]}…{stage}"
 
     def result_path(self) -> str:

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from desktop.components.job_handle import fmt_eta
 from desktop.components.metrics import MetricsHistory
 
 
@@ -71,6 +72,17 @@ class TrainRun:
                    config=dict(d.get("config") or {}) if isinstance(d.get("config"), dict)
                    else {})
 
+    @property
+    def resumable(self) -> bool:
+        """It has a checkpoint: Start resumes it (with its own settings, no bases)."""
+        return bool(self.checkpoints)
+
+    def history_text(self, steps: int, last_step: int) -> str:
+        """What the Train page says when it shows this run's curves from its file."""
+        resumes = " Start resumes it with its own settings." if self.resumable else ""
+        return (f"Run '{self.name}' ({self.state}): {steps} steps of history, "
+                f"last step {last_step}.{resumes}")
+
 
 def runs_from_result(result: dict[str, Any]) -> list[TrainRun]:
     runs = result.get("runs")
@@ -106,17 +118,6 @@ def add_unique(items: list[Any], item: Any) -> bool:
     items.append(item)
     items.sort(key=lambda x: x.step)
     return True
-
-
-def fmt_eta(seconds: float | None) -> str:
-    if seconds is None or seconds < 0:
-        return ""
-    secs = int(round(seconds))
-    if secs < 60:
-        return f"{secs} s"
-    if secs < 3600:
-        return f"{secs // 60} min {secs % 60:02d} s"
-    return f"{secs // 3600} h {secs % 3600 // 60:02d} min"
 
 
 class TrainSession:

@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from desktop.components.train_runs import TrainRun
 
 SIZES = ("tiny", "standard")
 DEVICES = ("auto", "cpu", "cuda")
@@ -131,6 +134,15 @@ def settings_from_run(name: str, config: dict[str, Any], base: TrainSettings) ->
         run=name or base.run,
         tensorboard=cfg["tensorboard"] if isinstance(cfg.get("tensorboard"), bool)
         else base.tensorboard)
+
+
+def form_settings(suggestion: TrainSuggestion | None, run: TrainRun | None) -> TrainSettings:
+    """What the Train form shows: the suggestion, under the run's own settings when the
+    run resumes from a checkpoint."""
+    base = suggestion.settings if suggestion is not None else TrainSettings()
+    if run is None or not run.resumable:
+        return base
+    return settings_from_run(run.name, run.config, base)
 
 
 def _run_path(cfg: dict[str, Any], key: str, default: str) -> str:

@@ -12,7 +12,6 @@ Non-blocking: open it with ``open()``. Any page can use it.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.protocol import Error, Event
 from desktop.backend_client import BackendClient
-from desktop.components.assets import MissingAsset, error_text, format_size
+from desktop.components.assets import MissingAsset, error_text, format_size, job_error
+from desktop.components.job_handle import JobHandle
 from desktop.components.settings import AppSettings
 from desktop.ui import file_dialogs
 
@@ -47,14 +46,13 @@ class QtAssetMissingDialog(QDialog):
         super().__init__(parent)
         self.client, self.missing = client, missing
         self.settings, self.use_file, self.use_file_purpose = settings, use_file, use_file_purpose
-        self.job_id: str | None = None  # "" = requested, id not known yet
+        self.job: JobHandle | None = None  # the download or import this dialog follows
         self.installed = False
         self.used_file = ""  # the file given to use_file
         self.setWindowTitle("A model file is missing")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setMinimumWidth(MIN_WIDTH)
         self._build(retry_text, also_missing or [])
-        client.sig_job_event.connect(self._on_client_job_event)
 
     def _build(self, retry_text: str, also: list[MissingAsset]) -> None:
         text = self.missing.text()
@@ -127,11 +125,11 @@ class QtAssetMissingDialog(QDialog):
             self.resize(self.width(), need)
 
     # actions ------------------------------------------------------------------------
-    def download(self) -> str | None:
+    def download(self) -> JobHandle | None:
         return self._start({"action": "download", "name": self.missing.name},
                            f"Downloading {self.missing.name}…")
 
-    def import_path(self, path: str) -> str | None:
+    def import_path(self, path: str) -> JobHandle | None:
         return self._start({"action": "import", "path": path, "name": self.missing.name},
                            f"Importing {Path(path).name}…")
 
@@ -141,19 +139,18 @@ class QtAssetMissingDialog(QDialog):
             self.import_path(path)
 
     def _on_cancel_clicked(self) -> None:
-        if self.job_id:
-            self.client.cancel_job(self.job_id)
+        if self.job is not None and self.job.active:
+            self.client.cancel_job(self.job)
         self.reject()
 
-    def _start(self, args: dict, text: str) -> str | None:
-        if self.job_id is not None:
+    def _start(self, args: dict, text: str) -> JobHandle | None:
+        if self.job is not None and self.job.active:
             return None
-        self.job_id = ""
+        self.job = self.client.start_job("assets", args)
+        self.job.subscribe(self._on_job_changed)
         self._set_busy(True)
         self._set_status(text)
-        return self.client.start_job("assets", args, on_started=self._on_job_started,
-                                     on_error=self._on_job_start_error,
-                                     on_finished=self._on_job_finished)
+        return self.job
 
     def _set_busy(self, busy: bool) -> None:
         for b in (self.download_btn, self.import_btn, self.other_btn):
@@ -163,45 +160,32 @@ class QtAssetMissingDialog(QDialog):
             self.progress.setRange(0, 0)
 
     # job ------------------------------------------------------------------------------
-    def _on_job_started(self, job_id: str) -> None:
-        self.job_id = job_id
-
-    def _on_job_start_error(self, err: Error) -> None:
-        self.job_id = None
-        self._set_busy(False)
-        self._set_status(error_text(err.code, err.message))
-
-    def _on_client_job_event(self, ev: Event) -> None:
-        if ev.event != "job.progress" or self.job_id is None:
+    def _on_job_changed(self, job: JobHandle, event: str, _data: dict) -> None:
+        if job is not self.job:
             return
-        mine = ev.data.get("job_id") == self.job_id or ev.data.get("name") == self.missing.name
-        total, done = ev.data.get("total"), ev.data.get("done")
-        if not mine or not isinstance(total, (int, float)) or not isinstance(done, (int, float)):
-            return
-        if total > 0:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * min(1.0, done / total)))
-        of = format_size(total) if total > 0 else "?"  # the server did not say the size
-        self._set_status(f"{ev.data.get('stage', '')}: {format_size(done)} of {of}")
+        if job.finished:
+            self._on_job_finished(job)
+        elif event == "job.progress":
+            if job.total > 0:
+                self.progress.setRange(0, 1000)
+                self.progress.setValue(int(1000 * (job.fraction or 0.0)))
+            if job.total > 0 or job.done > 0:
+                of = format_size(job.total) if job.total > 0 else "?"  # the server did not say
+                self._set_status(f"{job.stage}: {format_size(job.done)} of {of}")
 
-    def _on_job_finished(self, data: dict) -> None:
-        self.job_id = None
-        status = data.get("status")
-        if status == "ok":
+    def _on_job_finished(self, job: JobHandle) -> None:
+        if job.state == "ok":
             self.installed = True
             self._set_status(f"{self.missing.name} is installed. Press "
-                                      f"“{self.retry_btn.text()}” to continue.")
+                             f"“{self.retry_btn.text()}” to continue.")
             self.retry_btn.setEnabled(True)
             self.retry_btn.setDefault(True)
             self.sig_installed.emit(self.missing.name)
-        elif status == "cancelled":
-            self._set_status("Cancelled; a partial download is kept and resumes next time.")
         else:
-            err = data.get("error") if isinstance(data.get("error"), dict) else {}
-            self._set_status(error_text(err.get("code"), str(err.get("message", ""))))
+            self._set_status(job_error(job) or error_text(job.error_code, ""))
         self._set_busy(False)
 
     def done(self, result: int) -> None:
-        with contextlib.suppress(RuntimeError, TypeError):
-            self.client.sig_job_event.disconnect(self._on_client_job_event)
+        if self.job is not None:
+            self.job.unsubscribe(self._on_job_changed)
         super().done(result)

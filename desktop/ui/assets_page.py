@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -26,15 +25,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.protocol import Error, Event
+from backend.protocol import Error
 from desktop.backend_client import BackendClient
-from desktop.components.assets import AssetRow, AssetsModel, error_text
+from desktop.components.assets import (
+    STRUCTURE_ONLY_TIP,
+    AssetRow,
+    AssetsModel,
+    error_text,
+    job_error,
+)
+from desktop.components.job_handle import JobHandle
 from desktop.components.settings import AppSettings
 from desktop.ui import file_dialogs
+from desktop.ui.elided_label import QtElidedLabel
 
 COLUMNS = ("Asset", "Status", "Size", "Needed by", "Progress", "")
 COL_NAME, COL_STATUS, COL_SIZE, COL_NEEDED, COL_PROGRESS, COL_ACTIONS = range(len(COLUMNS))
 ERROR_COLOUR = QColor("#b00020")
+WARNING_COLOUR = QColor("#a05a00")
 
 
 class QtAssetsPage(QWidget):
@@ -49,19 +57,18 @@ class QtAssetsPage(QWidget):
         self._buttons: dict[str, dict[str, QPushButton]] = {}
         self._bars: dict[str, QProgressBar] = {}
         self._build()
-        client.sig_job_event.connect(self._on_client_job_event)
+        client.jobs.subscribe(self._on_job_changed)  # every assets job, whoever started it
         client.sig_hello.connect(self._on_client_hello)
 
     def _build(self) -> None:
-        self.folder_label = QLabel("Model files are kept in the user data folder.")
-        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder_label = QtElidedLabel("Model files are kept in the user data folder.",
+                                          elide=Qt.TextElideMode.ElideMiddle)
         self.refresh_btn = QPushButton("Refresh")
         self.refresh_btn.clicked.connect(self.refresh)
         bar = QHBoxLayout()
         bar.addWidget(self.folder_label, 1)
         bar.addWidget(self.refresh_btn)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = QtElidedLabel("", lines=3)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().setVisible(False)
@@ -70,8 +77,9 @@ class QtAssetsPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_NEEDED, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_SIZE, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_ACTIONS, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setColumnWidth(COL_PROGRESS, 130)
+        self.table.setColumnWidth(COL_PROGRESS, 100)  # cut cells show all in their tooltip
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.message)
@@ -118,7 +126,7 @@ class QtAssetsPage(QWidget):
                 self._fill_row(index, row)
                 index += 1
         self.table.resizeColumnToContents(COL_NAME)
-        self.table.setColumnWidth(COL_NAME, min(self.table.columnWidth(COL_NAME), 260))
+        self.table.setColumnWidth(COL_NAME, min(self.table.columnWidth(COL_NAME), 220))
 
     def _add_group_row(self, index: int, title: str) -> None:
         item = QTableWidgetItem(title)
@@ -139,8 +147,10 @@ class QtAssetsPage(QWidget):
             item.setToolTip(f"{row.name}\n{row.tooltip}" if col == COL_NAME else text)
             if col == COL_NAME:
                 item.setData(Qt.ItemDataRole.UserRole, row.name)
-            if col == COL_STATUS and row.error:
-                item.setForeground(QBrush(ERROR_COLOUR))
+            if col == COL_STATUS and (row.error or row.warning):
+                item.setForeground(QBrush(ERROR_COLOUR if row.error else WARNING_COLOUR))
+                if row.warning and not row.error:
+                    item.setToolTip(f"{text}\n{STRUCTURE_ONLY_TIP}")
             self.table.setItem(index, col, item)
         # the view shows its cell widgets itself, so the bar hides inside a holder
         holder = QWidget()
@@ -213,10 +223,10 @@ class QtAssetsPage(QWidget):
                                       "download)? You can download or import it again later.")
         return answer == QMessageBox.StandardButton.Yes
 
-    def download(self, name: str) -> str:
+    def download(self, name: str) -> JobHandle:
         return self._start(name, {"action": "download", "name": name})
 
-    def import_file(self, name: str, path: str) -> str:
+    def import_file(self, name: str, path: str) -> JobHandle:
         return self._start(name, {"action": "import", "path": path, "name": name})
 
     def _on_import_clicked(self, name: str) -> None:
@@ -240,16 +250,16 @@ class QtAssetsPage(QWidget):
 
         return self.client.request("assets.remove", {"name": name}, done, failed)
 
-    def _start(self, name: str, args: dict) -> str:
-        self.model.job_started("", args)  # busy at once; the job id follows job.started
-        self._update_row(name)
+    def _start(self, name: str, args: dict) -> JobHandle:
+        """Start an ``assets`` job; its row follows the handle (see ``_on_job_changed``)."""
+        job = self.client.start_job("assets", args)
+        job.subscribe(self._on_own_job_changed)
+        return job
 
-        def refused(err: Error) -> None:
-            self.model.fail(name, err.code, err.message)
-            self._update_row(name)
-            self._show_error(name, error_text(err.code, err.message))
-
-        return self.client.start_job("assets", args, on_error=refused)
+    def _on_own_job_changed(self, job: JobHandle, event: str, _data: dict) -> None:
+        if event == "refused":  # a refused start of this page's: say it here
+            name = str(job.args.get("name"))
+            self._show_error(name, error_text(job.error_code, job.error_message))
 
     def _show_error(self, name: str, text: str) -> None:
         self.message.setText(text)
@@ -259,28 +269,27 @@ class QtAssetsPage(QWidget):
         self.error_box = box
         box.open()
 
-    # job events (from every page) ----------------------------------------------------------
-    def _on_client_job_event(self, ev: Event) -> None:
-        data = ev.data
-        if ev.event == "job.started" and data.get("kind") == "assets":
-            args = data.get("args") if isinstance(data.get("args"), dict) else {}
-            name = args.get("name")
-            pending = self.model.activity.get(name) if isinstance(name, str) else None
-            if pending is not None and not pending.job_id:
-                pending.job_id = str(data.get("job_id"))
-            else:
-                name = self.model.job_started(str(data.get("job_id")), args)
-            if name:
-                self._update_row(name)
-        elif ev.event == "job.progress":
-            name = self.model.progress(data) if self._is_assets_job(data) else None
-            if name:
-                self._update_progress(name)
-        elif ev.event == "job.finished" and data.get("kind") == "assets":
-            self._on_assets_job_finished(data)
-
-    def _is_assets_job(self, data: dict) -> bool:
-        return self.model.name_of_job(str(data.get("job_id") or "")) is not None
+    # assets jobs (from every page) ----------------------------------------------------------
+    def _on_job_changed(self, job: JobHandle, event: str, _data: dict) -> None:
+        if job.kind != "assets":
+            return
+        name = self.model.name_of(job)
+        if name is None and event in ("requested", "job.started"):
+            name = self.model.track(job)  # a new attempt: the row shows it from now on
+        if name is None:
+            return
+        if event == "job.progress":
+            self._update_progress(name)
+            return
+        self._update_row(name)
+        if event != "job.finished":
+            return
+        if job.state == "failed":
+            self._show_error(name, job_error(job) or "failed")
+        elif job.state == "ok":
+            self.message.setText(_done_text(name, job.result))
+        if self.requested:
+            self.refresh()
 
     def _update_progress(self, name: str) -> None:
         index, bar = self._row_index.get(name), self._bars.get(name)
@@ -292,21 +301,13 @@ class QtAssetsPage(QWidget):
         if item is not None:
             item.setText(row.status_cell)
 
-    def _on_assets_job_finished(self, data: dict) -> None:
-        name = self.model.finished(data)
-        if name is not None:
-            self._update_row(name)
-            if data.get("status") == "failed":
-                self._show_error(name, self.model.errors.get(name, "failed"))
-            elif data.get("status") == "ok":
-                self.message.setText(_done_text(name, data.get("result")))
-        if self.requested:
-            self.refresh()
-
 
 def _done_text(name: str, result: object) -> str:
     status = result.get("status") if isinstance(result, dict) else None
     how = {"downloaded": "downloaded", "imported": "imported",
            "already_installed": "already installed"}.get(str(status), "installed")
-    verified = result.get("verified_by") if isinstance(result, dict) else None
-    return f"{name} {how}" + (f" (verified by {verified})." if verified else ".")
+    if not isinstance(result, dict):
+        return f"{name} {how}."
+    note = result.get("verified_note") or (
+        f"verified by {result['verified_by']}" if result.get("verified_by") else "")
+    return f"{name} {how}" + (f"; {note}." if note else ".")

@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from backend.protocol import Error, Event
+from backend.protocol import Error
 from desktop.components.editor_view import same_segments
+from desktop.components.job_handle import OK, JobHandle
 
 if TYPE_CHECKING:
     from desktop.ui.dataset_page import QtDatasetPage
@@ -26,7 +27,7 @@ class DatasetEditorLink:
         page.slices_table.sig_slice_activated.connect(self._on_slice_activated)
         editor.segments_changed.connect(self._on_editor_segments_changed)
         page.controller.project_changed.connect(self._on_project_changed)
-        page.client.sig_job_event.connect(self._on_client_job_event)
+        page.client.jobs.subscribe(self._on_job_changed)  # every job, whoever started it
 
     def _edit_context(self) -> tuple[str, Any, str] | None:
         state = self._page.controller.state
@@ -65,11 +66,10 @@ class DatasetEditorLink:
         if state is not None and self._source_id is not None:
             self._editor.set_prepared(state.prepared_segments(self._source_id))
 
-    def _on_client_job_event(self, ev: Event) -> None:
+    def _on_job_changed(self, job: JobHandle, event: str, _data: dict) -> None:
         """An extraction finished: the shown slice's pitch ("run Extract first") is new."""
-        data = ev.data
-        if ev.event == "job.finished" and data.get("kind") == "extract" \
-                and data.get("status") == "ok" and self._slice is not None:
+        if event == "job.finished" and job.kind == "extract" and job.state == OK \
+                and self._slice is not None:
             state = self._page.controller.state
             if state is not None:
                 self._request_f0(state.path, self._slice)

@@ -33,16 +33,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.protocol import Error
 from desktop.backend_client import BackendClient
-from desktop.components.jobs import JobsModel
+from desktop.components.job_handle import JobHandle
 from desktop.components.prepare_settings import PrepareSettings
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
 from desktop.ui import file_dialogs
 from desktop.ui.dataset_editor_link import DatasetEditorLink
+from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.health_report import QtHealthReport
 from desktop.ui.project_controller import ProjectController
+from desktop.ui.scrolling import vertical_scroll
 from desktop.ui.slices_table import QtSlicesTable
 
 SOURCE_COLUMNS = ("Name", "Duration", "Rate", "Channels", "Status")
@@ -116,23 +117,21 @@ class QtDatasetPage(QWidget):
     sig_source_activated = Signal(dict)  # a source row of project.open, on double-click
     sig_message_changed = Signal(str)
 
-    def __init__(self, client: BackendClient, controller: ProjectController, jobs: JobsModel,
+    def __init__(self, client: BackendClient, controller: ProjectController,
                  settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.client, self.controller, self.jobs, self.settings = client, controller, jobs, settings
+        self.client, self.controller, self.settings = client, controller, settings
         self.editor_link: DatasetEditorLink | None = None
-        self.job_id: str | None = None
-        self.job_kind: str | None = None
+        self.job: JobHandle | None = None  # the import or prepare job this page follows
         self._shown_path: str | None = None
         self.setAcceptDrops(True)
         self._build()
         controller.project_changed.connect(self.set_project)
-        jobs.subscribe(self._on_jobs_changed)
         self.set_project(controller.state)
 
     # layout ------------------------------------------------------------------------
     def _build(self) -> None:
-        self.project_label = QLabel()
+        self.project_label = QtElidedLabel(elide=Qt.TextElideMode.ElideMiddle)
         self.add_files_btn = QPushButton("Add files…")
         self.add_folder_btn = QPushButton("Add folder…")
         self.prepare_btn = QPushButton("Prepare")
@@ -142,15 +141,14 @@ class QtDatasetPage(QWidget):
         self.add_folder_btn.clicked.connect(self._on_add_folder_clicked)
         self.prepare_btn.clicked.connect(self.start_prepare)
         bar = QHBoxLayout()
-        for w in (self.project_label, self.add_files_btn, self.add_folder_btn, self.prepare_btn):
+        bar.addWidget(self.project_label, 1)
+        for w in (self.add_files_btn, self.add_folder_btn, self.prepare_btn):
             bar.addWidget(w)
-        bar.insertStretch(1, 1)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.message = QLabel("Drop recordings or folders here, or use Add files…")
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = QtElidedLabel("Drop recordings or folders here, or use Add files…",
+                                     lines=2)
         self.prepare_settings = QtPrepareSettings()
         self.sources_table = QTableWidget(0, len(SOURCE_COLUMNS))
         self.sources_table.setHorizontalHeaderLabels(list(SOURCE_COLUMNS))
@@ -162,35 +160,46 @@ class QtDatasetPage(QWidget):
         self.sources_table.cellDoubleClicked.connect(self._on_sources_table_double_clicked)
         self.health_report = QtHealthReport()
         upper = QSplitter(Qt.Orientation.Horizontal)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.prepare_settings)
-        self.slices_table = QtSlicesTable(self.client)
-        self.tables = QTabWidget()
-        self.tables.addTab(self.sources_table, "Sources")
-        self.tables.addTab(self.slices_table, "Slices")
-        left_layout.addWidget(self.tables, 1)
-        upper.addWidget(left)
+        upper.setObjectName("dataset_upper")
+        upper.setChildrenCollapsible(False)
+        upper.addWidget(self._left_column())
         upper.addWidget(self.health_report)
         self.editor_container = QWidget()
         self.editor_container.setObjectName("editor_container")
         self._editor_layout = QVBoxLayout(self.editor_container)
+        self._editor_layout.setContentsMargins(0, 0, 0, 0)
         self.editor_placeholder = QLabel("Double-click a source or a slice to open it in the "
                                          "waveform editor.")
         self.editor_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._editor_layout.addWidget(self.editor_placeholder)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("dataset_splitter")
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(upper)
         self.splitter.addWidget(self.editor_container)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
-        self.editor_container.setMinimumHeight(160)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         layout.addWidget(self.splitter, 1)
+
+    def _left_column(self) -> QWidget:
+        """The preparation settings (scrolling when the pane is short) over the tables."""
+        settings = vertical_scroll(self.prepare_settings, min_height=70, frame=False,
+                                   max_height=self.prepare_settings.sizeHint().height())
+        self.slices_table = QtSlicesTable(self.client)
+        self.tables = QTabWidget()
+        self.tables.addTab(self.sources_table, "Sources")
+        self.tables.addTab(self.slices_table, "Slices")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(settings)
+        left_layout.addWidget(self.tables, 1)
+        return left
 
     def set_editor(self, widget: QWidget) -> None:
         """Embed the waveform editor in the lower pane (replaces the placeholder)."""
@@ -207,12 +216,20 @@ class QtDatasetPage(QWidget):
         self.editor_link = DatasetEditorLink(self, editor)
 
     # project -----------------------------------------------------------------------
-    def set_project(self, state: ProjectState | None) -> None:
-        self.slices_table.load(state.path if state is not None else None)
-        has = state is not None
+    @property
+    def busy(self) -> bool:
+        return self.job is not None and self.job.active
+
+    def _update_buttons(self) -> None:
+        has = self.controller.state is not None
         for w in (self.add_files_btn, self.add_folder_btn, self.prepare_btn):
-            w.setEnabled(has and self.job_id is None)
-        self.project_label.setText(f"<b>{state.name}</b> — {state.path}" if state else
+            w.setEnabled(has and not self.busy)
+
+    def set_project(self, state: ProjectState | None) -> None:
+        """Show a project state (each ``project_changed``: one ``project.slices``)."""
+        self.slices_table.load(state.path if state is not None else None)
+        self._update_buttons()
+        self.project_label.setText(f"{state.name} — {state.path}" if state else
                                    "No project open")
         if state is not None and (self._shown_path != state.path):
             self.prepare_settings.set_values(
@@ -279,12 +296,12 @@ class QtDatasetPage(QWidget):
         self.message.setText(text)
         self.sig_message_changed.emit(text)
 
-    def import_paths(self, paths: list[str]) -> str | None:
-        """Start the ``import`` job for files/folders; returns the request id."""
+    def import_paths(self, paths: list[str]) -> JobHandle | None:
+        """Start the ``import`` job for files/folders; returns its handle."""
         return self._start_job("import", {"inputs": list(paths)},
                                f"Importing {len(paths)} item(s)…")
 
-    def start_prepare(self) -> str | None:
+    def start_prepare(self) -> JobHandle | None:
         settings = self.prepare_settings.values()
         problems = settings.validate()
         if problems:
@@ -294,37 +311,31 @@ class QtDatasetPage(QWidget):
         args = settings.to_job_args(state.path) if state else {}
         return self._start_job("prepare", args, "Preparing the dataset…")
 
-    def _start_job(self, kind: str, args: dict, text: str) -> str | None:
+    def _start_job(self, kind: str, args: dict, text: str) -> JobHandle | None:
         state = self.controller.state
         if state is None:
             self.say("Open or create a project first (File ▸ New project… or Open project…).")
             return None
-        if self.job_id is not None:
-            self.say(f"Wait for the running {self.job_kind} job to finish (or cancel it).")
+        if self.job is not None and self.job.active:
+            self.say(f"Wait for the running {self.job.kind} job to finish (or cancel it).")
             return None
-        self.job_id, self.job_kind = "", kind  # "" = requested, id not known yet
-        self.set_project(state)
+        self.job = self.client.start_job(kind, {"project": state.path, **args})
+        self.job.subscribe(self._on_job_changed)
+        self._update_buttons()
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         self.say(text)
-        return self.client.start_job(kind, {"project": state.path, **args},
-                                     on_started=self._on_job_started,
-                                     on_error=self._on_job_start_error,
-                                     on_finished=self._on_job_finished)
+        return self.job
 
-    def _on_job_started(self, job_id: str) -> None:
-        self.job_id = job_id
-        self._on_jobs_changed(job_id)
-
-    def _on_job_start_error(self, err: Error) -> None:
-        kind = self.job_kind
-        self._end_job()
-        self.say(f"Could not start {kind}: {err.message}")
-
-    def _on_jobs_changed(self, job_id: str) -> None:
-        job = self.jobs.get(job_id)
-        if not self.job_id or job_id != self.job_id or job is None or job.finished:
+    def _on_job_changed(self, job: JobHandle, event: str, _data: dict) -> None:
+        if job is not self.job:
             return
+        if job.finished:
+            self._on_job_finished(job)
+        elif event == "job.progress":
+            self._show_progress(job)
+
+    def _show_progress(self, job: JobHandle) -> None:
         fraction = job.fraction
         if fraction is None:
             self.progress.setRange(0, 0)
@@ -334,24 +345,20 @@ class QtDatasetPage(QWidget):
         eta = job.eta_text()
         self.progress.setFormat(f"{job.stage}: %p%" + (f" — {eta} left" if eta else ""))
 
-    def _end_job(self) -> None:
-        self.job_id = self.job_kind = None
+    def _on_job_finished(self, job: JobHandle) -> None:
         self.progress.setVisible(False)
-        self.set_project(self.controller.state)
-
-    def _on_job_finished(self, data: dict) -> None:
-        kind, status = self.job_kind, data.get("status")
-        self._end_job()
-        result = data.get("result") if isinstance(data.get("result"), dict) else {}
-        if status == "ok":
-            self.say(_summary(kind or "", result))
-        elif status == "cancelled":
-            self.say(f"{(kind or 'job').capitalize()} cancelled.")
+        self._update_buttons()
+        what = job.kind.capitalize() or "Job"
+        if job.refused:
+            self.say(f"Could not start {job.kind}: {job.error_message}")
+            return
+        if job.state == "ok":
+            self.say(_summary(job.kind, job.result))
+        elif job.state == "cancelled":
+            self.say(f"{what} cancelled.")
         else:
-            err = data.get("error") or {}
-            self.say(f"{(kind or 'job').capitalize()} failed: "
-                      f"{err.get('message', 'unknown error')}")
-        self.controller.reload()
+            self.say(f"{what} failed: {job.error_message}")
+        self.controller.reload()  # project_changed then shows the new state (once)
 
 
 def _errors_text(errors: Any) -> str:

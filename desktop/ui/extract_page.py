@@ -29,12 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.protocol import Error, Event, Hello
+from backend.protocol import Error, Hello
 from desktop.backend_client import BackendClient
 from desktop.components.assets import (
     MissingAsset,
-    missing_from_error,
-    missing_from_finished,
+    missing_from_job,
     missing_from_list,
 )
 from desktop.components.extract_settings import (
@@ -51,11 +50,12 @@ from desktop.components.extract_settings import (
     progress_text,
     summary_text,
 )
-from desktop.components.jobs import JobsModel
+from desktop.components.job_handle import JobHandle
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
 from desktop.ui import file_dialogs
 from desktop.ui.asset_missing_dialog import QtAssetMissingDialog
+from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.project_controller import ProjectController
 
 INTRO = "Extract pitch and content features from the prepared clips."
@@ -171,8 +171,8 @@ class QtExtractPage(QWidget):
                  settings: AppSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client, self.controller, self.app_settings = client, controller, settings
-        self.jobs = JobsModel()  # this page's view of the job events
-        self.job_id: str | None = None  # "" = requested, id not known yet
+        self.job: JobHandle | None = None  # the extraction this page follows
+        self.checking = False  # the preflight assets.list is on its way
         self.missing_dialog: QtAssetMissingDialog | None = None
         self.installed: set[str] | None = None
         self._shown_path: str | None = None
@@ -180,12 +180,11 @@ class QtExtractPage(QWidget):
         self._build()
         controller.project_changed.connect(self.set_project)
         client.sig_hello.connect(self._on_client_hello)
-        client.sig_job_event.connect(self._on_client_job_event)
         self.form.set_cuda(cuda_available(client.hello))
         self.set_project(controller.state)
 
     def _build(self) -> None:
-        self.project_label = QLabel()
+        self.project_label = QtElidedLabel(elide=Qt.TextElideMode.ElideMiddle)
         self.form = QtExtractForm(self.app_settings)
         self.form.settings_changed.connect(self._on_form_changed)
         self.start_btn = QPushButton("Start")
@@ -200,9 +199,7 @@ class QtExtractPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.message = QLabel(INTRO)
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = QtElidedLabel(INTRO, lines=3)
         self.summary = QPlainTextEdit()
         self.summary.setReadOnly(True)
         self.summary.setVisible(False)
@@ -217,7 +214,7 @@ class QtExtractPage(QWidget):
 
     # project, backend --------------------------------------------------------------------
     def set_project(self, state: ProjectState | None) -> None:
-        self.project_label.setText(f"<b>{state.name}</b> — {state.path}" if state else
+        self.project_label.setText(f"{state.name} — {state.path}" if state else
                                    "No project open")
         if state is not None and state.path != self._shown_path:
             stored = ExtractSettings.stored(state.project)
@@ -228,10 +225,16 @@ class QtExtractPage(QWidget):
         self._shown_path = state.path if state else None
         self._update_buttons()
 
+    @property
+    def busy(self) -> bool:
+        """Checking the model files, or an extraction is requested or running."""
+        return self.checking or (self.job is not None and self.job.active)
+
     def _update_buttons(self) -> None:
-        running = self.job_id is not None
+        running = self.busy
         self.start_btn.setEnabled(self.controller.state is not None and not running)
-        self.cancel_btn.setEnabled(bool(self.job_id))
+        job = self.job
+        self.cancel_btn.setEnabled(job is not None and job.active and not job.cancel_requested)
         self.form.setEnabled(not running)
 
     def _on_client_hello(self, hello: Hello) -> None:
@@ -250,7 +253,7 @@ class QtExtractPage(QWidget):
     def _on_assets_listed(self, result: dict) -> None:
         self.installed = {str(a.get("name")) for a in result.get("assets") or []
                           if isinstance(a, dict) and a.get("installed")}
-        if not self.form.user_chose_pitch and self.job_id is None:
+        if not self.form.user_chose_pitch and not self.busy:
             default = "rmvpe" if "rmvpe" in self.installed else "harvest"
             self.form.pitch.setCurrentIndex(self.form.pitch.findData(default))
 
@@ -265,14 +268,14 @@ class QtExtractPage(QWidget):
         if state is None:
             self._say("Open a project first.")
             return None
-        if self.job_id is not None:
+        if self.busy:
             return None
         settings = self.form.values()
         problems = settings.validate(cuda_available(self.client.hello))
         if problems:
             self._say("Cannot start: " + "; ".join(problems))
             return None
-        self.job_id = ""
+        self.checking = True
         self._update_buttons()
         self._say("Checking the model files…")
         self._store_settings(state, settings)
@@ -282,6 +285,7 @@ class QtExtractPage(QWidget):
 
     def _on_preflight(self, result: dict, settings: ExtractSettings, project: str) -> None:
         self._on_assets_listed(result)
+        self.checking = False
         missing = missing_from_list(result, settings.assets_needed())
         if missing:
             self._end_job()
@@ -291,9 +295,9 @@ class QtExtractPage(QWidget):
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         self.summary.setVisible(False)
-        self.client.start_job("extract", settings.to_job_args(project),
-                              on_started=self._on_job_started, on_error=self._on_start_error,
-                              on_finished=self._on_job_finished)
+        self.job = self.client.start_job("extract", settings.to_job_args(project))
+        self.job.subscribe(self._on_job_changed)
+        self._update_buttons()
 
     def _store_settings(self, state: ProjectState, settings: ExtractSettings) -> None:
         """Keep the settings in the project, so they are there when it is opened again
@@ -316,6 +320,7 @@ class QtExtractPage(QWidget):
             self._say(f"{name} is installed.")
 
     def _on_preflight_error(self, err: Error) -> None:
+        self.checking = False
         self._end_job()
         self._say(f"Could not check the model files: {err.message}")
 
@@ -337,40 +342,23 @@ class QtExtractPage(QWidget):
         dialog.open()
         return dialog
 
-    # job ----------------------------------------------------------------------------------
+    # job ------------------------------------------------------------------------------
     def cancel(self) -> None:
-        if self.job_id:
-            self.client.cancel_job(self.job_id)
-            self.jobs.mark_cancel_requested(self.job_id)
+        if self.job is not None and self.job.active:
+            self.client.cancel_job(self.job)
+            self._update_buttons()
             self._say("Cancelling…")
 
-    def _on_job_started(self, job_id: str) -> None:
-        if self.job_id == "":
-            self.job_id = job_id
-        self._update_buttons()
-        self._show_progress()
-
-    def _on_start_error(self, err: Error) -> None:
-        self._end_job()
-        missing = missing_from_error(err)
-        if missing is not None:
-            self.show_missing(missing)
-        else:
-            self._say(f"Could not start the extraction: {err.message}")
-
-    def _on_client_job_event(self, ev: Event) -> None:
-        job_id = self.jobs.apply(ev.event, ev.data)
-        if job_id and self.job_id == "" and ev.event == "job.started" \
-                and ev.data.get("kind") == "extract":
-            self.job_id = job_id  # job.started can come before the job.start reply
-            self._update_buttons()
-        if job_id and job_id == self.job_id and ev.event == "job.progress":
-            self._show_progress()
-
-    def _show_progress(self) -> None:
-        job = self.jobs.get(self.job_id or "")
-        if job is None or job.finished:
+    def _on_job_changed(self, job: JobHandle, event: str, _data: dict) -> None:
+        if job is not self.job:
             return
+        if job.finished:
+            self._on_job_finished(job)
+        elif event in ("job.started", "job.progress"):
+            self._update_buttons()
+            self._show_progress(job)
+
+    def _show_progress(self, job: JobHandle) -> None:
         fraction = job.fraction
         if fraction is None:
             self.progress.setRange(0, 0)
@@ -379,27 +367,25 @@ class QtExtractPage(QWidget):
             self.progress.setValue(int(fraction * 1000))
         text = progress_text(job.stage, job.done, job.total, job.eta_text())
         self.progress.setFormat(text.replace("%", "%%") + " (%p%)")
-        self._say(text)
+        if not job.cancel_requested:
+            self._say(text)
 
     def _end_job(self) -> None:
-        self.job_id = None
         self.progress.setVisible(False)
         self._update_buttons()
 
-    def _on_job_finished(self, data: dict) -> None:
+    def _on_job_finished(self, job: JobHandle) -> None:
         self._end_job()
-        status = data.get("status")
-        if status == "ok":
-            result = data.get("result") if isinstance(data.get("result"), dict) else {}
+        missing = missing_from_job(job)
+        if missing is not None:
+            self.show_missing(missing)
+        elif job.state == "ok":
             self._say("Extraction finished.")
-            self.summary.setPlainText(summary_text(result))
+            self.summary.setPlainText(summary_text(job.result))
             self.summary.setVisible(True)
-        elif status == "cancelled":
+        elif job.state == "cancelled":
             self._say("Extraction cancelled.")
+        elif job.refused:
+            self._say(f"Could not start the extraction: {job.error_message}")
         else:
-            missing = missing_from_finished(data)
-            if missing is not None:
-                self.show_missing(missing)
-                return
-            err = data.get("error") if isinstance(data.get("error"), dict) else {}
-            self._say(f"Extraction failed: {err.get('message', 'unknown error')}")
+            self._say(f"Extraction failed: {job.error_message}")

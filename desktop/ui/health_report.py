@@ -1,19 +1,23 @@
 """QtHealthReport: the dataset health report written by the ``prepare`` job.
 
 Clips are named by their recording and position (``take 1.wav 0:03.2–0:05.8``), the
-clip file in the tooltip.
+clip file in the tooltip. A vertical splitter (``health_splitter``): the totals and the
+recommendation above (they scroll when the pane is short, so their lines never overlap),
+the problems table below.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QGroupBox,
     QHeaderView,
     QLabel,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -21,6 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.components.clip_names import clip_label
+from desktop.ui.elided_label import QtElidedLabel
+from desktop.ui.scrolling import vertical_scroll
 
 PROBLEM_COLUMNS = ("Clip", "Problem", "Severity", "Message")
 
@@ -39,13 +45,14 @@ class QtHealthReport(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.report: dict[str, Any] | None = None
-        self.message = QLabel("No health report yet: add recordings, then press Prepare.")
-        self.message.setWordWrap(True)
+        self.message = QtElidedLabel("No health report yet: add recordings, then press "
+                                     "Prepare.", lines=4)
         self.totals = QGroupBox("Totals")
         form = QFormLayout(self.totals)
         self.total_label, self.usable_label = QLabel(), QLabel()
-        self.clips_label, self.failed_label = QLabel(), QLabel()
-        self.counts_label = QLabel()
+        self.clips_label = QLabel()
+        self.failed_label = QtElidedLabel(lines=4)
+        self.counts_label = QtElidedLabel(lines=2)
         form.addRow("Total audio:", self.total_label)
         form.addRow("Usable audio:", self.usable_label)
         form.addRow("Clips (usable / all):", self.clips_label)
@@ -53,6 +60,7 @@ class QtHealthReport(QWidget):
         form.addRow("Sources that failed:", self.failed_label)
         self.recommendation = QLabel()
         self.recommendation.setWordWrap(True)
+        self.recommendation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.params_label = QLabel()
         self.params_label.setWordWrap(True)
         rec_box = QGroupBox("Recommendation")
@@ -65,20 +73,36 @@ class QtHealthReport(QWidget):
         self.problems.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.problems.horizontalHeader().setSectionResizeMode(
             3, QHeaderView.ResizeMode.Stretch)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.message)
-        layout.addWidget(self.totals)
-        layout.addWidget(rec_box)
         self.problems_title = QLabel("Problems per clip:")
-        layout.addWidget(self.problems_title)
-        layout.addWidget(self.problems, 1)
+        summary = QWidget()
+        summary_layout = QVBoxLayout(summary)
+        summary_layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.message, self.totals, rec_box):
+            summary_layout.addWidget(w)
+        summary_layout.addStretch(1)
+        scroll = vertical_scroll(summary, min_height=70, frame=False)
+        problems = QWidget()
+        problems_layout = QVBoxLayout(problems)
+        problems_layout.setContentsMargins(0, 0, 0, 0)
+        problems_layout.addWidget(self.problems_title)
+        problems_layout.addWidget(self.problems, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("health_splitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(problems)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
         self.set_report(None)
 
     def set_report(self, report: dict[str, Any] | None, error: str | None = None) -> None:
         self.report = report
         has = report is not None
         for w in (self.totals, self.recommendation.parentWidget(), self.problems_title,
-                  self.problems):
+                  self.problems, self.problems.parentWidget()):
             w.setVisible(has)
         if error:
             self.message.setText(error)

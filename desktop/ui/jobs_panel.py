@@ -1,4 +1,8 @@
-"""QtJobsPanel: one row per backend job (kind, stage, progress bar, ETA, cancel)."""
+"""QtJobsPanel: one row per backend job (kind, stage, progress bar, ETA, cancel).
+
+It views the client's ``JobBook``: the same ``JobHandle`` objects the pages follow, so
+a job shows here from the moment a page asks for it, and jobs started by others too.
+"""
 
 from __future__ import annotations
 
@@ -17,19 +21,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.components.jobs import JobInfo, JobsModel
+from desktop.components.job_handle import JobHandle
+from desktop.components.request_book import JobBook
 
 COLUMNS = ("Job", "Stage", "Progress", "ETA", "Status", "")
 COL_KIND, COL_STAGE, COL_PROGRESS, COL_ETA, COL_STATUS, COL_CANCEL = range(6)
+UNSHOWN_EVENTS = ("job.metrics", "train.sample", "train.checkpoint", "log")  # no cell changes
 
 
 class QtJobsPanel(QWidget):
-    def __init__(self, model: JobsModel, cancel: Callable[[str], None],
+    def __init__(self, book: JobBook, cancel: Callable[[JobHandle], None],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model = model
+        self.book = book
         self._cancel = cancel
-        self._rows: dict[str, int] = {}
+        self._rows: dict[int, int] = {}  # id(handle) -> row
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().setVisible(False)
@@ -47,60 +53,70 @@ class QtJobsPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
         layout.addWidget(self.table)
-        model.subscribe(self._on_model_changed)
+        book.subscribe(self._on_book_changed)
         self._rebuild()
 
     # public for tests and other views ---------------------------------------------
-    def row_of(self, job_id: str) -> int | None:
-        return self._rows.get(job_id)
+    def handle(self, job: JobHandle | str) -> JobHandle | None:
+        """The shown handle: itself, or the one of a job id."""
+        if isinstance(job, JobHandle):
+            return job if id(job) in self._rows else None
+        return next((h for h in self.book.handles() if h.job_id == job), None)
 
-    def progress_bar(self, job_id: str) -> QProgressBar | None:
-        row = self._rows.get(job_id)
+    def row_of(self, job: JobHandle | str) -> int | None:
+        handle = self.handle(job)
+        return None if handle is None else self._rows.get(id(handle))
+
+    def progress_bar(self, job: JobHandle | str) -> QProgressBar | None:
+        row = self.row_of(job)
         return None if row is None else self.table.cellWidget(row, COL_PROGRESS)
 
-    def cancel_button(self, job_id: str) -> QPushButton | None:
-        row = self._rows.get(job_id)
+    def cancel_button(self, job: JobHandle | str) -> QPushButton | None:
+        row = self.row_of(job)
         return None if row is None else self.table.cellWidget(row, COL_CANCEL)
 
-    def cell_text(self, job_id: str, column: int) -> str:
-        row = self._rows.get(job_id)
+    def cell_text(self, job: JobHandle | str, column: int) -> str:
+        row = self.row_of(job)
         item = None if row is None else self.table.item(row, column)
         return item.text() if item is not None else ""
 
     # model -> view -------------------------------------------------------------------
-    def _on_model_changed(self, job_id: str) -> None:
-        job = self.model.get(job_id)
-        if job is None or job_id not in self._rows:
+    def _on_book_changed(self, handle: JobHandle, event: str, _data: dict) -> None:
+        row = self._rows.get(id(handle))
+        if row is not None and event in UNSHOWN_EVENTS:
+            return
+        if row is None or len(self._rows) != len(self.book.handles()):
             self._rebuild()
         else:
-            self._fill(self._rows[job_id], job)
+            self._fill(row, handle)
 
     def _rebuild(self) -> None:
-        jobs = self.model.jobs()
+        handles = self.book.handles()
         self.table.setRowCount(0)
         self._rows = {}
-        for row, job in enumerate(jobs):
+        for row, handle in enumerate(handles):
             self.table.insertRow(row)
-            self._rows[job.job_id] = row
+            self._rows[id(handle)] = row
             bar = QProgressBar()
             bar.setRange(0, 1000)
             self.table.setCellWidget(row, COL_PROGRESS, bar)
             button = QPushButton("Cancel")
-            button.setToolTip(f"Cancel job {job.job_id}")
-            button.clicked.connect(lambda _=False, jid=job.job_id: self._on_cancel_clicked(jid))
+            button.setToolTip(f"Cancel this {handle.kind} job")
+            button.clicked.connect(lambda _=False, h=handle: self._cancel(h))
             self.table.setCellWidget(row, COL_CANCEL, button)
-            self._fill(row, job)
-        self.empty_label.setVisible(not jobs)
+            self._fill(row, handle)
+        self.empty_label.setVisible(not handles)
 
-    def _fill(self, row: int, job: JobInfo) -> None:
-        status = job.status if not job.error or job.status == "cancelled" else \
-            f"{job.status}: {job.error}"
-        values = {COL_KIND: job.kind or job.job_id, COL_STAGE: job.stage,
+    def _fill(self, row: int, job: JobHandle) -> None:
+        error = job.error_message if job.state == "failed" else ""
+        status = f"{job.state}: {error}" if error else job.state
+        stage = "cancelling" if job.cancel_requested and not job.finished else job.stage
+        values = {COL_KIND: job.kind or job.job_id or "", COL_STAGE: stage,
                   COL_ETA: job.eta_text(), COL_STATUS: status}
         for col, text in values.items():
             item = QTableWidgetItem(text)
-            if col == COL_STATUS and job.error:
-                item.setToolTip(job.error)
+            if col == COL_STATUS and error:
+                item.setToolTip(error)
             self.table.setItem(row, col, item)
         bar = self.table.cellWidget(row, COL_PROGRESS)
         fraction = job.fraction
@@ -114,10 +130,6 @@ class QtJobsPanel(QWidget):
         button.setEnabled(not job.finished and not job.cancel_requested)
 
     # user -------------------------------------------------------------------------------
-    def _on_cancel_clicked(self, job_id: str) -> None:
-        self.model.mark_cancel_requested(job_id)
-        self._cancel(job_id)
-
     def _on_clear_clicked(self) -> None:
-        self.model.clear_finished()
+        self.book.clear_finished()
         self._rebuild()

@@ -28,10 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.components.metrics import MetricsHistory
+from desktop.ui.elided_label import QtElidedLabel
 
 REPAINT_MS = 100
 AUX_SHOWN = ("lr", "grad_norm")  # aux terms ticked by default (by prefix)
 MAX_SMOOTHING = 0.99
+BOX_COLUMN_WIDTH = 130  # at least; wider when a term's name needs it
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
 
@@ -51,7 +53,7 @@ class _Panel:
     def __init__(self, title: str, left: str) -> None:
         self.widget = pg.PlotWidget()
         self.item = self.widget.getPlotItem()
-        self.item.setTitle(title)
+        self.item.setTitle(title, size="9pt")
         self.item.setLabel("bottom", "step")
         self.item.setLabel("left", left)
         self.item.showGrid(x=True, y=True, alpha=0.2)
@@ -68,10 +70,23 @@ class _Panel:
         self.scroll = QScrollArea()
         self.scroll.setWidget(boxes)
         self.scroll.setWidgetResizable(True)
-        self.scroll.setFixedWidth(130)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.fit_boxes()
         self.row = QHBoxLayout()
         self.row.addWidget(self.widget, 1)
         self.row.addWidget(self.scroll)
+
+    def fit_boxes(self) -> None:
+        """Wide enough for the longest term name and the scroll bar (no sideways scroll)."""
+        margins = self.box_column.contentsMargins()
+        widest = 0
+        for box in self.boxes.values():
+            box.ensurePolished()  # the colour's style sheet is part of its size
+            widest = max(widest, box.sizeHint().width())
+        inner = widest + margins.left() + margins.right()
+        bar = self.scroll.verticalScrollBar().sizeHint().width()
+        frame = 2 * self.scroll.frameWidth()
+        self.scroll.setFixedWidth(max(BOX_COLUMN_WIDTH, inner + bar + frame))
 
 
 class QtLossPlot(QWidget):
@@ -84,10 +99,11 @@ class QtLossPlot(QWidget):
         self._colour_index = 0
         self._hover_step: float | None = None
         self.loss = _Panel("Losses", "loss")
-        self.aux = _Panel("Learning rate and gradient norms", "value")
+        self.aux = _Panel("Learning rate, gradient norms", "value")
         self.aux.widget.setXLink(self.loss.widget)
-        self.aux.widget.setMinimumHeight(120)
+        self.aux.widget.setMinimumHeight(100)
         self.aux.widget.setMaximumHeight(220)
+        self.loss.widget.setMinimumHeight(120)
         self._build_controls()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -120,17 +136,16 @@ class QtLossPlot(QWidget):
         self.reset_zoom_btn = QPushButton("Reset zoom")
         self.reset_zoom_btn.setToolTip("Wheel zooms, drag pans; this fits all data again")
         self.reset_zoom_btn.clicked.connect(self.reset_zoom)
-        self.readout = QLabel("Hover over the graphs to read the values.")
-        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout = QtElidedLabel("Hover over the graphs to read the values.", lines=2)
         smoothing = QHBoxLayout()
         smoothing.addWidget(QLabel("Smoothing:"))
         smoothing.addWidget(self.smoothing_slider, 1)
         smoothing.addWidget(self.smoothing_label)
+        smoothing.addWidget(self.reset_zoom_btn)
         scales = QHBoxLayout()
         scales.addWidget(self.log_check)
         scales.addWidget(self.aux_log_check)
         scales.addStretch(1)
-        scales.addWidget(self.reset_zoom_btn)
         self._controls = QVBoxLayout()
         self._controls.addLayout(smoothing)
         self._controls.addLayout(scales)
@@ -189,6 +204,7 @@ class QtLossPlot(QWidget):
         panel.curves[term] = curve
         panel.boxes[term] = box
         panel.box_column.addWidget(box)
+        panel.fit_boxes()
         return curve
 
     def _remove_curve(self, panel: _Panel, term: str) -> None:

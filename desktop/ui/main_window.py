@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDockWidget,
     QFrame,
     QHBoxLayout,
@@ -18,22 +19,24 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from backend.protocol import Event, Hello
+from backend.protocol import Hello
 from desktop import __version__
 from desktop.backend_client import BackendClient
 from desktop.components.backend_logic import READY, status_text
-from desktop.components.jobs import JobsModel
+from desktop.components.job_handle import JobHandle
 from desktop.components.log_file import LogFile
 from desktop.components.log_model import LogModel
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
 from desktop.ui.assets_page import QtAssetsPage
 from desktop.ui.dataset_page import QtDatasetPage
+from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.extract_page import QtExtractPage
 from desktop.ui.help_menu import QtHelpMenu, UrlOpener
 from desktop.ui.jobs_panel import QtJobsPanel
@@ -43,6 +46,10 @@ from desktop.ui.project_picker import QtProjectPicker
 from desktop.ui.qsettings_store import QSettingsStore
 from desktop.ui.train_page import QtTrainPage
 from desktop.ui.waveform_editor import QtWaveformEditor
+from desktop.ui.wheel_guard import guard_wheel
+
+DEFAULT_SIZE = QSize(1200, 800)
+DOCK_HEIGHT = 120  # the Jobs/Log dock's first height; the user drags it, the size is kept
 
 COMING = {
     "label": ("Label", "Check and correct the transcript of every clip (needed for VITS "
@@ -82,7 +89,7 @@ class MainWindow(QMainWindow):
         self.client = client
         self.qsettings = qsettings or QSettings("TimbreStudio", "Timbre Studio")
         self.settings = AppSettings(QSettingsStore(self.qsettings))
-        self.jobs = JobsModel()
+        self.jobs = client.jobs  # the JobBook: the handles the pages follow
         self.log = LogModel()
         self.log_file = LogFile(log_dir) if log_dir else None
         if self.log_file is not None:
@@ -93,7 +100,7 @@ class MainWindow(QMainWindow):
         self.controller = ProjectController(client, self.settings, self)
         self.setObjectName("main_window")
         self.setWindowTitle("Timbre Studio")
-        self.resize(1200, 800)
+        self.resize(DEFAULT_SIZE)
         self._pages: dict[str, QWidget] = {}
         self._size_before_banner: QSize | None = None
         self._banner_restarted = False  # the banner says the backend is back
@@ -102,6 +109,7 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_menus()
         self._connect()
+        guard_wheel(self)
         self._restore_layout()
         self._on_client_state_changed(client.state)
 
@@ -109,10 +117,11 @@ class MainWindow(QMainWindow):
     def _build_pages(self) -> None:
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
-        self.sidebar.setMaximumWidth(180)
+        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.sidebar.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustToContents)
         self.stack = QStackedWidget()
         self.picker = QtProjectPicker(self.controller, self.settings)
-        self.dataset_page = QtDatasetPage(self.client, self.controller, self.jobs, self.settings)
+        self.dataset_page = QtDatasetPage(self.client, self.controller, self.settings)
         self.add_page("project", "Project", self.picker)
         self.add_page("dataset", "Dataset", self.dataset_page)
         self.waveform_editor = QtWaveformEditor(self.client)
@@ -137,6 +146,13 @@ class MainWindow(QMainWindow):
         outer.addLayout(row, 1)
         self.setCentralWidget(central)
         self.sidebar.setCurrentRow(0)
+        self._fit_sidebar()
+
+    def _fit_sidebar(self) -> None:
+        """As wide as the longest page title, never cut ("Models & a")."""
+        frame = 2 * self.sidebar.frameWidth()
+        width = self.sidebar.sizeHintForColumn(0) + frame + self.sidebar.spacing() + 8
+        self.sidebar.setFixedWidth(max(width, 100))
 
     @staticmethod
     def _placeholder(key: str) -> tuple[str, PlaceholderPage]:
@@ -158,9 +174,17 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(widget)
             self.sidebar.addItem(title)
         self._pages[key] = widget
+        guard_wheel(widget)
+        if hasattr(self, "banner"):  # a page added after construction
+            self._fit_sidebar()
 
     def page(self, key: str) -> QWidget:
         return self._pages[key]
+
+    def page_keys(self) -> list[str]:
+        """The pages' keys in sidebar order."""
+        order = {self.stack.indexOf(w): k for k, w in self._pages.items()}
+        return [order[i] for i in sorted(order)]
 
     def show_page(self, key: str) -> None:
         index = self.stack.indexOf(self._pages[key])
@@ -175,9 +199,7 @@ class MainWindow(QMainWindow):
         banner = QFrame()
         banner.setObjectName("crash_banner")
         banner.setStyleSheet("#crash_banner { background: #fdecea; border: 1px solid #e0a0a0; }")
-        self.banner_label = QLabel()
-        self.banner_label.setWordWrap(True)
-        self.banner_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner_label = QtElidedLabel(lines=6)
         self.restart_button = QPushButton("Restart backend")
         self.restart_button.clicked.connect(self._on_restart_triggered)
         self.dismiss_button = dismiss = QPushButton("Dismiss")
@@ -202,10 +224,10 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
         self.tabifyDockWidget(self.jobs_dock, self.log_dock)
         self.jobs_dock.raise_()
-        self.resizeDocks([self.jobs_dock], [140], Qt.Orientation.Vertical)
+        self.resizeDocks([self.jobs_dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def _build_status(self) -> None:
-        self.backend_status = QLabel()
+        self.backend_status = QtElidedLabel()
         self.backend_status.setObjectName("backend_status")
         self.statusBar().addPermanentWidget(self.backend_status)
 
@@ -243,10 +265,10 @@ class MainWindow(QMainWindow):
         c = self.client
         c.state_changed.connect(self._on_client_state_changed)
         c.sig_hello.connect(self._on_client_hello)
-        c.sig_job_event.connect(self._on_client_job_event)
         c.sig_log.connect(lambda level, msg: self.log.add(level, msg, "backend"))
         c.sig_stderr.connect(lambda line: self.log.add(_stderr_level(line), line, "stderr"))
         c.sig_crashed.connect(self._on_client_crashed)
+        self.jobs.subscribe(self._on_job_changed)
         self.controller.project_changed.connect(self._on_controller_project_changed)
         self.controller.sig_error.connect(self._on_controller_error)
 
@@ -263,15 +285,13 @@ class MainWindow(QMainWindow):
     def _on_client_hello(self, _hello: Hello) -> None:
         self.backend_status.setText(status_text(self.client.state, self.client.hello))
 
-    def _on_client_job_event(self, ev: Event) -> None:
-        if ev.event == "job.started" and self._banner_restarted:
+    def _on_job_changed(self, job: JobHandle, event: str, _data: dict) -> None:
+        if event == "job.started" and self._banner_restarted:
             self.hide_banner()  # work resumed after the restart: the banner is old news
-        job_id = self.jobs.apply(ev.event, ev.data)
-        job = self.jobs.get(job_id) if job_id else None
-        if job is not None and ev.event == "job.finished":
-            level = "error" if job.status == "failed" else "info"
-            detail = f": {job.error}" if job.error else ""
-            self.log.add(level, f"{job.kind} job {job.job_id} {job.status}{detail}", "jobs")
+        if event == "job.finished":
+            level = "error" if job.state == "failed" else "info"
+            detail = f": {job.error_message}" if job.error_message else ""
+            self.log.add(level, f"{job.kind} job {job.job_id} {job.state}{detail}", "jobs")
 
     def _on_client_crashed(self, message: str, will_restart: bool) -> None:
         heading = "The backend stopped unexpectedly" + (
@@ -300,9 +320,10 @@ class MainWindow(QMainWindow):
         self.hide_banner()
         self.client.restart()
 
-    def _cancel_job(self, job_id: str) -> None:
-        self.client.cancel_job(job_id)
-        self.log.add("info", f"cancel requested for {job_id}", "desktop")
+    def _cancel_job(self, job: JobHandle) -> None:
+        self.client.cancel_job(job)
+        self.log.add("info", f"cancel requested for {job.job_id or job.kind + ' job'}",
+                     "desktop")
 
     # project -----------------------------------------------------------------------------
     def _on_controller_project_changed(self, state: ProjectState | None) -> None:
@@ -315,21 +336,28 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 15_000)
 
     # persistence ---------------------------------------------------------------------------
+    def _splitters(self) -> list[QSplitter]:
+        """Every named splitter of the pages: their sizes are kept between runs."""
+        return [sp for sp in self.findChildren(QSplitter) if sp.objectName()]
+
     def _restore_layout(self) -> None:
-        geometry = self.qsettings.value("window/geometry")
+        geometry = self.settings.layout_state("window.geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        state = self.qsettings.value("window/state")
+        state = self.settings.layout_state("window.state")
         if state is not None:
             self.restoreState(state)
-        splitter = self.qsettings.value("dataset/splitter")
-        if splitter is not None:
-            self.dataset_page.splitter.restoreState(splitter)
+        for splitter in self._splitters():
+            saved = self.settings.layout_state(f"splitter.{splitter.objectName()}")
+            if saved is not None:
+                splitter.restoreState(saved)
 
     def save_layout(self) -> None:
-        self.qsettings.setValue("window/geometry", self.saveGeometry())
-        self.qsettings.setValue("window/state", self.saveState())
-        self.qsettings.setValue("dataset/splitter", self.dataset_page.splitter.saveState())
+        self.settings.set_layout_state("window.geometry", self.saveGeometry().data())
+        self.settings.set_layout_state("window.state", self.saveState().data())
+        for splitter in self._splitters():
+            self.settings.set_layout_state(f"splitter.{splitter.objectName()}",
+                                           splitter.saveState().data())
         self.qsettings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)

@@ -48,14 +48,17 @@ class ProjectController(QObject):
     def reload(self) -> str | None:
         return self.open(self.state.path) if self.state else None
 
-    def create(self, path: str, name: str, sample_rate: int, model_kind: str) -> str:
+    def create(self, parent: str, name: str, sample_rate: int, model_kind: str) -> str:
+        """A new project in a folder of ``parent`` that the backend names after ``name``."""
         def done(result: dict) -> None:
-            self.open(str(result.get("path") or path))
+            self.open(str(result.get("path") or ""))
 
         def failed(err: Error) -> None:
-            self.sig_error.emit(f"Could not create the project in {path}: {err.message}")
+            self.sig_error.emit(f"Could not create the project {name!r} in {parent}: "
+                                f"{err.message}")
 
-        args = {"path": path, "name": name, "sample_rate": sample_rate, "model_kind": model_kind}
+        args = {"parent": parent, "name": name, "sample_rate": sample_rate,
+                "model_kind": model_kind}
         return self.client.request("project.create", args, done, failed)
 
     def close(self) -> None:

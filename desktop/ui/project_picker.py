@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.components.settings import AppSettings
 from desktop.ui import file_dialogs
+from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.project_controller import ProjectController
 
 SAMPLE_RATES = (32000, 40000, 48000)
@@ -30,7 +30,8 @@ MODEL_KINDS = (("rvc", "RVC voice conversion"), ("vits", "VITS text-to-speech"))
 
 
 class NewProjectDialog(QDialog):
-    """Name, parent folder, sample rate and model kind; the project folder is folder/name."""
+    """Name, parent folder, sample rate and model kind. The backend names the project
+    folder after the name (made safe for file names); the name is kept as typed."""
 
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,10 +52,9 @@ class NewProjectDialog(QDialog):
         self.kind_box = QComboBox()
         for key, label in MODEL_KINDS:
             self.kind_box.addItem(label, key)
-        self.error_label = QLabel()
+        self.error_label = QtElidedLabel(lines=3)
         self.error_label.setObjectName("new_project_error")
         self.error_label.setStyleSheet("color: #b00020")
-        self.error_label.setWordWrap(True)
         self.name_edit.textChanged.connect(self._on_fields_edited)
         self.folder_edit.textChanged.connect(self._on_fields_edited)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
@@ -71,7 +71,7 @@ class NewProjectDialog(QDialog):
 
     def values(self) -> dict:
         name = self.name_edit.text().strip()
-        return {"path": os.path.join(self.folder_edit.text().strip(), name), "name": name,
+        return {"parent": self.folder_edit.text().strip(), "name": name,
                 "sample_rate": int(self.rate_box.currentData()),
                 "model_kind": str(self.kind_box.currentData())}
 
@@ -80,12 +80,8 @@ class NewProjectDialog(QDialog):
         folder = self.folder_edit.text().strip()
         if not name:
             return "Give the project a name."
-        if any(c in name for c in '/\\:*?"<>|'):
-            return 'The name cannot contain / \\ : * ? " < > |'
         if not folder or not Path(folder).is_dir():
             return f"The folder {folder!r} does not exist; choose an existing folder."
-        if Path(folder, name).exists():
-            return f"{Path(folder, name)} already exists; choose another name or Open it."
         return None
 
     def _on_browse_clicked(self) -> None:
@@ -131,8 +127,7 @@ class QtProjectPicker(QWidget):
         buttons.addStretch(1)
         self.recent_list = QListWidget()
         self.recent_list.itemActivated.connect(self._on_recent_list_activated)
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
+        self.error_label = QtElidedLabel(lines=3)
         self.error_label.setStyleSheet("color: #b00020")
         layout = QVBoxLayout(self)
         layout.addWidget(title)

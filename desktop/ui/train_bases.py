@@ -15,7 +15,6 @@ from collections.abc import Callable
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -29,6 +28,7 @@ from desktop.components.assets import missing_from_list
 from desktop.components.settings import AppSettings
 from desktop.components.train_settings import TrainSuggestion
 from desktop.ui.asset_missing_dialog import QtAssetMissingDialog
+from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.train_form import QtTrainSettingsForm
 
 GET, SCRATCH, CANCEL = "get", "scratch", "cancel"
@@ -47,9 +47,8 @@ class QtTrainBases(QWidget):
         self.ask_scratch: Callable[[str], str] = self._ask_scratch  # tests replace it
         self._chain = False  # a dialog was accepted: offer the next missing base
         self._installed: dict[str, str | None] = {}  # the bases of the last suggestion
-        self.label = QLabel()
+        self.label = QtElidedLabel(lines=4)  # the whole text in its tooltip when cut
         self.label.setObjectName("train_bases")
-        self.label.setWordWrap(True)
         self.label.setStyleSheet("color: #8a5a00;")
         self.get_btn = QPushButton("Get the pretrained bases…")
         self.get_btn.clicked.connect(self.get_bases)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.components.train_runs import Checkpoint, Sample
+from desktop.ui.elided_label import QtElidedLabel
 
 
 def _table(headers: tuple[str, ...]) -> QTableWidget:
@@ -52,7 +53,7 @@ class QtTrainFiles(QWidget):
         super().__init__(parent)
         self.samples_table = _table(("Step", "Epoch", "", "File"))
         self.checkpoints_table = _table(("Step", "Epoch", "Saved", "Size", "File"))
-        self.audio_label = QLabel()
+        self.audio_label = QtElidedLabel()
         self.audio_stop_btn = QPushButton("Stop playback")
         self.audio_stop_btn.clicked.connect(self.sig_stop)
         layout = QVBoxLayout(self)

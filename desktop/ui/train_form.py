@@ -44,7 +44,9 @@ def _spin(lo: int, hi: int, suffix: str = "") -> QSpinBox:
 
 
 def _combo(items: dict[str, str]) -> QComboBox:
-    combo = QComboBox()
+    combo = QComboBox()  # as narrow as 12 characters: a long item never widens the column
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(12)
     for value, label in items.items():
         combo.addItem(label, value)
     return combo

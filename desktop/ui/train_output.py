@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.protocol import Error, Event
 from desktop.backend_client import BackendClient
+from desktop.components.job_handle import JobHandle
 from desktop.components.settings import AppSettings
 from desktop.components.train_output import (
     FILTERS,
@@ -34,6 +34,7 @@ from desktop.components.train_output import (
     with_suffix,
 )
 from desktop.ui import file_dialogs
+from desktop.ui.elided_label import QtElidedLabel
 
 ERROR_STYLE = "color: #b00020;"
 FOLDER_KEY = "export"
@@ -57,22 +58,21 @@ class QtTrainOutput(QGroupBox):
         self.package_btn.clicked.connect(lambda: self.export(PACKAGE))
         self.cancel_btn.clicked.connect(self.cancel)
         self.progress = QProgressBar()
-        self.progress_label = QLabel()
-        self.result_label = QLabel()
+        self.progress_label = QtElidedLabel()
+        self.result_label = QtElidedLabel(lines=3)
         self.result_label.setObjectName("train_output_result")
-        self.result_label.setWordWrap(True)
         self.path_edit = QLineEdit()
         self.path_edit.setReadOnly(True)
         self.copy_btn = QPushButton("Copy path")
         self.copy_btn.clicked.connect(self.copy_path)
         self._build()
-        client.sig_event.connect(self._on_client_event)
         self._show()
 
     def _build(self) -> None:
-        buttons = QHBoxLayout()
-        for b in (self.index_btn, self.model_btn, self.package_btn, self.cancel_btn):
-            buttons.addWidget(b)
+        buttons = QGridLayout()  # two by two: the column stays narrow
+        for n, b in enumerate((self.index_btn, self.cancel_btn, self.model_btn,
+                               self.package_btn)):
+            buttons.addWidget(b, n // 2, n % 2)
         path_row = QHBoxLayout()
         path_row.addWidget(self.path_edit, 1)
         path_row.addWidget(self.copy_btn)
@@ -89,12 +89,12 @@ class QtTrainOutput(QGroupBox):
         self._show()
 
     # actions ----------------------------------------------------------------------------------
-    def build_index(self) -> str | None:
+    def build_index(self) -> JobHandle | None:
         if self.model.blocker(INDEX):
             return None
         return self._start(INDEX, "index", self.model.index_args())
 
-    def export(self, action: str, out: str | None = None) -> str | None:
+    def export(self, action: str, out: str | None = None) -> JobHandle | None:
         """Export to ``out``; without it, ask with a save dialog (None when cancelled)."""
         if self.model.blocker(action):
             return None
@@ -117,16 +117,17 @@ class QtTrainOutput(QGroupBox):
         """Exports remember their folder per project."""
         return f"{FOLDER_KEY} {self.model.context.project or ''}"
 
-    def _start(self, action: str, kind: str, args: dict[str, Any]) -> str:
-        self.model.begin(action)
+    def _start(self, action: str, kind: str, args: dict[str, Any]) -> JobHandle:
+        job = self.client.start_job(kind, args)
+        self.model.follow(action, job)
+        job.subscribe(self._on_job_changed)
         self._show()
-        return self.client.start_job(kind, args, on_started=self._on_job_started,
-                                     on_error=self._on_job_start_error)
+        return job
 
     def cancel(self) -> str | None:
-        if not self.model.running or not self.model.job_id:
+        if not self.model.running or self.model.job is None:
             return None
-        return self.client.cancel_job(self.model.job_id)
+        return self.client.cancel_job(self.model.job)
 
     def copy_path(self) -> None:
         from PySide6.QtGui import QGuiApplication
@@ -136,16 +137,8 @@ class QtTrainOutput(QGroupBox):
             self.copy_btn.setText("Copied")
 
     # the job -----------------------------------------------------------------------------------
-    def _on_job_started(self, job_id: str) -> None:
-        self.model.started(job_id)
-        self._show()
-
-    def _on_job_start_error(self, err: Error) -> None:
-        self.model.start_failed(err.message)
-        self._show()
-
-    def _on_client_event(self, ev: Event) -> None:
-        if self.model.apply(ev.event, ev.data):
+    def _on_job_changed(self, job: JobHandle, _event: str, _data: dict) -> None:
+        if job is self.model.job:
             self._show()
 
     # view ----------------------------------------------------------------------------------------
@@ -161,9 +154,10 @@ class QtTrainOutput(QGroupBox):
         self.progress_label.setText(m.progress_text())
         self.progress_label.setVisible(m.busy)
         self.progress.setVisible(m.busy)
-        self.progress.setRange(0, m.total if m.total > 0 else 0)  # 0, 0: busy indicator
-        if m.total > 0:
-            self.progress.setValue(min(m.done, m.total))
+        done, total = (int(m.job.done), int(m.job.total)) if m.job is not None else (0, 0)
+        self.progress.setRange(0, total if total > 0 else 0)  # 0, 0: busy indicator
+        if total > 0:
+            self.progress.setValue(min(done, total))
         failed = m.status in ("failed", "refused")
         self.result_label.setText(m.result_text())
         self.result_label.setStyleSheet(ERROR_STYLE if failed else "")

@@ -7,8 +7,9 @@ On project open (and when the page is shown) it asks the backend ``train.suggest
 suggestion, or, when the latest run has a checkpoint, that run's own settings (its
 ``run.json``), so Start resumes it as it was trained. ``QtTrainBases`` offers the
 recommended pretrained bases when they are missing. While a ``train``
-job runs, its events (``job.metrics``, ``job.progress``, ``train.sample``,
-``train.checkpoint``, ``job.paused``, ``job.finished``) drive a ``TrainSession``;
+job runs, the events of its ``JobHandle`` (``job.metrics``, ``job.progress``,
+``train.sample``, ``train.checkpoint``, ``job.paused``, ``job.finished``, its ``log``
+lines) drive a ``TrainSession``;
 the graphs (``QtLossPlot``) repaint on their own timer. ``QtTrainOutput`` builds the
 index and exports the shown run's newest checkpoint.
 """
@@ -23,10 +24,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -34,8 +33,10 @@ from PySide6.QtWidgets import (
 
 from backend.protocol import Error, Event, Hello
 from desktop.backend_client import BackendClient
+from desktop.components.job_handle import JobHandle
 from desktop.components.metrics import MetricsHistory
 from desktop.components.project_state import ProjectState
+from desktop.components.request_book import InFlight
 from desktop.components.settings import AppSettings
 from desktop.components.train_output import OutputContext
 from desktop.components.train_runs import (
@@ -44,22 +45,15 @@ from desktop.components.train_runs import (
     latest_run,
     runs_from_result,
 )
-from desktop.components.train_settings import (
-    TrainSettings,
-    TrainSuggestion,
-    settings_from_run,
-    start_blocker,
-)
+from desktop.components.train_settings import TrainSuggestion, form_settings, start_blocker
+from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.loss_plot import QtLossPlot
 from desktop.ui.project_controller import ProjectController
+from desktop.ui.scrolling import vertical_scroll
 from desktop.ui.train_bases import QtTrainBases
 from desktop.ui.train_files import QtTrainFiles
 from desktop.ui.train_form import QtTrainSettingsForm
 from desktop.ui.train_output import QtTrainOutput
-
-TRAIN_EVENTS = ("job.started", "job.progress", "job.metrics", "job.paused", "job.finished",
-                "train.sample", "train.checkpoint", "log")
-MAX_EARLY_EVENTS = 100_000
 
 
 class QtTrainPage(QWidget):
@@ -73,11 +67,10 @@ class QtTrainPage(QWidget):
         self.runs: list[TrainRun] = []
         self.shown_run: TrainRun | None = None
         self.project: str | None = None
-        self._starting = False  # job.start sent, job id not known yet
-        self._early: list[Event] = []
+        self.job: JobHandle | None = None  # the training job this page follows
         self._suggest_error = ""
         self._history_live = False  # the curves came from events, not from the file
-        self._refreshing: set[str] = set()  # commands in flight
+        self._asked = InFlight()  # train.suggest / train.runs on their way
         self._build(settings)
         client.sig_event.connect(self._on_client_event)
         client.sig_hello.connect(self._on_client_hello)
@@ -87,13 +80,11 @@ class QtTrainPage(QWidget):
 
     # layout ---------------------------------------------------------------------------
     def _build(self, settings: AppSettings | None) -> None:
-        self.project_label = QLabel("No project open")
-        self.suggestion_label = QLabel()
-        self.suggestion_label.setWordWrap(True)
-        self.problems_label = QLabel()
+        self.project_label = QtElidedLabel("No project open", elide=Qt.TextElideMode.ElideMiddle)
+        self.suggestion_label = QtElidedLabel(lines=4)
+        self.problems_label = QtElidedLabel(lines=6)
         self.problems_label.setObjectName("train_problems")
         self.problems_label.setStyleSheet("color: #b00020;")
-        self.problems_label.setWordWrap(True)
         self.form = QtTrainSettingsForm(settings)
         self.form.settings_changed.connect(self._update_controls)
         self.bases = QtTrainBases(self.client, self.form, settings)
@@ -108,17 +99,14 @@ class QtTrainPage(QWidget):
         buttons = QHBoxLayout()
         for b in (self.start_btn, self.pause_btn, self.stop_btn):
             buttons.addWidget(b)
-        self.blocker_label = QLabel()
-        self.blocker_label.setWordWrap(True)
+        self.blocker_label = QtElidedLabel(lines=3)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.status_label = QLabel()
+        self.status_label = QtElidedLabel(lines=3)
         self.status_label.setObjectName("train_status")
-        self.status_label.setWordWrap(True)
-        self.warnings_label = QLabel()
+        self.warnings_label = QtElidedLabel(lines=5)
         self.warnings_label.setObjectName("train_warnings")
         self.warnings_label.setStyleSheet("color: #8a5a00;")
-        self.warnings_label.setWordWrap(True)
         self.warnings_label.setVisible(False)
         self.output = QtTrainOutput(self.client, settings)
         self.files = QtTrainFiles()
@@ -127,22 +115,25 @@ class QtTrainPage(QWidget):
         self.samples_table, self.checkpoints_table = (self.files.samples_table,
                                                       self.files.checkpoints_table)
         self.audio_label, self.audio_stop_btn = self.files.audio_label, self.files.audio_stop_btn
-        left = QWidget()
-        col = QVBoxLayout(left)
+        settings = QWidget()
+        col = QVBoxLayout(settings)
         for w in (self.project_label, self.suggestion_label, self.problems_label, self.bases,
-                  self.form):
+                  self.form, self.output):
             col.addWidget(w)
-        col.addLayout(buttons)
-        for v in (self.blocker_label, self.progress, self.status_label, self.warnings_label,
-                  self.output):
-            col.addWidget(v)
         col.addWidget(self.files, 1)
-        scroll = QScrollArea()
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
+        self.settings_scroll = vertical_scroll(settings)
+        left = QWidget()  # the settings scroll; Start, Pause, Stop and the status stay in view
+        left_col = QVBoxLayout(left)
+        left_col.setContentsMargins(0, 0, 0, 0)
+        left_col.addWidget(self.settings_scroll, 1)
+        left_col.addLayout(buttons)
+        for w in (self.blocker_label, self.progress, self.status_label, self.warnings_label):
+            left_col.addWidget(w)
         self.plot = QtLossPlot(self.history)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(scroll)
+        self.splitter.setObjectName("train_splitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(left)
         self.splitter.addWidget(self.plot)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([460, 900])
@@ -152,11 +143,12 @@ class QtTrainPage(QWidget):
     # project and history -------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.session.running or self._starting
+        """The training job is requested, running or paused."""
+        return self.job is not None and self.job.active
 
     def set_project(self, state: ProjectState | None) -> None:
         path = state.path if state else None
-        self.project_label.setText(f"<b>{state.name}</b> — {state.path}" if state
+        self.project_label.setText(f"{state.name} — {state.path}" if state
                                    else "No project open")
         if path != self.project and not self.running:
             self.project = path
@@ -184,19 +176,8 @@ class QtTrainPage(QWidget):
 
     def _ask(self, cmd: str, path: str, done: Callable[[str, dict[str, Any]], None],
              failed: Callable[[str, Error], None]) -> None:
-        if cmd in self._refreshing:
-            return  # asked already; the answer is on its way
-        self._refreshing.add(cmd)
-
-        def on_result(result: dict[str, Any]) -> None:
-            self._refreshing.discard(cmd)
-            done(path, result)
-
-        def on_error(err: Error) -> None:
-            self._refreshing.discard(cmd)
-            failed(path, err)
-
-        self.client.request(cmd, {"project": path}, on_result, on_error)
+        self._asked.ask(cmd, lambda ok, err: self.client.request(cmd, {"project": path}, ok, err),
+                        lambda result: done(path, result), lambda err: failed(path, err))
 
     def _on_suggest_result(self, path: str, result: dict[str, Any]) -> None:
         if path != self.project:
@@ -237,17 +218,13 @@ class QtTrainPage(QWidget):
 
     def _resuming(self) -> bool:
         """The shown run has a checkpoint: Start resumes it (and uses no bases)."""
-        return self.shown_run is not None and bool(self.shown_run.checkpoints)
+        return self.shown_run is not None and self.shown_run.resumable
 
     def _prefill(self) -> None:
         """The form: the suggestion, under the shown run's own settings when it resumes."""
-        if self.running:
-            return
-        base = self.suggestion.settings if self.suggestion else TrainSettings()
-        run = self.shown_run
-        self.form.set_values(settings_from_run(run.name, run.config, base)
-                             if run is not None and self._resuming() else base)
-        self.bases.set_suggestion(self.suggestion, self._resuming())
+        if not self.running:
+            self.form.set_values(form_settings(self.suggestion, self.shown_run))
+            self.bases.set_suggestion(self.suggestion, self._resuming())
 
     def _on_bases_installed(self) -> None:
         if self.project:
@@ -262,9 +239,7 @@ class QtTrainPage(QWidget):
             return 0
         count = self.history.read_file(Path(run.metrics))
         if count and not self.session.status:  # "Training finished at …" stays
-            resumes = " Start resumes it with its own settings." if run.checkpoints else ""
-            self._say(f"Run '{run.name}' ({run.state}): {count} steps of history, "
-                      f"last step {self.history.last_step}.{resumes}")
+            self._say(run.history_text(count, self.history.last_step))
         return count
 
     # backend events -------------------------------------------------------------------
@@ -276,20 +251,23 @@ class QtTrainPage(QWidget):
     def _on_client_event(self, ev: Event) -> None:
         if ev.event in ("audio.position", "audio.finished"):
             self._on_audio_event(ev)
-            return
-        if ev.event not in TRAIN_EVENTS:
-            return
-        if self._starting and ev.data.get("job_id") != self.session.job_id:
-            if len(self._early) < MAX_EARLY_EVENTS:
-                self._early.append(ev)  # may be ours: the job.start reply is not read yet
-            return
-        self._apply(ev)
 
-    def _apply(self, ev: Event) -> None:
-        if ev.event == "log":
-            self._on_job_log(ev.data)
+    def _on_job_changed(self, job: JobHandle, event: str, data: dict[str, Any]) -> None:
+        """Every event of the training job, from the first (``job.started``) on."""
+        if job is not self.job:
             return
-        what = self.session.apply(ev.event, ev.data)
+        if event == "refused":
+            self._on_job_start_error(job)
+        elif event == "job.started":
+            self.session.reset(job.job_id)
+            self._update_controls()
+        elif event == "log":
+            self._on_job_log(data)
+        else:
+            self._apply(event, data)
+
+    def _apply(self, event: str, data: dict[str, Any]) -> None:
+        what = self.session.apply(event, data)
         if what in ("samples", "checkpoints"):
             self._fill_tables()
         if what == "finished":
@@ -299,15 +277,14 @@ class QtTrainPage(QWidget):
 
     def _on_job_log(self, data: dict[str, Any]) -> None:
         """Warnings of our job (pretrained keys that did not fit, the OOM fallback)."""
-        level = str(data.get("level", ""))
-        if data.get("job_id") != self.session.job_id or level not in ("warning", "error"):
+        if str(data.get("level", "")) not in ("warning", "error"):
             return
         lines = [*self.warnings_label.text().splitlines()[-4:], f"⚠ {data.get('message', '')}"]
         self.warnings_label.setText("\n".join(lines))
         self.warnings_label.setVisible(True)
 
     # training ----------------------------------------------------------------------------
-    def start_training(self) -> str | None:
+    def start_training(self) -> JobHandle | None:
         settings = self.form.values()
         problems = settings.validate(self.form.cuda_available)
         blocker = start_blocker(self.suggestion, problems, bool(self.project), self.running)
@@ -321,29 +298,18 @@ class QtTrainPage(QWidget):
         assert self.project is not None
         if self.shown_run is None or self.shown_run.name != settings.run:
             self.history.clear()  # a different run: its own curves (resumes read events)
-        self._starting, self._early = True, []
         self._history_live = True
         self.warnings_label.setText("")
         self.warnings_label.setVisible(False)
         self.session.reset()
         self._say("Starting training…")
+        self.job = self.client.start_job("train", settings.to_job_args(self.project))
+        self.job.subscribe(self._on_job_changed)
         self._update_controls()
-        return self.client.start_job("train", settings.to_job_args(self.project),
-                                     on_started=self._on_job_started,
-                                     on_error=self._on_job_start_error)
+        return self.job
 
-    def _on_job_started(self, job_id: str) -> None:
-        self._starting = False
-        self.session.reset(job_id)
-        early, self._early = self._early, []
-        for ev in early:
-            if ev.data.get("job_id") == job_id:
-                self._apply(ev)
-        self._update_controls()
-
-    def _on_job_start_error(self, err: Error) -> None:
-        self._starting, self._early = False, []
-        self._say(f"Could not start training: {err.message}")
+    def _on_job_start_error(self, job: JobHandle) -> None:
+        self._say(f"Could not start training: {job.error_message}")
         self._update_controls()
 
     def toggle_pause(self) -> str | None:
@@ -365,7 +331,7 @@ class QtTrainPage(QWidget):
         self.session.stopping = True
         self._show_status()
         self._update_controls()
-        return self.client.cancel_job(self.session.job_id)
+        return self.client.cancel_job(self.job) if self.job is not None else None
 
     def _on_training_finished(self) -> None:
         self._say(self.session.status_text())
@@ -436,6 +402,6 @@ class QtTrainPage(QWidget):
         state = self.controller.state
         run = self.shown_run.name if self.shown_run else self.form.values().run
         self.output.set_context(OutputContext(
-            project=self.project, project_name=state.name if state else "", run=run,
+            project=self.project, file_stem=state.file_stem if state else "", run=run,
             has_checkpoint=bool(self.session.checkpoints), training=self.running,
             features_ready=self.suggestion.ready if self.suggestion else None))

@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollBar, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QScrollBar, QToolButton, QVBoxLayout, QWidget
 
 from desktop.components.edit_model import EditModel, EditRefused
 from desktop.components.editor_view import (
@@ -34,6 +34,7 @@ from desktop.components.editor_view import (
     view_split_points,
 )
 from desktop.components.waveform_data import WaveformData
+from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.f0_overlay import QtF0Overlay
 from desktop.ui.waveform_actions import add_buttons, add_shortcuts
 from desktop.ui.waveform_plots import SHADE, EditorPlots, set_scroll_bar
@@ -69,15 +70,19 @@ class QtWaveformEditor(QWidget):
 
     # construction ----------------------------------------------------------
     def _build_ui(self) -> None:
-        self.title = QLabel("No recording open")
-        self.status = QLabel("")
-        self.pending_label = QLabel("")
+        self.title = QtElidedLabel("No recording open", elide=Qt.TextElideMode.ElideMiddle)
+        self.status = QtElidedLabel("")
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.status, 1)
+        self.pending_label = QtElidedLabel("")
         self.pending_label.setObjectName("editor_pending")
         self.pending_label.setStyleSheet("color: #b36b00;")
         self.pending_label.setVisible(False)
         bar = QHBoxLayout()
         self.buttons: dict[str, QToolButton] = add_buttons(bar, self._action_slots())
-        bar.addWidget(self.pending_label)
+        bar.addWidget(self.pending_label, 2)  # elides before it widens the editor
         bar.addStretch(1)
         self._build_plots()
         self.f0 = QtF0Overlay(self.spec_plot)  # pitch over the spectrogram, see show_f0
@@ -85,11 +90,11 @@ class QtWaveformEditor(QWidget):
         self.scroll = QScrollBar(Qt.Orientation.Horizontal)
         self.scroll.valueChanged.connect(self._on_scroll_value)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
         layout.addLayout(bar)
         layout.addWidget(self.plots, 1)
         layout.addWidget(self.scroll)
-        layout.addWidget(self.status)
         self.shortcuts: list[QShortcut] = add_shortcuts(self, self._action_slots())
 
     def _build_plots(self) -> None:

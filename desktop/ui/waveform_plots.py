@@ -28,6 +28,7 @@ PLAYHEAD_PEN = (255, 60, 60)
 BOUNDARY_PEN = (0, 200, 120)
 PENDING_PEN = (255, 150, 0)
 PENDING_Y = 0.97  # the pending-edits bar runs along the top of the waveform
+MIN_HEIGHT = 166  # both plots at least 60 px tall (the lower one also has the time axis)
 
 
 class EditorPlots(pg.GraphicsLayoutWidget):
@@ -40,6 +41,7 @@ class EditorPlots(pg.GraphicsLayoutWidget):
         self.overlays: list[tuple[Any, Any]] = []  # (plot, item) of the edits' shading
         self.split_markers: list[pg.InfiniteLine] = []  # one per split point and plot
         self.pending_regions: list[tuple[float, float]] = []
+        self.setMinimumHeight(MIN_HEIGHT)
         self._setup_plots()
 
     def _setup_plots(self) -> None:

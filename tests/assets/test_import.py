@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from backend.assets.catalogue import load_catalogue
-from backend.assets.importer import WrongFile, import_asset
+from backend.assets.importer import UnsafeAsset, WrongFile, import_asset
 from backend.assets.store import asset_path, read_records
 from backend.assets.verify import read_structure
 from backend.jobs.base import BadArgs
@@ -98,8 +98,8 @@ def test_pitch_and_rate_mismatch_is_caught(data_dir, real_catalogue, ctx, tmp_pa
 
 
 @pytest.mark.parametrize("legacy", [False, True])
-def test_fairseq_style_hubert_is_inspected_without_unpickling(data_dir, real_catalogue, ctx,
-                                                              tmp_path, legacy):
+def test_fairseq_style_hubert_is_read_by_the_safe_loader(data_dir, real_catalogue, ctx,
+                                                         tmp_path, legacy):
     asset = real_catalogue["hubert-base"]
     ns = argparse.Namespace(label_rate=50, encoder_layers=12)
     src = _real_shape_file(tmp_path / "hubert_base.pt", asset, legacy=legacy, args=ns,
@@ -108,10 +108,11 @@ def test_fairseq_style_hubert_is_inspected_without_unpickling(data_dir, real_cat
         torch.load(src, map_location="cpu", weights_only=True)
 
     fs = read_structure(src)
-    assert fs.how == "inspected"
+    assert fs.how == "safe_loader" and not fs.refused
     assert fs.state_dicts["model"]["final_proj.weight"] == (256, 768)
     result = import_asset(src, real_catalogue, ctx, as_name="hubert-base")
-    assert result["verified_by"] == "structure"
+    assert result["verified_by"] == "structure" and result["checksum"] == "differs"
+    assert result["verified_note"] == "verified by structure only (checksum differs)"
 
 
 class _Evil:
@@ -126,15 +127,17 @@ def test_hostile_pickle_is_never_executed(data_dir, real_catalogue, ctx, tmp_pat
     marker = tmp_path / "pwned"
     src = tmp_path / "rmvpe.pt"
     src.write_bytes(pickle.dumps({"model": _Evil(marker), "cnn.weight": _Evil(marker)}))
-    with pytest.raises(WrongFile):
+    with pytest.raises(UnsafeAsset, match="holds a Python object of class os.system") as info:
         import_asset(src, real_catalogue, ctx, as_name="rmvpe")
+    assert info.value.code == "unsafe_file" and str(src) in info.value.message
     assert not marker.exists()
     # and via torch's zip format
     zsrc = tmp_path / "evil.pth"
     torch.save({"model": {"x": torch.zeros(1)}, "evil": _Evil(marker)}, zsrc)
-    with pytest.raises(WrongFile):
+    with pytest.raises(UnsafeAsset, match="class os.system"):
         import_asset(zsrc, real_catalogue, ctx, as_name="rmvpe")
     assert not marker.exists()
+    assert not [p for p in data_dir.rglob("*") if p.is_file()]
 
 
 def test_unrelated_file_is_refused_clearly(data_dir, real_catalogue, ctx, tmp_path):

@@ -44,8 +44,9 @@ def test_every_request_gets_exactly_one_reply(backend: BackendProcess) -> None:
     ids.append(backend.send("job.start", kind="sleep", args={"seconds": -1}))
     ids.append(backend.send("job.start", kind="nonexistent"))
     last = backend.send("ping", echo="last")
-    backend.reply(last)
-    time.sleep(0.3)
+    for rid in [*ids, last]:  # commands from modules answer once those are loaded
+        backend.reply(rid)
+    time.sleep(0.3)  # room for a second reply, if there were one
     counts: dict[str, int] = {}
     for raw in backend.raw:
         m = json.loads(raw)
@@ -72,6 +73,25 @@ def test_job_progress_and_finished(backend: BackendProcess) -> None:
     assert done["data"]["status"] == "ok" and done["data"]["result"] == {"steps": 5}
     listed = backend.reply(backend.send("jobs.list"))["result"]["jobs"]
     assert [j["status"] for j in listed if j["job_id"] == job_id] == ["ok"]
+
+
+def test_job_started_names_its_request_and_comes_first(backend: BackendProcess) -> None:
+    """job.started carries the job.start request's id and comes before the reply and before
+    every other event of the job, so a client can follow the job from its first event."""
+    backend.next()
+    rid = backend.send("job.start", kind="sleep", args={"seconds": 0.2, "steps": 2})
+    other = backend.send("job.start", kind="sleep", args={"seconds": 0.1, "steps": 1})
+    job_id = backend.reply(rid)["result"]["job_id"]
+    backend.event("job.finished", job_id=job_id)
+    backend.event("job.finished", job_id=backend.reply(other)["result"]["job_id"])
+    lines = [json.loads(raw) for raw in backend.raw]
+    started = [m["data"] for m in lines if m.get("event") == "job.started"]
+    assert [(d["request_id"], d["kind"]) for d in started] == [(rid, "sleep"), (other, "sleep")]
+    mine = [i for i, m in enumerate(lines)
+            if m.get("id") == rid or (m.get("data") or {}).get("job_id") == job_id]
+    assert lines[mine[0]]["event"] == "job.started"  # first: before the reply and progress
+    assert lines[mine[1]] == {"type": "result", "id": rid,
+                              "result": {"job_id": job_id, "kind": "sleep"}}
 
 
 def test_failing_job_reports_and_server_survives(backend: BackendProcess) -> None:

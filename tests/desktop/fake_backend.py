@@ -8,7 +8,8 @@ Each line of the session is a JSON object. Protocol messages (with "type")
 are printed to stdout as recorded. Lines with a "fake" key are directives:
 
 - {"fake": "await", "cmd": "job.start", "as": "2"}: read requests from stdin
-  until one with that cmd arrives; replies recorded with id "2" get its id.
+  until one with that cmd arrives; replies recorded with id "2" get its id, and so
+  does a ``job.started`` event whose ``request_id`` is "2".
 - {"fake": "raw", "text": "...", "newline": true}: print text as is.
 - {"fake": "stderr", "text": "..."}: write a line to stderr.
 - {"fake": "write", "path": "...", "text": "..."}: write a file (a backend side effect).
@@ -121,6 +122,9 @@ def main(path: str, project: str = "") -> int:
                 continue
             if obj.get("type") in ("result", "error") and str(obj.get("id")) in ids:
                 obj["id"] = ids[str(obj["id"])]
+            data = obj.get("data") if obj.get("event") == "job.started" else None
+            if isinstance(data, dict) and str(data.get("request_id")) in ids:
+                data["request_id"] = ids[str(data["request_id"])]
             out(json.dumps(obj, ensure_ascii=False) + "\n")
     serve()
     return 0

@@ -16,7 +16,15 @@ from desktop.components.assets import (
     format_size,
     group_of,
 )
-from desktop.ui.assets_page import COL_NEEDED, COL_SIZE, COL_STATUS, ERROR_COLOUR, QtAssetsPage
+from desktop.components.job_handle import JobHandle
+from desktop.ui.assets_page import (
+    COL_NEEDED,
+    COL_SIZE,
+    COL_STATUS,
+    ERROR_COLOUR,
+    WARNING_COLOUR,
+    QtAssetsPage,
+)
 from desktop.ui.jobs_panel import COL_STAGE as JOBS_COL_STAGE
 from desktop.ui.jobs_panel import COL_STATUS as JOBS_COL_STATUS
 from desktop.ui.main_window import MainWindow
@@ -78,7 +86,10 @@ def test_an_installed_row_and_group_of_unknown_kinds() -> None:
     model = AssetsModel()
     model.load(_recorded_list(1))  # after the recorded import of rmvpe
     row = model.row("rmvpe")
-    assert row.installed and row.status_text == "Installed (imported, verified by structure)"
+    assert row.installed and row.status_text == (
+        "Installed (imported), verified by structure only (checksum differs)")
+    assert row.warning == "verified by structure only (checksum differs)"
+    assert "checksum is not the published one" in row.tooltip
     assert row.size_text == format_size(model.raw("rmvpe")["installed_size"])
     assert (row.can_download, row.can_remove) == (False, True)
     assert model.installed() == {"rmvpe"}
@@ -87,38 +98,49 @@ def test_an_installed_row_and_group_of_unknown_kinds() -> None:
         == "base-v2"
 
 
-def test_job_events_drive_a_row() -> None:
+def test_a_rows_job_drives_it() -> None:
     model = AssetsModel()
     model.load(_recorded_list(0))
-    assert model.job_started("job-7", {"action": "download", "name": "rmvpe"}) == "rmvpe"
+    job = JobHandle("assets", {"action": "download", "name": "rmvpe"}, request_id="d1")
+    assert model.track(job) == "rmvpe" and model.name_of(job) == "rmvpe"
     assert model.row("rmvpe").busy and model.row("rmvpe").fraction is None
     assert not model.row("rmvpe").can_import
-    assert model.progress({"job_id": "job-7", "stage": "downloading rmvpe", "done": 90_000_000,
-                           "total": 180_000_000, "name": "rmvpe"}) == "rmvpe"
+    assert model.row("rmvpe").status_text == "Downloading…"
+    job.apply("job.started", {"job_id": "job-7", "kind": "assets"})
+    job.apply("job.progress", {"job_id": "job-7", "stage": "downloading rmvpe",
+                               "done": 90_000_000, "total": 180_000_000, "name": "rmvpe"})
     row = model.row("rmvpe")
     assert row.fraction == 0.5 and row.status_text == "Downloading: 90.0 MB of 180 MB"
-    assert model.progress({"job_id": "job-99", "stage": "x", "done": 1, "total": 2}) is None
-    done = model.finished({"job_id": "job-7", "kind": "assets", "status": "failed",
-                           "error": {"code": "checksum_mismatch", "message": "rmvpe failed"}})
-    assert done == "rmvpe"
+    job.apply("job.finished", {"job_id": "job-7", "kind": "assets", "status": "failed",
+                               "error": {"code": "checksum_mismatch", "message": "rmvpe failed"}})
     row = model.row("rmvpe")
     assert not row.busy and row.error == "Checksum mismatch: the file is not the expected one: " \
                                          "rmvpe failed"
-    assert model.job_started("job-8", {"action": "import", "name": "rmvpe"}) == "rmvpe"
+    again = JobHandle("assets", {"action": "import", "name": "rmvpe"}, request_id="d2")
+    assert model.track(again) == "rmvpe" and model.name_of(job) is None
     assert model.row("rmvpe").error is None  # a new attempt clears the old error
-    assert model.finished({"job_id": "nope", "status": "ok"}) is None
+    assert model.row("rmvpe").status_text == "Importing…"
+    again.refuse("bad_arguments", "cannot import /x.pt: no such file")
+    assert model.row("rmvpe").error == "Failed: cannot import /x.pt: no such file"
+    assert model.track(JobHandle("extract", {"name": "rmvpe"})) is None  # not an assets job
+    cancelled = JobHandle("assets", {"action": "download", "name": "hubert-base"}, job_id="j9")
+    model.track(cancelled)
+    cancelled.apply("job.finished", {"job_id": "j9", "status": "cancelled"})
+    assert model.row("hubert-base").error.startswith("Cancelled; a partial download is kept")
 
 
 def test_sizes_are_real_where_known_and_question_marks_where_not() -> None:
     model = AssetsModel()
     model.load(_recorded_list(0))
     assert model.raw("rvc-v2-G40k")["size"] is None  # the catalogue does not know it
-    assert model.job_started("job-3", {"action": "download", "name": "rvc-v2-G40k"})
+    job = JobHandle("assets", {"action": "download", "name": "rvc-v2-G40k"}, job_id="job-3")
+    assert model.track(job) == "rvc-v2-G40k"
     assert model.row("rvc-v2-G40k").size_text == "?"
-    model.progress({"job_id": "job-3", "done": 5_000_000, "total": 0, "name": "rvc-v2-G40k"})
+    job.apply("job.progress", {"job_id": "job-3", "done": 5_000_000, "total": 0,
+                               "name": "rvc-v2-G40k"})
     row = model.row("rvc-v2-G40k")
     assert row.status_text == "Downloading: 5.0 MB of ?" and row.size_text == "?"
-    model.progress({"job_id": "job-3", "done": 6_000_000, "total": 72_000_000})
+    job.apply("job.progress", {"job_id": "job-3", "done": 6_000_000, "total": 72_000_000})
     row = model.row("rvc-v2-G40k")  # the server said how big it is
     assert row.size_text == "72.0 MB" and row.status_text == "Downloading: 6.0 MB of 72.0 MB"
 
@@ -126,12 +148,16 @@ def test_sizes_are_real_where_known_and_question_marks_where_not() -> None:
 def test_a_refused_import_of_a_missing_asset_is_not_a_red_wrong_file() -> None:
     model = AssetsModel()
     model.load(_recorded_list(0))
-    model.fail("hubert-base", "wrong_file", "take.wav is not the HuBERT base (hubert-base)")
+    job = JobHandle("assets", {"action": "import", "name": "hubert-base"}, request_id="d1")
+    model.track(job)
+    job.refuse("wrong_file", "take.wav is not the HuBERT base (hubert-base)")
     row = model.row("hubert-base")
     assert row.error is None and not row.installed
     assert row.status_cell == ("Not installed; the file given to import was not it: take.wav "
                                "is not the HuBERT base (hubert-base)")
-    model.fail("rmvpe", "download_failed", "no network")
+    failed = JobHandle("assets", {"action": "download", "name": "rmvpe"}, request_id="d2")
+    model.track(failed)
+    failed.refuse("download_failed", "no network")
     assert model.row("rmvpe").status_cell == "Download failed: no network"  # that is red
 
 
@@ -140,6 +166,8 @@ def test_error_texts() -> None:
     assert error_text("wrong_file", "x.wav is not rmvpe.pt") == \
         "Wrong file: x.wav is not rmvpe.pt"
     assert error_text("checksum_mismatch", "").startswith("Checksum mismatch")
+    assert error_text("unsafe_file", "x.pt holds ...") == \
+        "Refused: the file holds code, not just a model: x.pt holds ..."
     assert error_text("internal", "boom") == "Failed: boom"
 
 
@@ -176,8 +204,13 @@ def test_recorded_import_wrong_file_and_remove(qtbot, make_client, tmp_path) -> 
     qtbot.waitUntil(lambda: page.model.raw("rmvpe")["installed"], timeout=5000)
     assert _received(sig, "job.start")[0]["args"] == {
         "kind": "assets", "args": {"action": "import", "path": picked, "name": "rmvpe"}}
-    assert page.cell_text("rmvpe", COL_STATUS) == "Installed (imported, verified by structure)"
-    assert page.message.text() == "rmvpe imported (verified by structure)."
+    assert page.cell_text("rmvpe", COL_STATUS) == (
+        "Installed (imported), verified by structure only (checksum differs)")
+    status = page.table.item(page._row_index["rmvpe"], COL_STATUS)
+    assert status.foreground().color() == WARNING_COLOUR
+    assert "loaded with restrictions that keep any code in it from running" in status.toolTip()
+    assert page.message.text() == (
+        "rmvpe imported; verified by structure only (checksum differs).")
     assert not page.progress_bar("rmvpe").isVisibleTo(page)
     assert not page.button("rmvpe", "download").isEnabled()
 
@@ -233,7 +266,7 @@ def test_download_progress_failure_and_checksum(qtbot, make_client, qsettings, t
         "kind": "assets", "args": {"action": "download", "name": "rmvpe"}}
     client.request("ping")  # the session waits for this before it finishes the download
     qtbot.waitUntil(lambda: page.model.raw("rmvpe")["installed"], timeout=5000)
-    assert page.cell_text("rmvpe", COL_STATUS) == "Installed (downloaded, verified by sha256)"
+    assert page.cell_text("rmvpe", COL_STATUS) == "Installed (downloaded), verified by sha256"
     assert window.jobs_panel.cell_text("job-2", JOBS_COL_STATUS) == "ok"
     assert page.button("rmvpe", "remove").isEnabled()
     assert page.error_box is None

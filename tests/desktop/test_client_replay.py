@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from backend.protocol import Error, Hello
+from backend.protocol import PROTOCOL_VERSION, Error, Hello
 from desktop.components.backend_logic import RestartPolicy
 from tests.desktop.conftest import fake_command
 
@@ -44,13 +44,16 @@ def test_garbage_lines_become_log_lines_not_crashes(qtbot, make_client) -> None:
 def test_recorded_sleep_job_reports_progress_and_finishes(qtbot, make_client) -> None:
     client, sig = make_client(fake_command("sleep_job.jsonl"))
     client.start()
-    started, finished = [], []
-    req_id = client.start_job("sleep", {"seconds": 0.3, "steps": 3}, started.append,
-                              on_finished=finished.append)
-    assert req_id.startswith("d")
-    qtbot.waitUntil(lambda: bool(finished), timeout=5000)
-    assert started == ["job-1"]
-    assert finished[0]["status"] == "ok" and finished[0]["result"] == {"steps": 3}
+    job = client.start_job("sleep", {"seconds": 0.3, "steps": 3})
+    seen = []
+    job.subscribe(lambda h, event, _data: seen.append((event, h.state, h.done)))
+    assert job.request_id.startswith("d") and job.state == "requested"
+    assert client.jobs.handles() == [job]
+    qtbot.waitUntil(lambda: job.finished, timeout=5000)
+    assert (job.job_id, job.state, job.result) == ("job-1", "ok", {"steps": 3})
+    assert seen == [("job.started", "running", 0), ("job.progress", "running", 1),
+                    ("job.progress", "running", 2), ("job.progress", "running", 3),
+                    ("job.finished", "ok", 3)]
     names = [e.event for e in sig.job_events]
     assert names == ["job.started", "job.progress", "job.progress", "job.progress",
                      "job.finished"]
@@ -60,27 +63,26 @@ def test_recorded_sleep_job_reports_progress_and_finishes(qtbot, make_client) ->
 def test_crash_mid_job_fails_pending_and_restarts(qtbot, make_client) -> None:
     client, sig = make_client(fake_command("crash_mid_job.jsonl"))
     client.start()
-    started, finished, errors, list_errors = [], [], [], []
-    client.start_job("sleep", {"seconds": 2, "steps": 10}, started.append, errors.append,
-                     finished.append)
+    list_errors = []
+    job = client.start_job("sleep", {"seconds": 2, "steps": 10})
     client.request("jobs.list", {}, on_error=list_errors.append)  # never answered: pending
     qtbot.waitUntil(lambda: bool(sig.crashes), timeout=5000)
     message, will_restart = sig.crashes[0]
     assert will_restart
     assert "exited unexpectedly with code 1" in message
     assert "MemoryError: simulated crash in the sleep job" in message  # last stderr lines
-    assert started == ["job-1"] and errors == []
-    assert finished[0]["status"] == "failed"
-    assert finished[0]["error"]["code"] == "backend_crashed"
+    assert job.job_id == "job-1" and not job.refused and job.done == 2
+    assert job.state == "failed" and job.error_code == "backend_crashed"
     assert [e.code for e in list_errors] == ["backend_crashed"]
     assert isinstance(list_errors[0], Error)
     # restart attempted: the replacement process says hello again
     qtbot.waitUntil(lambda: client.state == "ready" and len(sig.hellos) == 2, timeout=5000)
     assert sig.states == ["starting", "ready", "crashed", "restarting", "ready"]
-    results = []
-    client.request("job.start", {"kind": "sleep", "args": {}}, results.append)
-    qtbot.waitUntil(lambda: bool(results), timeout=5000)  # the new backend answers
-    assert results == [{"job_id": "job-1", "kind": "sleep"}]
+    again = client.start_job("sleep", {})
+    qtbot.waitUntil(lambda: again.job_id is not None, timeout=5000)  # the new backend answers
+    # the replay's job-1 is a new job: its own handle (the first one stays failed)
+    assert client.jobs.by_job_id("job-1") is again and again is not job
+    assert job.state == "failed" and job.error_code == "backend_crashed"
 
 
 def test_crash_loop_gives_up_then_restart_action(qtbot, make_client) -> None:
@@ -140,3 +142,16 @@ def test_unknown_command_before_backend_ready_is_retried(qtbot, make_client) -> 
     assert [(e.code, e.message) for e in errors] == [("not_found", "no project folder at /nowhere")]
     assert "project.open" in client.commands
     assert sum('"cmd":"project.open"' in line for line in sig.stderr) == 2  # sent twice
+
+
+def test_a_backend_of_another_protocol_version_is_reported(qtbot, make_client) -> None:
+    code = ("import sys\n"
+            "print('{\"type\":\"hello\",\"protocol\":1,\"devices\":[]}', flush=True)\n"
+            "sys.stdin.read()\n")
+    client, sig = make_client([sys.executable, "-c", code])
+    client.start()
+    qtbot.waitUntil(lambda: client.state == "ready", timeout=5000)
+    errors = [m for level, m in sig.logs if level == "error"]
+    assert errors == [f"The backend speaks protocol version 1, but this app expects version "
+                      f"{PROTOCOL_VERSION}: jobs may not be followed correctly. Install the app "
+                      "and the backend from the same release."]

@@ -9,61 +9,10 @@ import pytest
 
 from backend.protocol import Hello
 from desktop.components.backend_logic import LineSplitter, RestartPolicy, status_text
-from desktop.components.jobs import JobsModel
 from desktop.components.log_model import LogModel
 from desktop.components.prepare_settings import PrepareSettings
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings, JsonSettingsStore, MemorySettingsStore
-
-SESSIONS = Path(__file__).parent / "sessions"
-
-
-def _events(session: str) -> list[tuple[str, dict]]:
-    lines = (SESSIONS / session).read_text(encoding="utf-8").splitlines()
-    msgs = [json.loads(x) for x in lines if x.strip()]
-    return [(m["event"], m["data"]) for m in msgs if m.get("type") == "event"]
-
-
-def test_jobs_model_follows_a_recorded_sleep_job() -> None:
-    model, seen = JobsModel(), []
-    model.subscribe(seen.append)
-    states = []
-    for event, data in _events("sleep_job.jsonl"):
-        model.apply(event, data)
-        job = model.get("job-1")
-        states.append((job.status, job.done, job.total, job.fraction))
-    assert states[0] == ("running", 0, 0, None)  # started: total unknown yet
-    assert states[1][1:] == (1, 3, pytest.approx(1 / 3))
-    assert states[-1] == ("ok", 3, 3, 1.0)
-    job = model.get("job-1")
-    assert job.kind == "sleep" and job.result == {"steps": 3} and job.error is None
-    assert seen == ["job-1"] * len(states)
-
-
-def test_jobs_model_failure_cancel_and_late_progress() -> None:
-    model = JobsModel()
-    model.apply("job.started", {"job_id": "a", "kind": "prepare"})
-    model.apply("job.progress", {"job_id": "a", "stage": "slice", "done": 5, "total": 10,
-                                 "eta": 75})
-    assert model.get("a").eta_text() == "1 min 15 s"
-    model.apply("job.finished", {"job_id": "a", "kind": "prepare", "status": "failed",
-                                 "error": {"code": "internal_error", "message": "disk full"}})
-    model.apply("job.progress", {"job_id": "a", "stage": "slice", "done": 6, "total": 10})
-    a = model.get("a")
-    assert (a.status, a.error, a.done, a.eta_text()) == ("failed", "disk full", 5, "")
-    model.apply("job.started", {"job_id": "b", "kind": "sleep"})
-    model.mark_cancel_requested("b")
-    assert model.get("b").stage == "cancelling"
-    model.apply("job.finished", {"job_id": "b", "kind": "sleep", "status": "cancelled"})
-    assert model.get("b").status == "cancelled" and model.running() == []
-    assert model.apply("job.metrics", {"job_id": "b"}) is None
-    assert model.apply("job.progress", {"stage": "x"}) is None  # no job id: ignored
-    # after a backend restart ids start again: a new job replaces the finished one
-    model.apply("job.started", {"job_id": "a", "kind": "import"})
-    assert (model.get("a").kind, model.get("a").status, model.get("a").error) == \
-        ("import", "running", None)
-    assert sorted(model.clear_finished()) == ["b"]
-    assert [j.job_id for j in model.jobs()] == ["a"]
 
 
 def test_log_model_is_bounded_and_filters() -> None:

@@ -63,10 +63,9 @@ def test_open_source_and_slice_then_split_is_saved(qtbot, make_client, qsettings
 
     encoder = tmp_path / "encoders ü" / "hubert tiny.pt"
     save_tiny_fairseq_hubert(encoder)
-    done: list[dict] = []
-    client.start_job("extract", {"project": str(project), "f0": "pm", "encoder": str(encoder),
-                                 "device": "cpu"}, on_finished=done.append)
-    qtbot.waitUntil(lambda: bool(done), timeout=60000)
-    assert done[0]["status"] == "ok", done
+    job = client.start_job("extract", {"project": str(project), "f0": "pm",
+                                       "encoder": str(encoder), "device": "cpu"})
+    qtbot.waitUntil(lambda: job.finished, timeout=60000)
+    assert job.state == "ok", job.error
     qtbot.waitUntil(lambda: editor.f0.curve_data is not None, timeout=10000)
     assert "run Extract first" not in editor.f0.note.text()

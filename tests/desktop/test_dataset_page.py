@@ -43,11 +43,11 @@ def test_drop_import_prepare_and_report(qtbot, make_client, qsettings, tmp_path)
     qtbot.addWidget(window)
     page = window.dataset_page
     client.start()
-    window.controller.create(str(tmp_path / "My voice"), "My voice", 40000, "rvc")
+    window.controller.create(str(tmp_path), "My voice", 40000, "rvc")
     qtbot.waitUntil(lambda: window.controller.state is not None, timeout=5000)
     assert window.current_page_key() == "dataset"
     assert _received(sig, "project.create")[0]["args"] == {
-        "path": str(tmp_path / "My voice"), "name": "My voice", "sample_rate": 40000,
+        "parent": str(tmp_path), "name": "My voice", "sample_rate": 40000,
         "model_kind": "rvc"}
 
     takes = tmp_path / "takes ä"
@@ -72,13 +72,14 @@ def test_drop_import_prepare_and_report(qtbot, make_client, qsettings, tmp_path)
     assert page.health_report.problems.rowCount() == len(report["problems"])
     # clips are named by their recording and place in it, not by the hash in the file name
     clips = [page.health_report.problems.item(r, 0) for r in range(len(report["problems"]))]
-    assert [c.text() for c in clips] == ["take 1.wav 0:00.0–0:01.8", "take 0.wav 0:00.0–0:01.8"]
+    assert sorted(c.text() for c in clips) == ["take 0.wav 0:00.0–0:01.8",
+                                                "take 1.wav 0:00.0–0:01.8"]  # report order
     assert clips[0].toolTip() == report["problems"][0]["path"]
     assert page.health_report.recommendation.text() == report["recommendation"]["text"]
     assert page.health_report.clips_label.text() == \
         f"{report['usable_clips']} / {report['clips']}"
     jobs = window.jobs_panel
-    assert [j.kind for j in window.jobs.jobs()] == ["import", "prepare"]
+    assert [j.kind for j in window.jobs.handles()] == ["import", "prepare"]
     for job_id in ("job-1", "job-2"):
         assert jobs.progress_bar(job_id).value() == 1000
         assert jobs.cell_text(job_id, COL_STATUS) == "ok"

@@ -20,7 +20,7 @@ from backend.protocol import Error, Hello
 from desktop.components.assets import (
     MissingAsset,
     missing_from_error,
-    missing_from_finished,
+    missing_from_job,
     missing_from_list,
 )
 from desktop.components.extract_settings import (
@@ -32,6 +32,7 @@ from desktop.components.extract_settings import (
     progress_text,
     summary_text,
 )
+from desktop.components.job_handle import JobHandle
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings, JsonSettingsStore
 from desktop.ui.extract_page import INTRO, QtExtractPage
@@ -113,10 +114,19 @@ def test_asset_missing_detection() -> None:
     assert missing_from_error(Error("7", "asset_missing", "x", {})) is None
     finished = {"job_id": "job-1", "kind": "extract", "status": "failed",
                 "error": {"code": "asset_missing", "message": "m", "details": DETAILS}}
-    assert missing_from_finished(finished) == MissingAsset(
+    job = JobHandle("extract", {}, job_id="job-1")
+    job.apply("job.finished", finished)
+    assert missing_from_job(job) == MissingAsset(
         "rmvpe", 181184272, "m", DETAILS["download_command"], DETAILS["import_hint"])
-    assert missing_from_finished({**finished, "status": "ok"}) is None
-    assert missing_from_finished({"status": "failed", "error": {"code": "internal"}}) is None
+    refused = JobHandle("extract", {}, request_id="d1")
+    refused.refuse("asset_missing", "m", DETAILS)
+    assert missing_from_job(refused) == missing_from_job(job)
+    ok = JobHandle("extract", {}, job_id="job-2")
+    ok.apply("job.finished", {**finished, "job_id": "job-2", "status": "ok"})
+    assert missing_from_job(ok) is None
+    other = JobHandle("extract", {}, job_id="job-3")
+    other.apply("job.finished", {"status": "failed", "error": {"code": "internal"}})
+    assert missing_from_job(other) is None
     listing = {"assets": [{"name": "rmvpe", "installed": False, "size": 181184272,
                            "title": "RMVPE pitch estimator"},
                           {"name": "hubert-base", "installed": True, "size": 189507909}]}
@@ -203,7 +213,7 @@ def test_failed_job_import_refused_start_path_encoder_cancel(qtbot, make_client,
     page.start_btn.click()  # the job fails: rmvpe is missing after all
     qtbot.waitUntil(lambda: page.missing_dialog is not None, timeout=5000)
     dialog = page.missing_dialog
-    assert "rmvpe" in dialog.text_label.text() and page.job_id is None
+    assert "rmvpe" in dialog.text_label.text() and not page.busy
     picked = str(tmp_path / "downloads ü" / "rmvpe.pt")
     dialog.pick_file = lambda: picked
     dialog.import_btn.click()
@@ -390,7 +400,7 @@ def test_real_rmvpe_missing_refused_import_and_retry(qtbot, make_client, tmp_pat
     assert "181 MB" in second.text_label.text() and second.download_btn.text() == \
         "Download (181 MB)"
     assert "python -m backend assets download rmvpe" in second.text_label.text()
-    assert page.job_id is None and page.message.text().startswith("Extraction needs rmvpe")
+    assert not page.busy and page.message.text().startswith("Extraction needs rmvpe")
     _import_in(qtbot, second, tmp_path / RMVPE_SOURCE)
 
     second.retry_btn.click()
@@ -421,7 +431,7 @@ def test_real_cancel_mid_run(qtbot, make_client, tmp_path) -> None:
     _check_sent_as_recorded(qtbot, sig, recorded)
     assert recorded[-1] == ("job.cancel", {"job_id": "job-1"})
     assert finished[-1]["status"] == "cancelled"
-    assert page.job_id is None and page.summary.isHidden() and page.progress.isHidden()
+    assert not page.busy and page.summary.isHidden() and page.progress.isHidden()
     assert page.start_btn.isEnabled() and page.form.isEnabled()
     assert not page.cancel_btn.isEnabled()
 
@@ -429,7 +439,6 @@ def test_real_cancel_mid_run(qtbot, make_client, tmp_path) -> None:
 def test_missing_asset_dialog_shows_long_errors_whole(qtbot, make_client) -> None:
     """A refusal is often long (paths, checksums): it wraps, and the dialog grows to show
     all of it instead of clipping it."""
-    from backend.protocol import Error
     from desktop.components.assets import MissingAsset
     from desktop.ui.asset_missing_dialog import QtAssetMissingDialog
 
@@ -443,7 +452,9 @@ def test_missing_asset_dialog_shows_long_errors_whole(qtbot, make_client) -> Non
                "base (hubert-base): expected a torch weights file, found an audio file. Its "
                "sha256 2e4783e37d8e349c64de1119ccfd16da4ad57c8e8f33b947f3b55df8b0a37075 is not "
                "the published f54b40fd2802423a5643779c4861af1e9ee9c1564dc9d32f54f20b5ffba7db96.")
-    dialog._on_job_start_error(Error("3", "wrong_file", message))
+    job = dialog.import_path("/home/me/Downloads/some very long folder name/take 1.wav")
+    assert job is dialog.job and job.active
+    job.refuse("wrong_file", message)  # the job.start's error reply, as the client hands it on
     qtbot.wait(50)
     label = dialog.status_label
     assert label.text() == "Wrong file: " + message and label.wordWrap()

@@ -119,9 +119,8 @@ def test_crash_banner_quotes_the_last_error_and_goes_after_a_resume(qtbot, make_
     qtbot.waitUntil(lambda: client.state == "ready" and len(sig.hellos) == 2, timeout=5000)
     assert "restarted after a crash" in window.banner_label.text()
     assert window.banner.isVisibleTo(window)
-    done: list[dict] = []
-    client.start_job("sleep", {"seconds": 0.1, "steps": 1}, on_finished=done.append)
-    qtbot.waitUntil(lambda: bool(done), timeout=5000)  # the work resumed: the banner goes
+    job = client.start_job("sleep", {"seconds": 0.1, "steps": 1})
+    qtbot.waitUntil(lambda: job.finished, timeout=5000)  # the work resumed: the banner goes
     assert not window.banner.isVisibleTo(window) and window.size() == size
 
 
@@ -167,7 +166,7 @@ def test_help_menu_about_log_folder_and_docs(qtbot, make_client, qsettings, tmp_
     qtbot.waitUntil(lambda: bool(client.ready_info), timeout=5000)
     help_menu.about_action.trigger()
     text = help_menu.about_box.text()
-    for line in ("Timbre Studio 0.1.0", "Backend 0.1.0 (protocol 1,", "torch 2.13.0+cpu",
+    for line in ("Timbre Studio 0.1.0", "Backend 0.1.0 (protocol 2,", "torch 2.13.0+cpu",
                  "CUDA: none (a CPU-only build of torch)", "CPU: AMD EPYC, 2 cores, 23.5 GB"):
         assert line in text, line
 

@@ -1,9 +1,9 @@
-"""RequestBook and JobWatch: the client's request and job bookkeeping, without Qt."""
+"""RequestBook: the client's request bookkeeping, without Qt (JobBook: test_job_handle.py)."""
 
 from __future__ import annotations
 
 from backend.protocol import E_UNKNOWN_COMMAND, Error, Result
-from desktop.components.request_book import JobWatch, RequestBook
+from desktop.components.request_book import InFlight, RequestBook
 
 
 class Clock:
@@ -83,31 +83,21 @@ def test_answer_or_launch_forgets_the_retry() -> None:
     assert not book.backend_ready and book.waiting(req2.id) is None
 
 
-def test_job_watch_tracks_running_jobs() -> None:
-    jobs = JobWatch()
-    jobs.track("job.started", {"job_id": "j1", "kind": "sleep"})
-    jobs.track("job.started", {"job_id": "j2", "kind": "prepare"})
-    jobs.track("job.progress", {"job_id": "j1", "done": 1, "total": 3})
-    jobs.track("job.finished", {"job_id": "j1", "status": "ok"})
-    assert jobs.running == {"j2": "prepare"}
-    assert jobs.take_running() == {"j2": "prepare"} and jobs.running == {}
+def test_in_flight_asks_a_query_once_until_it_is_answered() -> None:
+    asked: list[tuple] = []
+    done: list[dict] = []
+    failed: list[Error] = []
+    queries = InFlight()
 
+    def send(ok, err) -> None:
+        asked.append((ok, err))
 
-def test_job_watch_finished_before_or_after_watch() -> None:
-    jobs = JobWatch()
-    seen: list[dict] = []
-    assert jobs.watch("j1", seen.append) is None
-    assert jobs.finished({"job_id": "j1", "status": "ok"}) == seen.append
-    assert jobs.finished({"job_id": "j1", "status": "ok"}) is None  # watcher used once
-    early = {"job_id": "j2", "status": "failed"}
-    assert jobs.finished(early) is None  # nobody waits yet: kept
-    assert jobs.watch("j2", seen.append) == early
-    assert jobs.watch("j2", seen.append) is None  # handed out once, now watched
-
-
-def test_job_watch_keeps_only_recent_finished() -> None:
-    jobs = JobWatch(keep_finished=2)
-    for i in range(3):
-        jobs.finished({"job_id": f"j{i}"})
-    assert jobs.watch("j0", print) is None
-    assert jobs.watch("j2", print) == {"job_id": "j2"}
+    assert queries.ask("train.runs", send, done.append, failed.append)
+    assert not queries.ask("train.runs", send, done.append, failed.append)  # on its way
+    assert queries.ask("train.suggest", send, done.append, failed.append)  # another query
+    assert len(asked) == 2 and "train.runs" in queries
+    asked[0][0]({"runs": []})
+    assert done == [{"runs": []}] and "train.runs" not in queries
+    assert queries.ask("train.runs", send, done.append, failed.append)  # answered: ask again
+    asked[1][1](Error("d2", "internal", "boom"))
+    assert [e.message for e in failed] == ["boom"] and "train.suggest" not in queries

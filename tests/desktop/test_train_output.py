@@ -15,6 +15,8 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
+from desktop.components.job_handle import JobHandle
+from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings, JsonSettingsStore
 from desktop.components.train_output import (
     INDEX,
@@ -29,7 +31,7 @@ from desktop.ui.train_page import QtTrainPage
 from tests.desktop.conftest import fake_command
 from tests.desktop.record_train_sessions import PROJECT_NAME, outputs
 
-READY = OutputContext(project="/p/Voice ü", project_name="Voice ü", run="main",
+READY = OutputContext(project="/p/Voice ü", file_stem="Voice ü", run="main",
                       has_checkpoint=True, features_ready=True)
 
 
@@ -47,11 +49,13 @@ def test_when_each_button_works() -> None:
     out.context = OutputContext(**{**READY.__dict__, "training": True})
     assert all("Training is running" in out.blocker(a) for a in (INDEX, MODEL, PACKAGE))
     out.context = READY
-    out.begin(INDEX)  # one job at a time
+    job = JobHandle("index", {"project": "/p/Voice ü"}, request_id="d1")
+    out.follow(INDEX, job)  # one job at a time
     assert all(out.blocker(a) == "Building the index: wait for it to finish."
                for a in (INDEX, MODEL, PACKAGE))
-    out.start_failed("the backend is not running")
-    assert out.blocker(MODEL) == ""
+    assert out.busy and not out.running  # no job id yet: nothing to cancel
+    job.refuse("backend_stopped", "the backend is not running")
+    assert out.blocker(MODEL) == "" and out.status == "refused"
     assert out.result_text() == "Could not start building the index: the backend is not running"
 
 
@@ -69,39 +73,54 @@ def test_job_args_suffixes_and_default_paths() -> None:
     assert out.default_path(MODEL) == str(Path("/p/Voice ü/export/Voice ü second try.pth"))
 
 
-def test_follows_its_job_with_events_that_came_before_the_reply() -> None:
+def test_default_path_uses_the_backends_file_stem_not_the_typed_name() -> None:
+    """A project named ``../../x`` must not put the save dialog outside export/."""
+    out = TrainOutput()
+    state = ProjectState.from_open_result({"path": "/p/v", "project": {"name": "../../x"},
+                                           "file_stem": "x"})
+    assert state.name == "../../x" and state.file_stem == "x"
+    out.context = OutputContext(project="/p/v", file_stem=state.file_stem, run="main")
+    assert out.default_path(MODEL) == str(Path("/p/v/export/x.pth"))
+
+
+def _job(kind: str, job_id: str) -> JobHandle:
+    job = JobHandle(kind, {}, request_id="d" + job_id)
+    job.apply("job.started", {"job_id": job_id, "kind": kind})
+    return job
+
+
+def _finish(job: JobHandle, status: str, **data) -> None:
+    job.apply("job.finished", {"job_id": job.job_id, "kind": job.kind, "status": status, **data})
+
+
+def test_reads_its_job_from_the_handle() -> None:
     out = TrainOutput()
     out.context = READY
-    out.begin(PACKAGE)
+    job = JobHandle("export", {}, request_id="d7")
+    out.follow(PACKAGE, job)
     assert out.progress_text() == "Exporting the package: starting…"
-    assert out.apply("job.progress", {"job_id": "job-7", "stage": "writing", "done": 1,
-                                      "total": 2}) == ""  # kept: the job id is not known
-    assert out.apply("job.progress", {"job_id": "job-8", "done": 9, "total": 9}) == ""
-    assert out.started("job-7") == ["progress"]  # job-8 is another job's
-    assert (out.done, out.total) == (1, 2)
-    assert out.progress_text() == "Exporting the package… (writing 1 / 2)"
-    assert out.apply("job.finished", {"job_id": "job-8", "status": "ok"}) == ""
-    assert out.apply("job.finished", {"job_id": "job-7", "status": "ok", "result": {
-        "package": "/x/v.zip", "step": 8, "epoch": 2, "index": None}}) == "finished"
-    assert not out.busy and out.result_path() == "/x/v.zip"
+    job.apply("job.started", {"job_id": "job-7", "kind": "export"})
+    job.apply("job.progress", {"job_id": "job-7", "stage": "writing", "done": 1, "total": 2})
+    assert out.running and out.progress_text() == "Exporting the package… (writing 1 / 2)"
+    _finish(job, "ok", result={"package": "/x/v.zip", "step": 8, "epoch": 2, "index": None})
+    assert not out.busy and out.result_path() == "/x/v.zip" and out.progress_text() == ""
     assert out.result_text() == ("Package exported from the checkpoint of step 8, epoch 2, "
                                  "without an index: build the index, then export again to "
                                  "include it.")
-    out.begin(INDEX)
-    out.started("job-9")
-    out.apply("job.finished", {"job_id": "job-9", "status": "ok", "result": {
-        "index": "/p/i.index", "vectors": 300000, "n_ivf": 2500, "dim": 768, "reduced": True}})
+    job = _job("index", "job-9")
+    out.follow(INDEX, job)
+    _finish(job, "ok", result={"index": "/p/i.index", "vectors": 300000, "n_ivf": 2500,
+                               "dim": 768, "reduced": True})
     assert out.result_text() == ("Index built: 300000 vectors of 768 dimensions, 2500 IVF "
                                  "lists (reduced to k-means centres first).")
-    out.begin(MODEL)
-    out.started("job-10")
-    out.apply("job.finished", {"job_id": "job-10", "status": "failed",
-                               "error": {"code": "internal_error", "message": "disk full"}})
+    job = _job("export", "job-10")
+    out.follow(MODEL, job)
+    _finish(job, "failed", error={"code": "internal_error", "message": "disk full"})
     assert out.result_text() == "Exporting the model failed: disk full"
     assert out.result_path() == ""
-    out.begin(MODEL)
-    out.started("job-11")
-    out.apply("job.finished", {"job_id": "job-11", "status": "cancelled"})
+    job = _job("export", "job-11")
+    out.follow(MODEL, job)
+    _finish(job, "cancelled")
     assert "cancelled" in out.result_text() and out.result_path() == ""
 
 

@@ -260,7 +260,10 @@ def test_real_training_session_fills_the_page(qtbot, make_client, tmp_path) -> N
     assert page.runs == [] and page.history.last_step == 0
     page.form.set_values(TrainSettings(epochs=2, batch_size=2, learning_rate="1e-4",
                                        save_every=1, keep_last=3, size="tiny", device="cpu"))
+    asked: list[str] = []  # the recommended bases are not installed: Start asks first
+    page.bases.ask_scratch = lambda text: asked.append(text) or "scratch"
     assert page.start_training() is not None
+    assert len(asked) == 1 and "f0G40k.pth and f0D40k.pth are not installed" in asked[0]
     sent = _received_wait(qtbot, sig, "job.start")[0]["args"]
     assert sent == {"kind": "train", "args": job_args(project)}  # what was recorded
 

@@ -45,3 +45,24 @@ def make_feature_project(root: Path, *, clips: int = 4, seconds: float = 1.2,
                                     **{k: str(p.relative_to(root)) for k, p in paths.items()}}
     store.save_manifest(root, manifest)
     return root
+
+
+def train_in_process(project: Path, run: str = "main", **args: object) -> tuple[dict, list]:
+    """The train job as the server runs it (tiny, CPU, 1 epoch unless told): its result
+    and its ``log`` events as (level, message)."""
+    import torch
+
+    from backend.jobs import train
+    from backend.jobs.base import JobContext
+
+    torch.set_num_threads(1)  # as the CLI tests do (OMP_NUM_THREADS=1): steadier on 2 cores
+    logs: list[tuple[str, str]] = []
+
+    def emit(event: str, data: dict) -> None:
+        if event == "log":
+            logs.append((data["level"], data["message"]))
+
+    params = train.prepare({"project": str(project), "run": run, "size": "tiny", "epochs": 1,
+                            "batch_size": 2, "save_every": 1, "device": "cpu",
+                            "deterministic": True, **args})
+    return train.run(params, JobContext("test", "train", emit)), logs

@@ -113,11 +113,32 @@ def test_non_tensor_globals_are_refused_by_weights_only(tmp_path: Path) -> None:
     path = tmp_path / "sneaky.pth"
     torch.save({"model": _g().state_dict(), "args": argparse.Namespace(lr=1)}, path)
     with pytest.raises(pt.PretrainedError, match=re.escape(
-            "sneaky.pth holds Python objects other than tensors (argparse.Namespace) and was "
-            "not loaded, for safety")):
+            "sneaky.pth holds a Python object of class argparse.Namespace that a model file "
+            "has no reason to contain; it was not loaded. Download the file again or import "
+            "it from a trusted source.")):
         pt.read_state_dict(path)
     path.write_bytes(b"garbage")  # damaged, not refused: said differently
     with pytest.raises(pt.PretrainedError, match="could not be read as a torch checkpoint"):
+        pt.read_state_dict(path)
+
+
+@pytest.mark.parametrize("layout", ["model", "bare"])
+def test_a_base_whose_values_are_strings_is_named_not_a_traceback(tmp_path: Path,
+                                                                  layout: str) -> None:
+    sd = {k: str(v.shape) for k, v in _g().state_dict().items()}  # e.g. a botched conversion
+    path = tmp_path / "f0G40k strings.pth"
+    torch.save({"model": sd} if layout == "model" else sd, path)
+    with pytest.raises(pt.PretrainedError) as err:
+        pt.load_into(_g(), path, check=CHECK)
+    text = str(err.value)
+    assert text.startswith("f0G40k strings.pth is not a usable pretrained model: ")
+    assert f"{len(sd)} of its {len(sd)} weights are str values instead of tensors" in text
+    assert "download the pretrained base again (Models & assets page)" in text
+    mixed = _g().state_dict()
+    mixed["dec.conv_pre.weight"] = 3
+    torch.save({"model": mixed}, path)
+    with pytest.raises(pt.PretrainedError, match=r"1 of its \d+ weights are int values instead "
+                                                 r"of tensors \(dec.conv_pre.weight\)"):
         pt.read_state_dict(path)
 
 
