@@ -213,6 +213,7 @@ class Server:
 
             ready["torch"] = torch.__version__
             ready["cuda"] = bool(torch.cuda.is_available())
+            ready["cuda_version"] = torch.version.cuda  # what torch was built with, or None
         except Exception as exc:
             ready["torch_error"] = str(exc)
         if problems:

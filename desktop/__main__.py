@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.backend_client import BackendClient
 from desktop.components.backend_logic import READY
+from desktop.components.log_file import default_log_dir
 from desktop.ui.main_window import MainWindow
 
 
@@ -27,6 +28,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                         help="quit as soon as the window is shown (startup benchmark)")
     parser.add_argument("--settings", metavar="INI",
                         help="use this settings file (default: the user's settings)")
+    parser.add_argument("--log-dir", metavar="DIR",
+                        help=f"write the log here (default: {default_log_dir()})")
     return parser.parse_args(argv)
 
 
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     client = BackendClient()
     qsettings = QSettings(ns.settings, QSettings.Format.IniFormat) if ns.settings else None
-    window = MainWindow(client, qsettings)
+    window = MainWindow(client, qsettings, log_dir=ns.log_dir or str(default_log_dir()))
     client.start()
     window.show()
     print(f"window shown in {time.perf_counter() - t0:.3f} s", file=sys.stderr)

@@ -87,6 +87,7 @@ class BackendClient(QObject):
         self.jobs = JobBook()  # a JobHandle per job: the pages and the Jobs panel watch them
         self.startup_seconds: float | None = None  # start() -> hello, last launch
         self.commands: list[str] = []  # from the backend.ready event
+        self.ready_info: dict[str, Any] = {}  # the backend.ready event's data
         self._connect_process(self.process)
 
     def _connect_process(self, process: BackendProcess) -> None:
@@ -222,6 +223,7 @@ class BackendClient(QObject):
     def _on_launch(self) -> None:
         """A new process is about to start: forget what the last one said."""
         self._hello = None
+        self.ready_info = {}
         self._book.on_launch()
 
     def _fail_running_jobs(self, what: str) -> None:
@@ -261,8 +263,11 @@ class BackendClient(QObject):
 
     def _on_event(self, ev: Event) -> None:
         if ev.event == "log":
-            self.sig_log.emit(str(ev.data.get("level", "info")), str(ev.data.get("message", "")))
+            level, message = str(ev.data.get("level", "info")), str(ev.data.get("message", ""))
+            self.last_error.note(level, message)
+            self.sig_log.emit(level, message)
         elif ev.event == "backend.ready":
+            self.ready_info = dict(ev.data)  # torch, cuda, cuda_version: for Help ▸ About
             cmds = ev.data.get("commands")
             self.commands = [str(c) for c in cmds] if isinstance(cmds, list) else []
             self._book.backend_ready = True  # requests waiting for a retry go on their timer

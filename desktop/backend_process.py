@@ -35,6 +35,7 @@ from desktop.components.backend_logic import (
     RESTARTING,
     STARTING,
     STOPPED,
+    LastError,
     LineSplitter,
     RestartPolicy,
     exit_description,
@@ -53,7 +54,7 @@ class BackendProcess(QObject):
     state_changed = Signal(str)
     sig_log = Signal(str, str)        # level, message
     sig_stderr = Signal(str)          # one line of the backend's stderr
-    sig_crashed = Signal(str, bool)   # what happened (+ last stderr lines), will restart
+    sig_crashed = Signal(str, bool)   # what happened (+ the last error logged), restart?
     sig_line = Signal(str)            # one line of the backend's stdout (a protocol line)
     sig_launching = Signal()          # a new process is about to start
     sig_requests_lost = Signal(str, str, bool)  # error code, message, only those sent
@@ -75,6 +76,7 @@ class BackendProcess(QObject):
         self._out = LineSplitter()
         self._err = LineSplitter()
         self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL)
+        self.last_error = LastError()  # what the crash banner quotes
         self._started_at = 0.0
         self.last_crash_message = ""
 
@@ -148,6 +150,7 @@ class BackendProcess(QObject):
         self.sig_launching.emit()
         self._out, self._err = LineSplitter(), LineSplitter()
         self._stderr_tail.clear()
+        self.last_error.reset()
         self._started_at = time.monotonic()
         proc.start(self._command[0], self._command[1:])
 
@@ -199,6 +202,7 @@ class BackendProcess(QObject):
     def _stderr_line(self, line: str) -> None:
         if line.strip():
             self._stderr_tail.append(line)
+            self.last_error.feed(line)
             self.sig_stderr.emit(line)
 
     # exit and crash ---------------------------------------------------------------
@@ -237,8 +241,10 @@ class BackendProcess(QObject):
             old.deleteLater()
 
     def _handle_exit(self, what: str) -> None:
-        tail = self.stderr_tail()[-8:]
-        message = what + (":\n" + "\n".join(tail) if tail else " (it wrote nothing to stderr)")
+        last = self.last_error.last
+        message = what + (f".\nThe last error it logged: {last}" if last else
+                          ". It logged no error; its last lines are in the Log panel."
+                          if self._stderr_tail else " (it wrote nothing to stderr)")
         self.last_crash_message = message
         self._lose_requests(E_BACKEND_CRASHED, f"the backend crashed: {what}", sent_only=True)
         self.sig_jobs_lost.emit(what)

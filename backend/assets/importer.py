@@ -112,9 +112,11 @@ def _check_structure(source: Path, asset: Asset, catalogue: dict[str, Asset],
     if not problems:
         return "structure"
     what = describe(fs, catalogue)
+    # what is wrong first: the names alone can be the same ("config.json is not config.json")
+    wrong = "; ".join(problems[:3])
+    tail = f"{note[0].upper()}{note[1:]}." if what in wrong else f"It looks like {what}; {note}."
     raise WrongFile(
-        f"{source.name} is not {asset.basename} ({asset.name}): this looks like {what}, "
-        f"not {asset.basename}. ({note}; {'; '.join(problems[:3])})",
+        f"{source.name} is not the {asset.title} ({asset.name}): {wrong}. {tail}",
         details={"path": str(source), "name": asset.name, "sha256": digest,
                  "problems": problems})
 

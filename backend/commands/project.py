@@ -1,4 +1,4 @@
-"""Project commands: create, open, editor segments, sources and prepare settings."""
+"""Project commands: create, open, editor segments, sources, prepare and extract settings."""
 
 from __future__ import annotations
 
@@ -106,9 +106,21 @@ def open_(args: dict, server: Any) -> dict:
     manifest = project.path(proj.MANIFEST_FILE)
     report = project.path(proj.REPORT_FILE)
     return {"path": str(project.root), "project": project.meta, "file_stem": project.file_stem,
-            "sources": sources, "edits": edits,
-            "manifest": str(manifest) if manifest.is_file() else None,
-            "report": str(report) if report.is_file() else None, "summary": summary}
+            "sources": sources,
+            "edits": edits, "manifest": str(manifest) if manifest.is_file() else None,
+            "report": str(report) if report.is_file() else None, "summary": summary,
+            "prepared_edits": _prepared_edits(project)}
+
+
+def _prepared_edits(project: proj.Project) -> dict[str, Any]:
+    """Source id -> the segments its prepared clips were cut with (null: the whole file)."""
+    if not project.path(proj.MANIFEST_FILE).is_file():
+        return {}
+    try:
+        sources = project.load_manifest().get("sources") or {}
+    except proj.ProjectError:
+        return {}  # damaged: prepare says so; the editor just shows no pending edits
+    return {sid: e.get("segments") for sid, e in sources.items() if isinstance(e, dict)}
 
 
 @command("project.set_edits")
@@ -162,6 +174,19 @@ def settings(args: dict, server: Any) -> dict:
     except (ValueError, TypeError) as exc:
         raise CommandError(f"bad prepare settings: {exc}", code=E_BAD_ARGS) from exc
     return {"settings": merged}
+
+
+@command("project.extract_settings")
+def extract_settings(args: dict, server: Any) -> dict:
+    """The Extract page's settings kept in project.json; saved when ``settings`` is given."""
+    project = _open(args)
+    values = args.get("settings")
+    if values is None:
+        return {"settings": project.extract_settings}
+    try:
+        return {"settings": project.set_extract_settings(values)}
+    except ValueError as exc:
+        raise CommandError(f"bad extract settings: {exc}", code=E_BAD_ARGS) from exc
 
 
 @command("project.slices")

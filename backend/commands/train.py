@@ -23,13 +23,18 @@ def _project(args: dict) -> Any:
         raise CommandError(str(exc), code=E_NOT_FOUND) from exc
 
 
+def _base_asset(version: str, filename: str | None) -> str | None:
+    """The catalogue name of a recommended base file (``f0G40k.pth`` -> ``rvc-v2-f0G40k``)."""
+    return f"rvc-{version}-{Path(filename).stem}" if filename else None
+
+
 def _installed_base(version: str, filename: str | None) -> str | None:
-    if not filename:
+    name = _base_asset(version, filename)
+    if not name:
         return None
     from backend.assets.catalogue import load_catalogue
     from backend.assets.store import asset_path
 
-    name = f"rvc-{version}-{Path(filename).stem}"
     asset = load_catalogue().get(name)
     if asset is None:
         return None
@@ -62,7 +67,9 @@ def suggest(project: Any) -> dict:
             "sample_rate": project.sample_rate, "f0": True, "dataset_seconds": round(seconds, 1),
             "clips": len(ready), "unusable_clips": clips.listing(), "suggestion": suggestion,
             "bases": {"g": _installed_base(version, rec.get("base_g")),
-                      "d": _installed_base(version, rec.get("base_d"))}}
+                      "d": _installed_base(version, rec.get("base_d"))},
+            "base_assets": {"g": _base_asset(version, rec.get("base_g")),
+                            "d": _base_asset(version, rec.get("base_d"))}}
 
 
 @command("train.suggest")

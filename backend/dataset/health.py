@@ -229,7 +229,8 @@ def build_report(slices: list[dict], source_errors: list[dict], sample_rate: int
         for p in clip_problems:
             counts[p["kind"]] += 1
             problems.append({**p, "clip": clip.get("name"), "path": str(clip.get("path", "")),
-                             "source": clip.get("source")})
+                             "source": clip.get("source"), "start": clip.get("start"),
+                             "end": clip.get("end")})
     return {
         "total_seconds": round(total, 3),
         "usable_seconds": round(usable, 3),

@@ -2,7 +2,7 @@
 
 Layout (see docs/project-format.md)::
 
-    project.json            name, sample rate, model kind, prepare settings
+    project.json            name, sample rate, model kind, prepare and extract settings
     sources.json            the imported recordings (originals stay where they are)
     edits.json              segments kept per source, from the waveform editor
     prepared/0_gt_wavs/     slices at the project rate
@@ -84,6 +84,33 @@ def merge_settings(base: dict[str, Any], overrides: dict[str, Any] | None) -> di
     return check_settings(merged)
 
 
+EXTRACT_KEYS = {"f0": str, "encoder": str, "version": str, "device": str, "filter_radius": int}
+
+
+def check_extract_settings(values: Any) -> dict[str, Any]:
+    """The extract settings to remember (ValueError names what is wrong); the job checks the
+    values themselves again when it starts."""
+    if not isinstance(values, dict):
+        raise ValueError("extract settings must be an object")
+    unknown = sorted(set(values) - set(EXTRACT_KEYS))
+    if unknown:
+        raise ValueError(f"unknown extract setting(s) {', '.join(unknown)}; known: "
+                         f"{', '.join(EXTRACT_KEYS)}")
+    out: dict[str, Any] = {}
+    for key, kind in EXTRACT_KEYS.items():
+        value = values.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, kind) or isinstance(value, bool) or value == "":
+            raise ValueError(f"extract setting '{key}' must be a {kind.__name__}, not {value!r}")
+        out[key] = value
+    if out.get("version", "v2") not in ("v1", "v2"):
+        raise ValueError(f"version must be v1 or v2, not {out['version']!r}")
+    if not 0 <= out.get("filter_radius", 3) <= 15:
+        raise ValueError("filter_radius must be from 0 to 15")
+    return out
+
+
 @dataclass
 class Project:
     root: Path
@@ -140,6 +167,21 @@ class Project:
                 self.meta["prepare"] = merged
                 self.save_meta()
             return merged
+
+    @property
+    def extract_settings(self) -> dict[str, Any]:
+        """The Extract page's last settings (f0, encoder, version, device, filter_radius)."""
+        value = self.meta.get("extract")
+        return dict(value) if isinstance(value, dict) else {}
+
+    def set_extract_settings(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Check and save the extract settings in project.json (atomically)."""
+        checked = check_extract_settings(values)
+        with self.lock():
+            if checked != self.meta.get("extract"):
+                self.meta["extract"] = checked
+                self.save_meta()
+        return checked
 
     # sources.json -------------------------------------------------------------
     def load_sources(self) -> list[dict[str, Any]]:

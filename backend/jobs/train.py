@@ -326,7 +326,9 @@ def _write_run_info(params: TrainParams, engine: Any, saves: dict[str, int],
             "learning_rate": params.learning_rate,
             "pretrained_g": str(params.pretrained_g) if params.pretrained_g else None,
             "pretrained_d": str(params.pretrained_d) if params.pretrained_d else None,
-            "tensorboard": params.tensorboard, "saves": dict(saves), "updated": time.time()}
+            "tensorboard": params.tensorboard, "save_every": params.save_every,
+            "keep_last": params.keep_last, "device": params.device,
+            "precision": params.precision, "saves": dict(saves), "updated": time.time()}
     path = params.run_dir / rs.RUN_FILE
     try:
         params.run_dir.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from backend.protocol import Error
 from desktop.components.job_handle import CANCELLED, FAILED, JobHandle
 
 E_ASSET_MISSING = "asset_missing"
+WRONG_FILE = "wrong_file"
 
 GROUPS: list[tuple[str, str]] = [
     ("content", "Content encoders"),
@@ -29,7 +30,7 @@ GROUPS: list[tuple[str, str]] = [
 ERROR_HEADLINES = {
     "download_failed": "Download failed",
     "checksum_mismatch": "Checksum mismatch: the file is not the expected one",
-    "wrong_file": "Wrong file",
+    WRONG_FILE: "Wrong file",
     "unsafe_file": "Refused: the file holds code, not just a model",
     "cancelled": "Cancelled",
 }
@@ -89,6 +90,12 @@ class AssetRow:
     can_import: bool
     can_remove: bool
     warning: str | None = None  # installed, but accepted by structure although its checksum differs
+    note: str = ""  # said after the status, not as an error (a refused import)
+
+    @property
+    def status_cell(self) -> str:
+        return self.error or (f"{self.status_text}; {self.note}" if self.note
+                              else self.status_text)
 
 
 STRUCTURE_ONLY_TIP = (
@@ -124,6 +131,8 @@ def status_of(row: dict[str, Any], job: JobHandle | None) -> str:
         verb = "Downloading" if job.args.get("action") == "download" else "Importing"
         if job.total > 0:
             return f"{verb}: {format_size(job.done)} of {format_size(job.total)}"
+        if job.done > 0:  # the server did not say how big the file is
+            return f"{verb}: {format_size(job.done)} of ?"
         return f"{verb}…"
     if row.get("installed"):
         how = {"download": "downloaded", "import": "imported"}.get(str(row.get("how")), "")
@@ -185,6 +194,14 @@ class AssetsModel:
         busy = job is not None and job.active
         installed = bool(r.get("installed"))
         size = r.get("installed_size") if installed else r.get("size")
+        if size is None and job is not None and job.total > 0:
+            size = job.total  # the catalogue does not know it; the server said
+        error, note = job_error(job), ""
+        if error and job is not None and job.error_code == WRONG_FILE:
+            # the file the user chose was refused: nothing is wrong with the asset itself
+            note = "the file given to import was not it: " + \
+                error.removeprefix(ERROR_HEADLINES[WRONG_FILE] + ": ")
+            error = None
         tip = [str(r.get("purpose") or ""), f"File: {r.get('path') or r.get('filename')}",
                f"Licence: {r.get('licence') or '?'}"]
         if not r.get("verified"):
@@ -196,7 +213,7 @@ class AssetsModel:
             name=name, title=str(r.get("title") or name), group=group_of(r),
             installed=installed, size_text=format_size(size), status_text=status_of(r, job),
             needed_by="; ".join(str(x) for x in r.get("needed_by") or []),
-            tooltip="\n".join(t for t in tip if t), busy=busy, error=job_error(job),
+            tooltip="\n".join(t for t in tip if t), busy=busy, error=error, note=note,
             fraction=job.fraction if busy and job is not None else None,
             can_download=not busy and not installed, can_import=not busy,
             can_remove=not busy and (installed or bool(r.get("partial_bytes"))),

@@ -1,7 +1,9 @@
-"""Qt-free pieces of the backend client: line splitting, restart policy, status text."""
+"""Qt-free pieces of the backend client: line splitting, restart policy, status text,
+the last error the backend logged (for the crash banner)."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -71,6 +73,47 @@ class RestartPolicy:
 
     def reset(self) -> None:
         self._crashes.clear()
+
+
+# "2025-01-31 10:22:05,123 ERROR backend.jobs.extract: message" (backend/server.py's format)
+_LOG_LINE = re.compile(r"^\S+ \S+ (?P<level>[A-Z]+) (?P<logger>[\w.]+): (?P<message>.*)$")
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+class LastError:
+    """The last error the backend logged: an ERROR or CRITICAL log line on stderr, a
+    ``log`` event at level error, or the last line of a traceback (``KeyError: 'x'``).
+    Info and warning lines, and a traceback's frames, are not errors."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.last = ""
+        self._in_traceback = False
+
+    def feed(self, line: str) -> None:
+        """One stderr line."""
+        text = line.rstrip()
+        if not text:
+            return
+        if text.startswith(_TRACEBACK):
+            self._in_traceback = True
+            return
+        if self._in_traceback:
+            if text[0].isspace() or text.startswith(("During handling", "The above exception")):
+                return
+            self._in_traceback = False
+            self.last = text  # the exception: "RuntimeError: CUDA error: out of memory"
+            return
+        match = _LOG_LINE.match(text)
+        if match and match["level"] in ("ERROR", "CRITICAL"):
+            self.last = match["message"]
+
+    def note(self, level: str, message: str) -> None:
+        """A ``log`` event."""
+        if level in ("error", "critical") and message.strip():
+            self.last = message.strip()
 
 
 def _gb(value: Any) -> str:

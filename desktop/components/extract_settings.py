@@ -85,6 +85,30 @@ class ExtractSettings:
         return cls(f0="rmvpe" if installed and "rmvpe" in installed else "harvest",
                    version=version if version in VERSIONS else "v2")
 
+    @classmethod
+    def stored(cls, project: dict[str, Any] | None) -> ExtractSettings | None:
+        """The settings kept in ``project.json`` under ``extract`` (the last extraction
+        started), over the defaults; None when the project has none."""
+        saved = (project or {}).get("extract")
+        if not isinstance(saved, dict) or not saved:
+            return None
+        base = cls.defaults(project)
+        radius = saved.get("filter_radius")
+        return cls(
+            f0=saved["f0"] if saved.get("f0") in METHOD_NAMES else base.f0,
+            encoder=saved["encoder"] if isinstance(saved.get("encoder"), str)
+            and saved["encoder"] else base.encoder,
+            version=saved["version"] if saved.get("version") in VERSIONS else base.version,
+            device=saved["device"] if saved.get("device") in DEVICES else base.device,
+            filter_radius=radius if isinstance(radius, int) and not isinstance(radius, bool)
+            and FILTER_RADIUS_RANGE[0] <= radius <= FILTER_RADIUS_RANGE[1]
+            else base.filter_radius)
+
+    def to_stored(self) -> dict[str, Any]:
+        """What ``project.extract_settings`` keeps."""
+        return {"f0": self.f0, "encoder": self.encoder, "version": self.version,
+                "device": self.device, "filter_radius": self.filter_radius}
+
     def assets_needed(self) -> list[str]:
         return assets_needed(self.f0, self.encoder)
 

@@ -20,6 +20,7 @@ class ProjectState:
     report_path: str | None = None
     report: dict[str, Any] | None = None
     report_error: str | None = None
+    prepared_edits: dict[str, Any] = field(default_factory=dict)  # source id -> segments
 
     @property
     def name(self) -> str:
@@ -33,6 +34,11 @@ class ProjectState:
     @property
     def model_kind(self) -> str:
         return str(self.project.get("model_kind") or "")
+
+    def prepared_segments(self, source_id: str) -> Any:
+        """The segments the source's prepared clips were cut with (None: the whole file,
+        also when it was never prepared)."""
+        return self.prepared_edits.get(source_id)
 
     @classmethod
     def from_open_result(cls, result: dict[str, Any]) -> ProjectState:
@@ -51,6 +57,8 @@ class ProjectState:
             edits=result.get("edits"),
             manifest=result.get("manifest") if isinstance(result.get("manifest"), str) else None,
             report_path=result.get("report") if isinstance(result.get("report"), str) else None,
+            prepared_edits=dict(result["prepared_edits"])
+            if isinstance(result.get("prepared_edits"), dict) else {},
         )
         state.load_report()
         return state

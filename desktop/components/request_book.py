@@ -114,6 +114,35 @@ class RequestBook:
         return entry[0]
 
 
+class InFlight:
+    """Queries asked and not answered yet, by key: a refresh asks each one once while its
+    answer is on its way (one Prepare click used to send ``project.slices`` three times)."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def ask(self, key: str, send: Callable[[ResultCallback, ErrorCallback], object],
+            done: ResultCallback, failed: ErrorCallback) -> bool:
+        """``send(on_result, on_error)`` unless ``key`` is in flight; False when it was."""
+        if key in self._keys:
+            return False
+        self._keys.add(key)
+
+        def on_result(result: dict[str, Any]) -> None:
+            self._keys.discard(key)
+            done(result)
+
+        def on_error(err: Error) -> None:
+            self._keys.discard(key)
+            failed(err)
+
+        send(on_result, on_error)
+        return True
+
+
 class JobBook:
     """Every job the client knows, as ``JobHandle`` objects: one source of truth for the
     pages and the Jobs panel.

@@ -97,11 +97,15 @@ class AppSettings:
         recent = self.recent_projects()
         return recent[0] if recent else None
 
-    # last folders (per purpose: "open_project", "new_project", "import") -------
-    def last_folder(self, purpose: str) -> str:
+    # last folders (per purpose: "open_project", "new_project", "import", ...) -------
+    def last_folder(self, purpose: str, default: str | None = None) -> str:
+        """The folder last used for ``purpose`` while it still exists, else ``default``
+        (else the home folder)."""
         folders = self.store.get("last_folders", {})
         value = folders.get(purpose) if isinstance(folders, dict) else None
-        return value if isinstance(value, str) and value else str(Path.home())
+        if isinstance(value, str) and value and Path(value).is_dir():
+            return value
+        return default or str(Path.home())
 
     def set_last_folder(self, purpose: str, folder: str) -> None:
         folders = self.store.get("last_folders", {})

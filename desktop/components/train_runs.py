@@ -72,6 +72,17 @@ class TrainRun:
                    config=dict(d.get("config") or {}) if isinstance(d.get("config"), dict)
                    else {})
 
+    @property
+    def resumable(self) -> bool:
+        """It has a checkpoint: Start resumes it (with its own settings, no bases)."""
+        return bool(self.checkpoints)
+
+    def history_text(self, steps: int, last_step: int) -> str:
+        """What the Train page says when it shows this run's curves from its file."""
+        resumes = " Start resumes it with its own settings." if self.resumable else ""
+        return (f"Run '{self.name}' ({self.state}): {steps} steps of history, "
+                f"last step {last_step}.{resumes}")
+
 
 def runs_from_result(result: dict[str, Any]) -> list[TrainRun]:
     runs = result.get("runs")

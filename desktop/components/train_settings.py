@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from desktop.components.train_runs import TrainRun
 
 SIZES = ("tiny", "standard")
 DEVICES = ("auto", "cpu", "cuda")
@@ -102,6 +105,53 @@ class TrainSettings:
                 "tensorboard": self.tensorboard}
 
 
+def _choice(value: Any, choices: tuple[str, ...], default: str) -> str:
+    if isinstance(value, str) and value.startswith("cuda") and "cuda" in choices:
+        return "cuda"  # "cuda:0" in run.json: the form's GPU choice
+    return value if value in choices else default
+
+
+def settings_from_run(name: str, config: dict[str, Any], base: TrainSettings) -> TrainSettings:
+    """A run's own settings (its ``run.json``, from ``train.runs``) over ``base`` (the
+    suggestion), so Start resumes the run as it was trained; keys the run does not
+    record keep the base's value."""
+    cfg = dict(config)
+    if isinstance(cfg.get("settings"), dict):
+        cfg.update(cfg["settings"])
+    lr = cfg.get("learning_rate")
+    return TrainSettings(
+        epochs=_int(cfg.get("epochs"), base.epochs),
+        batch_size=_int(cfg.get("batch_size"), base.batch_size),
+        learning_rate=(format_learning_rate(lr) if isinstance(lr, (int, float))
+                       and not isinstance(lr, bool) else base.learning_rate),
+        save_every=_int(cfg.get("save_every"), base.save_every),
+        keep_last=_int(cfg.get("keep_last"), base.keep_last),
+        size=_choice(cfg.get("size"), SIZES, base.size),
+        device=_choice(cfg.get("device"), DEVICES, base.device),
+        precision=_choice(cfg.get("precision"), PRECISIONS, base.precision),
+        pretrained_g=_run_path(cfg, "pretrained_g", base.pretrained_g),
+        pretrained_d=_run_path(cfg, "pretrained_d", base.pretrained_d),
+        run=name or base.run,
+        tensorboard=cfg["tensorboard"] if isinstance(cfg.get("tensorboard"), bool)
+        else base.tensorboard)
+
+
+def form_settings(suggestion: TrainSuggestion | None, run: TrainRun | None) -> TrainSettings:
+    """What the Train form shows: the suggestion, under the run's own settings when the
+    run resumes from a checkpoint."""
+    base = suggestion.settings if suggestion is not None else TrainSettings()
+    if run is None or not run.resumable:
+        return base
+    return settings_from_run(run.name, run.config, base)
+
+
+def _run_path(cfg: dict[str, Any], key: str, default: str) -> str:
+    if key not in cfg:
+        return default
+    value = cfg[key]
+    return value if isinstance(value, str) else ""  # null: the run started from scratch
+
+
 def _file_problem(text: str, label: str) -> str:
     path = text.strip()
     if not path:
@@ -124,6 +174,26 @@ class TrainSuggestion:
     f0: bool = True
     dataset_seconds: float = 0.0
     settings: TrainSettings = field(default_factory=TrainSettings)
+    # the recommended pretrained bases, by part ("g", "d"): file name, catalogue asset,
+    # installed path (None when missing)
+    base_files: dict[str, str] = field(default_factory=dict)
+    base_assets: dict[str, str] = field(default_factory=dict)
+    bases: dict[str, str | None] = field(default_factory=dict)
+
+    def missing_bases(self) -> dict[str, str]:
+        """Part -> asset name of each recommended base that is not installed."""
+        return {part: asset for part, asset in self.base_assets.items()
+                if asset and part in self.base_files and not self.bases.get(part)}
+
+    def bases_text(self) -> str:
+        """What the page says when the recommended bases are missing ("" when none is)."""
+        missing = self.missing_bases()
+        if not missing:
+            return ""
+        files = " and ".join(self.base_files[p] for p in ("g", "d") if p in missing)
+        return (f"The recommendation is to fine-tune the pretrained bases, but {files} "
+                f"{'is' if len(missing) == 1 else 'are'} not installed. Without them training "
+                "starts from scratch, which needs far more audio and time.")
 
     @classmethod
     def from_result(cls, result: dict[str, Any]) -> TrainSuggestion:
@@ -143,7 +213,12 @@ class TrainSuggestion:
         )
         seconds = result.get("dataset_seconds")
         rate = result.get("sample_rate")
-        return cls(ready=bool(result.get("ready")),
+        assets = _dict(result.get("base_assets"))
+        return cls(base_files={p: str(sug[f"base_{p}"]) for p in ("g", "d")
+                               if isinstance(sug.get(f"base_{p}"), str) and sug[f"base_{p}"]},
+                   base_assets={p: str(a) for p, a in assets.items() if isinstance(a, str)},
+                   bases={p: b if isinstance(b, str) and b else None for p, b in bases.items()},
+                   ready=bool(result.get("ready")),
                    problems=[str(p) for p in problems] if isinstance(problems, list) else [],
                    text=str(sug.get("text") or ""), mode=str(sug.get("mode") or ""),
                    version=str(result.get("version") or ""),

@@ -10,13 +10,10 @@ after every ``assets`` job, whichever page started it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QMessageBox,
@@ -38,6 +35,8 @@ from desktop.components.assets import (
     job_error,
 )
 from desktop.components.job_handle import JobHandle
+from desktop.components.settings import AppSettings
+from desktop.ui import file_dialogs
 from desktop.ui.elided_label import QtElidedLabel
 
 COLUMNS = ("Asset", "Status", "Size", "Needed by", "Progress", "")
@@ -47,9 +46,10 @@ WARNING_COLOUR = QColor("#a05a00")
 
 
 class QtAssetsPage(QWidget):
-    def __init__(self, client: BackendClient, parent: QWidget | None = None) -> None:
+    def __init__(self, client: BackendClient, settings: AppSettings | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.client = client
+        self.client, self.app_settings = client, settings
         self.model = AssetsModel()
         self.requested = False  # assets.list asked at least once
         self.error_box: QMessageBox | None = None
@@ -140,7 +140,7 @@ class QtAssetsPage(QWidget):
         self.table.setSpan(index, 0, 1, len(COLUMNS))
 
     def _fill_row(self, index: int, row: AssetRow) -> None:
-        status = row.error or row.status_text
+        status = row.status_cell
         for col, text in ((COL_NAME, row.title), (COL_STATUS, status),
                           (COL_SIZE, row.size_text), (COL_NEEDED, row.needed_by)):
             item = QTableWidgetItem(text)
@@ -213,10 +213,8 @@ class QtAssetsPage(QWidget):
     # actions --------------------------------------------------------------------------------
     def pick_file(self, name: str) -> str:
         """The file to import as ``name`` ("" if cancelled). Tests replace this."""
-        path, _ = QFileDialog.getOpenFileName(self, f"Import a file as {name}",
-                                              str(Path.home()), "Model files (*.pt *.pth *.bin "
-                                              "*.safetensors *.json);;All (*)")
-        return path
+        return file_dialogs.open_file(self, self.app_settings, "asset_import",
+                                      f"Import a file as {name}", file_dialogs.MODEL_FILTER)
 
     def confirm_remove(self, name: str) -> bool:
         """Ask before deleting a file. Tests replace this."""
@@ -301,7 +299,7 @@ class QtAssetsPage(QWidget):
         self._set_bar(bar, row)
         item = self.table.item(index, COL_STATUS)
         if item is not None:
-            item.setText(row.status_text)
+            item.setText(row.status_cell)
 
 
 def _done_text(name: str, result: object) -> str:

@@ -8,7 +8,6 @@ waveform editor goes (``set_editor(widget)``).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -17,7 +16,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -40,6 +38,7 @@ from desktop.components.job_handle import JobHandle
 from desktop.components.prepare_settings import PrepareSettings
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
+from desktop.ui import file_dialogs
 from desktop.ui.dataset_editor_link import DatasetEditorLink
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.health_report import QtHealthReport
@@ -221,6 +220,8 @@ class QtDatasetPage(QWidget):
                                  request=self.client.request, say=self.say)
         self.sig_source_activated.connect(link.open_source)
         self.slices_table.sig_slice_activated.connect(link.open_slice)
+        controller.project_changed.connect(link.project_changed)
+        self.client.jobs.subscribe(link.job_changed)  # every job, whoever started it
         self.editor_link = link
 
     # project -----------------------------------------------------------------------
@@ -280,17 +281,15 @@ class QtDatasetPage(QWidget):
             event.ignore()
 
     def _on_add_files_clicked(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add recordings",
-                                                self.settings.last_folder("import"), AUDIO_FILTER)
+        files = file_dialogs.open_files(self, self.settings, "import", "Add recordings",
+                                        AUDIO_FILTER)
         if files:
-            self.settings.set_last_folder("import", str(Path(files[0]).parent))
             self.import_paths(files)
 
     def _on_add_folder_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of recordings",
-                                                  self.settings.last_folder("import"))
+        folder = file_dialogs.open_folder(self, self.settings, "import",
+                                          "Add a folder of recordings", remember_parent=True)
         if folder:
-            self.settings.set_last_folder("import", str(Path(folder).parent))
             self.import_paths([folder])
 
     # jobs ----------------------------------------------------------------------------

@@ -1,21 +1,22 @@
 """QtExtractPage: pitch (F0) and content features for every prepared clip of the project.
 
-The form maps to the ``extract`` job (``desktop.components.extract_settings``). Before a
-start the page asks ``assets.list`` whether the chosen pitch method and content encoder
-have their model files; if not, or when the backend answers ``asset_missing`` (a refused
-start or a failed job), ``QtAssetMissingDialog`` offers to download or import the file
-and then to retry.
+The form maps to the ``extract`` job (``desktop.components.extract_settings``). The
+settings of the last extraction started are kept in the project (``project.extract_settings``)
+and shown again when it is opened. Before a start the page asks ``assets.list`` whether
+the chosen pitch method and content encoder have their model files; if not, or when the
+backend answers ``asset_missing`` (a refused start or a failed job),
+``QtAssetMissingDialog`` offers to download or import the file (or, for a content
+encoder, to use a file of the user's) and then to retry.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -37,6 +38,7 @@ from desktop.components.assets import (
 )
 from desktop.components.extract_settings import (
     DEVICES,
+    ENCODER_ASSETS,
     ENCODERS,
     FILTER_RADIUS_RANGE,
     OTHER_ENCODER,
@@ -50,16 +52,25 @@ from desktop.components.extract_settings import (
 )
 from desktop.components.job_handle import JobHandle
 from desktop.components.project_state import ProjectState
+from desktop.components.settings import AppSettings
+from desktop.ui import file_dialogs
 from desktop.ui.asset_missing_dialog import QtAssetMissingDialog
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.project_controller import ProjectController
+
+INTRO = "Extract pitch and content features from the prepared clips."
+ENCODER_ASSET_NAMES = {n for names in ENCODER_ASSETS.values() for n in names}
 
 
 class QtExtractForm(QGroupBox):
     """The settings form; ``values()`` / ``set_values()`` as ``ExtractSettings``."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    settings_changed = Signal()
+
+    def __init__(self, settings: AppSettings | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__("Extraction settings", parent)
+        self.app_settings = settings
         self.user_chose_pitch = False
         self.pitch = QComboBox()
         for m in PITCH_METHODS:
@@ -85,6 +96,9 @@ class QtExtractForm(QGroupBox):
         self.pitch.currentIndexChanged.connect(self._on_pitch_changed)
         self.pitch.activated.connect(self._on_pitch_activated)
         self.encoder.activated.connect(self._on_encoder_activated)
+        for combo in (self.pitch, self.encoder, self.version, self.device):
+            combo.currentIndexChanged.connect(self.settings_changed)
+        self.filter_radius.valueChanged.connect(self.settings_changed)
         form = QFormLayout(self)
         form.addRow("Pitch method:", self.pitch)
         form.addRow("", self.pitch_help)
@@ -96,10 +110,12 @@ class QtExtractForm(QGroupBox):
 
     def pick_encoder_file(self) -> str:
         """A content-encoder file chosen by the user ("" if cancelled). Tests replace this."""
-        path, _ = QFileDialog.getOpenFileName(self, "Content encoder file", str(Path.home()),
-                                              "Model files (*.pt *.pth *.bin *.safetensors);;"
-                                              "All (*)")
-        return path
+        return file_dialogs.open_file(self, self.app_settings, "encoder", "Content encoder file",
+                                      "Model files (*.pt *.pth *.bin *.safetensors);;All (*)")
+
+    def use_encoder_file(self, path: str) -> None:
+        """Use a file of the user's as the content encoder (as "Other file…" does)."""
+        self._set_encoder(path)
 
     def _on_pitch_changed(self) -> None:
         m = method(str(self.pitch.currentData()))
@@ -152,14 +168,15 @@ class QtExtractForm(QGroupBox):
 
 class QtExtractPage(QWidget):
     def __init__(self, client: BackendClient, controller: ProjectController,
-                 parent: QWidget | None = None) -> None:
+                 settings: AppSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.client, self.controller = client, controller
+        self.client, self.controller, self.app_settings = client, controller, settings
         self.job: JobHandle | None = None  # the extraction this page follows
         self.checking = False  # the preflight assets.list is on its way
         self.missing_dialog: QtAssetMissingDialog | None = None
         self.installed: set[str] | None = None
         self._shown_path: str | None = None
+        self._needs: str | None = None  # the missing asset the message names
         self._build()
         controller.project_changed.connect(self.set_project)
         client.sig_hello.connect(self._on_client_hello)
@@ -168,7 +185,8 @@ class QtExtractPage(QWidget):
 
     def _build(self) -> None:
         self.project_label = QtElidedLabel(elide=Qt.TextElideMode.ElideMiddle)
-        self.form = QtExtractForm()
+        self.form = QtExtractForm(self.app_settings)
+        self.form.settings_changed.connect(self._on_form_changed)
         self.start_btn = QPushButton("Start")
         self.cancel_btn = QPushButton("Cancel")
         self.start_btn.clicked.connect(self.start)
@@ -181,8 +199,7 @@ class QtExtractPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.message = QtElidedLabel("Extract pitch and content features from the prepared "
-                                     "clips.", lines=3)
+        self.message = QtElidedLabel(INTRO, lines=3)
         self.summary = QPlainTextEdit()
         self.summary.setReadOnly(True)
         self.summary.setVisible(False)
@@ -200,7 +217,10 @@ class QtExtractPage(QWidget):
         self.project_label.setText(f"{state.name} — {state.path}" if state else
                                    "No project open")
         if state is not None and state.path != self._shown_path:
-            self.form.set_values(ExtractSettings.defaults(state.project, self.installed))
+            stored = ExtractSettings.stored(state.project)
+            self.form.set_values(stored or ExtractSettings.defaults(state.project,
+                                                                    self.installed))
+            self.form.user_chose_pitch = stored is not None  # assets.list leaves it alone
             self.form.set_cuda(cuda_available(self.client.hello))
         self._shown_path = state.path if state else None
         self._update_buttons()
@@ -239,6 +259,7 @@ class QtExtractPage(QWidget):
 
     # start --------------------------------------------------------------------------------
     def _say(self, text: str) -> None:
+        self._needs = None  # a new message replaces the "needs" one
         self.message.setText(text)
 
     def start(self) -> str | None:
@@ -257,6 +278,7 @@ class QtExtractPage(QWidget):
         self.checking = True
         self._update_buttons()
         self._say("Checking the model files…")
+        self._store_settings(state, settings)
         return self.client.request(
             "assets.list", {}, lambda r: self._on_preflight(r, settings, state.path),
             self._on_preflight_error)
@@ -277,6 +299,26 @@ class QtExtractPage(QWidget):
         self.job.subscribe(self._on_job_changed)
         self._update_buttons()
 
+    def _store_settings(self, state: ProjectState, settings: ExtractSettings) -> None:
+        """Keep the settings in the project, so they are there when it is opened again
+        (a failure is only logged: the extraction does not depend on it)."""
+        stored = settings.to_stored()
+        if state.project.get("extract") != stored:
+            state.project["extract"] = stored
+            self.client.request("project.extract_settings",
+                                {"path": state.path, "settings": stored})
+
+    def _on_form_changed(self) -> None:
+        """A "needs X" message goes once the settings no longer need X."""
+        if self._needs is not None and self._needs not in self.form.values().assets_needed():
+            self._needs = None
+            self._say(INTRO)
+
+    def _on_asset_installed(self, name: str) -> None:
+        if self._needs == name:
+            self._needs = None
+            self._say(f"{name} is installed.")
+
     def _on_preflight_error(self, err: Error) -> None:
         self.checking = False
         self._end_job()
@@ -287,11 +329,16 @@ class QtExtractPage(QWidget):
         """The asset-missing dialog; its Retry starts the extraction again."""
         if self.missing_dialog is not None:
             self.missing_dialog.deleteLater()
-        dialog = QtAssetMissingDialog(self.client, missing, retry_text="Retry extraction",
-                                      also_missing=also, parent=self)
+        encoder = missing.name in ENCODER_ASSET_NAMES
+        dialog = QtAssetMissingDialog(
+            self.client, missing, retry_text="Retry extraction", also_missing=also,
+            use_file=self.form.use_encoder_file if encoder else None,
+            use_file_purpose="encoder", settings=self.app_settings, parent=self)
         dialog.accepted.connect(self.start)
+        dialog.sig_installed.connect(self._on_asset_installed)
         self.missing_dialog = dialog
         self._say(f"Extraction needs {missing.name}, which is not installed.")
+        self._needs = missing.name
         dialog.open()
         return dialog
 

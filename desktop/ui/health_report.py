@@ -1,7 +1,9 @@
 """QtHealthReport: the dataset health report written by the ``prepare`` job.
 
-A vertical splitter (``health_splitter``): the totals and the recommendation above (they
-scroll when the pane is short, so their lines never overlap), the problems table below.
+Clips are named by their recording and position (``take 1.wav 0:03.2–0:05.8``), the
+clip file in the tooltip. A vertical splitter (``health_splitter``): the totals and the
+recommendation above (they scroll when the pane is short, so their lines never overlap),
+the problems table below.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.components.clip_names import clip_label
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.scrolling import vertical_scroll
 
@@ -131,4 +134,8 @@ class QtHealthReport(QWidget):
         self.problems.setRowCount(len(problems))
         for row, p in enumerate(problems):
             for col, key in enumerate(("clip", "kind", "severity", "message")):
-                self.problems.setItem(row, col, QTableWidgetItem(str(p.get(key, ""))))
+                text = clip_label(p) if key == "clip" else str(p.get(key, ""))
+                item = QTableWidgetItem(text)
+                item.setToolTip(str(p.get("path") or p.get("clip") or "") if key == "clip"
+                                else text)
+                self.problems.setItem(row, col, item)

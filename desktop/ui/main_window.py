@@ -1,4 +1,8 @@
-"""MainWindow: sidebar of pages, jobs and log docks, backend status, crash banner."""
+"""MainWindow: sidebar of pages, jobs and log docks, backend status, crash banner, menus.
+
+The crash banner quotes the last error the backend logged; it goes when dismissed (the
+window gets its size back) or once a job starts after the backend was restarted.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from backend.protocol import Hello
+from desktop import __version__
 from desktop.backend_client import BackendClient
 from desktop.components.backend_logic import READY, status_text
 from desktop.components.job_handle import JobHandle
+from desktop.components.log_file import LogFile
 from desktop.components.log_model import LogModel
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
@@ -32,6 +38,7 @@ from desktop.ui.assets_page import QtAssetsPage
 from desktop.ui.dataset_page import QtDatasetPage
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.extract_page import QtExtractPage
+from desktop.ui.help_menu import QtHelpMenu, UrlOpener
 from desktop.ui.jobs_panel import QtJobsPanel
 from desktop.ui.log_panel import QtLogPanel
 from desktop.ui.project_controller import ProjectController
@@ -74,18 +81,29 @@ def _stderr_level(line: str) -> str:
 
 class MainWindow(QMainWindow):
     def __init__(self, client: BackendClient, qsettings: QSettings | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, log_dir: str | None = None,
+                 open_url: UrlOpener | None = None) -> None:
+        """``log_dir``: where the Log panel's entries are also written (none: no file);
+        ``open_url`` opens folders and documents (tests pass their own)."""
         super().__init__(parent)
         self.client = client
         self.qsettings = qsettings or QSettings("TimbreStudio", "Timbre Studio")
         self.settings = AppSettings(QSettingsStore(self.qsettings))
         self.jobs = client.jobs  # the JobBook: the handles the pages follow
         self.log = LogModel()
+        self.log_file = LogFile(log_dir) if log_dir else None
+        if self.log_file is not None:
+            self.log.subscribe(self.log_file.write)
+            self.log.add("info", f"Timbre Studio {__version__} started; the log is also "
+                                 f"written to {self.log_file.path}")
+        self._log_dir, self._open_url = log_dir, open_url
         self.controller = ProjectController(client, self.settings, self)
         self.setObjectName("main_window")
         self.setWindowTitle("Timbre Studio")
         self.resize(DEFAULT_SIZE)
         self._pages: dict[str, QWidget] = {}
+        self._size_before_banner: QSize | None = None
+        self._banner_restarted = False  # the banner says the backend is back
         self._build_pages()
         self._build_docks()
         self._build_status()
@@ -109,12 +127,12 @@ class MainWindow(QMainWindow):
         self.waveform_editor = QtWaveformEditor(self.client)
         self.dataset_page.attach_editor(self.waveform_editor)
         self.add_page("label", *self._placeholder("label"))
-        self.extract_page = QtExtractPage(self.client, self.controller)
+        self.extract_page = QtExtractPage(self.client, self.controller, self.settings)
         self.add_page("extract", "Extract", self.extract_page)
         self.train_page = QtTrainPage(self.client, self.controller, self.settings)
         self.add_page("train", "Train", self.train_page)
         self.add_page("use", *self._placeholder("use"))
-        self.assets_page = QtAssetsPage(self.client)
+        self.assets_page = QtAssetsPage(self.client, self.settings)
         self.add_page("assets", "Models & assets", self.assets_page)
         self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.banner = self._build_banner()
@@ -184,8 +202,8 @@ class MainWindow(QMainWindow):
         self.banner_label = QtElidedLabel(lines=6)
         self.restart_button = QPushButton("Restart backend")
         self.restart_button.clicked.connect(self._on_restart_triggered)
-        dismiss = QPushButton("Dismiss")
-        dismiss.clicked.connect(banner.hide)
+        self.dismiss_button = dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(self.hide_banner)
         layout = QHBoxLayout(banner)
         layout.addWidget(self.banner_label, 1)
         layout.addWidget(self.restart_button, 0, Qt.AlignmentFlag.AlignTop)
@@ -233,6 +251,7 @@ class MainWindow(QMainWindow):
         self.restart_action = QAction("&Restart backend", self)
         self.restart_action.triggered.connect(self._on_restart_triggered)
         backend.addAction(self.restart_action)
+        self.help = QtHelpMenu(self, self.client, self._log_dir, self._open_url)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -256,15 +275,19 @@ class MainWindow(QMainWindow):
     # backend -> view -----------------------------------------------------------------
     def _on_client_state_changed(self, state: str) -> None:
         self.backend_status.setText(status_text(state, self.client.hello))
-        if state == READY and self.banner.isVisible():
+        if state == READY and not self.banner.isHidden():
             self.banner_label.setText("The backend was restarted after a crash; jobs that were "
-                                      "running were lost.\n" + self.client.last_crash_message)
+                                      "running were lost (start them again to resume).\n"
+                                      + self.client.last_crash_message)
             self.restart_button.hide()
+            self._banner_restarted = True
 
     def _on_client_hello(self, _hello: Hello) -> None:
         self.backend_status.setText(status_text(self.client.state, self.client.hello))
 
     def _on_job_changed(self, job: JobHandle, event: str, _data: dict) -> None:
+        if event == "job.started" and self._banner_restarted:
+            self.hide_banner()  # work resumed after the restart: the banner is old news
         if event == "job.finished":
             level = "error" if job.state == "failed" else "info"
             detail = f": {job.error_message}" if job.error_message else ""
@@ -275,11 +298,26 @@ class MainWindow(QMainWindow):
             "; restarting it…" if will_restart else " and was not restarted.")
         self.banner_label.setText(f"{heading}\n{message}")
         self.restart_button.setVisible(not will_restart)
+        if self.banner.isHidden():
+            self._size_before_banner = self.size()
+        self._banner_restarted = False
         self.banner.show()
         self.statusBar().showMessage(heading, 10_000)
 
-    def _on_restart_triggered(self) -> None:
+    def hide_banner(self) -> None:
+        """Dismiss (or outdate) the crash banner; the window gets its size back."""
+        self._banner_restarted = False
+        if self.banner.isHidden():
+            return
         self.banner.hide()
+        size, self._size_before_banner = self._size_before_banner, None
+        if size is not None and not self.isMaximized() and not self.isFullScreen():
+            self.centralWidget().layout().activate()
+            self.layout().activate()  # the banner's height leaves the minimum size first
+            self.resize(size)
+
+    def _on_restart_triggered(self) -> None:
+        self.hide_banner()
         self.client.restart()
 
     def _cancel_job(self, job: JobHandle) -> None:
@@ -333,4 +371,3 @@ class MainWindow(QMainWindow):
             self.controller.open(last)
         else:
             self.show_page("project")
-

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.components.settings import AppSettings
+from desktop.ui import file_dialogs
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.project_controller import ProjectController
 
@@ -53,7 +53,10 @@ class NewProjectDialog(QDialog):
         for key, label in MODEL_KINDS:
             self.kind_box.addItem(label, key)
         self.error_label = QtElidedLabel(lines=3)
+        self.error_label.setObjectName("new_project_error")
         self.error_label.setStyleSheet("color: #b00020")
+        self.name_edit.textChanged.connect(self._on_fields_edited)
+        self.folder_edit.textChanged.connect(self._on_fields_edited)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
                                         QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self._on_buttons_accepted)
@@ -82,10 +85,17 @@ class NewProjectDialog(QDialog):
         return None
 
     def _on_browse_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Create the project in",
-                                                  self.folder_edit.text())
+        typed = self.folder_edit.text().strip()
+        folder = file_dialogs.open_folder(self, self.settings, "new_project",
+                                          "Create the project in",
+                                          start=typed if typed and Path(typed).is_dir() else None)
         if folder:
             self.folder_edit.setText(folder)
+
+    def _on_fields_edited(self, _text: str) -> None:
+        """A shown error follows the fields: it goes once its cause is fixed."""
+        if self.error_label.text():
+            self.error_label.setText(self.problem() or "")
 
     def _on_buttons_accepted(self) -> None:
         problem = self.problem()
@@ -145,10 +155,9 @@ class QtProjectPicker(QWidget):
         dialog.open()  # non-blocking
 
     def open_project_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open project folder",
-                                                  self.settings.last_folder("open_project"))
+        folder = file_dialogs.open_folder(self, self.settings, "open_project",
+                                          "Open project folder", remember_parent=True)
         if folder:
-            self.settings.set_last_folder("open_project", str(Path(folder).parent))
             self.open_path(folder)
 
     def open_path(self, path: str) -> None:

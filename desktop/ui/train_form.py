@@ -14,7 +14,6 @@ from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.components.settings import AppSettings
 from desktop.components.train_settings import PRECISIONS, TrainSettings
+from desktop.ui import file_dialogs
 
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt *.safetensors);;All files (*)"
 DEVICE_LABELS = {"auto": "Automatic (GPU if there is one)", "cpu": "CPU", "cuda": "CUDA GPU"}
@@ -117,12 +117,10 @@ class QtTrainSettingsForm(QGroupBox):
         return edit, row
 
     def _on_pick_clicked(self, edit: QLineEdit, title: str) -> None:
-        start = str(Path(edit.text()).parent) if edit.text().strip() else (
-            self.app_settings.last_folder("pretrained") if self.app_settings else "")
-        path, _ = QFileDialog.getOpenFileName(self, title, start, WEIGHTS_FILTER)
+        typed = edit.text().strip()
+        path = file_dialogs.open_file(self, self.app_settings, "pretrained", title,
+                                      WEIGHTS_FILTER, str(Path(typed).parent) if typed else None)
         if path:
-            if self.app_settings is not None:
-                self.app_settings.set_last_folder("pretrained", str(Path(path).parent))
             edit.setText(path)
 
     # values ---------------------------------------------------------------------------

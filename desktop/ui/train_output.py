@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -34,6 +33,7 @@ from desktop.components.train_output import (
     TrainOutput,
     with_suffix,
 )
+from desktop.ui import file_dialogs
 from desktop.ui.elided_label import QtElidedLabel
 
 ERROR_STYLE = "color: #b00020;"
@@ -105,17 +105,17 @@ class QtTrainOutput(QGroupBox):
         return self._start(action, "export", self.model.export_args(out, action))
 
     def _ask_path(self, action: str) -> str:
+        """The save dialog: in the folder this project last exported to, else in the
+        project's ``export/`` folder."""
         title = "Export the voice model" if action == MODEL else "Export a model package"
-        start = self.model.default_path(action, self._last_folder())
-        path, _ = QFileDialog.getSaveFileName(self, title, start, FILTERS[action])
-        if path and self.app_settings is not None:
-            self.app_settings.set_last_folder(FOLDER_KEY, str(Path(path).parent))
+        default = Path(self.model.default_path(action))
+        path = file_dialogs.save_file(self, self.app_settings, self.folder_key(), title,
+                                      default.name, FILTERS[action], str(default.parent))
         return with_suffix(path, action) if path else ""
 
-    def _last_folder(self) -> str:
-        folders = self.app_settings.store.get("last_folders", {}) if self.app_settings else {}
-        value = folders.get(FOLDER_KEY) if isinstance(folders, dict) else None
-        return value if isinstance(value, str) else ""
+    def folder_key(self) -> str:
+        """Exports remember their folder per project."""
+        return f"{FOLDER_KEY} {self.model.context.project or ''}"
 
     def _start(self, action: str, kind: str, args: dict[str, Any]) -> JobHandle:
         job = self.client.start_job(kind, args)

@@ -3,7 +3,10 @@
 On project open (and when the page is shown) it asks the backend ``train.suggest``
 (readiness, problems, suggested settings, installed pretrained bases) and
 ``train.runs`` (past runs); the latest run's ``metrics.jsonl`` is read into the
-``MetricsHistory`` so the curves are there without training. While a ``train``
+``MetricsHistory`` so the curves are there without training. The form shows the
+suggestion, or, when the latest run has a checkpoint, that run's own settings (its
+``run.json``), so Start resumes it as it was trained. ``QtTrainBases`` offers the
+recommended pretrained bases when they are missing. While a ``train``
 job runs, the events of its ``JobHandle`` (``job.metrics``, ``job.progress``,
 ``train.sample``, ``train.checkpoint``, ``job.paused``, ``job.finished``, its ``log``
 lines) drive a ``TrainSession``;
@@ -33,6 +36,7 @@ from desktop.backend_client import BackendClient
 from desktop.components.job_handle import JobHandle
 from desktop.components.metrics import MetricsHistory
 from desktop.components.project_state import ProjectState
+from desktop.components.request_book import InFlight
 from desktop.components.settings import AppSettings
 from desktop.components.train_output import OutputContext
 from desktop.components.train_runs import (
@@ -41,11 +45,12 @@ from desktop.components.train_runs import (
     latest_run,
     runs_from_result,
 )
-from desktop.components.train_settings import TrainSuggestion, start_blocker
+from desktop.components.train_settings import TrainSuggestion, form_settings, start_blocker
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.loss_plot import QtLossPlot
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.scrolling import vertical_scroll
+from desktop.ui.train_bases import QtTrainBases
 from desktop.ui.train_files import QtTrainFiles
 from desktop.ui.train_form import QtTrainSettingsForm
 from desktop.ui.train_output import QtTrainOutput
@@ -65,7 +70,7 @@ class QtTrainPage(QWidget):
         self.job: JobHandle | None = None  # the training job this page follows
         self._suggest_error = ""
         self._history_live = False  # the curves came from events, not from the file
-        self._refreshing: set[str] = set()  # commands in flight
+        self._asked = InFlight()  # train.suggest / train.runs on their way
         self._build(settings)
         client.sig_event.connect(self._on_client_event)
         client.sig_hello.connect(self._on_client_hello)
@@ -82,6 +87,8 @@ class QtTrainPage(QWidget):
         self.problems_label.setStyleSheet("color: #b00020;")
         self.form = QtTrainSettingsForm(settings)
         self.form.settings_changed.connect(self._update_controls)
+        self.bases = QtTrainBases(self.client, self.form, settings)
+        self.bases.sig_installed.connect(self._on_bases_installed)
         self.start_btn = QPushButton("Start")
         self.pause_btn = QPushButton("Pause")
         self.stop_btn = QPushButton("Stop")
@@ -110,8 +117,8 @@ class QtTrainPage(QWidget):
         self.audio_label, self.audio_stop_btn = self.files.audio_label, self.files.audio_stop_btn
         settings = QWidget()
         col = QVBoxLayout(settings)
-        for w in (self.project_label, self.suggestion_label, self.problems_label, self.form,
-                  self.output):
+        for w in (self.project_label, self.suggestion_label, self.problems_label, self.bases,
+                  self.form, self.output):
             col.addWidget(w)
         col.addWidget(self.files, 1)
         self.settings_scroll = vertical_scroll(settings)
@@ -169,19 +176,8 @@ class QtTrainPage(QWidget):
 
     def _ask(self, cmd: str, path: str, done: Callable[[str, dict[str, Any]], None],
              failed: Callable[[str, Error], None]) -> None:
-        if cmd in self._refreshing:
-            return  # asked already; the answer is on its way
-        self._refreshing.add(cmd)
-
-        def on_result(result: dict[str, Any]) -> None:
-            self._refreshing.discard(cmd)
-            done(path, result)
-
-        def on_error(err: Error) -> None:
-            self._refreshing.discard(cmd)
-            failed(path, err)
-
-        self.client.request(cmd, {"project": path}, on_result, on_error)
+        self._asked.ask(cmd, lambda ok, err: self.client.request(cmd, {"project": path}, ok, err),
+                        lambda result: done(path, result), lambda err: failed(path, err))
 
     def _on_suggest_result(self, path: str, result: dict[str, Any]) -> None:
         if path != self.project:
@@ -190,7 +186,8 @@ class QtTrainPage(QWidget):
         self.suggestion = TrainSuggestion.from_result(result)
         self._suggest_error = ""
         if first and not self.running:
-            self.form.set_values(self.suggestion.settings)
+            self._prefill()
+        self.bases.set_suggestion(self.suggestion, self._resuming())
         lines = [t for t in (self.suggestion.summary(), self.suggestion.text) if t]
         self.suggestion_label.setText("\n".join(lines))
         self._update_controls()
@@ -213,10 +210,26 @@ class QtTrainPage(QWidget):
         self.shown_run = run
         if not same:
             self.load_history(run)
+            self._prefill()
         elif not self._history_live and run is not None and run.metrics:
             self.history.read_file(Path(run.metrics))  # only the lines added since
         self.session.set_run(run)
         self._fill_tables()
+
+    def _resuming(self) -> bool:
+        """The shown run has a checkpoint: Start resumes it (and uses no bases)."""
+        return self.shown_run is not None and self.shown_run.resumable
+
+    def _prefill(self) -> None:
+        """The form: the suggestion, under the shown run's own settings when it resumes."""
+        if not self.running:
+            self.form.set_values(form_settings(self.suggestion, self.shown_run))
+            self.bases.set_suggestion(self.suggestion, self._resuming())
+
+    def _on_bases_installed(self) -> None:
+        if self.project:
+            self._ask("train.suggest", self.project, self._on_suggest_result,
+                      self._on_suggest_error)
 
     def load_history(self, run: TrainRun | None) -> int:
         """Replace the curves with a run's metrics.jsonl (plain file read)."""
@@ -225,9 +238,8 @@ class QtTrainPage(QWidget):
         if run is None or not run.metrics:
             return 0
         count = self.history.read_file(Path(run.metrics))
-        if count:
-            self._say(f"Run '{run.name}' ({run.state}): {count} steps of history, "
-                      f"last step {self.history.last_step}.")
+        if count and not self.session.status:  # "Training finished at …" stays
+            self._say(run.history_text(count, self.history.last_step))
         return count
 
     # backend events -------------------------------------------------------------------
@@ -279,6 +291,9 @@ class QtTrainPage(QWidget):
         if blocker:
             self._say(blocker)
             self._update_controls()
+            return None
+        if not self.bases.confirm_start():
+            self._say("Not started: the recommended pretrained bases are missing.")
             return None
         assert self.project is not None
         if self.shown_run is None or self.shown_run.name != settings.run:

@@ -28,8 +28,10 @@ from desktop.components.editor_view import (
     SCROLL_STEPS,
     enabled_actions,
     inner_boundaries,
+    pending_changes,
     play_range,
     scroll_geometry,
+    view_split_points,
 )
 from desktop.components.waveform_data import WaveformData
 from desktop.ui.elided_label import QtElidedLabel
@@ -55,6 +57,9 @@ class QtWaveformEditor(QWidget):
         self._play_id: int | None = None
         self._playhead_t: float | None = None  # last reported, painted by the timer
         self._wave_dirty = False
+        self._prepared: Any = None  # the segments the prepared clips were cut with
+        self._info = ""  # what the status line says when nothing else needs saying
+        self._play_error = False  # the status shows a failed playback
         self._build_ui()
         client.sig_event.connect(self._on_client_event)
         self._timer = QTimer(self)
@@ -71,8 +76,13 @@ class QtWaveformEditor(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.status, 1)
+        self.pending_label = QtElidedLabel("")
+        self.pending_label.setObjectName("editor_pending")
+        self.pending_label.setStyleSheet("color: #b36b00;")
+        self.pending_label.setVisible(False)
         bar = QHBoxLayout()
         self.buttons: dict[str, QToolButton] = add_buttons(bar, self._action_slots())
+        bar.addWidget(self.pending_label, 2)  # elides before it widens the editor
         bar.addStretch(1)
         self._build_plots()
         self.f0 = QtF0Overlay(self.spec_plot)  # pitch over the spectrogram, see show_f0
@@ -109,9 +119,11 @@ class QtWaveformEditor(QWidget):
 
     # opening ---------------------------------------------------------------
     def open_source(self, project_path: str, source: dict, segments: list | None,
-                    cache_dir: str) -> None:
-        """Show a whole recording; edits are in its own time."""
+                    cache_dir: str, prepared: list | None = None) -> None:
+        """Show a whole recording; edits are in its own time. ``prepared``: the segments
+        its prepared clips were cut with (None: the whole file), to mark pending edits."""
         self._reset(project_path, str(source["path"]), str(source.get("name") or source["path"]))
+        self._prepared = prepared
 
         def make(info: dict) -> EditModel:
             duration = float(source.get("duration") or info["duration"])
@@ -120,12 +132,13 @@ class QtWaveformEditor(QWidget):
         self._analyze(cache_dir, make)
 
     def open_slice(self, project_path: str, slice: dict, segments: list | None,
-                   cache_dir: str) -> None:
+                   cache_dir: str, prepared: list | None = None) -> None:
         """Show one prepared clip; edits are saved to its source, in source time."""
         path = Path(slice["path"])
         if not path.is_absolute():
             path = Path(project_path) / path
         self._reset(project_path, str(path), f"{slice.get('name', path.name)} (slice)")
+        self._prepared = prepared
         start, end = float(slice["start"]), float(slice["end"])
         sid = str(slice["source"])
 
@@ -155,6 +168,7 @@ class QtWaveformEditor(QWidget):
         self.model = None
         self.data = None
         self.title.setText(title)
+        self.pending_label.setVisible(False)
         self.f0.clear()
         self._set_status("analysing…")
         self._update_buttons()
@@ -179,7 +193,13 @@ class QtWaveformEditor(QWidget):
         self.f0.set_fmax(data.spec_fmax)
         self.zoom_to_fit()
         self._refresh_edits()
-        self._set_status(f"{model.duration:.2f} s, {data.sample_rate} Hz")
+        self._info = f"{model.duration:.2f} s, {data.sample_rate} Hz"
+        self._set_status(self._info)
+
+    def set_prepared(self, prepared: list | None) -> None:
+        """The source was prepared again (with these segments): redraw what is pending."""
+        self._prepared = prepared
+        self._refresh_edits()
 
     def show_f0(self, f0_info: dict | None) -> None:
         """Draw a ``features.f0`` result over the spectrogram (None: no pitch here)."""
@@ -296,8 +316,22 @@ class QtWaveformEditor(QWidget):
         model = self.model
         if model is None:
             return
-        self.plots.draw_edits(model.removed_regions(), inner_boundaries(model))
+        splits = view_split_points(model)
+        self.plots.draw_edits(model.removed_regions(),
+                              [t for t in inner_boundaries(model)
+                               if not any(abs(t - s) < 1e-6 for s in splits)])
+        pending = pending_changes(model, self._prepared)
+        self.plots.draw_markers(splits, pending.regions, pending.splits)
+        self.pending_label.setText("edits not prepared yet: run Prepare to apply them"
+                                   if pending else "")
+        self.pending_label.setToolTip("The orange marks show what the prepared clips do not "
+                                      "have yet.")
+        self.pending_label.setVisible(bool(pending))
         self._refresh_marks()
+
+    def pending(self) -> Any:
+        """The edits the prepared clips do not have yet (``editor_view.Pending``)."""
+        return pending_changes(self.model, self._prepared) if self.model else None
 
     # playback --------------------------------------------------------------
     def play_selection(self) -> None:
@@ -310,10 +344,21 @@ class QtWaveformEditor(QWidget):
         def on_result(res: dict) -> None:
             self._play_id = res.get("play_id")
             self._playhead_t = start
+            self._clear_play_error()
+
+        def on_error(err: Any) -> None:
+            self._set_status(f"could not play: {getattr(err, 'message', err)}")
+            self._play_error = True
 
         self._client.request("audio.play", {"path": self._audio_path, "start": start,
                                             "end": end},
-                             on_result=on_result, on_error=self._on_request_error)
+                             on_result=on_result, on_error=on_error)
+
+    def _clear_play_error(self) -> None:
+        """Playback works again: the audio-device error is no longer true."""
+        if self._play_error:
+            self._play_error = False
+            self._set_status(self._info)
 
     def stop(self) -> None:
         self._client.request("audio.stop", {}, on_error=self._on_request_error)
@@ -332,12 +377,14 @@ class QtWaveformEditor(QWidget):
             self._playhead_t = None
         else:
             self._playhead_t = float(ev.data.get("t", 0.0))
+            self._clear_play_error()
 
     # misc ------------------------------------------------------------------
     def _on_request_error(self, err: Any) -> None:
         self._set_status(f"error: {getattr(err, 'message', err)}")
 
     def _set_status(self, text: str) -> None:
+        self._play_error = False  # whatever was shown is replaced
         self.status.setText(text)
         self._update_buttons()
 

@@ -26,6 +26,8 @@ WAVE_PEN = (80, 160, 255)
 CURSOR_PEN = (255, 220, 0)
 PLAYHEAD_PEN = (255, 60, 60)
 BOUNDARY_PEN = (0, 200, 120)
+PENDING_PEN = (255, 150, 0)
+PENDING_Y = 0.97  # the pending-edits bar runs along the top of the waveform
 MIN_HEIGHT = 166  # both plots at least 60 px tall (the lower one also has the time axis)
 
 
@@ -37,6 +39,8 @@ class EditorPlots(pg.GraphicsLayoutWidget):
         self.spec_vb = EditorViewBox()
         self.spec_plot = self.addPlot(row=1, col=0, viewBox=self.spec_vb)
         self.overlays: list[tuple[Any, Any]] = []  # (plot, item) of the edits' shading
+        self.split_markers: list[pg.InfiniteLine] = []  # one per split point and plot
+        self.pending_regions: list[tuple[float, float]] = []
         self.setMinimumHeight(MIN_HEIGHT)
         self._setup_plots()
 
@@ -126,6 +130,34 @@ class EditorPlots(pg.GraphicsLayoutWidget):
         for plot_item, item in self.overlays:
             plot_item.removeItem(item)
         self.overlays.clear()
+        self.split_markers.clear()
+        self.pending_regions = []
+
+    def draw_markers(self, splits: Sequence[float], pending: Sequence[tuple[float, float]],
+                     pending_splits: Sequence[float] = ()) -> None:
+        """A marked line on both plots at each split point (orange when not prepared
+        yet), and an orange bar along the top of the waveform over each pending edit."""
+        new = {round(t, 6) for t in pending_splits}
+        for t in splits:
+            colour = PENDING_PEN if round(t, 6) in new else BOUNDARY_PEN
+            for plot in (self.wave_plot, self.spec_plot):
+                line = pg.InfiniteLine(t, angle=90, movable=False, pen=pg.mkPen(colour, width=2))
+                line.addMarker("v", position=0.98, size=12)
+                line.addMarker("^", position=0.02, size=12)
+                line.setToolTip("split point" + (": run Prepare to apply it" if colour ==
+                                                 PENDING_PEN else ""))
+                line.setZValue(8)
+                plot.addItem(line)
+                self.overlays.append((plot, line))
+                self.split_markers.append(line)
+        self.pending_regions = list(pending)
+        if pending:
+            xs = [x for a, b in pending for x in (a, b)]
+            bar = pg.PlotDataItem(xs, [PENDING_Y] * len(xs), connect="pairs",
+                                  pen=pg.mkPen(PENDING_PEN, width=6))
+            bar.setZValue(9)
+            self.wave_plot.addItem(bar)
+            self.overlays.append((self.wave_plot, bar))
 
     def draw_edits(self, removed: Sequence[tuple[float, float]],
                    boundaries: Sequence[float]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pickle
 
@@ -69,11 +70,25 @@ def test_wrong_file_message_names_what_it_is(data_dir, real_catalogue, ctx, tmp_
     with pytest.raises(WrongFile) as info:
         import_asset(src, real_catalogue, ctx, as_name="rmvpe")
     msg = info.value.message
-    assert "this looks like RVC v2 pretrained generator (f0G40k.pth" in msg
-    assert "not rmvpe.pt" in msg
+    assert msg.startswith("rmvpe.pt is not the RMVPE pitch estimator (rmvpe): missing key ")
+    assert "It looks like RVC v2 pretrained generator (f0G40k.pth" in msg
     assert info.value.code == "wrong_file"
     assert not asset_path(real_catalogue["rmvpe"]).exists()
     assert not [p for p in data_dir.rglob("*") if p.is_file()]
+
+
+def test_wrong_file_with_the_expected_name_says_what_is_wrong(data_dir, real_catalogue, ctx,
+                                                              tmp_path):
+    """A config.json that is another model's config: not "config.json is not config.json"."""
+    src = tmp_path / "config.json"
+    src.write_text(json.dumps({"model_type": "bert", "hidden_size": 768,
+                               "num_hidden_layers": 12}), encoding="utf-8")
+    with pytest.raises(WrongFile) as info:
+        import_asset(src, real_catalogue, ctx, as_name="contentvec-hf-config")
+    msg = info.value.message
+    assert msg.startswith("config.json is not the ContentVec (Hugging Face format) config.json "
+                          "(contentvec-hf-config): model_type is 'bert', expected 'hubert'.")
+    assert "is not config.json" not in msg
 
 
 def test_pitch_and_rate_mismatch_is_caught(data_dir, real_catalogue, ctx, tmp_path):

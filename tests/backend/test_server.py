@@ -31,6 +31,9 @@ def test_hello_comes_first_with_versions_and_devices(backend: BackendProcess) ->
     ready = backend.event("backend.ready")
     assert "job.start" in ready["data"]["commands"]
     assert ready["data"]["torch"].startswith(hello["torch"].split("+")[0])
+    import torch  # the About box shows the CUDA build torch reports
+
+    assert ready["data"]["cuda_version"] == torch.version.cuda
 
 
 def test_every_request_gets_exactly_one_reply(backend: BackendProcess) -> None:

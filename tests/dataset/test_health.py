@@ -120,7 +120,7 @@ def test_build_report():
         {"name": "a_0001.wav", "path": "/x/a_0001.wav", "duration": 3.0, "problems": [warn],
          "source": "a.wav"},
         {"name": "b_0000.wav", "path": "/x/b_0000.wav", "duration": 2.0,
-         "problems": [warn, err], "source": "b.wav"},
+         "problems": [warn, err], "source": "b.wav", "start": 4.5, "end": 6.5},
     ]
     failed = [{"path": "c.wav", "message": "'c.wav' is empty (0 bytes)"}]
     rep = build_report(slices, failed, 40000)
@@ -129,6 +129,9 @@ def test_build_report():
     assert (rep["clips"], rep["usable_clips"]) == (3, 2)
     assert rep["problem_counts"] == {"low_snr": 2, "near_silence": 1}
     assert {p["clip"] for p in rep["problems"]} == {"a_0001.wav", "b_0000.wav"}
+    # where in the recording each problem clip is, so the desktop can name it
+    assert [(p["source"], p["start"], p["end"]) for p in rep["problems"]][-1] == \
+        ("b.wav", 4.5, 6.5)
     assert rep["sources_failed"] == failed
     assert rep["recommendation"] == recommend(6.7, 40000)
     assert rep["recommendation"]["version"] == "v2"

@@ -16,6 +16,9 @@ are printed to stdout as recorded. Lines with a "fake" key are directives:
 - {"fake": "note", "text": "..."}: ignored (how the session was made).
 - {"fake": "sleep", "seconds": 0.05}
 - {"fake": "exit", "code": 1}
+- {"fake": "crash_once", "marker": "...", "stderr": ["..."], "code": 1}: the first time
+  (no marker file yet) create the marker, write the lines to stderr and exit; a restarted
+  replay goes on past it.
 - {"fake": "serve"}: answer ping and shutdown until stdin closes.
 
 A "shutdown" request read at any point is answered and ends the replay.
@@ -96,6 +99,13 @@ def directive(obj: dict) -> None:
         time.sleep(float(obj.get("seconds", 0.05)))
     elif kind == "exit":
         sys.exit(int(obj.get("code", 0)))
+    elif kind == "crash_once" and not os.path.exists(obj["marker"]):
+        with open(obj["marker"], "w", encoding="utf-8") as fh:
+            fh.write("crashed\n")
+        for text in obj.get("stderr", []):
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+        sys.exit(int(obj.get("code", 1)))
     elif kind == "serve":
         serve()
 

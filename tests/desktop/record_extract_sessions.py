@@ -11,11 +11,14 @@ scenario has a temporary folder, written as ``$PROJECT`` in the session, holding
 - ``user data ü``: ``TIMBRE_DATA_DIR``, empty at the start (no model assets).
 
 The requests are sent as the Extract page sends them; each ``await`` directive also keeps
-the request's ``args`` so a replay test can check that the page sent the same ones.
+the request's ``args`` so a replay test can check that the page sent the same ones. A
+start first saves the form's settings in the project (``project.extract_settings``) when
+they differ from the ones it has.
 
-- ``extract_real_ok``: ``assets.list`` (the page is shown), ``assets.list`` (the page's
-  preflight before a start), ``job.start`` extract with f0 ``pm`` and the encoder file,
-  its events up to ``job.finished`` ok.
+- ``extract_real_ok``: ``assets.list`` (the page is shown), ``project.extract_settings``
+  and ``assets.list`` (the page's preflight before a start), ``job.start`` extract with
+  f0 ``pm`` and the encoder file, its events up to ``job.finished`` ok; then
+  ``project.open`` (the app opening the project again: the settings are in it).
 - ``extract_real_missing``: f0 ``rmvpe`` with the empty data dir. The preflight
   ``assets.list`` says rmvpe is missing (the page shows the asset-missing dialog without
   starting), a tiny random ``rmvpe.pt`` (``save_tiny_rmvpe``) is imported through the real
@@ -86,6 +89,12 @@ def _note(rec: Recorder, scenario: str) -> None:
                            f"tests/desktop/record_extract_sessions.py {scenario}"})
 
 
+def _store(rec: Recorder, args: dict) -> None:
+    """What the page sends at a start whose settings the project does not have yet."""
+    settings = {k: v for k, v in args.items() if k != "project"}
+    _send(rec, "project.extract_settings", {"path": args["project"], "settings": settings})
+
+
 def _start_ok(rec: Recorder, args: dict) -> None:
     reply = _send(rec, "job.start", {"kind": "extract", "args": args}, wait_job=True)
     if "result" not in reply:
@@ -99,8 +108,10 @@ def extract_real_ok(folder: Path) -> Path:
     rec = Recorder(folder, wait_ready=True)
     _note(rec, "extract_real_ok")
     _send(rec, "assets.list")  # the page is shown
+    _store(rec, job_args(folder, "pm"))
     _send(rec, "assets.list")  # the page's preflight
     _start_ok(rec, job_args(folder, "pm"))
+    _send(rec, "project.open", {"path": str(folder / PROJECT)})  # the app, opened again
     rec.close()
     return rec.write("extract_real_ok")
 
@@ -119,6 +130,7 @@ def extract_real_missing(folder: Path) -> Path:
     source = save_tiny_rmvpe(folder / RMVPE_SOURCE)
     rec = Recorder(folder, wait_ready=True)
     _note(rec, "extract_real_missing")
+    _store(rec, job_args(folder, "rmvpe"))
     _send(rec, "assets.list")  # preflight: rmvpe is not installed
     _import_rmvpe(rec, source)
     _send(rec, "assets.list")  # the retry's preflight: installed now
@@ -139,6 +151,7 @@ def extract_real_missing(folder: Path) -> Path:
 def extract_real_cancel(folder: Path) -> Path:
     rec = Recorder(folder, wait_ready=True)
     _note(rec, "extract_real_cancel")
+    _store(rec, job_args(folder, "harvest"))
     _send(rec, "assets.list")  # preflight
     reply = _send(rec, "job.start", {"kind": "extract", "args": job_args(folder, "harvest")})
     if "result" not in reply:

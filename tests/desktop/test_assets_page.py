@@ -21,6 +21,7 @@ from desktop.ui.assets_page import (
     COL_NEEDED,
     COL_SIZE,
     COL_STATUS,
+    ERROR_COLOUR,
     WARNING_COLOUR,
     QtAssetsPage,
 )
@@ -128,6 +129,38 @@ def test_a_rows_job_drives_it() -> None:
     assert model.row("hubert-base").error.startswith("Cancelled; a partial download is kept")
 
 
+def test_sizes_are_real_where_known_and_question_marks_where_not() -> None:
+    model = AssetsModel()
+    model.load(_recorded_list(0))
+    assert model.raw("rvc-v2-G40k")["size"] is None  # the catalogue does not know it
+    job = JobHandle("assets", {"action": "download", "name": "rvc-v2-G40k"}, job_id="job-3")
+    assert model.track(job) == "rvc-v2-G40k"
+    assert model.row("rvc-v2-G40k").size_text == "?"
+    job.apply("job.progress", {"job_id": "job-3", "done": 5_000_000, "total": 0,
+                               "name": "rvc-v2-G40k"})
+    row = model.row("rvc-v2-G40k")
+    assert row.status_text == "Downloading: 5.0 MB of ?" and row.size_text == "?"
+    job.apply("job.progress", {"job_id": "job-3", "done": 6_000_000, "total": 72_000_000})
+    row = model.row("rvc-v2-G40k")  # the server said how big it is
+    assert row.size_text == "72.0 MB" and row.status_text == "Downloading: 6.0 MB of 72.0 MB"
+
+
+def test_a_refused_import_of_a_missing_asset_is_not_a_red_wrong_file() -> None:
+    model = AssetsModel()
+    model.load(_recorded_list(0))
+    job = JobHandle("assets", {"action": "import", "name": "hubert-base"}, request_id="d1")
+    model.track(job)
+    job.refuse("wrong_file", "take.wav is not the HuBERT base (hubert-base)")
+    row = model.row("hubert-base")
+    assert row.error is None and not row.installed
+    assert row.status_cell == ("Not installed; the file given to import was not it: take.wav "
+                               "is not the HuBERT base (hubert-base)")
+    failed = JobHandle("assets", {"action": "download", "name": "rmvpe"}, request_id="d2")
+    model.track(failed)
+    failed.refuse("download_failed", "no network")
+    assert model.row("rmvpe").status_cell == "Download failed: no network"  # that is red
+
+
 def test_error_texts() -> None:
     assert error_text("download_failed", "no network").startswith("Download failed: ")
     assert error_text("wrong_file", "x.wav is not rmvpe.pt") == \
@@ -184,10 +217,17 @@ def test_recorded_import_wrong_file_and_remove(qtbot, make_client, tmp_path) -> 
     page.pick_file = lambda name: str(tmp_path / "take 1.wav")
     page.button("hubert-base", "import").click()
     qtbot.waitUntil(lambda: page.error_box is not None, timeout=5000)
-    assert page.error_box.text().startswith("Wrong file: take 1.wav is not hubert_base.pt")
+    assert page.error_box.text().startswith("Wrong file: take 1.wav is not the HuBERT base")
     qtbot.waitUntil(lambda: len(_received(sig, "assets.list")) == 3, timeout=5000)
-    qtbot.waitUntil(lambda: page.cell_text("hubert-base", COL_STATUS).startswith("Wrong"),
-                    timeout=5000)  # the error stays in the row after the refresh
+    # the refused file stays mentioned in the row after the refresh; but hubert-base was never
+    # installed, so its row says so, not a red "Wrong file" about the asset
+    qtbot.waitUntil(lambda: "was not it" in page.cell_text("hubert-base", COL_STATUS),
+                    timeout=5000)
+    status = page.cell_text("hubert-base", COL_STATUS)
+    assert status.startswith("Not installed; the file given to import was not it: take 1.wav "
+                             "is not the HuBERT base") and "Wrong file" not in status
+    item = page.table.item(page._row_index["hubert-base"], COL_STATUS)
+    assert item.foreground().color().name() != ERROR_COLOUR.name()
     assert page.button("hubert-base", "import").isEnabled()
 
     page.confirm_remove = lambda name: name == "rmvpe"

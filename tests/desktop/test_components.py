@@ -115,3 +115,17 @@ def test_prepare_settings_map_to_job_args() -> None:
                                      "min_length_ms", "chunk_seconds"}
     bad = PrepareSettings(normalize="loud", chunk_seconds=0.2)
     assert len(bad.validate()) == 2
+
+
+def test_clip_labels_name_the_recording_not_the_hash() -> None:
+    from desktop.components.clip_names import clip_label, format_time
+
+    assert format_time(3.24) == "0:03.2" and format_time(75.0) == "1:15.0"
+    assert format_time(3725.0) == "1:02:05"
+    problem = {"clip": "3f2a9c0b1d4e5f60_002_0007.wav", "source": "C:\\takes\\take 1.wav",
+               "start": 12.5, "end": 15.25}
+    assert clip_label(problem) == "take 1.wav 0:12.5–0:15.2"
+    # a report written before clips had their times: the clip's number in its recording
+    assert clip_label({"clip": "3f2a9c0b1d4e5f60_002_0007.wav",
+                       "source": "/x/take 1.wav"}) == "take 1.wav, clip 8"
+    assert clip_label({"clip": "a.wav"}) == "a.wav"

@@ -49,3 +49,23 @@ def test_open_source_and_slice_then_split_is_saved(qtbot, make_client, qsettings
     segments = saved()[source["id"]]["segments"]
     assert len(segments) == 2 and abs(segments[0][1] - cut) < 0.02
     assert window.controller.state.edits[source["id"]]["segments"] == segments
+
+    # the split is marked, and pending until prepare; "Edit saved" says so
+    assert editor.pending().splits and editor.plots.split_markers
+    assert "Edit saved" in page.message.text()
+    editor.undo()  # back to what the clips were cut from: nothing left to apply
+    qtbot.waitUntil(lambda: source["id"] not in saved(), timeout=10000)
+    assert page.message.text() == "" and not editor.pending()
+
+    # the slice has no pitch yet; once an extraction finishes its curve is asked for again
+    qtbot.waitUntil(lambda: "run Extract first" in editor.f0.note.text(), timeout=10000)
+    from tests.features.tiny_models import save_tiny_fairseq_hubert
+
+    encoder = tmp_path / "encoders ü" / "hubert tiny.pt"
+    save_tiny_fairseq_hubert(encoder)
+    job = client.start_job("extract", {"project": str(project), "f0": "pm",
+                                       "encoder": str(encoder), "device": "cpu"})
+    qtbot.waitUntil(lambda: job.finished, timeout=60000)
+    assert job.state == "ok", job.error
+    qtbot.waitUntil(lambda: editor.f0.curve_data is not None, timeout=10000)
+    assert "run Extract first" not in editor.f0.note.text()

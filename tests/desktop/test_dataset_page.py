@@ -70,6 +70,11 @@ def test_drop_import_prepare_and_report(qtbot, make_client, qsettings, tmp_path)
     report = page.health_report.report
     assert page.health_report.isVisibleTo(window)
     assert page.health_report.problems.rowCount() == len(report["problems"])
+    # clips are named by their recording and place in it, not by the hash in the file name
+    clips = [page.health_report.problems.item(r, 0) for r in range(len(report["problems"]))]
+    assert sorted(c.text() for c in clips) == ["take 0.wav 0:00.0–0:01.8",
+                                                "take 1.wav 0:00.0–0:01.8"]  # report order
+    assert clips[0].toolTip() == report["problems"][0]["path"]
     assert page.health_report.recommendation.text() == report["recommendation"]["text"]
     assert page.health_report.clips_label.text() == \
         f"{report['usable_clips']} / {report['clips']}"

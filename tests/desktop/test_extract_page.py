@@ -35,7 +35,7 @@ from desktop.components.extract_settings import (
 from desktop.components.job_handle import JobHandle
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings, JsonSettingsStore
-from desktop.ui.extract_page import QtExtractPage
+from desktop.ui.extract_page import INTRO, QtExtractPage
 from desktop.ui.main_window import MainWindow
 from desktop.ui.project_controller import ProjectController
 from tests.desktop.conftest import SESSIONS, fake_command
@@ -225,15 +225,20 @@ def test_failed_job_import_refused_start_path_encoder_cancel(qtbot, make_client,
     qtbot.waitUntil(lambda: page.missing_dialog is not dialog, timeout=5000)
     second = page.missing_dialog
     assert "hubert-base" in second.text_label.text() and "190 MB" in second.text_label.text()
-    second.cancel_btn.click()
-    assert not second.isVisible() and page.start_btn.isEnabled()
-
+    assert page.message.text() == "Extraction needs hubert-base, which is not installed."
+    # the message goes once the settings no longer need hubert-base (and does not return)
+    page.form.encoder.setCurrentIndex(page.form.encoder.findData("contentvec-hf"))
+    assert page.message.text() == INTRO
+    page.form.encoder.setCurrentIndex(page.form.encoder.findData("hubert-base"))
+    assert page.message.text() == INTRO
+    # the dialog's "Use another file…" is the encoder combo's "Other file…" route
     encoder = str(tmp_path / "encoders ü" / "my hubert.pt")
-    page.form.pick_encoder_file = lambda: encoder
-    page.form.encoder.activated.emit(page.form.encoder.findData(OTHER_ENCODER))
+    assert not second.other_btn.isHidden() and second.other_btn.text() == "Use another file…"
+    second.pick_other_file = lambda: encoder
+    second.other_btn.click()  # a file path needs no catalogue asset: the retry starts
+    assert not second.isVisible() and second.used_file == encoder
     assert page.form.values().encoder == encoder
     assert page.form.encoder.currentText() == "my hubert.pt"
-    page.start_btn.click()  # a file path needs no catalogue asset
     qtbot.waitUntil(lambda: not page.summary.isHidden(), timeout=5000)
     assert _received(sig, "job.start")[3]["args"]["args"]["encoder"] == encoder
     text = page.summary.toPlainText()
@@ -266,7 +271,7 @@ def test_main_window_extract_page_follows_the_project(qtbot, make_client, qsetti
 
 
 # Qt: sessions recorded from the real backend ----------------------------------------------
-REQUESTS = ("assets.list", "job.start", "job.cancel")
+REQUESTS = ("assets.list", "job.start", "job.cancel", "project.extract_settings")
 
 
 def _recorded(session: str, folder: Path) -> tuple[list[tuple[str, dict]], list[dict]]:
@@ -287,6 +292,7 @@ def _sent(sig) -> list[tuple[str, dict]]:
 
 
 def _check_sent_as_recorded(qtbot, sig, recorded: list[tuple[str, dict]]) -> None:
+    recorded = [r for r in recorded if r[0] in REQUESTS]  # what the page sends itself
     qtbot.waitUntil(lambda: len(_sent(sig)) >= len(recorded), timeout=5000)
     assert _sent(sig) == recorded
     assert not any(s.startswith("fake backend: ignoring") for s in sig.stderr)
@@ -321,7 +327,8 @@ def test_real_extraction_with_pm_and_an_encoder_file(qtbot, make_client, tmp_pat
     page.start_btn.click()
     qtbot.waitUntil(lambda: not page.summary.isHidden(), timeout=5000)
     _check_sent_as_recorded(qtbot, sig, recorded)
-    assert recorded[-1][1]["args"]["encoder"] == str(tmp_path / ENCODER)
+    started = [args for cmd, args in recorded if cmd == "job.start"]
+    assert started[-1]["args"]["encoder"] == str(tmp_path / ENCODER)
     assert page.missing_dialog is None
     progress = [s for s in said if s.startswith("extracting ")]
     assert progress[0] == "extracting 0 / 4" and progress[-1] == "extracting 4 / 4"
@@ -336,6 +343,28 @@ def test_real_extraction_with_pm_and_an_encoder_file(qtbot, make_client, tmp_pat
     assert page.message.text() == "Extraction finished."
     assert page.progress.isHidden() and page.start_btn.isEnabled()
     assert not page.cancel_btn.isEnabled() and page.form.isEnabled()
+    # the settings were saved with the project: they are there when the app opens it again
+    assert recorded[1] == ("project.extract_settings", {"path": state.path, "settings": {
+        "f0": "pm", "encoder": str(tmp_path / ENCODER), "version": "v2", "device": "auto",
+        "filter_radius": 3}})
+    reopened = ProjectState.from_open_result(_recorded_result("extract_real_ok.jsonl",
+                                                              tmp_path, "project.open"))
+    again, _state = _page(qtbot, client, tmp_path / "again", "v2")
+    again.controller.state = reopened
+    again.controller.project_changed.emit(reopened)
+    assert again.form.values() == ExtractSettings(f0="pm", encoder=str(tmp_path / ENCODER))
+    assert again.form.encoder.currentText() == "hubert tiny.pt"
+    again._on_assets_listed({"assets": [{"name": "rmvpe", "installed": True}]})
+    assert again.form.values().f0 == "pm"  # the project's choice, not the default
+
+
+def _recorded_result(session: str, folder: Path, cmd: str) -> dict:
+    """The recorded answer to the (last) ``cmd`` request of a session."""
+    escaped = json.dumps(str(folder), ensure_ascii=False)[1:-1]
+    lines = (SESSIONS / session).read_text("utf-8").replace("$PROJECT", escaped).splitlines()
+    msgs = [json.loads(line) for line in lines if line.strip()]
+    rid = [m["as"] for m in msgs if m.get("fake") == "await" and m["cmd"] == cmd][-1]
+    return next(m["result"] for m in msgs if m.get("type") == "result" and m["id"] == rid)
 
 
 def _import_in(qtbot, dialog, source: Path) -> None:
@@ -359,7 +388,8 @@ def test_real_rmvpe_missing_refused_import_and_retry(qtbot, make_client, tmp_pat
     assert "RMVPE pitch estimator (rmvpe)" in first.text_label.text()
     assert "181 MB" in first.text_label.text()
     assert first.download_btn.text() == "Download (181 MB)"
-    assert [cmd for cmd, _ in _sent(sig)] == ["assets.list"]
+    assert first.other_btn.isHidden()  # rmvpe has no "use another file" route
+    assert [cmd for cmd, _ in _sent(sig)] == ["project.extract_settings", "assets.list"]
     _import_in(qtbot, first, tmp_path / RMVPE_SOURCE)
 
     first.retry_btn.click()  # listed as installed, then removed: the start is refused
@@ -404,3 +434,30 @@ def test_real_cancel_mid_run(qtbot, make_client, tmp_path) -> None:
     assert not page.busy and page.summary.isHidden() and page.progress.isHidden()
     assert page.start_btn.isEnabled() and page.form.isEnabled()
     assert not page.cancel_btn.isEnabled()
+
+
+def test_missing_asset_dialog_shows_long_errors_whole(qtbot, make_client) -> None:
+    """A refusal is often long (paths, checksums): it wraps, and the dialog grows to show
+    all of it instead of clipping it."""
+    from desktop.components.assets import MissingAsset
+    from desktop.ui.asset_missing_dialog import QtAssetMissingDialog
+
+    client, _sig = make_client(fake_command("hello_ping.jsonl"))
+    dialog = QtAssetMissingDialog(client, MissingAsset("hubert-base", 189_507_909))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    before = dialog.size()
+    message = ("/home/me/Downloads/some very long folder name/take 1.wav is not the HuBERT "
+               "base (hubert-base): expected a torch weights file, found an audio file. Its "
+               "sha256 2e4783e37d8e349c64de1119ccfd16da4ad57c8e8f33b947f3b55df8b0a37075 is not "
+               "the published f54b40fd2802423a5643779c4861af1e9ee9c1564dc9d32f54f20b5ffba7db96.")
+    job = dialog.import_path("/home/me/Downloads/some very long folder name/take 1.wav")
+    assert job is dialog.job and job.active
+    job.refuse("wrong_file", message)  # the job.start's error reply, as the client hands it on
+    qtbot.wait(50)
+    label = dialog.status_label
+    assert label.text() == "Wrong file: " + message and label.wordWrap()
+    assert label.height() >= label.heightForWidth(label.width())  # every line shown
+    assert label.geometry().bottom() <= dialog.contentsRect().bottom()
+    assert dialog.width() == before.width() and dialog.height() > before.height()

@@ -297,6 +297,7 @@ def test_the_wheel_scrolls_the_train_form_instead_of_changing_a_field(qtbot, win
     bar = column.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=2000)  # 1024x700: the column scrolls
     combo, spin = form.model_size, form.epochs
+    combo.setCurrentIndex(0)  # the run's own size may be the last item: the wheel can step
     size, epochs = combo.currentData(), spin.value()
     for field in (combo, spin):
         start = bar.value()

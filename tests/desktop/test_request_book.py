@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backend.protocol import E_UNKNOWN_COMMAND, Error, Result
-from desktop.components.request_book import RequestBook
+from desktop.components.request_book import InFlight, RequestBook
 
 
 class Clock:
@@ -81,3 +81,23 @@ def test_answer_or_launch_forgets_the_retry() -> None:
     book.backend_ready = True
     book.on_launch()
     assert not book.backend_ready and book.waiting(req2.id) is None
+
+
+def test_in_flight_asks_a_query_once_until_it_is_answered() -> None:
+    asked: list[tuple] = []
+    done: list[dict] = []
+    failed: list[Error] = []
+    queries = InFlight()
+
+    def send(ok, err) -> None:
+        asked.append((ok, err))
+
+    assert queries.ask("train.runs", send, done.append, failed.append)
+    assert not queries.ask("train.runs", send, done.append, failed.append)  # on its way
+    assert queries.ask("train.suggest", send, done.append, failed.append)  # another query
+    assert len(asked) == 2 and "train.runs" in queries
+    asked[0][0]({"runs": []})
+    assert done == [{"runs": []}] and "train.runs" not in queries
+    assert queries.ask("train.runs", send, done.append, failed.append)  # answered: ask again
+    asked[1][1](Error("d2", "internal", "boom"))
+    assert [e.message for e in failed] == ["boom"] and "train.suggest" not in queries

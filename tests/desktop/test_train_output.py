@@ -190,11 +190,12 @@ def test_build_index_and_export_from_a_real_session(qtbot, page, tmp_path, monke
     assert o.result_label.text() == "Model exported from the checkpoint of step 2, epoch 1."
     assert o.path_edit.text() == str(out["model"]) and o.copy_btn.text() == "Copy path"
 
+    out["model"].parent.mkdir(exist_ok=True)  # the real export made the folder (not replayed)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog(str(out["package"])))
     o.package_btn.click()
     qtbot.waitUntil(lambda: o.model.status == "ok" and o.model.action == PACKAGE, timeout=5000)
     assert asked[1] == (str(out["model"].parent / "Voice ü.zip"), "Model package (*.zip)")
-    assert settings.last_folder("export") == str(out["model"].parent)
+    assert settings.last_folder(f"export {project}") == str(out["model"].parent)
     assert o.path_edit.text() == str(out["package"])
     assert o.result_label.text().endswith(f"with the index {index.name}.")
 

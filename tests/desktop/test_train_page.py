@@ -260,7 +260,10 @@ def test_real_training_session_fills_the_page(qtbot, make_client, tmp_path) -> N
     assert page.runs == [] and page.history.last_step == 0
     page.form.set_values(TrainSettings(epochs=2, batch_size=2, learning_rate="1e-4",
                                        save_every=1, keep_last=3, size="tiny", device="cpu"))
+    asked: list[str] = []  # the recommended bases are not installed: Start asks first
+    page.bases.ask_scratch = lambda text: asked.append(text) or "scratch"
     assert page.start_training() is not None
+    assert len(asked) == 1 and "f0G40k.pth and f0D40k.pth are not installed" in asked[0]
     sent = _received_wait(qtbot, sig, "job.start")[0]["args"]
     assert sent == {"kind": "train", "args": job_args(project)}  # what was recorded
 
@@ -294,3 +297,100 @@ def test_real_training_session_fills_the_page(qtbot, make_client, tmp_path) -> N
     assert list(values) == pytest.approx([r["loss_g"] for r in recorded])
     assert [(c.step, c.epoch) for c in page.session.checkpoints] == [(2, 1), (4, 2)]
     assert page.checkpoints_table.item(0, 1).text() == "1"
+
+
+def test_reopened_app_shows_the_runs_own_settings_and_start_resumes_it(qtbot, make_client,
+                                                                       tmp_path) -> None:
+    """train_resume_real.jsonl (real backend): the app opened again after a run with settings
+    other than the suggestion's was stopped at its first checkpoint."""
+    from tests.desktop.record_train_sessions import resume_args
+
+    page, _client, sig, project = _page(qtbot, make_client, tmp_path, "train_resume_real.jsonl")
+    qtbot.waitUntil(lambda: page.start_btn.isEnabled() and page.shown_run is not None
+                    and page.suggestion is not None, timeout=5000)
+    assert page.suggestion.settings.epochs == 300  # what a new run would get
+    assert page.form.values().to_job_args(str(project)) == resume_args(project)
+    assert page.history.last_step == 2 and "Start resumes it" in page.status_label.text()
+    assert page.bases.isHidden()  # a resumed run uses no pretrained bases
+    page.start_btn.click()
+    sent = _received_wait(qtbot, sig, "job.start")[0]["args"]
+    assert sent == {"kind": "train", "args": resume_args(project)}
+    qtbot.waitUntil(lambda: page.session.status != "", timeout=5000)
+    assert page.status_label.text() == "Training finished at step 4, epoch 2."
+    assert page.session.result["resumed_from"].endswith("ckpt_000000002.pt")
+    qtbot.waitUntil(lambda: len(_received(sig, "train.runs")) == 2, timeout=5000)
+    assert page.form.values().to_job_args(str(project)) == resume_args(project)
+
+
+def test_missing_recommended_bases_are_offered_never_silently_skipped(qtbot, make_client,
+                                                                      tmp_path) -> None:
+    """train_bases_real.jsonl (real backend, empty data folder): the G base is imported
+    through the asset dialog the page opens, then the page offers the D base."""
+    from tests.desktop.record_train_sessions import BASE_G
+
+    page, _client, sig, project = _page(qtbot, make_client, tmp_path, "train_bases_real.jsonl")
+    qtbot.waitUntil(lambda: page.suggestion is not None and page.start_btn.isEnabled(),
+                    timeout=5000)
+    bases = page.bases
+    assert not bases.isHidden() and page.form.pretrained_g.text() == ""
+    assert "fine-tune the pretrained bases, but f0G40k.pth and f0D40k.pth are not " \
+           "installed" in bases.label.text()
+    bases.get_btn.click()
+    qtbot.waitUntil(lambda: bases.dialog is not None, timeout=5000)
+    dialog = bases.dialog
+    assert dialog.missing.name == "rvc-v2-f0G40k" and "73.1 MB" in dialog.download_btn.text()
+    assert "Also missing: rvc-v2-f0D40k (143 MB)" in dialog.text_label.text()
+    assert not dialog.other_btn.isHidden()  # "Use another file…" for the G field
+    dialog.pick_file = lambda: str(tmp_path / BASE_G)
+    dialog.import_btn.click()
+    qtbot.waitUntil(lambda: dialog.retry_btn.isEnabled(), timeout=5000)
+    assert _received(sig, "job.start")[0]["args"] == {"kind": "assets", "args": {
+        "action": "import", "path": str(tmp_path / BASE_G), "name": "rvc-v2-f0G40k"}}
+    dialog.retry_btn.click()  # "Use it": the page asks train.suggest again and fills G
+    installed = tmp_path / "user data ü" / "assets" / "pretrained_v2" / "f0G40k.pth"
+    qtbot.waitUntil(lambda: page.form.pretrained_g.text() == str(installed), timeout=5000)
+    qtbot.waitUntil(lambda: bases.dialog is not dialog and bases.dialog is not None,
+                    timeout=5000)  # then it offers the D base
+    assert bases.dialog.missing.name == "rvc-v2-f0D40k"
+    bases.dialog.cancel_btn.click()
+    assert bases.label.text().startswith("The recommendation is to fine-tune the pretrained "
+                                         "bases, but f0D40k.pth is not installed.")
+    asked: list[str] = []
+    bases.ask_scratch = lambda text: asked.append(text) or "cancel"
+    assert page.start_training() is None  # not silently from scratch: it asked
+    assert "f0D40k.pth is not installed" in asked[0]
+    assert "Not started" in page.status_label.text()
+    assert [r["args"]["kind"] for r in _received(sig, "job.start")] == ["assets"]
+
+
+def test_installed_bases_fill_empty_fields_once(qtbot, make_client, tmp_path) -> None:
+    from desktop.components.train_settings import TrainSuggestion
+    from desktop.ui.train_bases import QtTrainBases
+    from desktop.ui.train_form import QtTrainSettingsForm
+
+    client, _sig = make_client(fake_command("hello_ping.jsonl"))
+    form = QtTrainSettingsForm()
+    bases = QtTrainBases(client, form)
+    qtbot.addWidget(form)
+    qtbot.addWidget(bases)
+    g = tmp_path / "f0G40k.pth"
+    g.write_bytes(b"x")
+
+    def suggestion(installed_g: str | None) -> TrainSuggestion:
+        return TrainSuggestion.from_result({
+            "ready": True, "suggestion": {"base_g": "f0G40k.pth", "base_d": "f0D40k.pth",
+                                          "mode": "fine-tune"},
+            "bases": {"g": installed_g, "d": None},
+            "base_assets": {"g": "rvc-v2-f0G40k", "d": "rvc-v2-f0D40k"}})
+
+    bases.set_suggestion(suggestion(None), resuming=False)
+    assert not bases.isHidden() and bases.unfilled() == {"g": "rvc-v2-f0G40k",
+                                                         "d": "rvc-v2-f0D40k"}
+    bases.set_suggestion(suggestion(str(g)), resuming=False)  # G was installed meanwhile
+    assert form.pretrained_g.text() == str(g) and bases.unfilled() == {"d": "rvc-v2-f0D40k"}
+    form.pretrained_g.clear()  # the user's choice: no G base
+    bases.set_suggestion(suggestion(str(g)), resuming=False)  # e.g. the page shown again
+    assert form.pretrained_g.text() == ""
+    assert "f0D40k.pth is not installed" in bases.label.text()
+    bases.set_suggestion(suggestion(None), resuming=True)  # a resumed run uses no bases
+    assert bases.isHidden() and bases.confirm_start()

@@ -202,6 +202,40 @@ def test_playback_and_timer_driven_playhead(editor, qtbot):
     assert client.sent("audio.stop") == [{}]
 
 
+def test_audio_device_error_goes_once_playback_works(editor, qtbot):
+    info = editor.status.text()
+    editor._client.fail["audio.play"] = "no audio output device: plug in headphones"
+    editor.play_selection()
+    qtbot.waitUntil(lambda: "no audio output device" in editor.status.text(), timeout=2000)
+    del editor._client.fail["audio.play"]
+    editor.play_selection()
+    qtbot.waitUntil(lambda: editor._play_id == 7, timeout=2000)
+    assert editor.status.text() == info  # the device works again: the error is gone
+
+
+def test_split_points_and_pending_edits_are_marked(editor, qtbot):
+    assert editor.plots.split_markers == [] and not editor.pending_label.isVisible()
+    editor.set_cursor(4.0)
+    editor.split_at_cursor()
+    markers = editor.plots.split_markers
+    assert [round(m.value(), 6) for m in markers] == [4.0, 4.0]  # on both plots
+    assert all(len(m.markers) == 2 for m in markers)  # a triangle at each end
+    assert editor.pending().splits == [4.0] and editor.pending_label.isVisible()
+    assert "run Prepare" in editor.pending_label.text()
+    editor.set_selection(10.0, 12.0)
+    editor.delete_selection()
+    assert editor.plots.pending_regions == [(10.0, 12.0)]
+    x, y = next(item for _, item in editor._overlays if type(item).__name__ ==
+                "PlotDataItem").getData()
+    assert list(x) == [10.0, 12.0] and list(y) == [0.97, 0.97]  # the orange bar
+    # prepared with these edits: the markers stay, nothing is pending any more
+    editor.set_prepared([[0.0, 4.0], [4.0, 10.0], [12.0, DURATION]])
+    assert len(editor.plots.split_markers) == 2 and editor.plots.pending_regions == []
+    assert not editor.pending() and not editor.pending_label.isVisible()
+    editor.undo()  # the deletion is undone: that is now the pending change
+    assert editor.plots.pending_regions == [(10.0, 12.0)]
+
+
 def test_play_without_selection_plays_from_cursor(editor):
     editor.set_cursor(3.0)
     editor.play_selection()

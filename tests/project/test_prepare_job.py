@@ -70,7 +70,11 @@ def test_edits_reprocess_only_that_source(two_voices: Path, tmp_path: Path) -> N
     opened = project_cmds.open_({"path": str(root)}, None)  # as the desktop reopens it
     assert opened["summary"]["slices"] == len(new_a) and opened["summary"]["sources"] == 1
     assert opened["edits"] == {a: {"segments": seg}}
+    assert opened["prepared_edits"] == {a: seg}  # what the clips were cut with
     assert opened["report"] == str(root / "reports" / "health.json")
+    project_cmds.set_edits({"path": str(root), "source_id": a, "segments": [[0.5, 2.5]]}, None)
+    opened = project_cmds.open_({"path": str(root)}, None)
+    assert opened["prepared_edits"] == {a: seg}  # the new edit is pending until prepare
 
 
 def test_leftovers_of_an_interrupted_run_are_cleaned(two_voices: Path, tmp_path: Path) -> None:

@@ -121,6 +121,26 @@ def test_settings_are_validated_and_saved(tmp_path: Path) -> None:
     assert proj.open_project(tmp_path / "p").settings == proj.default_settings()
 
 
+def test_extract_settings_are_checked_and_kept_in_project_json(tmp_path: Path) -> None:
+    from backend.commands.project import extract_settings
+
+    p = proj.create_project(tmp_path / "p é")
+    path = str(p.root)
+    assert extract_settings({"path": path}, None) == {"settings": {}}
+    chosen = {"f0": "crepe", "encoder": str(tmp_path / "my encoder ü.pt"), "version": "v1",
+              "device": "cpu", "filter_radius": 5}
+    assert extract_settings({"path": path, "settings": chosen}, None) == {"settings": chosen}
+    meta = json.loads((p.root / "project.json").read_text(encoding="utf-8"))
+    assert meta["extract"] == chosen and meta["prepare"] == proj.default_settings()
+    assert proj.open_project(p.root).extract_settings == chosen  # a new backend reads it back
+    for bad, message in (({"f0": 3}, "'f0' must be a str"), ({"radius": 1}, "unknown"),
+                         ({"filter_radius": 99}, "0 to 15"), ({"version": "v3"}, "v1 or v2")):
+        with pytest.raises(Exception, match=message):
+            extract_settings({"path": path, "settings": bad}, None)
+    assert proj.open_project(p.root).extract_settings == chosen  # refused: nothing changed
+    assert [f.name for f in p.root.iterdir() if f.name.startswith(".tmp")] == []
+
+
 @pytest.mark.parametrize("segments, message", [
     ([], "non-empty"),
     ([[1.0]], "pair of numbers"),

@@ -56,6 +56,15 @@ def test_train_writes_checkpoints_metrics_and_samples(project: Path) -> None:
         "step_000000002.wav", "step_000000004.wav"]
     state = torch.load(ck.list_checkpoints(run)[-1], weights_only=True)
     assert {"G", "D", "opt_g", "opt_d", "sched_g", "sched_d"} <= set(state["task"])
+    # train.runs gives the run's own settings, so the desktop can resume it as it was
+    from backend.commands.train import train_runs
+
+    entry = next(r for r in train_runs({"project": str(project)}, None)["runs"]
+                 if r["name"] == "plain")
+    assert {k: entry["config"][k] for k in ("size", "epochs", "batch_size", "save_every",
+                                            "keep_last", "device", "precision")} == {
+        "size": "tiny", "epochs": 2, "batch_size": 2, "save_every": 1, "keep_last": 3,
+        "device": "cpu", "precision": "auto"}
 
 
 def test_sigkill_and_resume_matches_an_uninterrupted_run(project: Path) -> None:
@@ -167,3 +176,20 @@ def test_tensorboard_without_the_package_is_refused_before_training(
     assert "install the optional tensorboard extra: pip install 'timbre-studio[tensorboard]'" \
         in str(err.value)
     assert train.prepare({**args, "tensorboard": False}).tensorboard is False
+
+
+def test_suggest_names_the_recommended_bases_installed_or_not(project: Path, tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """The Train page pre-fills installed bases and offers the missing ones by asset name."""
+    from backend.commands.train import train_suggest
+
+    monkeypatch.setenv("TIMBRE_DATA_DIR", str(tmp_path / "data ü"))
+    res = train_suggest({"project": str(project)}, None)
+    assert res["suggestion"]["mode"] == "fine-tune"
+    assert res["bases"] == {"g": None, "d": None}
+    assert res["base_assets"] == {"g": "rvc-v2-f0G40k", "d": "rvc-v2-f0D40k"}
+    g = tmp_path / "data ü" / "assets" / "pretrained_v2" / "f0G40k.pth"
+    g.parent.mkdir(parents=True)
+    g.write_bytes(b"x")
+    res = train_suggest({"project": str(project)}, None)
+    assert res["bases"] == {"g": str(g), "d": None}
