@@ -59,7 +59,7 @@ COMING = {
 }
 
 
-class PlaceholderPage(QWidget):
+class QtPlaceholderPage(QWidget):
     """A page that is not built yet: says so, and what it will do. No buttons."""
 
     def __init__(self, title: str, what: str, parent: QWidget | None = None) -> None:
@@ -155,9 +155,9 @@ class MainWindow(QMainWindow):
         self.sidebar.setFixedWidth(max(width, 100))
 
     @staticmethod
-    def _placeholder(key: str) -> tuple[str, PlaceholderPage]:
+    def _placeholder(key: str) -> tuple[str, QtPlaceholderPage]:
         title, what = COMING[key]
-        return title, PlaceholderPage(title, what)
+        return title, QtPlaceholderPage(title, what)
 
     def add_page(self, key: str, title: str, widget: QWidget) -> None:
         """Add a sidebar page, or replace the page with this key (e.g. a placeholder)."""

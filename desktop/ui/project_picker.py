@@ -29,7 +29,7 @@ SAMPLE_RATES = (32000, 40000, 48000)
 MODEL_KINDS = (("rvc", "RVC voice conversion"), ("vits", "VITS text-to-speech"))
 
 
-class NewProjectDialog(QDialog):
+class QtNewProjectDialog(QDialog):
     """Name, parent folder, sample rate and model kind. The backend names the project
     folder after the name (made safe for file names); the name is kept as typed."""
 
@@ -150,7 +150,7 @@ class QtProjectPicker(QWidget):
             self.recent_list.addItem(item)
 
     def new_project(self) -> None:
-        dialog = NewProjectDialog(self.settings, self)
+        dialog = QtNewProjectDialog(self.settings, self)
         dialog.accepted.connect(lambda: self.controller.create(**dialog.values()))
         dialog.open()  # non-blocking
 

@@ -5,7 +5,7 @@ an .npz of min/max envelope levels and a spectrogram) and plays it
 (``audio.play``/``audio.stop``, with ``audio.position`` events); edits are
 saved with ``project.set_edits`` after every change. The playhead and the
 envelope are repainted by a QTimer every ``REPAINT_MS``, never per event.
-The plots and what is drawn on them are ``EditorPlots`` (waveform_plots.py);
+The plots and what is drawn on them are ``QtEditorPlots`` (waveform_plots.py);
 the view arithmetic is Qt-free in desktop/components/editor_view.py.
 
 Mouse: left-drag selects, click places the cursor, wheel zooms, right-drag or
@@ -37,7 +37,7 @@ from desktop.components.waveform_data import WaveformData
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.f0_overlay import QtF0Overlay
 from desktop.ui.waveform_actions import add_buttons, add_shortcuts
-from desktop.ui.waveform_plots import SHADE, EditorPlots, set_scroll_bar
+from desktop.ui.waveform_plots import SHADE, QtEditorPlots, set_scroll_bar
 
 REPAINT_MS = 50
 
@@ -98,7 +98,7 @@ class QtWaveformEditor(QWidget):
         self.shortcuts: list[QShortcut] = add_shortcuts(self, self._action_slots())
 
     def _build_plots(self) -> None:
-        self.plots = EditorPlots()
+        self.plots = QtEditorPlots()
         # the plot items, as attributes of the editor too
         self.wave_vb, self.wave_plot = self.plots.wave_vb, self.plots.wave_plot
         self.spec_vb, self.spec_plot = self.plots.spec_vb, self.plots.spec_plot

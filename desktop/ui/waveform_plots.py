@@ -1,4 +1,4 @@
-"""EditorPlots: the waveform editor's two linked plots and everything drawn on them.
+"""QtEditorPlots: the waveform editor's two linked plots and everything drawn on them.
 
 The waveform (a min/max envelope drawn as vertical pairs) above the
 spectrogram, sharing the time axis; the selection region, the cursor and
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QScrollBar
 
 from desktop.components.editor_view import ScrollGeometry, scroll_start
 from desktop.components.waveform_data import WaveformData
-from desktop.ui.waveform_viewbox import EditorViewBox
+from desktop.ui.waveform_viewbox import QtEditorViewBox
 
 SHADE = (40, 40, 40, 150)
 WAVE_PEN = (80, 160, 255)
@@ -31,12 +31,12 @@ PENDING_Y = 0.97  # the pending-edits bar runs along the top of the waveform
 MIN_HEIGHT = 166  # both plots at least 60 px tall (the lower one also has the time axis)
 
 
-class EditorPlots(pg.GraphicsLayoutWidget):
+class QtEditorPlots(pg.GraphicsLayoutWidget):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.wave_vb = EditorViewBox()
+        self.wave_vb = QtEditorViewBox()
         self.wave_plot = self.addPlot(row=0, col=0, viewBox=self.wave_vb)
-        self.spec_vb = EditorViewBox()
+        self.spec_vb = QtEditorViewBox()
         self.spec_plot = self.addPlot(row=1, col=0, viewBox=self.spec_vb)
         self.overlays: list[tuple[Any, Any]] = []  # (plot, item) of the edits' shading
         self.split_markers: list[pg.InfiniteLine] = []  # one per split point and plot

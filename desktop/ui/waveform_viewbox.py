@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 
 
-class EditorViewBox(pg.ViewBox):
+class QtEditorViewBox(pg.ViewBox):
     """Left-drag selects and left-click places the cursor; the rest pans/zooms in x."""
 
     sig_clicked = Signal(float)

@@ -104,9 +104,9 @@ def test_pages_remember_their_folders(qtbot, make_client, tmp_path, settings, di
 
 def test_new_project_folder_error_goes_when_the_folder_is_fixed(qtbot, tmp_path,
                                                                 settings) -> None:
-    from desktop.ui.project_picker import NewProjectDialog
+    from desktop.ui.project_picker import QtNewProjectDialog
 
-    dialog = NewProjectDialog(settings)
+    dialog = QtNewProjectDialog(settings)
     qtbot.addWidget(dialog)
     dialog.name_edit.setText("My voice")
     dialog.folder_edit.setText(str(tmp_path / "no such folder"))

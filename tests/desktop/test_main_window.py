@@ -7,7 +7,7 @@ import time
 from PySide6.QtCore import QSettings
 
 from desktop.components.backend_logic import RestartPolicy
-from desktop.ui.main_window import COMING, MainWindow, PlaceholderPage
+from desktop.ui.main_window import COMING, MainWindow, QtPlaceholderPage
 from tests.desktop.conftest import fake_command
 
 
@@ -40,7 +40,7 @@ def test_unbuilt_pages_say_so_and_have_no_buttons(qtbot, make_client, qsettings)
     assert set(COMING) == {"label", "use"}
     for key in COMING:
         page = window.page(key)
-        assert isinstance(page, PlaceholderPage)
+        assert isinstance(page, QtPlaceholderPage)
         assert "Coming in a later release" in page.text
         assert page.findChildren(QAbstractButton) == []
     window.sidebar.setCurrentRow(5)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from desktop.components.settings import AppSettings, MemorySettingsStore
 from desktop.ui.project_controller import ProjectController
-from desktop.ui.project_picker import NewProjectDialog
+from desktop.ui.project_picker import QtNewProjectDialog
 
 
 def test_dialog_sends_the_name_and_the_backend_names_the_folder(
@@ -22,7 +22,7 @@ def test_dialog_sends_the_name_and_the_backend_names_the_folder(
     errors: list[str] = []
     controller.sig_error.connect(errors.append)
     for typed, folder in (("AC/DC", "AC_DC"), ("../../x", "x"), ("CON", "CON_")):
-        dialog = NewProjectDialog(settings)
+        dialog = QtNewProjectDialog(settings)
         qtbot.addWidget(dialog)
         dialog.name_edit.setText(typed)
         dialog.folder_edit.setText(str(parent))
@@ -42,7 +42,7 @@ def test_dialog_sends_the_name_and_the_backend_names_the_folder(
 
 
 def test_dialog_still_asks_for_a_name_and_an_existing_folder(qtbot, tmp_path: Path) -> None:
-    dialog = NewProjectDialog(AppSettings(MemorySettingsStore()))
+    dialog = QtNewProjectDialog(AppSettings(MemorySettingsStore()))
     qtbot.addWidget(dialog)
     dialog.folder_edit.setText(str(tmp_path))
     assert dialog.problem() == "Give the project a name."
