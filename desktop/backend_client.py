@@ -264,7 +264,7 @@ class BackendClient(QObject):
     def _on_event(self, ev: Event) -> None:
         if ev.event == "log":
             level, message = str(ev.data.get("level", "info")), str(ev.data.get("message", ""))
-            self.last_error.note(level, message)
+            self.process.last_error.note(level, message)
             self.sig_log.emit(level, message)
         elif ev.event == "backend.ready":
             self.ready_info = dict(ev.data)  # torch, cuda, cuda_version: for Help ▸ About

@@ -63,15 +63,29 @@ def _mount(args: list[str], what: str) -> None:
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 3 MB tmpfs (root only); skipped where mounting is not allowed."""
-    mnt = tmp_path / f"small disk {uuid.uuid4().hex[:6]}"
-    mnt.mkdir()
-    _mount(["-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], "a small tmpfs")
+def make_small_disk(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """``make(size)``: a fresh tmpfs of ``size`` (e.g. "3m"), root only; skipped where
+    mounting is not allowed. Unmounted at the end of the test."""
+    mounts: list[Path] = []
+
+    def make(size: str) -> Path:
+        mnt = tmp_path / f"small disk {uuid.uuid4().hex[:6]}"
+        mnt.mkdir()
+        _mount(["-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)], "a small tmpfs")
+        mounts.append(mnt)
+        return mnt
+
     try:
-        yield mnt
+        yield make
     finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+        for mnt in reversed(mounts):
+            subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.fixture
+def small_disk(make_small_disk: Callable[[str], Path]) -> Path:
+    """A 3 MB tmpfs (root only); skipped where mounting is not allowed."""
+    return make_small_disk("3m")
 
 
 @pytest.fixture

@@ -70,8 +70,9 @@ def _read(root: Path, path: Path, read: Any) -> Any:
         return read(path)
     except DatasetError:
         raise
-    except (OSError, ValueError, sf.SoundFileError, store.FeatureFileError) as exc:
-        # gone, truncated, not an array (FeatureFileError: load_npy's check of the header)
+    except store.FeatureFileError as exc:  # load_npy's check: names the file and the fix
+        raise ClipUnreadable(exc.message, prepared=False) from exc
+    except (OSError, ValueError, sf.SoundFileError) as exc:  # gone, truncated, not an array
         rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path
         raise ClipUnreadable(f"{rel} cannot be read ({exc})",
                              prepared=path.suffix == ".wav") from exc

@@ -22,11 +22,13 @@ class RecordingEditor(QObject):
         self.shown: list[tuple] = []
         self.f0: list = []
 
-    def open_source(self, project: str, src: dict, segments, cache: str) -> None:
+    def open_source(self, project: str, src: dict, segments, cache: str, prepared) -> None:
         self.shown.append(("source", project, src["id"], segments, cache))
+        self.prepared = prepared
 
-    def open_slice(self, project: str, sl: dict, segments, cache: str) -> None:
+    def open_slice(self, project: str, sl: dict, segments, cache: str, prepared) -> None:
         self.shown.append(("slice", project, sl["name"], segments, cache))
+        self.prepared = prepared
 
     def show_f0(self, info) -> None:
         self.f0.append(info)

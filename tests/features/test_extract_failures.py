@@ -79,7 +79,7 @@ def test_missing_and_damaged_feature_files_are_extracted_again(base: dict[str, P
 
 def test_every_reader_names_a_truncated_feature_file(base: dict[str, Path],
                                                      project: Path) -> None:
-    from backend.train.rvc_data import load_example
+    from backend.train.rvc_data import ClipUnreadable, load_example
 
     entries = feature_manifest(project)["slices"]
     stem = sorted(entries)[1]
@@ -93,9 +93,9 @@ def test_every_reader_names_a_truncated_feature_file(base: dict[str, Path],
     assert "Traceback" not in err
 
     ready = store.ready_slices(project, "v2")
-    with pytest.raises(JobError) as caught:  # training data
+    with pytest.raises(ClipUnreadable) as unreadable:  # training: the clip is left out, named
         load_example(project, stem, ready[stem], 40000, 400)
-    assert expected in caught.value.message
+    assert str(unreadable.value).startswith(expected)
 
     params = index_job.prepare({"project": str(project)})
     with pytest.raises(JobError) as caught:

@@ -66,6 +66,6 @@ def test_an_unreadable_feature_file_counts_as_missing(project) -> None:  # type:
         RvcDataset(project, "v2", 40000, 400)
     message = str(err.value)
     assert message.startswith("2 of the 10 extracted clips (20%) cannot be used: clip03 (")
-    assert "clip05 (features/f0/clip05.npy cannot be read (" in message
+    assert f"clip05 (the feature file {f0} is damaged (" in message
     assert message.endswith("; run Extract again (training starts when at most 10% are "
                             "missing)")

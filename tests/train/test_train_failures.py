@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -133,20 +132,9 @@ def test_a_sample_or_run_json_that_does_not_fit(project: Path, monkeypatch: pyte
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A 16 MB tmpfs (root only); skipped where mounting is not allowed."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root; the ENOSPC tests above cover it")
-    mnt = tmp_path / f"small disk {uuid.uuid4().hex[:6]}"
-    mnt.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)],
-                          capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+def small_disk(make_small_disk):  # type: ignore[no-untyped-def]
+    """A 16 MB tmpfs: room for a tiny run's checkpoints (tests/conftest.py)."""
+    return make_small_disk("16m")
 
 
 def test_real_full_disk_while_training(small_disk: Path) -> None:
