@@ -72,7 +72,6 @@ class BackendClient(QObject):
     sig_crashed = Signal(str, bool)   # what happened (+ last stderr lines), will restart
     sig_hello = Signal(object)        # protocol.Hello
     sig_event = Signal(object)        # protocol.Event (every event)
-    sig_job_event = Signal(object)    # protocol.Event whose name starts with "job."
 
     def __init__(self, parent: QObject | None = None, *, command: Sequence[str] | None = None,
                  process_factory: Callable[[], QProcess] | None = None,
@@ -273,8 +272,6 @@ class BackendClient(QObject):
             self._book.backend_ready = True  # requests waiting for a retry go on their timer
         self._follow_job(ev)
         self.sig_event.emit(ev)
-        if ev.event.startswith("job."):
-            self.sig_job_event.emit(ev)
 
     def _follow_job(self, ev: Event) -> None:
         """The event's JobHandle takes it (and tells the page that follows it)."""

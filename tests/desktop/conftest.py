@@ -28,17 +28,20 @@ class SignalLog:
         self.states: list[str] = []
         self.hellos: list = []
         self.events: list = []
-        self.job_events: list = []
         self.logs: list[tuple[str, str]] = []
         self.stderr: list[str] = []
         self.crashes: list[tuple[str, bool]] = []
         client.state_changed.connect(self.states.append)
         client.sig_hello.connect(self.hellos.append)
         client.sig_event.connect(self.events.append)
-        client.sig_job_event.connect(self.job_events.append)
         client.sig_log.connect(lambda level, msg: self.logs.append((level, msg)))
         client.sig_stderr.connect(self.stderr.append)
         client.sig_crashed.connect(lambda msg, again: self.crashes.append((msg, again)))
+
+    @property
+    def job_events(self) -> list:
+        """The events of jobs (``job.*``), in order."""
+        return [e for e in self.events if e.event.startswith("job.")]
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from backend.jobs import extract
 from backend.kernel import JobContext
 from tests.backend.backend_proc import BackendProcess
 from tests.features.tiny_models import FINAL, HIDDEN, save_tiny_fairseq_hubert, save_tiny_rmvpe
+from tests.features.tone_project import copy_project
 from tests.project.helpers import ROOT, long_speech, run_cli, speech
 
 RMVPE_SIZE = 181184272
@@ -49,12 +50,6 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "encoder": save_tiny_fairseq_hubert(tmp / "enc ö" / "hubert_base.pt"),
         "empty_data": tmp / "data dir (empty)",
     }
-
-
-def _copy(src: Path, dst_parent: Path) -> Path:
-    dst = dst_parent / f"{src.name} kopie"
-    shutil.copytree(src, dst)
-    return dst
 
 
 def _clips(project: Path) -> dict[str, Path]:
@@ -114,7 +109,7 @@ def _check_features(project: Path, version: str = "v2", dim: int = HIDDEN) -> di
 
 # ------------------------------------------------------------------------------- tests
 def test_cli_layout_incremental_versions(base: dict[str, Path], tmp_path: Path) -> None:
-    project = _copy(base["small"], tmp_path)
+    project = copy_project(base["small"], tmp_path)
     enc = str(base["encoder"])
     code, summary, err = _cli(base["empty_data"], "--project", str(project), "--f0", "pm",
                               "--encoder", enc, "--device", "cpu")
@@ -209,7 +204,7 @@ def _wait_children_gone(pids: list[int], timeout: float = 5.0) -> list[int]:
 
 
 def test_server_cancel_with_two_workers(base: dict[str, Path], tmp_path: Path) -> None:
-    project = _copy(base["big"], tmp_path)
+    project = copy_project(base["big"], tmp_path)
     server = BackendProcess(env={"TIMBRE_DATA_DIR": str(base["empty_data"])})
     try:
         rid = server.send("job.start", kind="extract", args={
@@ -240,7 +235,8 @@ def test_server_cancel_with_two_workers(base: dict[str, Path], tmp_path: Path) -
 
 def test_kill_cli_midway_then_rerun_equals_clean_run(base: dict[str, Path],
                                                      tmp_path: Path) -> None:
-    killed, clean = _copy(base["big"], tmp_path / "a"), _copy(base["big"], tmp_path / "b")
+    killed = copy_project(base["big"], tmp_path / "a")
+    clean = copy_project(base["big"], tmp_path / "b")
     args = ["--f0", "pm", "--encoder", str(base["encoder"]), "--device", "cpu", "--workers", "2"]
     proc = subprocess.Popen([sys.executable, "-m", "backend", "extract", "--project",
                              str(killed), *args], cwd=ROOT, env=_env(base["empty_data"]),
@@ -286,7 +282,7 @@ def test_rmvpe_with_installed_random_weights(base: dict[str, Path], tmp_path: Pa
     data = tmp_path / "daten ü"
     save_tiny_rmvpe(data / "assets" / "rmvpe" / "rmvpe.pt")
     monkeypatch.setenv("TIMBRE_DATA_DIR", str(data))
-    project = _copy(base["small"], tmp_path)
+    project = copy_project(base["small"], tmp_path)
     res = _run_inprocess(project=str(project), f0="rmvpe", encoder=str(base["encoder"]))
     n = len(_clips(project))
     assert (res["processed"], res["errors"], res["f0_method"]) == (n, [], "rmvpe")
@@ -298,7 +294,7 @@ def test_rmvpe_with_installed_random_weights(base: dict[str, Path], tmp_path: Pa
 
 def test_unreadable_clip_is_named_others_processed(base: dict[str, Path],
                                                    tmp_path: Path) -> None:
-    project = _copy(base["small"], tmp_path)
+    project = copy_project(base["small"], tmp_path)
     clips = _clips(project)
     bad_stem, bad = sorted(clips.items())[0]
     bad.write_bytes(b"RIFF\x00\x00 this is not a wav file any more")
