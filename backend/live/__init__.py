@@ -1,0 +1,1 @@
+"""Real-time conversion: the block engine, audio streams (PortAudio or files), the live job."""
