@@ -35,6 +35,7 @@ from desktop.components.log_model import LogModel
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings
 from desktop.ui.assets_page import QtAssetsPage
+from desktop.ui.convert_page import QtConvertPage
 from desktop.ui.dataset_page import QtDatasetPage
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.extract_page import QtExtractPage
@@ -54,8 +55,6 @@ DOCK_HEIGHT = 120  # the Jobs/Log dock's first height; the user drags it, the si
 COMING = {
     "label": ("Label", "Check and correct the transcript of every clip (needed for VITS "
                        "text-to-speech), starting from an automatic transcription."),
-    "use": ("Use", "Convert recordings or your live microphone with the trained voice and, "
-                   "for VITS projects, speak typed text."),
 }
 
 
@@ -131,7 +130,8 @@ class MainWindow(QMainWindow):
         self.add_page("extract", "Extract", self.extract_page)
         self.train_page = QtTrainPage(self.client, self.controller, self.settings)
         self.add_page("train", "Train", self.train_page)
-        self.add_page("use", *self._placeholder("use"))
+        self.convert_page = QtConvertPage(self.client, self.controller, self.settings)
+        self.add_page("convert", "Convert", self.convert_page)
         self.assets_page = QtAssetsPage(self.client, self.settings)
         self.add_page("assets", "Models & assets", self.assets_page)
         self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)

@@ -34,7 +34,7 @@ from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.main_window import MainWindow
 from tests.desktop.conftest import SESSIONS, fake_command
 
-PAGES = ("project", "dataset", "label", "extract", "train", "use", "assets")
+PAGES = ("project", "dataset", "label", "extract", "train", "convert", "assets")
 SIZES = ((1024, 700), (1280, 800))
 MIN_PLOT_HEIGHT = 60
 PROJECT = "My voice"

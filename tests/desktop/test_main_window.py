@@ -36,22 +36,23 @@ def test_unbuilt_pages_say_so_and_have_no_buttons(qtbot, make_client, qsettings)
     window = MainWindow(client, qsettings)
     qtbot.addWidget(window)
     titles = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
-    assert titles == ["Project", "Dataset", "Label", "Extract", "Train", "Use", "Models & assets"]
-    assert set(COMING) == {"label", "use"}
+    assert titles == ["Project", "Dataset", "Label", "Extract", "Train", "Convert",
+                      "Models & assets"]
+    assert set(COMING) == {"label"}
     for key in COMING:
         page = window.page(key)
         assert isinstance(page, QtPlaceholderPage)
         assert "Coming in a later release" in page.text
         assert page.findChildren(QAbstractButton) == []
-    window.sidebar.setCurrentRow(5)
-    assert window.current_page_key() == "use"
+    window.sidebar.setCurrentRow(2)
+    assert window.current_page_key() == "label"
     # a later release replaces a placeholder with the real page
     from PySide6.QtWidgets import QLabel
 
-    real = QLabel("use page")
-    window.add_page("use", "Use", real)
-    assert window.page("use") is real and window.sidebar.count() == 7
-    window.show_page("use")
+    real = QLabel("label page")
+    window.add_page("label", "Label", real)
+    assert window.page("label") is real and window.sidebar.count() == 7
+    window.show_page("label")
     assert window.stack.currentWidget() is real
 
 
