@@ -98,11 +98,10 @@ class Model:
 
     def cells(self) -> tuple[str, ...]:
         """One row of the models table (``COLUMNS``)."""
-        return (self.name, self.version, self.rate_text, self.pitch_text, self.index_text,
-                self.source_text)
+        return (self.name, self.version, self.rate_text, self.pitch_text, self.index_text)
 
     def details(self) -> str:
-        parts = [f"{self.name}: RVC {self.version}, {self.rate_text}",
+        parts = [f"{self.name} ({self.source_text}): RVC {self.version}, {self.rate_text}",
                  "with pitch (f0)" if self.f0 else "without pitch (f0): the key and pitch "
                  "method do nothing",
                  f"index {self.index}" if self.index else "no feature index (index rate "
@@ -118,7 +117,7 @@ class Model:
         return "; ".join(parts) + f". File: {self.path}"
 
 
-COLUMNS = ("Name", "Version", "Rate", "Pitch", "Index", "Source")
+COLUMNS = ("Name", "Version", "Rate", "Pitch", "Index")
 
 
 def error_text(code: str, message: str, what: str = "") -> str:

@@ -1,9 +1,10 @@
 """QtConvertPage: convert recordings with a voice model (the ``convert`` job).
 
 Left: the models library (``QtModelsLibrary``), the recordings to convert (dropped on the
-page, or Add files / Add folder), the settings (``QtConvertForm``), the output folder and
-Convert / Cancel with progress. Right: the per-file results with the waveforms of the
-original and the result, A/B playback and Save as (``QtConvertResults``).
+page, or Add files / Add folder) and the settings (``QtConvertForm``); below, always in view:
+the output folder, Convert / Cancel, progress and the message. Right: the per-file results
+with the waveforms of the original and the result, A/B playback and Save as
+(``QtConvertResults``).
 
 One job at a time: a batch (``convert {model, index, inputs, out, …settings}``) or a
 preview (``convert {model, index, preview: true, …settings}``: the built-in phrase, played
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListWidget,
     QProgressBar,
@@ -87,7 +89,6 @@ class QtConvertPage(QWidget):
         left.addWidget(self.library)
         left.addWidget(self._build_inputs())
         left.addWidget(self.form)
-        left.addWidget(self._build_run())
         left.addStretch(1)
         self.results = QtConvertResults(self.client, self.session, self.app_settings)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -95,10 +96,12 @@ class QtConvertPage(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(vertical_scroll(column, frame=False))
         self.splitter.addWidget(self.results)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([400, 600])  # a saved state (MainWindow) replaces this
         layout = QVBoxLayout(self)
-        layout.addWidget(self.splitter)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self._build_run())  # below the splitter: Convert is always in view
 
     def _build_inputs(self) -> QGroupBox:
         box = QGroupBox("Recordings to convert")
@@ -107,6 +110,8 @@ class QtConvertPage(QWidget):
         self.inputs.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.inputs.setMinimumHeight(60)
         self.inputs.setMaximumHeight(120)
+        self.inputs.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.inputs.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.inputs.setToolTip("Drop audio files or folders anywhere on this page.")
         self.add_files_btn = QPushButton("Add files…")
         self.add_folder_btn = QPushButton("Add folder…")
@@ -126,32 +131,30 @@ class QtConvertPage(QWidget):
         layout.addLayout(row)
         return box
 
-    def _build_run(self) -> QGroupBox:
-        box = QGroupBox("Output")
+    def _build_run(self) -> QWidget:
+        box = QWidget()
         self.out_edit = QLineEdit()
         self.out_edit.setPlaceholderText("the folder for the converted files")
         self.out_edit.textChanged.connect(self._on_out_edited)
         self.out_btn = QPushButton("Choose…")
         self.out_btn.clicked.connect(self._on_choose_out)
-        out_row = QHBoxLayout()
-        out_row.addWidget(self.out_edit, 1)
-        out_row.addWidget(self.out_btn)
         self.convert_btn = QPushButton("Convert")
         self.cancel_btn = QPushButton("Cancel")
         self.convert_btn.clicked.connect(lambda: self.start())
         self.cancel_btn.clicked.connect(self.cancel)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.convert_btn)
-        buttons.addWidget(self.cancel_btn)
-        buttons.addStretch(1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Output folder:"))
+        row.addWidget(self.out_edit, 1)
+        for b in (self.out_btn, self.convert_btn, self.cancel_btn):
+            row.addWidget(b)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.message = QtElidedLabel(INTRO, lines=4)
+        self.message = QtElidedLabel(INTRO, lines=3)
         self.message.setObjectName("convert_message")
         layout = QVBoxLayout(box)
-        layout.addLayout(out_row)
-        layout.addLayout(buttons)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         return box

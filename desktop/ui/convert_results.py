@@ -141,7 +141,7 @@ class QtConvertResults(QWidget):
             if self.ab.playing:
                 self.stop()
             self.ab.set_result(current)
-            self.waves.clear()
+            self.waves.clear_waves()
             self._analyze(current)
         self._update_buttons()
 

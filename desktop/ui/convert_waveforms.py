@@ -60,7 +60,8 @@ class QtConvertWaveforms(pg.GraphicsLayoutWidget):
         if longest > 0:
             self.plots[ORIGINAL].setXRange(0.0, longest, padding=0)
 
-    def clear(self) -> None:
+    def clear_waves(self) -> None:
+        """(Not ``clear``: GraphicsLayoutWidget binds that name to its layout's clear.)"""
         for side in (ORIGINAL, RESULT):
             self.show_wave(side, None)
         self.show_playhead(None)

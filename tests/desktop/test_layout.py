@@ -1,6 +1,6 @@
-"""Every page fits a laptop screen: opened offscreen at 1024x700 and 1280x800 with the docks
-shown and a 300-character message in every status label, no visible control is smaller than
-its minimum size, no plot is under 60 px tall, and the window does not grow.
+"""Every page fits a laptop screen: opened offscreen at 1024x700, 1280x800 and 1920x1080 with
+the docks shown and a 300-character message in every status label, no visible control is
+smaller than its minimum size, no plot is under 60 px tall, and the window does not grow.
 
 The backend is fake_backend.py replaying one session assembled here from recorded ones:
 the hello and the train.suggest / train.runs answers of train_output_real.jsonl, the
@@ -35,7 +35,7 @@ from desktop.ui.main_window import MainWindow
 from tests.desktop.conftest import SESSIONS, fake_command
 
 PAGES = ("project", "dataset", "label", "extract", "train", "convert", "assets")
-SIZES = ((1024, 700), (1280, 800))
+SIZES = ((1024, 700), (1280, 800), (1920, 1080))
 MIN_PLOT_HEIGHT = 60
 PROJECT = "My voice"
 LONG = ("Could not read /home/someone/Recordings/a folder with a rather long name/"
@@ -68,6 +68,7 @@ def _slices(open_result: dict[str, Any]) -> list[dict[str, Any]]:
 def layout_session(folder: Path) -> Path:
     prepare, train = _messages("import_prepare.jsonl"), _messages("train_output_real.jsonl")
     assets = _messages("assets_manage.jsonl")
+    models = _messages("convert_models.jsonl")
     metrics = [{k: v for k, v in m["data"].items() if k != "job_id"}
                for m in _messages("train_real.jsonl") if m.get("event") == "job.metrics"]
     opened = [m for m in prepare if m.get("type") == "result"
@@ -79,7 +80,8 @@ def layout_session(folder: Path) -> Path:
                ("train.suggest", _answer(train, "train.suggest")["result"]),
                ("train.runs", _answer(train, "train.runs")["result"]),
                ("assets.list", _answer(assets, "assets.list")["result"]),
-               ("assets.list", _answer(assets, "assets.list")["result"])]
+               ("assets.list", _answer(assets, "assets.list")["result"]),
+               ("models.list", _answer(models, "models.list")["result"])]
     out: list[dict[str, Any]] = [
         {"fake": "note", "text": "assembled by tests/desktop/test_layout.py"},
         train[1], train[2], report,
@@ -182,6 +184,19 @@ def _plot_problems(view: pg.GraphicsView) -> list[str]:
             " px tall" for i in items if i.sceneBoundingRect().height() < MIN_PLOT_HEIGHT]
 
 
+def fill_convert_page(qtbot, page) -> None:
+    """The models listed, a queue and two results (one failed) with long names."""
+    qtbot.waitUntil(lambda: page.library.table.rowCount() == 2, timeout=5000)
+    long_name = "/recordings/" + "a very long recording name " * 4 + ".wav"
+    page.session.inputs = [long_name, "/recordings/take 2.wav"]
+    page._show_inputs()
+    page.session.on_file({"input": long_name, "output": long_name[:-4] + "_My voice ü.wav",
+                          "seconds": 61.5, "error": None})
+    page.session.on_file({"input": "/recordings/take 2.wav", "output": None, "seconds": 0,
+                          "error": LONG})
+    page.results.refresh()
+
+
 def hover_loss_plot(page) -> None:
     """Move the mouse over the middle of the loss graph (the read-out gets every term)."""
     from PySide6.QtTest import QTest
@@ -218,6 +233,8 @@ def test_every_page_fits_with_long_messages(qtbot, window, size) -> None:
         if key == "train":
             hover_loss_plot(win.train_page)
             assert win.train_page.plot.readout.text().startswith("step "), "no hover read-out"
+        if key == "convert":
+            fill_convert_page(qtbot, win.convert_page)
         for label in labels:
             label.setText(LONG)
         for dock in (win.log_dock, win.jobs_dock):

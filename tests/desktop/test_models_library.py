@@ -29,7 +29,8 @@ def _session_models() -> list[dict]:
 def test_a_model_row_says_version_rate_pitch_and_index() -> None:
     rows = {d["id"]: Model.from_dict(d) for d in _session_models()}
     voice, old = rows["My voice ü"], rows["Old v1"]
-    assert voice.cells() == ("My voice ü", "v2", "40 kHz", "pitch", "index", "library")
+    assert voice.cells() == ("My voice ü", "v2", "40 kHz", "pitch", "index")
+    assert voice.details().startswith("My voice ü (library): RVC v2, 40 kHz")
     assert old.cells()[1:5] == ("v1", "32 kHz", "no pitch", "no index")
     assert "without pitch" in old.details() and "no feature index" in old.details()
     assert voice.path in voice.details() and "55 MB" in voice.details()

@@ -1,0 +1,194 @@
+"""The Convert page on replayed sessions: a batch with a failing file, the waveforms, A/B
+playback through audio.play and Save as; the preview; refused and failed starts with their
+messages, the asset-missing dialog and a cancel; drops.
+
+The convert_*.jsonl sessions are hand-written from docs/protocol.md (Conversion) while the
+backend's convert job is being written; tests/desktop/record_convert_sessions.py records
+them from the real backend with the same requests. Each test checks that the page sent
+exactly the requests (and arguments) the session expects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from desktop.components.convert_session import ORIGINAL, RESULT
+from desktop.components.models_library import ADVICE
+from desktop.components.settings import AppSettings, JsonSettingsStore
+from desktop.ui.convert_page import INTRO, QtConvertPage
+from desktop.ui.project_controller import ProjectController
+from tests.desktop.conftest import fake_command
+from tests.desktop.convert_replay import awaited, materialize, sent
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _page(qtbot, client, tmp_path: Path) -> QtConvertPage:
+    settings = AppSettings(JsonSettingsStore(tmp_path / "settings.json"))
+    page = QtConvertPage(client, ProjectController(client, settings), settings)
+    page.results.cache_dir = str(tmp_path / "cache ü")
+    qtbot.addWidget(page)
+    page.resize(1000, 650)
+    return page
+
+
+def _ready(qtbot, client, page: QtConvertPage) -> None:
+    client.start()
+    page.show()
+    qtbot.waitUntil(lambda: page.library.library.loaded, timeout=5000)
+
+
+def _fill(page: QtConvertPage, msgs: list[dict]) -> dict:
+    """Queue the session's inputs and settings as a user would; returns the job args."""
+    args = awaited(msgs, "job.start")[0]["args"]
+    assert page.add_paths(args["inputs"]) == []
+    page.out_edit.setText(args["out"])
+    for name, box in page.form.fields.items():
+        box.setValue(args[name])
+    page.form.f0_method.setCurrentIndex(page.form.f0_method.findData(args["f0_method"]))
+    return args
+
+
+def test_batch_results_waveforms_ab_playback_and_save(qtbot, make_client, tmp_path) -> None:
+    msgs = materialize("convert_batch.jsonl", tmp_path)
+    client, sig = make_client(fake_command("convert_batch.jsonl", tmp_path))
+    page = _page(qtbot, client, tmp_path)
+    assert not page.convert_btn.isEnabled() and page.message.text() == INTRO
+    _ready(qtbot, client, page)
+    _fill(page, msgs)
+    assert page.convert_btn.isEnabled()
+    page.convert_btn.click()
+    job = page.job
+    assert job is not None and not page.convert_btn.isEnabled() and page.cancel_btn.isEnabled()
+    qtbot.waitUntil(lambda: job.finished, timeout=5000)
+    assert sent(sig, "job.start") == awaited(msgs, "job.start")
+    table = page.results.table
+    assert table.rowCount() == 3
+    assert [table.item(r, 0).text() for r in range(3)] == ["take 1.wav", "broken.wav",
+                                                           "take 2.wav"]
+    assert table.item(0, 2).text() == "→ take 1_My voice ü.wav"
+    assert table.item(1, 2).text().startswith("failed: could not read ")
+    assert page.message.text().startswith("Converted 2 of 3 file(s) into ")
+    assert page.message.text().endswith("1 failed: see the list for why.")
+    assert page.convert_btn.isEnabled() and not page.cancel_btn.isEnabled()
+
+    results = page.results
+    qtbot.waitUntil(lambda: all(results.waves.data.values()), timeout=5000)
+    assert sent(sig, "audio.analyze") == awaited(msgs, "audio.analyze")
+    for side in (ORIGINAL, RESULT):  # drawn, on plots that are in the view
+        curve = results.waves.curves[side]
+        assert len(curve.xData) > 10 and curve.scene() is results.waves.scene()
+
+    results.buttons["result"].click()
+    qtbot.waitUntil(lambda: results.ab.position == 0.6, timeout=5000)
+    assert results.waves.playhead() == 0.6 and results.buttons["stop"].isEnabled()
+    results.buttons["ab"].click()  # the original, from where the result had got to
+    qtbot.waitUntil(lambda: results.ab.play_id == 2 and results.ab.position == 0.8,
+                    timeout=5000)
+    assert results.ab.side == ORIGINAL and "Playing the original" in results.status.text()
+    results.buttons["stop"].click()
+    qtbot.waitUntil(lambda: results.waves.playhead() is None, timeout=5000)
+    assert sent(sig, "audio.play") == awaited(msgs, "audio.play")
+    assert len(sent(sig, "audio.stop")) == 1
+
+    saved = tmp_path / "saved é" / "mine.wav"
+    saved.parent.mkdir()
+    names: list[str] = []
+    results.pick_save_path = lambda name: names.append(name) or str(saved)
+    assert results.save_as() == str(saved)
+    output = job.result["outputs"][0]["output"]
+    assert names == ["take 1_My voice ü.wav"]
+    assert saved.read_bytes() == Path(output).read_bytes()
+    assert results.status.text() == f"Saved a copy as {saved}"
+
+    results.select(1)  # the failed file: its error in words, nothing to play or save
+    assert results.status.text().startswith("broken.wav: failed: could not read")
+    assert not results.buttons["result"].isEnabled() and not results.buttons["save"].isEnabled()
+    assert results.buttons["original"].isEnabled()
+
+
+def test_preview_converts_the_phrase_and_plays_it(qtbot, make_client, tmp_path) -> None:
+    msgs = materialize("convert_preview.jsonl", tmp_path)
+    client, sig = make_client(fake_command("convert_preview.jsonl", tmp_path))
+    page = _page(qtbot, client, tmp_path)
+    _ready(qtbot, client, page)
+    assert page.library.preview_btn.isEnabled()
+    assert page.library.selected().name == "My voice ü"
+    page.library.preview_btn.click()
+    assert not page.library.preview_btn.isEnabled()  # one job at a time
+    qtbot.waitUntil(lambda: page.results.ab.play_id == 1, timeout=5000)
+    assert sent(sig, "job.start") == awaited(msgs, "job.start")
+    assert sent(sig, "audio.play") == awaited(msgs, "audio.play")
+    assert page.results.table.item(0, 0).text() == "Preview: phrase.wav"
+    assert page.message.text() == "Preview converted; playing it."
+    qtbot.waitUntil(lambda: not page.results.ab.playing, timeout=5000)
+    assert page.library.preview_btn.isEnabled()
+
+
+def test_refused_failed_missing_and_cancelled(qtbot, make_client, tmp_path) -> None:
+    msgs = materialize("convert_failures.jsonl", tmp_path)
+    client, sig = make_client(fake_command("convert_failures.jsonl", tmp_path))
+    page = _page(qtbot, client, tmp_path)
+    _ready(qtbot, client, page)
+    _fill(page, msgs)
+
+    job = page.start()
+    qtbot.waitUntil(lambda: job.finished, timeout=5000)
+    text = page.message.text()
+    assert job.refused and text.startswith("Could not start the conversion: ")
+    assert "looks like a content encoder" in text and text.endswith(ADVICE["not_a_voice_model"])
+    assert "b00020" in page.message.styleSheet()
+
+    job = page.start()
+    qtbot.waitUntil(lambda: job.finished, timeout=5000)
+    text = page.message.text()
+    assert text.startswith("Conversion failed: ") and "builtins.exec" in text
+    assert text.endswith(ADVICE["unsafe_file"])
+
+    job = page.start()
+    qtbot.waitUntil(lambda: page.missing_dialog is not None, timeout=5000)
+    dialog = page.missing_dialog
+    assert dialog.isVisible() and "hubert-base" in dialog.text_label.text()
+    assert page.message.text() == "Conversion needs hubert-base, which is not installed."
+    dialog.reject()
+
+    job = page.start()
+    qtbot.waitUntil(lambda: page.results.table.rowCount() == 1, timeout=5000)
+    page.cancel_btn.click()
+    assert page.message.text() == "Cancelling…" and not page.cancel_btn.isEnabled()
+    qtbot.waitUntil(lambda: job.finished, timeout=5000)
+    assert job.state == "cancelled"
+    assert page.message.text().startswith("Conversion cancelled")
+    assert page.results.table.item(0, 2).text() == "→ take 1_My voice ü.wav"
+    assert sent(sig, "job.start") == awaited(msgs, "job.start")
+    assert sent(sig, "job.cancel") == awaited(msgs, "job.cancel")
+
+
+def _drop(widget, paths: list[str]) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
+    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(event)
+
+
+def test_dropped_files_and_folders_are_queued(qtbot, make_client, tmp_path) -> None:
+    client, _sig = make_client(fake_command("hello_ping.jsonl"))
+    page = _page(qtbot, client, tmp_path)
+    takes = tmp_path / "takes ü"
+    (takes / "inner").mkdir(parents=True)
+    (takes / "a.flac").write_bytes(b"x")
+    (takes / "notes.txt").write_text("x")
+    _drop(page, [str(takes / "a.flac"), str(takes / "inner"), str(takes / "notes.txt")])
+    assert page.session.inputs == [str(takes / "a.flac"), str(takes / "inner")]
+    assert [page.inputs.item(i).text() for i in range(2)] == [
+        str(takes / "a.flac"), str(takes / "inner") + "  (folder)"]
+    assert page.message.text().startswith("notes.txt is not an audio file")
+    page.inputs.item(0).setSelected(True)
+    page.remove_input_btn.click()
+    assert page.session.inputs == [str(takes / "inner")]
+    assert "voice model" in page.convert_btn.toolTip()  # no model listed yet
