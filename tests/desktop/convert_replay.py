@@ -33,6 +33,20 @@ def awaited(msgs: list[dict[str, Any]], cmd: str) -> list[dict[str, Any]]:
     return [m.get("args", {}) for m in msgs if m.get("fake") == "await" and m["cmd"] == cmd]
 
 
+def events(msgs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [m["data"] for m in msgs if m.get("event") == name]
+
+
+def replies(msgs: list[dict[str, Any]], cmd: str) -> list[dict[str, Any]]:
+    """The answer (``result`` or ``error`` message) to each ``cmd`` request, in order."""
+    out = []
+    for at, m in enumerate(msgs):
+        if m.get("fake") == "await" and m["cmd"] == cmd:
+            out.append(next(r for r in msgs[at + 1:] if r.get("type") in ("result", "error")
+                            and r.get("id") == m["as"]))
+    return out
+
+
 def sent(sig, cmd: str) -> list[dict[str, Any]]:
     reqs = [json.loads(s[len(PREFIX):]) for s in sig.stderr if s.startswith(PREFIX)]
     return [r.get("args", {}) for r in reqs if r["cmd"] == cmd]

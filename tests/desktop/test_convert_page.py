@@ -22,7 +22,7 @@ from desktop.components.settings import AppSettings, JsonSettingsStore
 from desktop.ui.convert_page import INTRO, QtConvertPage
 from desktop.ui.project_controller import ProjectController
 from tests.desktop.conftest import fake_command
-from tests.desktop.convert_replay import awaited, materialize, sent
+from tests.desktop.convert_replay import awaited, events, materialize, replies, sent
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -66,12 +66,12 @@ def test_batch_results_waveforms_ab_playback_and_save(qtbot, make_client, tmp_pa
     assert job is not None and not page.convert_btn.isEnabled() and page.cancel_btn.isEnabled()
     qtbot.waitUntil(lambda: job.finished, timeout=5000)
     assert sent(sig, "job.start") == awaited(msgs, "job.start")
+    files = events(msgs, "convert.file")
     table = page.results.table
-    assert table.rowCount() == 3
-    assert [table.item(r, 0).text() for r in range(3)] == ["take 1.wav", "broken.wav",
-                                                           "take 2.wav"]
-    assert table.item(0, 2).text() == "→ take 1_My voice ü.wav"
-    assert table.item(1, 2).text().startswith("failed: could not read ")
+    assert table.rowCount() == len(files) == 3
+    assert [table.item(r, 0).text() for r in range(3)] == [Path(f["input"]).name for f in files]
+    assert table.item(0, 2).text() == f"→ {Path(files[0]['output']).name}"
+    assert table.item(1, 2).text() == f"failed: {files[1]['error']}"
     assert page.message.text().startswith("Converted 2 of 3 file(s) into ")
     assert page.message.text().endswith("1 failed: see the list for why.")
     assert page.convert_btn.isEnabled() and not page.cancel_btn.isEnabled()
@@ -83,12 +83,13 @@ def test_batch_results_waveforms_ab_playback_and_save(qtbot, make_client, tmp_pa
         curve = results.waves.curves[side]
         assert len(curve.xData) > 10 and curve.scene() is results.waves.scene()
 
+    switch_at = awaited(msgs, "audio.play")[1]["start"]  # the last position before A/B
+    second = replies(msgs, "audio.play")[1]["result"]["play_id"]
     results.buttons["result"].click()
-    qtbot.waitUntil(lambda: results.ab.position == 0.6, timeout=5000)
-    assert results.waves.playhead() == 0.6 and results.buttons["stop"].isEnabled()
+    qtbot.waitUntil(lambda: results.ab.position == switch_at, timeout=5000)
+    assert results.waves.playhead() == switch_at and results.buttons["stop"].isEnabled()
     results.buttons["ab"].click()  # the original, from where the result had got to
-    qtbot.waitUntil(lambda: results.ab.play_id == 2 and results.ab.position == 0.8,
-                    timeout=5000)
+    qtbot.waitUntil(lambda: results.ab.play_id == second and results.ab.playing, timeout=5000)
     assert results.ab.side == ORIGINAL and "Playing the original" in results.status.text()
     results.buttons["stop"].click()
     qtbot.waitUntil(lambda: results.waves.playhead() is None, timeout=5000)
@@ -101,12 +102,12 @@ def test_batch_results_waveforms_ab_playback_and_save(qtbot, make_client, tmp_pa
     results.pick_save_path = lambda name: names.append(name) or str(saved)
     assert results.save_as() == str(saved)
     output = job.result["outputs"][0]["output"]
-    assert names == ["take 1_My voice ü.wav"]
+    assert names == [Path(output).name]
     assert saved.read_bytes() == Path(output).read_bytes()
     assert results.status.text() == f"Saved a copy as {saved}"
 
     results.select(1)  # the failed file: its error in words, nothing to play or save
-    assert results.status.text().startswith("broken.wav: failed: could not read")
+    assert results.status.text() == f"broken.wav: failed: {files[1]['error']}"
     assert not results.buttons["result"].isEnabled() and not results.buttons["save"].isEnabled()
     assert results.buttons["original"].isEnabled()
 
@@ -123,7 +124,8 @@ def test_preview_converts_the_phrase_and_plays_it(qtbot, make_client, tmp_path) 
     qtbot.waitUntil(lambda: page.results.ab.play_id == 1, timeout=5000)
     assert sent(sig, "job.start") == awaited(msgs, "job.start")
     assert sent(sig, "audio.play") == awaited(msgs, "audio.play")
-    assert page.results.table.item(0, 0).text() == "Preview: phrase.wav"
+    phrase = events(msgs, "convert.file")[0]["input"]
+    assert page.results.table.item(0, 0).text() == f"Preview: {Path(phrase).name}"
     assert page.message.text() == "Preview converted; playing it."
     qtbot.waitUntil(lambda: not page.results.ab.playing, timeout=5000)
     assert page.library.preview_btn.isEnabled()
@@ -136,18 +138,14 @@ def test_refused_failed_missing_and_cancelled(qtbot, make_client, tmp_path) -> N
     _ready(qtbot, client, page)
     _fill(page, msgs)
 
-    job = page.start()
-    qtbot.waitUntil(lambda: job.finished, timeout=5000)
-    text = page.message.text()
-    assert job.refused and text.startswith("Could not start the conversion: ")
-    assert "looks like a content encoder" in text and text.endswith(ADVICE["not_a_voice_model"])
-    assert "b00020" in page.message.styleSheet()
-
-    job = page.start()
-    qtbot.waitUntil(lambda: job.finished, timeout=5000)
-    text = page.message.text()
-    assert text.startswith("Conversion failed: ") and "builtins.exec" in text
-    assert text.endswith(ADVICE["unsafe_file"])
+    for code in ("not_a_voice_model", "unsafe_file"):  # refused, or failed once started
+        job = page.start()
+        qtbot.waitUntil(lambda j=job: j.finished, timeout=5000)
+        text = page.message.text()
+        head = "Could not start the conversion" if job.refused else "Conversion failed"
+        assert job.error_code == code and text == f"{head}: {job.error_message}\n{ADVICE[code]}"
+        assert "b00020" in page.message.styleSheet()
+    assert "looks like a content encoder" in replies(msgs, "job.start")[0]["error"]["message"]
 
     job = page.start()
     qtbot.waitUntil(lambda: page.missing_dialog is not None, timeout=5000)
@@ -163,7 +161,8 @@ def test_refused_failed_missing_and_cancelled(qtbot, make_client, tmp_path) -> N
     qtbot.waitUntil(lambda: job.finished, timeout=5000)
     assert job.state == "cancelled"
     assert page.message.text().startswith("Conversion cancelled")
-    assert page.results.table.item(0, 2).text() == "→ take 1_My voice ü.wav"
+    done = events(msgs, "convert.file")[0]
+    assert page.results.table.item(0, 2).text() == f"→ {Path(done['output']).name}"
     assert sent(sig, "job.start") == awaited(msgs, "job.start")
     assert sent(sig, "job.cancel") == awaited(msgs, "job.cancel")
 

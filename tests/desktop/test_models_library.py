@@ -27,13 +27,14 @@ def _session_models() -> list[dict]:
 
 
 def test_a_model_row_says_version_rate_pitch_and_index() -> None:
-    rows = {d["id"]: Model.from_dict(d) for d in _session_models()}
-    voice, old = rows["My voice ü"], rows["Old v1"]
+    rows = {d["name"]: Model.from_dict(d) for d in _session_models()}
+    voice = rows["My voice ü"]
+    old = next(m for m in rows.values() if m.version == "v1")
     assert voice.cells() == ("My voice ü", "v2", "40 kHz", "pitch", "index")
     assert voice.details().startswith("My voice ü (library): RVC v2, 40 kHz")
     assert old.cells()[1:5] == ("v1", "32 kHz", "no pitch", "no index")
     assert "without pitch" in old.details() and "no feature index" in old.details()
-    assert voice.path in voice.details() and "55 MB" in voice.details()
+    assert voice.path in voice.details() and size_text(voice.size_bytes) in voice.details()
     export = next(m for m in rows.values() if m.source == "export")
     assert export.source_text == "project export" and not export.removable
     assert voice.removable
