@@ -85,8 +85,8 @@ def _folder(folder: Path) -> None:
 
 
 def _models(folder: Path) -> None:
-    """Tiny random-weight RVC files in RVC's layout, a project export, a training
-    checkpoint (branch i9-models' tests/convert/rvc_files.py)."""
+    """Tiny random-weight RVC files in RVC's layout and a training
+    checkpoint (tests/convert/rvc_files.py, from branch i9-models)."""
     from tests.convert.rvc_files import (
         write_rvc_layout,
         write_rvc_model,
@@ -98,7 +98,6 @@ def _models(folder: Path) -> None:
     write_rvc_layout(rvc, "Alto ü", "v2", "48k", True, seed=1)
     write_rvc_model(rvc / "weights" / f"{OLD_NAME}.pth", "v1", "32k", False, fp16=False,
                     with_version=False, seed=2)
-    write_rvc_model(folder / "Voice ü" / "export" / "Voice ü.pth", "v2", "40k", True, seed=3)
     write_training_checkpoint(folder / "downloads ü" / "G_2000.pth")
 
 
@@ -142,6 +141,14 @@ def _finish(rec: Recorder, args: dict) -> dict:
     return _send(rec, "job.start", {"kind": "convert", "args": args}, wait_job=True)
 
 
+def _export(rec: Recorder, project: Path) -> None:
+    """A real project with a model in its ``export/`` folder (as the Train page exports)."""
+    from tests.convert.rvc_files import write_rvc_model
+
+    _unrecorded(rec, "project.create", {"path": str(project), "name": project.name})
+    write_rvc_model(project / "export" / f"{project.name}.pth", "v2", "40k", True, seed=3)
+
+
 # scenarios -------------------------------------------------------------------------------------
 def convert_models(folder: Path) -> Path:
     rec = _start(folder, "convert_models")
@@ -156,6 +163,7 @@ def convert_models(folder: Path) -> Path:
     listed = _unrecorded(rec, "models.list", {})["models"]
     old = next(m for m in listed if m["name"] == OLD_NAME)
     _send(rec, "models.remove", {"id": old["id"]})
+    _export(rec, folder / "Voice ü")
     _send(rec, "models.list", {"project": str(folder / "Voice ü")})
     alto = next(m for m in listed if m["name"] == "Alto ü")
     library = Path(alto["path"]).parent
