@@ -109,6 +109,8 @@ def shoot(ns: argparse.Namespace, tmp: Path) -> list[Path]:
             app.quit()
             return
         key = keys[len(written)]
+        if key == "convert":  # the demo takes, queued for conversion
+            window.convert_page.add_paths([str(project.parent / "My recordings")])
         window.show_page(key)
         written.append(ns.out / f"page-{key}.png")
         QTimer.singleShot(PAGE_SETTLE_MS, grab_next)
