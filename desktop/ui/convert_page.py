@@ -74,6 +74,7 @@ class QtConvertPage(QWidget):
         self.setAcceptDrops(True)
         self._restore()
         controller.project_changed.connect(self.set_project)
+        client.jobs.subscribe(self._on_any_job)
         self.set_project(controller.state)
 
     # construction ----------------------------------------------------------------------------
@@ -176,6 +177,12 @@ class QtConvertPage(QWidget):
             if not self.out_edit.text():
                 self.out_edit.setText(str(Path(state.path) / "converted"))
         self._update_buttons()
+
+    def _on_any_job(self, job: JobHandle, event: str, _data: dict) -> None:
+        """A model exported (the Train page) is listed at once."""
+        if event == "job.finished" and job.kind == "export" and job.state == "ok" \
+                and self.library.library.loaded:
+            self.library.refresh()
 
     # inputs -----------------------------------------------------------------------------------
     def add_paths(self, paths: list[str]) -> list[str]:

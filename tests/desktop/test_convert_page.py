@@ -191,3 +191,39 @@ def test_dropped_files_and_folders_are_queued(qtbot, make_client, tmp_path) -> N
     page.remove_input_btn.click()
     assert page.session.inputs == [str(takes / "inner")]
     assert "voice model" in page.convert_btn.toolTip()  # no model listed yet
+
+
+def test_in_the_window_the_jobs_dock_follows_the_pages_handle(qtbot, make_client, qsettings,
+                                                              tmp_path) -> None:
+    from desktop.ui.jobs_panel import COL_STATUS
+    from desktop.ui.main_window import MainWindow
+
+    msgs = materialize("convert_batch.jsonl", tmp_path)
+    client, _sig = make_client(fake_command("convert_batch.jsonl", tmp_path))
+    window = MainWindow(client, qsettings)
+    qtbot.addWidget(window)
+    client.start()
+    window.show()
+    window.show_page("convert")
+    page = window.convert_page
+    qtbot.waitUntil(lambda: page.library.library.loaded, timeout=5000)
+    _fill(page, msgs)
+    job = page.start()
+    qtbot.waitUntil(lambda: job.finished, timeout=5000)
+    assert window.jobs_panel.handle(job.job_id) is job
+    assert window.jobs_panel.cell_text(job, COL_STATUS) == "ok"
+    assert [h for h in window.jobs.handles() if h.job_id == job.job_id] == [job]
+
+
+def test_an_export_finishing_lists_the_models_again(qtbot, make_client, tmp_path) -> None:
+    client, sig = make_client(fake_command("convert_models.jsonl", tmp_path))
+    page = _page(qtbot, client, tmp_path)
+    _ready(qtbot, client, page)
+    assert len(sent(sig, "models.list")) == 1
+    for kind, n in (("train", 1), ("export", 2)):
+        client.jobs.apply("job.started", {"job_id": f"job-{kind}", "kind": kind})
+        client.jobs.apply("job.finished", {"job_id": f"job-{kind}", "kind": kind,
+                                           "status": "ok", "result": {}})
+        qtbot.waitUntil(lambda n=n: len(sent(sig, "models.list")) == n, timeout=5000)
+    qtbot.wait(100)
+    assert len(sent(sig, "models.list")) == 2  # the train job asked nothing
