@@ -208,9 +208,9 @@ def convert_batch(folder: Path) -> Path:
 
 def convert_preview(folder: Path) -> Path:
     rec = _start(folder, "convert_preview")
-    voice = _library(rec, folder, "My voice ü", "Alto ü")["My voice ü"]
-    _send(rec, "models.list")
-    _finish(rec, _job(voice, preview=True, **SETTINGS))
+    _library(rec, folder, "My voice ü", "Alto ü")
+    first = _send(rec, "models.list")["result"]["models"][0]  # the page selects the first
+    _finish(rec, _job(first, preview=True, **SETTINGS))
     done = next(m["data"] for m in rec.session if m.get("event") == "convert.file")
     for path in (done["input"], done["output"]):
         _send(rec, "audio.analyze", {"path": path, "cache_dir": str(folder / "cache ü")})

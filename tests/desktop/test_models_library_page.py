@@ -29,9 +29,12 @@ def test_list_import_errors_remove_and_exports(qtbot, make_client, tmp_path) -> 
     client.start()
     lib.show()
     qtbot.waitUntil(lambda: lib.table.rowCount() == 2, timeout=5000)
-    assert _names(lib)[0] == "My voice ü" and lib.selected().name == "My voice ü"
-    assert lib.table.item(1, 3).text() == "no pitch" and lib.table.item(1, 4).text() == \
-        "no index"
+    first = lib.library.models[0]
+    assert _names(lib)[0] == first.name and lib.selected() == first  # the first is selected
+    old_id = awaited(msgs, "models.remove")[0]["id"]
+    old_row = lib.library.index_of(old_id)
+    assert lib.table.item(old_row, 3).text() == "no pitch"
+    assert lib.table.item(old_row, 4).text() == "no index"
     assert "RVC v2, 40 kHz" in lib.details.text()
 
     imports = [a["path"] for a in awaited(msgs, "models.import")]
@@ -50,12 +53,12 @@ def test_list_import_errors_remove_and_exports(qtbot, make_client, tmp_path) -> 
     lib.pick_model_file = lambda: imports[3]
     lib.import_btn.click()
     qtbot.waitUntil(lambda: lib.table.rowCount() == 3, timeout=5000)
-    assert lib.selected().name == "Alto ü" and lib.table.currentRow() == 2
+    alto = lib.selected()
+    assert alto.name == "Alto ü" and lib.table.currentRow() == lib.library.index_of(alto.id)
     assert lib.message.text() == "Imported Alto ü (v2, 48 kHz, pitch, index)."
     assert chosen[-1].name == "Alto ü"
 
-    old_id = awaited(msgs, "models.remove")[0]["id"]
-    lib.table.selectRow(1)
+    lib.table.selectRow(lib.library.index_of(old_id))
     assert lib.selected().id == old_id and lib.remove_btn.isEnabled()
     asked: list[str] = []
     lib.confirm_remove = lambda m: asked.append(m.name) or True
@@ -66,11 +69,12 @@ def test_list_import_errors_remove_and_exports(qtbot, make_client, tmp_path) -> 
 
     lib.set_project(str(tmp_path / "Voice ü"))  # the project's exports are listed too
     qtbot.waitUntil(lambda: lib.table.rowCount() == 3, timeout=5000)
-    lib.table.selectRow(0)
-    assert lib.details.text().startswith("Voice ü (project export): ")
+    export = next(m for m in lib.library.models if m.source == "export")
+    lib.table.selectRow(lib.library.index_of(export.id))
+    assert lib.details.text().startswith(f"{export.name} (project export): ")
     assert not lib.remove_btn.isEnabled()
     assert "export of the open project" in lib.remove_btn.toolTip()
-    lib.table.selectRow(2)
+    lib.table.selectRow(lib.library.index_of(awaited(msgs, "models.remove")[1]["id"]))
     lib.remove_btn.click()
     qtbot.waitUntil(lambda: bool(lib.error_text()), timeout=5000)
     assert lib.message.text().startswith("Could not remove the model: could not delete")
