@@ -50,7 +50,7 @@ from desktop.components.settings import AppSettings
 from desktop.ui import file_dialogs
 from desktop.ui.asset_missing_dialog import QtAssetMissingDialog
 from desktop.ui.convert_form import QtConvertForm
-from desktop.ui.convert_results import ERROR_STYLE, QtConvertResults
+from desktop.ui.convert_results import DEFAULT_CACHE, ERROR_STYLE, QtConvertResults
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.models_library import QtModelsLibrary
 from desktop.ui.project_controller import ProjectController
@@ -172,10 +172,9 @@ class QtConvertPage(QWidget):
     def set_project(self, state: ProjectState | None) -> None:
         """The library lists the project's exports; waveforms are cached in the project."""
         self.library.set_project(state.path if state else None)
-        if state is not None:
-            self.results.cache_dir = state.cache_dir
-            if not self.out_edit.text():
-                self.out_edit.setText(str(Path(state.path) / "converted"))
+        self.results.cache_dir = state.cache_dir if state is not None else str(DEFAULT_CACHE)
+        if state is not None and not self.out_edit.text():
+            self.out_edit.setText(str(Path(state.path) / "converted"))
         self._update_buttons()
 
     def _on_any_job(self, job: JobHandle, event: str, _data: dict) -> None:

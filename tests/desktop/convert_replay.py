@@ -76,20 +76,24 @@ def _audio_paths(msgs: list[dict[str, Any]]) -> set[str]:
 
 
 def materialize(name: str, folder: Path) -> list[dict[str, Any]]:
-    """Write the files session ``name`` names under ``folder``; returns its messages."""
+    """Write the files session ``name`` names under ``folder`` (never elsewhere: a recorded
+    preview names the app's own phrase and a temporary folder); returns its messages."""
     msgs = messages(name, folder)
     for n, path in enumerate(sorted(_audio_paths(msgs))):
         p = Path(path)
+        if not p.is_relative_to(folder):
+            continue
         if p.name == "broken.wav":
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text("not audio", encoding="utf-8")
         else:
             write_wav(p, freq=180.0 + 40 * n)
-    _write_analyses(msgs)
+    _write_analyses(msgs, write_wav(folder / ".stand-in.wav"))
     return msgs
 
 
-def _write_analyses(msgs: list[dict[str, Any]]) -> None:
+def _write_analyses(msgs: list[dict[str, Any]], stand_in: Path) -> None:
+    """The analysis of each file asked about (of ``stand_in`` for one that is not here)."""
     from backend.audio.analysis import compute
 
     for at, m in enumerate(msgs):
@@ -101,4 +105,5 @@ def _write_analyses(msgs: list[dict[str, Any]]) -> None:
         target = Path(reply["result"]["data"])
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "wb") as fh:
-            np.savez(fh, **compute(Path(m["args"]["path"])))
+            source = Path(m["args"]["path"])
+            np.savez(fh, **compute(source if source.is_file() else stand_in))
