@@ -18,6 +18,7 @@ from PySide6.QtGui import QDropEvent
 
 from desktop.components.convert_session import ORIGINAL, RESULT
 from desktop.components.models_library import ADVICE
+from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings, JsonSettingsStore
 from desktop.ui.convert_page import INTRO, QtConvertPage
 from desktop.ui.project_controller import ProjectController
@@ -192,6 +193,14 @@ def test_dropped_files_and_folders_are_queued(qtbot, make_client, tmp_path) -> N
     page.remove_input_btn.click()
     assert page.session.inputs == [str(takes / "inner")]
     assert "voice model" in page.convert_btn.toolTip()  # no model listed yet
+
+    state = ProjectState(path=str(tmp_path / "Voice ü"), project={"name": "Voice ü"})
+    page.out_edit.clear()
+    page.controller.state = state
+    page.controller.project_changed.emit(state)
+    assert page.out_edit.text() == str(tmp_path / "Voice ü" / "converted")
+    assert page.results.cache_dir == state.cache_dir
+    assert page.library.library.project == state.path  # listed with its exports when shown
 
 
 def test_in_the_window_the_jobs_dock_follows_the_pages_handle(qtbot, make_client, qsettings,
