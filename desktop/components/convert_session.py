@@ -119,15 +119,20 @@ class ConvertSession:
         problems = settings.validate()
         return "Check the settings: " + "; ".join(problems) if problems else ""
 
-    def job_args(self, model: Model, settings: ConvertSettings) -> dict[str, Any]:
-        return {"model": model.path, "index": model.index, "inputs": list(self.inputs),
+    def job_args(self, model: Model, settings: ConvertSettings,
+                 device: str | None = None) -> dict[str, Any]:
+        """``device`` ("cpu", "cuda") only when chosen: otherwise the backend decides."""
+        args = {"model": model.path, "index": model.index, "inputs": list(self.inputs),
                 "out": self.out_folder, **settings.to_job_args()}
+        return {**args, "device": device} if device else args
 
     @staticmethod
-    def preview_args(model: Model, settings: ConvertSettings) -> dict[str, Any]:
+    def preview_args(model: Model, settings: ConvertSettings,
+                     device: str | None = None) -> dict[str, Any]:
         """The built-in phrase, into a temporary folder the backend chooses."""
-        return {"model": model.path, "index": model.index, "preview": True,
+        args = {"model": model.path, "index": model.index, "preview": True,
                 **settings.to_job_args()}
+        return {**args, "device": device} if device else args
 
     def started(self) -> None:
         """A new batch: the results of the last one go."""

@@ -8,6 +8,7 @@ index greys out the index rate and consonant protection (they would do nothing).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -31,6 +32,10 @@ from desktop.components.convert_settings import (
     rate_text,
 )
 from desktop.components.models_library import Model
+
+DEVICES = (("Automatic", None), ("CPU", "cpu"), ("GPU (CUDA)", "cuda"))
+DEVICE_TOOLTIP = ("Where the conversion runs: automatic uses the GPU when the backend has "
+                  "one, else the CPU.")
 
 
 class QtConvertForm(QGroupBox):
@@ -65,6 +70,14 @@ class QtConvertForm(QGroupBox):
         rate_label = QLabel("Output rate:")
         rate_label.setToolTip(OUTPUT_RATE_TOOLTIP)
         form.addRow(rate_label, self.output_rate)
+        self.device = QComboBox()
+        self.device.setToolTip(DEVICE_TOOLTIP)
+        for text, value in DEVICES:
+            self.device.addItem(text, value)
+        device_label = QLabel("Device:")
+        device_label.setToolTip(DEVICE_TOOLTIP)
+        form.addRow(device_label, self.device)
+        self.set_cuda(False)
         self.defaults_btn = QPushButton("RVC defaults")
         self.defaults_btn.setToolTip("Put every setting back to RVC's default.")
         self.defaults_btn.clicked.connect(lambda: self.set_values(ConvertSettings()))
@@ -98,6 +111,20 @@ class QtConvertForm(QGroupBox):
                                index_rate=float(v["index_rate"]), protect=float(v["protect"]),
                                rms_mix=float(v["rms_mix"]), filter_radius=int(v["filter_radius"]),
                                output_rate=self.output_rate.currentData())
+
+    def set_cuda(self, available: bool) -> None:
+        """The GPU item is there only when the backend's hello lists a CUDA device."""
+        model = self.device.model()
+        if isinstance(model, QStandardItemModel):
+            item = model.item(self.device.findData("cuda"))
+            item.setEnabled(available)
+            item.setToolTip("" if available else "The backend found no CUDA GPU.")
+        if not available and self.device.currentData() == "cuda":
+            self.device.setCurrentIndex(0)
+
+    def device_value(self) -> str | None:
+        """The ``device`` job argument (None: the backend chooses)."""
+        return self.device.currentData()
 
     def set_model(self, model: Model | None) -> None:
         """Grey out what the model ignores; the output rate names the model's own rate."""

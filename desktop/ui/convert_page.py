@@ -21,12 +21,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -36,13 +33,13 @@ from PySide6.QtWidgets import (
 
 from desktop.components.assets import missing_from_job
 from desktop.components.convert_session import (
-    AUDIO_FILTER,
     RESULT,
     ConvertSession,
     progress_text,
     summary_text,
 )
 from desktop.components.convert_settings import ConvertSettings
+from desktop.components.extract_settings import cuda_available
 from desktop.components.job_handle import JobHandle
 from desktop.components.models_library import Model, error_text
 from desktop.components.project_state import ProjectState
@@ -50,6 +47,7 @@ from desktop.components.settings import AppSettings
 from desktop.ui import file_dialogs
 from desktop.ui.asset_missing_dialog import QtAssetMissingDialog
 from desktop.ui.convert_form import QtConvertForm
+from desktop.ui.convert_inputs import QtConvertInputs
 from desktop.ui.convert_results import DEFAULT_CACHE, ERROR_STYLE, QtConvertResults
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.models_library import QtModelsLibrary
@@ -75,6 +73,8 @@ class QtConvertPage(QWidget):
         self._restore()
         controller.project_changed.connect(self.set_project)
         client.jobs.subscribe(self._on_any_job)
+        client.sig_hello.connect(lambda hello: self.form.set_cuda(cuda_available(hello)))
+        self.form.set_cuda(cuda_available(client.hello))
         self.set_project(controller.state)
 
     # construction ----------------------------------------------------------------------------
@@ -88,7 +88,9 @@ class QtConvertPage(QWidget):
         left = QVBoxLayout(column)
         left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(self.library)
-        left.addWidget(self._build_inputs())
+        self.inputs = QtConvertInputs(self.session, self.app_settings)
+        self.inputs.sig_changed.connect(self._update_buttons)
+        left.addWidget(self.inputs)
         left.addWidget(self.form)
         left.addStretch(1)
         self.results = QtConvertResults(self.client, self.session, self.app_settings)
@@ -103,34 +105,6 @@ class QtConvertPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self._build_run())  # below the splitter: Convert is always in view
-
-    def _build_inputs(self) -> QGroupBox:
-        box = QGroupBox("Recordings to convert")
-        self.inputs = QListWidget()
-        self.inputs.setObjectName("convert_inputs")
-        self.inputs.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.inputs.setMinimumHeight(60)
-        self.inputs.setMaximumHeight(120)
-        self.inputs.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.inputs.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.inputs.setToolTip("Drop audio files or folders anywhere on this page.")
-        self.add_files_btn = QPushButton("Add files…")
-        self.add_folder_btn = QPushButton("Add folder…")
-        self.remove_input_btn = QPushButton("Remove")
-        self.clear_inputs_btn = QPushButton("Clear")
-        self.add_files_btn.clicked.connect(self._on_add_files)
-        self.add_folder_btn.clicked.connect(self._on_add_folder)
-        self.remove_input_btn.clicked.connect(self._on_remove_inputs)
-        self.clear_inputs_btn.clicked.connect(self._on_clear_inputs)
-        row = QGridLayout()
-        for n, b in enumerate((self.add_files_btn, self.add_folder_btn, self.remove_input_btn,
-                               self.clear_inputs_btn)):
-            row.addWidget(b, n // 2, n % 2)
-        row.setColumnStretch(2, 1)
-        layout = QVBoxLayout(box)
-        layout.addWidget(self.inputs)
-        layout.addLayout(row)
-        return box
 
     def _build_run(self) -> QWidget:
         box = QWidget()
@@ -185,49 +159,15 @@ class QtConvertPage(QWidget):
 
     # inputs -----------------------------------------------------------------------------------
     def add_paths(self, paths: list[str]) -> list[str]:
-        problems = self.session.add(paths)
-        self._show_inputs()
+        problems = self.inputs.add_paths(paths)
         self._say("; ".join(problems) if problems else self._blocker() or "Ready to convert.",
                   error=bool(problems))
         return problems
-
-    def _show_inputs(self) -> None:
-        self.inputs.clear()
-        for path in self.session.inputs:
-            self.inputs.addItem(path + ("  (folder)" if Path(path).is_dir() else ""))
-            self.inputs.item(self.inputs.count() - 1).setToolTip(path)
-        self._update_buttons()
-
-    def pick_input_files(self) -> list[str]:
-        return file_dialogs.open_files(self, self.app_settings, "convert_input",
-                                       "Recordings to convert", AUDIO_FILTER)
-
-    def pick_input_folder(self) -> str:
-        return file_dialogs.open_folder(self, self.app_settings, "convert_input",
-                                        "A folder of recordings to convert")
 
     def pick_out_folder(self) -> str:
         return file_dialogs.open_folder(self, self.app_settings, "convert_out",
                                         "Folder for the converted files",
                                         start=self.out_edit.text() or None)
-
-    def _on_add_files(self) -> None:
-        files = self.pick_input_files()
-        if files:
-            self.add_paths(files)
-
-    def _on_add_folder(self) -> None:
-        folder = self.pick_input_folder()
-        if folder:
-            self.add_paths([folder])
-
-    def _on_remove_inputs(self) -> None:
-        self.session.remove([self.inputs.row(i) for i in self.inputs.selectedItems()])
-        self._show_inputs()
-
-    def _on_clear_inputs(self) -> None:
-        self.session.clear()
-        self._show_inputs()
 
     def _on_choose_out(self) -> None:
         folder = self.pick_out_folder()
@@ -276,7 +216,8 @@ class QtConvertPage(QWidget):
         self._remember(settings)
         self.session.started()
         self.results.refresh()
-        return self._start_job(self.session.job_args(model, settings), preview=False,
+        return self._start_job(self.session.job_args(model, settings, self.form.device_value()),
+                               preview=False,
                                what=f"Converting with {model.name}…")
 
     def start_preview(self) -> JobHandle | None:
@@ -288,7 +229,8 @@ class QtConvertPage(QWidget):
         if problems:
             self._say("Check the settings: " + "; ".join(problems), error=True)
             return None
-        return self._start_job(ConvertSession.preview_args(model, settings), preview=True,
+        args = ConvertSession.preview_args(model, settings, self.form.device_value())
+        return self._start_job(args, preview=True,
                                what=f"Converting the preview phrase with {model.name}…")
 
     def _start_job(self, args: dict, *, preview: bool, what: str) -> JobHandle:
@@ -386,7 +328,6 @@ class QtConvertPage(QWidget):
         job = self.job
         self.cancel_btn.setEnabled(busy and job is not None and not job.cancel_requested)
         self.library.set_preview_busy(busy)
-        for w in (self.form, self.add_files_btn, self.add_folder_btn, self.remove_input_btn,
-                  self.clear_inputs_btn, self.out_edit, self.out_btn):
+        for w in (self.form, self.inputs, self.out_edit, self.out_btn):
             w.setEnabled(not busy)
         self.form.set_model(self.model())

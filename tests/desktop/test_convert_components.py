@@ -132,8 +132,11 @@ def test_blocker_and_job_args(tmp_path: Path) -> None:
     assert s.job_args(MODEL, settings) == {
         "model": MODEL.path, "index": MODEL.index, "inputs": [str(tmp_path / "a.wav")],
         "out": str(tmp_path / "out ü"), **settings.to_job_args()}
+    assert s.job_args(MODEL, settings, "cuda")["device"] == "cuda"
     preview = ConvertSession.preview_args(MODEL, settings)
     assert preview["preview"] is True and "inputs" not in preview and "out" not in preview
+    assert "device" not in preview  # automatic: the backend chooses
+    assert ConvertSession.preview_args(MODEL, settings, "cpu")["device"] == "cpu"
 
 
 def test_results_from_events_and_the_final_result() -> None:

@@ -186,12 +186,18 @@ def test_dropped_files_and_folders_are_queued(qtbot, make_client, tmp_path) -> N
     (takes / "notes.txt").write_text("x")
     _drop(page, [str(takes / "a.flac"), str(takes / "inner"), str(takes / "notes.txt")])
     assert page.session.inputs == [str(takes / "a.flac"), str(takes / "inner")]
-    assert [page.inputs.item(i).text() for i in range(2)] == [
+    assert [page.inputs.list.item(i).text() for i in range(2)] == [
         str(takes / "a.flac"), str(takes / "inner") + "  (folder)"]
     assert page.message.text().startswith("notes.txt is not an audio file")
-    page.inputs.item(0).setSelected(True)
-    page.remove_input_btn.click()
+    page.inputs.list.item(0).setSelected(True)
+    page.inputs.remove_btn.click()
     assert page.session.inputs == [str(takes / "inner")]
+    page.inputs.pick_files = lambda: [str(takes / "a.flac")]
+    page.inputs.pick_folder = lambda: str(takes)
+    page.inputs.add_files_btn.click()
+    page.inputs.add_folder_btn.click()
+    assert page.session.inputs == [str(takes / "inner"), str(takes / "a.flac"), str(takes)]
+    assert page.inputs.list.count() == 3
     assert "voice model" in page.convert_btn.toolTip()  # no model listed yet
 
     state = ProjectState(path=str(tmp_path / "Voice ü"), project={"name": "Voice ü"})

@@ -189,7 +189,7 @@ def fill_convert_page(qtbot, page) -> None:
     qtbot.waitUntil(lambda: page.library.table.rowCount() == 2, timeout=5000)
     long_name = "/recordings/" + "a very long recording name " * 4 + ".wav"
     page.session.inputs = [long_name, "/recordings/take 2.wav"]
-    page._show_inputs()
+    page.inputs.show_inputs()
     page.session.on_file({"input": long_name, "output": long_name[:-4] + "_My voice ü.wav",
                           "seconds": 61.5, "error": None})
     page.session.on_file({"input": "/recordings/take 2.wav", "output": None, "seconds": 0,

@@ -117,3 +117,10 @@ def test_form_greys_out_what_the_model_ignores(qtbot, tmp_path) -> None:
     assert form.values() == type(values)()
     for box in form.fields.values():
         assert "RVC's default" in box.toolTip()
+    cuda = form.device.model().item(form.device.findData("cuda"))
+    assert not cuda.isEnabled() and form.device_value() is None  # no GPU until hello says
+    form.set_cuda(True)
+    form.device.setCurrentIndex(form.device.findData("cuda"))
+    assert cuda.isEnabled() and form.device_value() == "cuda"
+    form.set_cuda(False)
+    assert form.device_value() is None
