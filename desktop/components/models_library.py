@@ -106,8 +106,6 @@ class Model:
                  "method do nothing",
                  f"index {self.index}" if self.index else "no feature index (index rate "
                  "does nothing)"]
-        if self.speakers > 1:
-            parts.append(f"{self.speakers} speakers")
         if self.stored_dtype:
             parts.append(f"stored as {self.stored_dtype}")
         if self.size_bytes:

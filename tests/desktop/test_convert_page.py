@@ -2,9 +2,11 @@
 playback through audio.play and Save as; the preview; refused and failed starts with their
 messages, the asset-missing dialog and a cancel; drops.
 
-The convert_*.jsonl sessions are hand-written from docs/protocol.md (Conversion) while the
-backend's convert job is being written; tests/desktop/record_convert_sessions.py records
-them from the real backend with the same requests. Each test checks that the page sent
+convert_batch, convert_preview and convert_failures.jsonl are recorded from the real backend
+by tests/desktop/record_convert_sessions.py (tiny RVC files, a hostile pickle, PulseAudio
+virtual devices); convert_failures_hand.jsonl is hand-written from docs/protocol.md for a
+job that starts and then fails (the real job refuses the start). Expectations (names,
+errors, positions) are read from the session, and each test checks that the page sent
 exactly the requests (and arguments) the session expects.
 """
 
@@ -133,9 +135,10 @@ def test_preview_converts_the_phrase_and_plays_it(qtbot, make_client, tmp_path) 
     assert page.library.preview_btn.isEnabled()
 
 
-def test_refused_failed_missing_and_cancelled(qtbot, make_client, tmp_path) -> None:
-    msgs = materialize("convert_failures.jsonl", tmp_path)
-    client, sig = make_client(fake_command("convert_failures.jsonl", tmp_path))
+@pytest.mark.parametrize("session", ["convert_failures.jsonl", "convert_failures_hand.jsonl"])
+def test_refused_failed_missing_and_cancelled(qtbot, make_client, tmp_path, session) -> None:
+    msgs = materialize(session, tmp_path)
+    client, sig = make_client(fake_command(session, tmp_path))
     page = _page(qtbot, client, tmp_path)
     _ready(qtbot, client, page)
     _fill(page, msgs)
@@ -147,7 +150,7 @@ def test_refused_failed_missing_and_cancelled(qtbot, make_client, tmp_path) -> N
         head = "Could not start the conversion" if job.refused else "Conversion failed"
         assert job.error_code == code and text == f"{head}: {job.error_message}\n{ADVICE[code]}"
         assert "b00020" in page.message.styleSheet()
-    assert "looks like a content encoder" in replies(msgs, "job.start")[0]["error"]["message"]
+    assert "content encoder" in replies(msgs, "job.start")[0]["error"]["message"]
 
     job = page.start()
     qtbot.waitUntil(lambda: page.missing_dialog is not None, timeout=5000)
