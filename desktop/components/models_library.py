@@ -23,9 +23,9 @@ ADVICE = {
                        "weights/<name>.pth, tens of MB) or a model package .zip exported by "
                        "Timbre Studio, not a training checkpoint (G_*.pth, D_*.pth), a "
                        "pretrained base or a content encoder.",
-    UNSAFE_FILE: "The file was not loaded and nothing in it ran. It asks to run code when "
-                 "opened, which a voice model never needs: get the model from a source you "
-                 "trust, or ask its author for a plain weights file.",
+    UNSAFE_FILE: "Nothing in it ran. A voice model never needs to run code when it is "
+                 "opened: get the model from a source you trust, or ask its author for a "
+                 "plain weights file.",
     NOT_FOUND: "Check that the file still exists (it may have been moved or deleted).",
     IO_ERROR: "Check that the disk is not full and that you may write to the library folder.",
 }

@@ -70,7 +70,7 @@ def test_import_remove_and_the_errors_in_words() -> None:
     assert lib.error.startswith("Could not import /d/G_2000.pth: it looks like a training "
                                 "checkpoint\n")
     assert lib.error.endswith(ADVICE["not_a_voice_model"])
-    assert "nothing in it ran" in error_text("unsafe_file", "refused")
+    assert "Nothing in it ran." in error_text("unsafe_file", "refused")
     assert error_text("bad_arguments", "no") == "no"
     lib.select(new.id)
     lib.removed(new.id)
