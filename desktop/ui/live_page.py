@@ -400,7 +400,7 @@ class QtLivePage(QWidget):
         if self.session.finished and self._restart_after_stop:
             self._restart_after_stop = False
             QTimer.singleShot(0, self.start)
-        self._update_controls()
+        self.repaint_numbers()  # a state change shows at once
 
     # live controls --------------------------------------------------------------------------
     def _on_control_changed(self, name: str, value: float | bool) -> None:
