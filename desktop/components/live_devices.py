@@ -170,7 +170,8 @@ class DeviceList:
         apis = {h.index: h.name for h in self.all_host_apis}
         same_api = [d for d in matches if apis.get(d.host_api) == remembered.host_api]
         exact = [d for d in same_api if d.name == remembered.device]
-        return (exact or same_api or matches or [None])[0]
+        best = exact or same_api or matches
+        return best[0] if best else None
 
     def pick(self, direction: str, remembered: Remembered | None) -> Pick:
         """What to show for ``direction``: the remembered device when it is there, else the

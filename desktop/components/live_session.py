@@ -52,7 +52,8 @@ class LiveStats:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> LiveStats | None:
-        lat = data.get("latency_ms") if isinstance(data.get("latency_ms"), dict) else {}
+        raw = data.get("latency_ms")
+        lat: dict[str, Any] = raw if isinstance(raw, dict) else {}
         algorithmic, block = _num(lat.get("algorithmic")), _num(data.get("block_ms"))
         compute = _num(data.get("compute_ms"))
         if algorithmic is None or block is None or compute is None:

@@ -35,10 +35,8 @@ from desktop.backend_client import BackendClient
 from desktop.components.extract_settings import method
 from desktop.components.job_handle import JobHandle
 from desktop.components.live_controls import (
-    CONTROLS,
     LIVE_PITCH_METHODS,
     SETTINGS_KEY,
-    SWITCHES,
     LiveControls,
     StartChoice,
     Stored,
@@ -56,17 +54,13 @@ from desktop.components.live_devices import (
 )
 from desktop.components.live_session import (
     LiveSession,
-    compute_text,
-    counters_text,
-    latency_text,
-    negotiated_text,
 )
 from desktop.components.request_book import InFlight
 from desktop.components.settings import AppSettings
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.help_menu import UrlOpener
 from desktop.ui.live_pickers import QtDevicePicker, QtModelPicker, narrow_combo
-from desktop.ui.live_widgets import QtControlSlider, QtLevelMeter
+from desktop.ui.live_widgets import QtLiveControlsBox, QtLiveReadout
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.scrolling import vertical_scroll
 
@@ -111,12 +105,25 @@ class QtLivePage(QWidget):
         col = QVBoxLayout(form)
         col.addWidget(self._build_voice())
         col.addWidget(self._build_devices())
-        col.addWidget(self._build_controls())
+        self.controls_box = QtLiveControlsBox(self.controls, BYPASS_KEY)
+        self.controls_box.changed.connect(self._on_control_changed)
+        self.sliders, self.switches = self.controls_box.sliders, self.controls_box.switches
+        self.restart_note = self.controls_box.restart_note
+        col.addWidget(self.controls_box)
         col.addStretch(1)
         self.form_scroll = vertical_scroll(form)
         layout = QHBoxLayout(self)
         layout.addWidget(self.form_scroll, 3)
-        layout.addWidget(self._build_readout(), 2)
+        self.readout = r = QtLiveReadout(START_KEY)
+        r.start_btn.clicked.connect(self.toggle)
+        r.restart_btn.clicked.connect(self.restart)
+        self.start_btn, self.restart_btn, self.status_label = r.start_btn, r.restart_btn, \
+            r.status_label
+        self.input_meter, self.output_meter = r.input_meter, r.output_meter
+        self.latency_label, self.compute_label = r.latency_label, r.compute_label
+        self.counters_label, self.warning_label = r.counters_label, r.warning_label
+        self.negotiated_label = r.negotiated_label
+        layout.addWidget(r, 2)
         self._build_shortcuts()
 
     def _build_voice(self) -> QGroupBox:
@@ -176,70 +183,6 @@ class QtLivePage(QWidget):
         layout.addLayout(buttons)
         return box
 
-    def _build_controls(self) -> QGroupBox:
-        box = QGroupBox("Controls (change while running)")
-        layout = QFormLayout(box)
-        self.sliders: dict[str, QtControlSlider] = {}
-        for spec in CONTROLS:
-            slider = QtControlSlider(spec)
-            slider.set_value(float(self.controls.values[spec.name]))
-            slider.value_changed.connect(self._on_control_changed)
-            layout.addRow(f"{spec.label}:", slider)
-            self.sliders[spec.name] = slider
-        self.switches: dict[str, QCheckBox] = {}
-        row = QHBoxLayout()
-        for name, label, _default, tip in SWITCHES:
-            box_ = QCheckBox(label)
-            box_.setObjectName(f"live_{name}")
-            box_.setChecked(bool(self.controls.values[name]))
-            box_.setToolTip(tip + (f" ({BYPASS_KEY})" if name == "bypass" else ""))
-            box_.toggled.connect(lambda on, n=name: self._on_control_changed(n, on))
-            row.addWidget(box_)
-            self.switches[name] = box_
-        row.addStretch(1)
-        layout.addRow(row)
-        self.restart_note = QtElidedLabel(lines=3)
-        self.restart_note.setObjectName("live_restart_note")
-        self.restart_note.setStyleSheet("color: #8a5a00;")
-        layout.addRow(self.restart_note)
-        return box
-
-    def _build_readout(self) -> QWidget:
-        panel = QWidget()
-        self.start_btn = QPushButton("Start")
-        self.start_btn.setObjectName("live_start")
-        self.start_btn.clicked.connect(self.toggle)
-        self.restart_btn = QPushButton("Restart")
-        self.restart_btn.setObjectName("live_restart")
-        self.restart_btn.clicked.connect(self.restart)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_btn)
-        buttons.addWidget(self.restart_btn)
-        self.status_label = QtElidedLabel("Not running.", lines=4)
-        self.status_label.setObjectName("live_status")
-        self.input_meter, self.output_meter = QtLevelMeter("live_in"), QtLevelMeter("live_out")
-        meters = QFormLayout()
-        meters.addRow("Input:", self.input_meter)
-        meters.addRow("Output:", self.output_meter)
-        self.latency_label = QtElidedLabel(lines=3)
-        self.latency_label.setObjectName("live_latency")
-        self.compute_label = QtElidedLabel()
-        self.counters_label = QtElidedLabel(lines=2)
-        self.warning_label = QtElidedLabel(lines=2)
-        self.warning_label.setObjectName("live_warning")
-        self.warning_label.setStyleSheet("color: #b00020;")
-        self.negotiated_label = QtElidedLabel(lines=4)
-        col = QVBoxLayout(panel)
-        col.setContentsMargins(0, 0, 0, 0)
-        col.addLayout(buttons)
-        col.addWidget(self.status_label)
-        col.addLayout(meters)
-        for w in (self.latency_label, self.compute_label, self.counters_label,
-                  self.warning_label, self.negotiated_label):
-            col.addWidget(w)
-        col.addStretch(1)
-        return panel
-
     def _build_shortcuts(self) -> None:
         self.shortcuts: list[QShortcut] = []
         for key, slot in ((START_KEY, self.toggle), (BYPASS_KEY, self.toggle_bypass)):
@@ -252,7 +195,8 @@ class QtLivePage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         self._repaint.start()
-        self.refresh_models()
+        if not self.models_loaded:
+            self.refresh_models(force=True)
         self.refresh_devices()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt override)
@@ -260,7 +204,9 @@ class QtLivePage(QWidget):
         self._repaint.stop()
 
     def refresh_models(self, force: bool = False) -> None:
-        if self.models_loaded and not force and not self.isVisible():
+        """Ask ``models.list`` while the page is shown (else when it is next shown)."""
+        if not force and not self.isVisible():
+            self.models_loaded = False  # the project changed: ask again when shown
             return
         state = self.controller.state
         args = {"project": state.path} if state else {}
@@ -461,18 +407,9 @@ class QtLivePage(QWidget):
         if revision == self._shown_revision:
             return
         self._shown_revision = revision
-        s, stats = self.session, self.session.stats
-        self.status_label.setText(s.status_text())
         crossfade = float(self._stream_values.get("crossfade",
                                                   self.controls.values["crossfade"]))
-        live = stats is not None and s.active
-        self.latency_label.setText(latency_text(stats, crossfade * 1000) if stats else "")
-        self.compute_label.setText(compute_text(stats) if stats else "")
-        self.counters_label.setText(counters_text(stats) if stats else "")
-        self.warning_label.setText(s.warning_text())
-        self.negotiated_label.setText(negotiated_text(s.negotiated))
-        self.input_meter.set_level(stats.input_db if live and stats else None)
-        self.output_meter.set_level(stats.output_db if live and stats else None)
+        self.readout.show_session(self.session, crossfade * 1000)
         self._update_controls()
 
     def _update_controls(self) -> None:

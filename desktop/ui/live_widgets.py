@@ -1,18 +1,41 @@
-"""The Live page's small widgets: a slider row for one ``Control`` and a level meter.
+"""The Live page's widgets: a slider row for one ``Control``, a level meter, the controls
+box and the readout.
 
 ``QtControlSlider``: the control's label, a QSlider over its steps and its value as text
 (``Control.text``); ``value_changed(name, value)`` fires with the value in the control's
 own unit (seconds for block and crossfade). ``QtLevelMeter``: a QProgressBar over
--60..0 dBFS with the level as its text (``live_session.meter``).
+-60..0 dBFS with the level as its text (``live_session.meter``). ``QtLiveControlsBox``:
+a slider per ``CONTROLS`` entry and a check box per ``SWITCHES`` one, ``changed(name,
+value)``. ``QtLiveReadout``: Start/Stop, Restart, the status, the meters and the numbers
+of a ``LiveSession`` (``show_session``).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSlider, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
-from desktop.components.live_controls import Control
-from desktop.components.live_session import meter
+from desktop.components.live_controls import CONTROLS, SWITCHES, Control, LiveControls
+from desktop.components.live_session import (
+    LiveSession,
+    compute_text,
+    counters_text,
+    latency_text,
+    meter,
+    negotiated_text,
+)
+from desktop.ui.elided_label import QtElidedLabel
 
 METER_STEPS = 1000
 
@@ -67,3 +90,82 @@ class QtLevelMeter(QProgressBar):
         fill, text = meter(db)
         self.setValue(round(fill * METER_STEPS))
         self.setFormat(text)
+
+
+class QtLiveControlsBox(QGroupBox):
+    changed = Signal(str, object)  # name, value (float or bool)
+
+    def __init__(self, controls: LiveControls, bypass_key: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__("Controls (change while running)", parent)
+        layout = QFormLayout(self)
+        self.sliders: dict[str, QtControlSlider] = {}
+        for spec in CONTROLS:
+            slider = QtControlSlider(spec)
+            slider.set_value(float(controls.values[spec.name]))
+            slider.value_changed.connect(lambda n, v: self.changed.emit(n, v))
+            layout.addRow(f"{spec.label}:", slider)
+            self.sliders[spec.name] = slider
+        self.switches: dict[str, QCheckBox] = {}
+        row = QHBoxLayout()
+        for name, label, _default, tip in SWITCHES:
+            box = QCheckBox(label)
+            box.setObjectName(f"live_{name}")
+            box.setChecked(bool(controls.values[name]))
+            box.setToolTip(tip + (f" ({bypass_key})" if name == "bypass" else ""))
+            box.toggled.connect(lambda on, n=name: self.changed.emit(n, on))
+            row.addWidget(box)
+            self.switches[name] = box
+        row.addStretch(1)
+        layout.addRow(row)
+        self.restart_note = QtElidedLabel(lines=3)
+        self.restart_note.setObjectName("live_restart_note")
+        self.restart_note.setStyleSheet("color: #8a5a00;")
+        layout.addRow(self.restart_note)
+
+
+class QtLiveReadout(QWidget):
+    def __init__(self, start_key: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.start_btn = QPushButton("Start")
+        self.start_btn.setObjectName("live_start")
+        self.restart_btn = QPushButton("Restart")
+        self.restart_btn.setObjectName("live_restart")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_btn)
+        buttons.addWidget(self.restart_btn)
+        self.status_label = QtElidedLabel("Not running.", lines=4)
+        self.status_label.setObjectName("live_status")
+        self.input_meter, self.output_meter = QtLevelMeter("live_in"), QtLevelMeter("live_out")
+        meters = QFormLayout()
+        meters.addRow("Input:", self.input_meter)
+        meters.addRow("Output:", self.output_meter)
+        self.latency_label = QtElidedLabel(lines=3)
+        self.latency_label.setObjectName("live_latency")
+        self.compute_label = QtElidedLabel()
+        self.counters_label = QtElidedLabel(lines=2)
+        self.warning_label = QtElidedLabel(lines=2)
+        self.warning_label.setObjectName("live_warning")
+        self.warning_label.setStyleSheet("color: #b00020;")
+        self.negotiated_label = QtElidedLabel(lines=4)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addLayout(buttons)
+        col.addWidget(self.status_label)
+        col.addLayout(meters)
+        for w in (self.latency_label, self.compute_label, self.counters_label,
+                  self.warning_label, self.negotiated_label):
+            col.addWidget(w)
+        col.addStretch(1)
+
+    def show_session(self, s: LiveSession, crossfade_ms: float) -> None:
+        stats = s.stats
+        self.status_label.setText(s.status_text())
+        self.latency_label.setText(latency_text(stats, crossfade_ms) if stats else "")
+        self.compute_label.setText(compute_text(stats) if stats else "")
+        self.counters_label.setText(counters_text(stats) if stats else "")
+        self.warning_label.setText(s.warning_text())
+        self.negotiated_label.setText(negotiated_text(s.negotiated))
+        live = stats is not None and s.active
+        self.input_meter.set_level(stats.input_db if live and stats else None)
+        self.output_meter.set_level(stats.output_db if live and stats else None)

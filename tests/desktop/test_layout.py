@@ -1,6 +1,6 @@
-"""Every page fits a laptop screen: opened offscreen at 1024x700 and 1280x800 with the docks
-shown and a 300-character message in every status label, no visible control is smaller than
-its minimum size, no plot is under 60 px tall, and the window does not grow.
+"""Every page fits a laptop screen: opened offscreen at 1024x700, 1280x800 and 1920x1080 with
+the docks shown and a 300-character message in every status label, no visible control is
+smaller than its minimum size, no plot is under 60 px tall, and the window does not grow.
 
 The backend is fake_backend.py replaying one session assembled here from recorded ones:
 the hello and the train.suggest / train.runs answers of train_output_real.jsonl, the
@@ -34,8 +34,8 @@ from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.main_window import MainWindow
 from tests.desktop.conftest import SESSIONS, fake_command
 
-PAGES = ("project", "dataset", "label", "extract", "train", "use", "assets")
-SIZES = ((1024, 700), (1280, 800))
+PAGES = ("project", "dataset", "label", "extract", "train", "use", "live", "assets")
+SIZES = ((1024, 700), (1280, 800), (1920, 1080))
 MIN_PLOT_HEIGHT = 60
 PROJECT = "My voice"
 LONG = ("Could not read /home/someone/Recordings/a folder with a rather long name/"
@@ -67,7 +67,7 @@ def _slices(open_result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def layout_session(folder: Path) -> Path:
     prepare, train = _messages("import_prepare.jsonl"), _messages("train_output_real.jsonl")
-    assets = _messages("assets_manage.jsonl")
+    assets, live = _messages("assets_manage.jsonl"), _messages("live_run.jsonl")
     metrics = [{k: v for k, v in m["data"].items() if k != "job_id"}
                for m in _messages("train_real.jsonl") if m.get("event") == "job.metrics"]
     opened = [m for m in prepare if m.get("type") == "result"
@@ -79,7 +79,9 @@ def layout_session(folder: Path) -> Path:
                ("train.suggest", _answer(train, "train.suggest")["result"]),
                ("train.runs", _answer(train, "train.runs")["result"]),
                ("assets.list", _answer(assets, "assets.list")["result"]),
-               ("assets.list", _answer(assets, "assets.list")["result"])]
+               ("assets.list", _answer(assets, "assets.list")["result"]),
+               ("models.list", _answer(live, "models.list")["result"]),
+               ("live.devices", _answer(live, "live.devices")["result"])]
     out: list[dict[str, Any]] = [
         {"fake": "note", "text": "assembled by tests/desktop/test_layout.py"},
         train[1], train[2], report,
@@ -115,6 +117,9 @@ def window(qtbot, make_client, qsettings, tmp_path) -> MainWindow:
     for key in ("extract", "assets"):  # each asks assets.list when first shown
         win.show_page(key)
     qtbot.waitUntil(lambda: win.assets_page.model.loaded,  # answered after Extract's
+                    timeout=5000)
+    win.show_page("live")  # asks models.list and live.devices (long device names)
+    qtbot.waitUntil(lambda: win.live_page.devices_loaded and win.live_page.models_loaded,
                     timeout=5000)
     win.jobs_dock.show()
     win.log_dock.show()
