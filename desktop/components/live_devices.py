@@ -63,8 +63,12 @@ class AudioDevice:
     default_low_output_latency: float = 0.0
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> AudioDevice | None:
+    def from_dict(cls, d: dict[str, Any], api_names: dict[str, int] | None = None,
+                  ) -> AudioDevice | None:
+        """One ``live.devices`` device; ``host_api`` is its host API's index or name."""
         index, host = _int(d.get("index")), _int(d.get("host_api"))
+        if host is None and isinstance(d.get("host_api"), str):
+            host = (api_names or {}).get(d["host_api"])
         if index is None or host is None:
             return None
         return cls(index, str(d.get("name") or f"device {index}"), host,
@@ -130,8 +134,9 @@ class DeviceList:
             if index is not None:
                 apis.append(HostApi(index, str(d.get("name") or f"host API {index}"),
                                     _int(d.get("default_input")), _int(d.get("default_output"))))
+        names = {h.name: h.index for h in apis}
         devices = [dev for d in result.get("devices") or [] if isinstance(d, dict)
-                   for dev in [AudioDevice.from_dict(d)] if dev is not None]
+                   for dev in [AudioDevice.from_dict(d, names)] if dev is not None]
         return cls(apis, devices, _int(result.get("default_input")),
                    _int(result.get("default_output")))
 

@@ -40,6 +40,7 @@ def _ms(value: float) -> str:
 class LiveStats:
     algorithmic_ms: float
     total_ms: float
+    buffer_ms: float | None
     input_device_ms: float | None
     output_device_ms: float | None
     compute_ms: float
@@ -59,19 +60,21 @@ class LiveStats:
         if algorithmic is None or block is None or compute is None:
             return None
         dev_in, dev_out = _num(lat.get("input_device")), _num(lat.get("output_device"))
-        total = _num(lat.get("total"))
+        buffer, total = _num(lat.get("buffer")), _num(lat.get("total"))
         if total is None:
-            total = algorithmic + (dev_in or 0) + (dev_out or 0)
-        return cls(algorithmic, total, dev_in, dev_out, compute, block, _num(data.get("rtf")),
-                   int(_num(data.get("xruns")) or 0), int(_num(data.get("dropped_blocks")) or 0),
-                   _num(data.get("input_db")), _num(data.get("output_db")))
+            total = algorithmic + (buffer or 0) + (dev_in or 0) + (dev_out or 0)
+        return cls(algorithmic, total, buffer, dev_in, dev_out, compute, block,
+                   _num(data.get("rtf")), int(_num(data.get("xruns")) or 0),
+                   int(_num(data.get("dropped_blocks")) or 0), _num(data.get("input_db")),
+                   _num(data.get("output_db")))
 
 
 def latency_text(stats: LiveStats, crossfade_ms: float | None) -> str:
     """"Latency 310 ms = block 250 + crossfade 50 + search 10 (+ device in 12 / out 20:
     342 ms in all)". The parts are the block the engine reports, the crossfade it was
     set to and the SOLA search; what the algorithmic latency has beyond them is the
-    context look-ahead. When the parts do not add up, only the total is claimed."""
+    context look-ahead. When the parts do not add up, only the total is claimed. The
+    output queue (``buffer``) and the devices' own latency come on top."""
     text = f"Latency {_ms(stats.algorithmic_ms)} ms"
     if crossfade_ms is not None:
         rest = stats.algorithmic_ms - stats.block_ms - crossfade_ms - SEARCH_MS
@@ -83,8 +86,11 @@ def latency_text(stats: LiveStats, crossfade_ms: float | None) -> str:
     devices = [f"{word} {_ms(v)}" for word, v in (("in", stats.input_device_ms),
                                                   ("out", stats.output_device_ms))
                if v is not None]
+    extra = [f"buffer {_ms(stats.buffer_ms)}"] if stats.buffer_ms else []
     if devices:
-        text += f" (+ device {' / '.join(devices)}: {_ms(stats.total_ms)} ms in all)"
+        extra.append(f"device {' / '.join(devices)}")
+    if extra:
+        text += f" (+ {' + '.join(extra)}: {_ms(stats.total_ms)} ms in all)"
     return text
 
 
@@ -114,33 +120,33 @@ def meter(db: float | None) -> tuple[float, str]:
     return fill, f"{db:.0f} dBFS"
 
 
-def _side(entry: Any) -> tuple[str, int | None, int | None]:
-    if not isinstance(entry, dict):
-        return "", None, None
+def _side(entry: Any, model_rate: int | None) -> str:
+    if not isinstance(entry, dict) or _num(entry.get("rate")) is None:
+        return ""
+    rate = int(_num(entry["rate"]) or 0)
     name = str(entry.get("device") or "")
     if entry.get("host_api"):
         name += f" ({entry['host_api']})"
-    rate, wanted = _num(entry.get("rate")), _num(entry.get("requested"))
-    return name, int(rate) if rate else None, int(wanted) if wanted else None
+    text = f"“{name}” opened at {rate} Hz" if name else f"opened at {rate} Hz"
+    wanted = _num(entry.get("requested")) or model_rate  # the engine asks the model's first
+    if wanted and int(wanted) != rate:
+        text += f" ({int(wanted)} Hz refused)"
+    resampled = entry.get("resampled")
+    if resampled if isinstance(resampled, bool) else model_rate and rate != model_rate:
+        text += ", resampled inside"
+    return text
 
 
 def negotiated_text(negotiated: dict[str, Any]) -> str:
-    """"Microphone opened at 44100 Hz (48000 Hz refused), resampled inside", per side.
-    ``requested`` (the rate asked first) is optional: without it no refusal is claimed."""
-    model_rate = _num(negotiated.get("model_rate"))
-    lines = []
-    for key, word in (("input", "Microphone"), ("output", "Output")):
-        name, rate, wanted = _side(negotiated.get(key))
-        if rate is None:
-            continue
-        line = f"{word} “{name}” opened at {rate} Hz" if name else f"{word} opened at {rate} Hz"
-        if wanted and wanted != rate:
-            line += f" ({wanted} Hz refused)"
-        if model_rate and rate != int(model_rate):
-            line += ", resampled inside"
-        lines.append(line)
+    """"Microphone “Mic (MME)” opened at 44100 Hz (48000 Hz refused), resampled inside",
+    per side. The refused rate is ``requested`` when the backend names it, else the model's
+    rate (the one the engine tries first)."""
+    rate = _num(negotiated.get("model_rate"))
+    model_rate = int(rate) if rate else None
+    lines = [f"{word} {text}" for key, word in (("input", "Microphone"), ("output", "Output"))
+             for text in [_side(negotiated.get(key), model_rate)] if text]
     if model_rate:
-        lines.append(f"The model runs at {int(model_rate)} Hz.")
+        lines.append(f"The model runs at {model_rate} Hz.")
     return "\n".join(lines)
 
 

@@ -63,11 +63,15 @@ def test_pickers_filter_by_direction_and_host_api(devices) -> None:
 
 
 def test_unreadable_entries_are_left_out() -> None:
-    found = DeviceList.from_result({"host_apis": [{"name": "no index"}, 3],
+    found = DeviceList.from_result({"host_apis": [{"name": "no index"}, 3,
+                                                  {"index": 4, "name": "ALSA"}],
                                     "devices": [{"index": "x", "host_api": 0}, None,
+                                                {"index": 3, "host_api": "JACK"},
+                                                {"index": 5, "host_api": "ALSA"},
                                                 {"index": 2, "host_api": 0,
                                                  "max_input_channels": True}]})
-    assert found.all_host_apis == [] and [d.index for d in found.all_devices] == [2]
+    assert [h.name for h in found.all_host_apis] == ["ALSA"]
+    assert [(d.index, d.host_api) for d in found.all_devices] == [(5, 4), (2, 0)]
     assert found.devices(INPUT) == []  # True is not a channel count
 
 
@@ -99,8 +103,8 @@ def test_a_remembered_device_that_is_gone_is_named(devices) -> None:
 
 
 # session --------------------------------------------------------------------------------------
-STATS = {"latency_ms": {"algorithmic": 310, "input_device": 12, "output_device": 20,
-                        "total": 342}, "compute_ms": 120.4, "block_ms": 250, "rtf": 0.48,
+STATS = {"latency_ms": {"algorithmic": 310, "buffer": 0, "input_device": 12,
+                        "output_device": 20, "total": 342}, "compute_ms": 120.4, "block_ms": 250, "rtf": 0.48,
          "xruns": 0, "dropped_blocks": 0, "input_db": -23.4, "output_db": -0.2}
 
 
@@ -119,6 +123,10 @@ def test_latency_compute_counters_and_meters_as_written() -> None:
     assert meter(stats.input_db) == (pytest.approx(0.61, abs=0.01), "-23 dBFS")
     assert meter(stats.output_db)[1] == "-0 dBFS: clipping" and meter(None) == (0.0, "—")
     assert meter(-80.0)[0] == 0.0
+    queued = LiveStats.from_data({**STATS, "latency_ms": {**STATS["latency_ms"], "buffer": 20,
+                                                          "total": 362}})
+    assert latency_text(queued, 50).endswith("(+ buffer 20 + device in 12 / out 20: 362 ms in "
+                                             "all)")
     no_devices = LiveStats.from_data({**STATS, "latency_ms": {"algorithmic": 310}})
     assert latency_text(no_devices, 50).endswith("search 10") and no_devices.total_ms == 310
     assert LiveStats.from_data({"compute_ms": 1}) is None
@@ -131,6 +139,12 @@ def test_negotiated_rates_say_what_was_refused() -> None:
     assert negotiated_text(neg).splitlines() == [
         "Microphone “Mic (MME)” opened at 44100 Hz (48000 Hz refused), resampled inside",
         "Output “CABLE (WASAPI)” opened at 40000 Hz", "The model runs at 40000 Hz."]
+    engine = {"input": {"device": "Mic", "host_api": "MME", "rate": 48000, "resampled": True},
+              "output": {"device": "Out", "host_api": "MME", "rate": 40000, "resampled": False},
+              "model_rate": 40000}  # no "requested": the model's rate was asked first
+    assert negotiated_text(engine).splitlines()[:2] == [
+        "Microphone “Mic (MME)” opened at 48000 Hz (40000 Hz refused), resampled inside",
+        "Output “Out (MME)” opened at 40000 Hz"]
     assert negotiated_text({}) == ""
 
 

@@ -103,10 +103,10 @@ def test_run_with_live_controls_restart_and_shortcuts(qtbot, open_page, tmp_path
     qtbot.waitUntil(lambda: page.latency_label.text().startswith("Latency"), timeout=5000)
     assert page.session.state == "running" and page.status_label.text() == "Running."
     assert page.latency_label.text() == ("Latency 310 ms = block 250 + crossfade 50 + search 10 "
-                                         "(+ device in 12 / out 20: 342 ms in all)")
+                                         "(+ buffer 20 + device in 12 / out 20: 362 ms in all)")
     assert page.compute_label.text().startswith("Compute 1") and page.warning_label.text() == ""
     assert page.negotiated_label.text().splitlines()[1] == (
-        f"Output “{CABLE} (MME)” opened at 44100 Hz (48000 Hz refused), resampled inside")
+        f"Output “{CABLE} (MME)” opened at 44100 Hz (40000 Hz refused), resampled inside")
     assert page.input_meter.format() == "-24 dBFS" and page.output_meter.value() > 0
     assert page.start_btn.text() == "Stop" and not page.model_picker.isEnabled()
 

@@ -36,7 +36,8 @@ def test_unbuilt_pages_say_so_and_have_no_buttons(qtbot, make_client, qsettings)
     window = MainWindow(client, qsettings)
     qtbot.addWidget(window)
     titles = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
-    assert titles == ["Project", "Dataset", "Label", "Extract", "Train", "Use", "Models & assets"]
+    assert titles == ["Project", "Dataset", "Label", "Extract", "Train", "Use", "Live",
+                      "Models & assets"]
     assert set(COMING) == {"label", "use"}
     for key in COMING:
         page = window.page(key)
@@ -50,7 +51,7 @@ def test_unbuilt_pages_say_so_and_have_no_buttons(qtbot, make_client, qsettings)
 
     real = QLabel("use page")
     window.add_page("use", "Use", real)
-    assert window.page("use") is real and window.sidebar.count() == 7
+    assert window.page("use") is real and window.sidebar.count() == 8
     window.show_page("use")
     assert window.stack.currentWidget() is real
 
