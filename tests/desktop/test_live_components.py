@@ -104,8 +104,9 @@ def test_a_remembered_device_that_is_gone_is_named(devices) -> None:
 
 # session --------------------------------------------------------------------------------------
 STATS = {"latency_ms": {"algorithmic": 310, "buffer": 0, "input_device": 12,
-                        "output_device": 20, "total": 342}, "compute_ms": 120.4, "block_ms": 250, "rtf": 0.48,
-         "xruns": 0, "dropped_blocks": 0, "input_db": -23.4, "output_db": -0.2}
+                        "output_device": 20, "total": 342},
+         "compute_ms": 120.4, "block_ms": 250, "rtf": 0.48, "xruns": 0, "dropped_blocks": 0,
+         "input_db": -23.4, "output_db": -0.2}
 
 
 def test_latency_compute_counters_and_meters_as_written() -> None:

@@ -17,16 +17,45 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from desktop.components.live_controls import control
-from desktop.components.live_session import BUSY_WARNING
+from desktop.components.live_session import (
+    BUSY_WARNING,
+    LiveStats,
+    busy,
+    counters_text,
+    latency_text,
+    negotiated_text,
+)
 from desktop.components.settings import AppSettings, JsonSettingsStore
 from desktop.ui.live_page import DOCS, QtLivePage
 from desktop.ui.main_window import MainWindow
 from desktop.ui.project_controller import ProjectController
-from tests.desktop.conftest import fake_command
+from tests.desktop.conftest import SESSIONS, fake_command
 
 pytestmark = pytest.mark.timeout(60)
 MIC = "Microphone (2- USB Audio Device)"
 CABLE = "CABLE Input (VB-Audio Virtual Cable)"
+
+
+def _lines(session: str, folder: Path) -> list[dict]:
+    text = (SESSIONS / session).read_text("utf-8")
+    text = text.replace("$PROJECT", json.dumps(str(folder), ensure_ascii=False)[1:-1])
+    return [json.loads(x) for x in text.splitlines() if x.strip()]
+
+
+def _after(lines: list[dict], cmd: str, nth: int = 0) -> list[dict]:
+    """The lines replayed after the ``nth`` await of ``cmd``, up to the next await."""
+    at = [i for i, m in enumerate(lines) if m.get("fake") == "await" and m["cmd"] == cmd][nth]
+    end = next((i for i in range(at + 1, len(lines)) if lines[i].get("fake") == "await"),
+               len(lines))
+    return lines[at + 1:end]
+
+
+def _reply(lines: list[dict], cmd: str, nth: int = 0) -> dict:
+    return next(m for m in _after(lines, cmd, nth) if m.get("type") in ("result", "error"))
+
+
+def _events(lines: list[dict], event: str) -> list[dict]:
+    return [m["data"] for m in lines if m.get("event") == event]
 
 
 def _received(sig, cmd: str) -> list[dict]:
@@ -77,9 +106,19 @@ def _key(page: QtLivePage, key, modifier=Qt.KeyboardModifier.NoModifier) -> None
 
 def test_run_with_live_controls_restart_and_shortcuts(qtbot, open_page, tmp_path) -> None:
     page, sig, settings, _ = open_page("live_run.jsonl")
+    lines = _lines("live_run.jsonl", tmp_path)
+    model = _reply(lines, "models.list")["result"]["models"][0]
+    running = [d for d in _events(lines, "live.state") if d["state"] == "running"]
+    stats = [LiveStats.from_data(d) for d in _events(lines, "live.stats")]
+    shown = [LiveStats.from_data(next(m["data"] for m in reversed(_after(lines, cmd, n))
+                                      if m.get("event") == "live.stats"))
+             for cmd, n in (("job.start", 0), ("job.control", 1))]  # the last of each
+    waits = _reply(lines, "job.control", 1)["result"]["restart_needed"]
     qtbot.waitUntil(lambda: page.devices_loaded, timeout=5000)
     assert _received(sig, "models.list")[0]["args"] == {}  # no project open
-    assert page.model_picker.count() == 2 and page.model_picker.model().name == "Voice ü"
+    models = _reply(lines, "models.list")["result"]["models"]
+    assert page.model_picker.count() == len(models)
+    assert page.model_picker.model().name == model["name"]
     inp, out = page.pickers["input"], page.pickers["output"]
     assert inp.device().index == 1 and out.device().index == 4  # the system defaults
     assert not page.exclusive.isVisibleTo(page)  # MME only
@@ -92,50 +131,56 @@ def test_run_with_live_controls_restart_and_shortcuts(qtbot, open_page, tmp_path
     _key(page, Qt.Key.Key_F5)
     start = _wait_sent(qtbot, sig, "job.start", 1)[0]["args"]
     assert len(_received(sig, "live.devices")) == 2  # listed again before the start
-    model = str(tmp_path / "Voice ü" / "export" / "Voice ü.pth")
     assert start == {"kind": "live", "args": {
-        "model": model, "index": str(tmp_path / "Voice ü" / "export"
-                                     / "added_IVF64_Flat_nprobe_1_Voice ü_v2.index"),
-        "f0_method": "rmvpe", "input_device": 6, "output_device": 3,
+        "model": model["path"], "index": model["index"], "f0_method": "rmvpe",
+        "input_device": 6, "output_device": 3,
         "input_host_api": "Windows WASAPI", "output_host_api": "MME", "exclusive": False,
         "key": 0, "index_rate": 0.75, "protect": 0.33, "gate_db": -50, "block": 0.25,
         "crossfade": 0.05, "monitor": True, "bypass": False}}
     qtbot.waitUntil(lambda: page.latency_label.text().startswith("Latency"), timeout=5000)
     assert page.session.state == "running" and page.status_label.text() == "Running."
-    assert page.latency_label.text() == ("Latency 310 ms = block 250 + crossfade 50 + search 10 "
-                                         "(+ buffer 20 + device in 12 / out 20: 362 ms in all)")
-    assert page.compute_label.text().startswith("Compute 1") and page.warning_label.text() == ""
-    assert page.negotiated_label.text().splitlines()[1] == (
-        f"Output “{CABLE} (MME)” opened at 44100 Hz (40000 Hz refused), resampled inside")
-    assert page.input_meter.format() == "-24 dBFS" and page.output_meter.value() > 0
+    qtbot.waitUntil(lambda: page.latency_label.text() == latency_text(shown[0], 50),
+                    timeout=5000)
+    assert page.compute_label.text().startswith("Compute ")
+    assert page.negotiated_label.text() == negotiated_text(running[0]["negotiated"])
+    assert page.input_meter.format() == f"{shown[0].input_db:.0f} dBFS"
     assert page.start_btn.text() == "Stop" and not page.model_picker.isEnabled()
 
     _slide(page, "key", 12)
     _slide(page, "key", 11)
     _slide(page, "key", 12)  # dragged: one request with the last value
     assert _wait_sent(qtbot, sig, "job.control", 1)[0]["args"] == {
-        "job_id": "job-1", "values": {"key": 12}}
+        "job_id": _reply(lines, "job.start")["result"]["job_id"], "values": {"key": 12}}
     qtbot.waitUntil(lambda: page.controls.in_flight is None, timeout=5000)
     assert page.restart_note.text() == "" and not page.restart_btn.isVisibleTo(page)
     _slide(page, "block", 0.5)
     assert _wait_sent(qtbot, sig, "job.control", 2)[1]["args"]["values"] == {"block": 0.5}
-    qtbot.waitUntil(lambda: page.restart_btn.isVisibleTo(page), timeout=5000)
-    assert page.restart_note.text() == ("The new block takes effect when the stream restarts: "
-                                        "press Restart to apply.")
-    qtbot.waitUntil(lambda: page.warning_label.text() == BUSY_WARNING, timeout=5000)
-    assert page.counters_label.text().startswith("Xruns 2 · dropped blocks 3")
-
-    page.restart_btn.click()  # stops job-1, starts again with the new block size
-    assert _wait_sent(qtbot, sig, "job.cancel", 1)[0]["args"] == {"job_id": "job-1"}
+    qtbot.waitUntil(lambda: page.controls.in_flight is None, timeout=5000)
+    qtbot.waitUntil(lambda: page.counters_label.text() == counters_text(shown[1]), timeout=5000)
+    assert page.warning_label.text() == (BUSY_WARNING if busy(shown[1]) else "")
+    if "block" in waits:  # the backend applies it on a restart: the page says so
+        assert page.restart_btn.isVisibleTo(page)
+        assert page.restart_note.text() == ("The new block takes effect when the stream "
+                                            "restarts: press Restart to apply.")
+        page.restart_btn.click()  # stops job-1, starts again with the new block size
+    else:
+        assert not page.restart_btn.isVisibleTo(page) and page.restart_note.text() == ""
+        page.restart()
+    assert _wait_sent(qtbot, sig, "job.cancel", 1)[0]["args"] == {
+        "job_id": _reply(lines, "job.start")["result"]["job_id"]}
     again = _wait_sent(qtbot, sig, "job.start", 2)[1]["args"]["args"]
     assert (again["block"], again["key"], again["input_device"]) == (0.5, 12, 6)
-    qtbot.waitUntil(lambda: "block 500" in page.latency_label.text(), timeout=5000)
-    assert page.session.job_id == "job-2" and not page.restart_btn.isVisibleTo(page)
+    qtbot.waitUntil(lambda: page.latency_label.text() == latency_text(stats[-1], 50),
+                    timeout=5000)
+    assert stats[-1].block_ms == 500  # the new job runs with the new block size
+    assert page.session.job_id == _reply(lines, "job.start", 1)["result"]["job_id"]
+    assert not page.restart_btn.isVisibleTo(page)
     assert page.restart_note.text() == ""
     assert len(_received(sig, "job.control")) == 2  # the new job got its values as arguments
 
     _key(page, Qt.Key.Key_F5)
-    assert _wait_sent(qtbot, sig, "job.cancel", 2)[1]["args"] == {"job_id": "job-2"}
+    assert _wait_sent(qtbot, sig, "job.cancel", 2)[1]["args"] == {
+        "job_id": page.session.job_id}
     qtbot.waitUntil(lambda: page.start_btn.text() == "Start", timeout=5000)
     assert page.status_label.text() == "Stopped." and page.input_meter.format() == "—"
     assert not page.restart_btn.isVisibleTo(page) and page.model_picker.isEnabled()
