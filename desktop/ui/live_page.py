@@ -21,21 +21,15 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from backend.protocol import Error
 from desktop.backend_client import BackendClient
-from desktop.components.extract_settings import method
 from desktop.components.job_handle import JobHandle
 from desktop.components.live_controls import (
-    LIVE_PITCH_METHODS,
     SETTINGS_KEY,
     LiveControls,
     StartChoice,
@@ -57,9 +51,8 @@ from desktop.components.live_session import (
 )
 from desktop.components.request_book import InFlight
 from desktop.components.settings import AppSettings
-from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.help_menu import UrlOpener
-from desktop.ui.live_pickers import QtDevicePicker, QtModelPicker, narrow_combo
+from desktop.ui.live_pickers import QtDevicesBox, QtVoiceBox
 from desktop.ui.live_widgets import QtLiveControlsBox, QtLiveReadout
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.scrolling import vertical_scroll
@@ -103,8 +96,23 @@ class QtLivePage(QWidget):
     def _build(self) -> None:
         form = QWidget()
         col = QVBoxLayout(form)
-        col.addWidget(self._build_voice())
-        col.addWidget(self._build_devices())
+        voice = QtVoiceBox(self.stored.f0_method)
+        self.model_picker, self.pitch = voice.model_picker, voice.pitch
+        self.models_refresh_btn, self.models_label = voice.refresh_btn, voice.models_label
+        self.model_picker.activated.connect(lambda _i: self._save())
+        self.pitch.activated.connect(lambda _i: self._save())
+        self.models_refresh_btn.clicked.connect(lambda: self.refresh_models(force=True))
+        devices = QtDevicesBox(self.stored.exclusive, str(DOCS))
+        self.pickers, self.exclusive = devices.pickers, devices.exclusive
+        self.devices_label, self.cables_btn = devices.note, devices.cables_btn
+        self.devices_refresh_btn = devices.refresh_btn
+        for picker in self.pickers.values():
+            picker.changed.connect(self._on_devices_chosen)
+        self.exclusive.toggled.connect(lambda _c: self._save())
+        self.devices_refresh_btn.clicked.connect(lambda: self.refresh_devices(force=True))
+        self.cables_btn.clicked.connect(self.open_docs)
+        col.addWidget(voice)
+        col.addWidget(devices)
         self.controls_box = QtLiveControlsBox(self.controls, BYPASS_KEY)
         self.controls_box.changed.connect(self._on_control_changed)
         self.sliders, self.switches = self.controls_box.sliders, self.controls_box.switches
@@ -125,63 +133,6 @@ class QtLivePage(QWidget):
         self.negotiated_label = r.negotiated_label
         layout.addWidget(r, 2)
         self._build_shortcuts()
-
-    def _build_voice(self) -> QGroupBox:
-        box = QGroupBox("Voice")
-        self.model_picker = QtModelPicker()
-        self.model_picker.activated.connect(lambda _i: self._save())
-        self.models_refresh_btn = QPushButton("Refresh")
-        self.models_refresh_btn.setToolTip("List the models again (the open project's exports "
-                                           "and the models library)")
-        self.models_refresh_btn.clicked.connect(lambda: self.refresh_models(force=True))
-        row = QHBoxLayout()
-        row.addWidget(self.model_picker, 1)
-        row.addWidget(self.models_refresh_btn)
-        self.pitch = narrow_combo("live_pitch")
-        for name in LIVE_PITCH_METHODS:
-            m = method(name)
-            self.pitch.addItem(m.label if m else name, name)
-            if m is not None:
-                self.pitch.setItemData(self.pitch.count() - 1, m.description,
-                                       Qt.ItemDataRole.ToolTipRole)
-        self.pitch.setCurrentIndex(max(0, self.pitch.findData(self.stored.f0_method)))
-        self.pitch.activated.connect(lambda _i: self._save())
-        self.models_label = QtElidedLabel(lines=2)
-        layout = QFormLayout(box)
-        layout.addRow("Model:", row)
-        layout.addRow("", self.models_label)
-        layout.addRow("Pitch method:", self.pitch)
-        return box
-
-    def _build_devices(self) -> QGroupBox:
-        box = QGroupBox("Devices")
-        self.pickers = {d: QtDevicePicker(d) for d in (INPUT, OUTPUT)}
-        for picker in self.pickers.values():
-            picker.changed.connect(self._on_devices_chosen)
-        self.exclusive = QCheckBox("WASAPI exclusive mode")
-        self.exclusive.setChecked(self.stored.exclusive)
-        self.exclusive.setToolTip("Windows only: the lowest delay, but no other program can "
-                                  "use the device while the stream runs.")
-        self.exclusive.toggled.connect(lambda _c: self._save())
-        self.devices_label = QtElidedLabel(lines=4)
-        self.devices_label.setObjectName("live_devices_note")
-        self.devices_label.setStyleSheet("color: #8a5a00;")
-        self.devices_refresh_btn = QPushButton("Refresh devices")
-        self.devices_refresh_btn.clicked.connect(lambda: self.refresh_devices(force=True))
-        self.cables_btn = QPushButton("Virtual cables (Discord, OBS)…")
-        self.cables_btn.setToolTip(f"How to send the converted voice to Discord or OBS "
-                                   f"through a virtual cable: {DOCS}")
-        self.cables_btn.clicked.connect(self.open_docs)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.devices_refresh_btn)
-        buttons.addWidget(self.cables_btn)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(box)
-        for w in (self.pickers[INPUT], self.pickers[OUTPUT], self.exclusive,
-                  self.devices_label):
-            layout.addWidget(w)
-        layout.addLayout(buttons)
-        return box
 
     def _build_shortcuts(self) -> None:
         self.shortcuts: list[QShortcut] = []

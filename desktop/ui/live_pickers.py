@@ -3,24 +3,38 @@
 ``QtDevicePicker(direction)`` shows the host APIs that have a device for its direction
 and, below, that host API's devices (``DeviceList``); ``set_devices(devices, remembered)``
 refills both and selects the remembered device by name (``DeviceList.pick``) and returns
-the pick's note. Combo boxes are as wide as 12 characters at least and never as wide as
+the pick's note. ``QtVoiceBox`` (model, Refresh, pitch method) and ``QtDevicesBox`` (the
+two pickers, WASAPI exclusive, the note, Refresh devices, Virtual cables…) are the Live
+page's first two group boxes. Combo boxes are as wide as 12 characters at least and never as wide as
 their longest item: device names are long; each item carries its whole name as tooltip.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from desktop.components.live_controls import LiveModel
+from desktop.components.extract_settings import method
+from desktop.components.live_controls import LIVE_PITCH_METHODS, LiveModel
 from desktop.components.live_devices import (
     INPUT,
+    OUTPUT,
     AudioDevice,
     DeviceList,
     HostApi,
     Pick,
     Remembered,
 )
+from desktop.ui.elided_label import QtElidedLabel
 
 MIN_CHARS = 12
 
@@ -126,3 +140,50 @@ class QtModelPicker(QComboBox):
     def model(self) -> LiveModel | None:
         n = self.currentData()
         return self.models[n] if isinstance(n, int) and 0 <= n < len(self.models) else None
+
+
+class QtVoiceBox(QGroupBox):
+    def __init__(self, f0_method: str, parent: QWidget | None = None) -> None:
+        super().__init__("Voice", parent)
+        self.model_picker = QtModelPicker()
+        self.refresh_btn = QPushButton("Refresh")
+        self.refresh_btn.setToolTip("List the models again (the open project's exports and "
+                                    "the models library)")
+        row = QHBoxLayout()
+        row.addWidget(self.model_picker, 1)
+        row.addWidget(self.refresh_btn)
+        self.pitch = narrow_combo("live_pitch")
+        for name in LIVE_PITCH_METHODS:
+            m = method(name)
+            _add(self.pitch, m.label if m else name, name, m.description if m else name)
+        self.pitch.setCurrentIndex(max(0, self.pitch.findData(f0_method)))
+        self.models_label = QtElidedLabel(lines=2)
+        layout = QFormLayout(self)
+        layout.addRow("Model:", row)
+        layout.addRow("", self.models_label)
+        layout.addRow("Pitch method:", self.pitch)
+
+
+class QtDevicesBox(QGroupBox):
+    def __init__(self, exclusive: bool, docs: str, parent: QWidget | None = None) -> None:
+        super().__init__("Devices", parent)
+        self.pickers = {d: QtDevicePicker(d) for d in (INPUT, OUTPUT)}
+        self.exclusive = QCheckBox("WASAPI exclusive mode")
+        self.exclusive.setChecked(exclusive)
+        self.exclusive.setToolTip("Windows only: the lowest delay, but no other program can "
+                                  "use the device while the stream runs.")
+        self.note = QtElidedLabel(lines=4)
+        self.note.setObjectName("live_devices_note")
+        self.note.setStyleSheet("color: #8a5a00;")
+        self.refresh_btn = QPushButton("Refresh devices")
+        self.cables_btn = QPushButton("Virtual cables (Discord, OBS)…")
+        self.cables_btn.setToolTip("How to send the converted voice to Discord or OBS "
+                                   f"through a virtual cable: {docs}")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.refresh_btn)
+        buttons.addWidget(self.cables_btn)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        for w in (self.pickers[INPUT], self.pickers[OUTPUT], self.exclusive, self.note):
+            layout.addWidget(w)
+        layout.addLayout(buttons)
