@@ -124,10 +124,10 @@ def _side(entry: Any, model_rate: int | None) -> str:
     if not isinstance(entry, dict) or _num(entry.get("rate")) is None:
         return ""
     rate = int(_num(entry["rate"]) or 0)
-    name = str(entry.get("device") or "")
+    name = f"“{entry['device']}” " if entry.get("device") else ""
     if entry.get("host_api"):
-        name += f" ({entry['host_api']})"
-    text = f"“{name}” opened at {rate} Hz" if name else f"opened at {rate} Hz"
+        name += f"({entry['host_api']}) "
+    text = f"{name}opened at {rate} Hz"
     wanted = _num(entry.get("requested")) or model_rate  # the engine asks the model's first
     if wanted and int(wanted) != rate:
         text += f" ({int(wanted)} Hz refused)"
@@ -138,7 +138,7 @@ def _side(entry: Any, model_rate: int | None) -> str:
 
 
 def negotiated_text(negotiated: dict[str, Any]) -> str:
-    """"Microphone “Mic (MME)” opened at 44100 Hz (48000 Hz refused), resampled inside",
+    """"Microphone “Mic” (MME) opened at 44100 Hz (48000 Hz refused), resampled inside",
     per side. The refused rate is ``requested`` when the backend names it, else the model's
     rate (the one the engine tries first)."""
     rate = _num(negotiated.get("model_rate"))

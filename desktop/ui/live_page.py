@@ -116,7 +116,6 @@ class QtLivePage(QWidget):
         self.controls_box = QtLiveControlsBox(self.controls, BYPASS_KEY)
         self.controls_box.changed.connect(self._on_control_changed)
         self.sliders, self.switches = self.controls_box.sliders, self.controls_box.switches
-        self.restart_note = self.controls_box.restart_note
         col.addWidget(self.controls_box)
         col.addStretch(1)
         self.form_scroll = vertical_scroll(form)
@@ -130,7 +129,7 @@ class QtLivePage(QWidget):
         self.input_meter, self.output_meter = r.input_meter, r.output_meter
         self.latency_label, self.compute_label = r.latency_label, r.compute_label
         self.counters_label, self.warning_label = r.counters_label, r.warning_label
-        self.negotiated_label = r.negotiated_label
+        self.negotiated_label, self.restart_note = r.negotiated_label, r.restart_note
         layout.addWidget(r, 2)
         self._build_shortcuts()
 

@@ -6,8 +6,8 @@ box and the readout.
 own unit (seconds for block and crossfade). ``QtLevelMeter``: a QProgressBar over
 -60..0 dBFS with the level as its text (``live_session.meter``). ``QtLiveControlsBox``:
 a slider per ``CONTROLS`` entry and a check box per ``SWITCHES`` one, ``changed(name,
-value)``. ``QtLiveReadout``: Start/Stop, Restart, the status, the meters and the numbers
-of a ``LiveSession`` (``show_session``).
+value)``. ``QtLiveReadout``: Start/Stop, Restart, the status, what a restart would apply,
+the meters and the numbers of a ``LiveSession`` (``show_session``).
 """
 
 from __future__ import annotations
@@ -118,10 +118,6 @@ class QtLiveControlsBox(QGroupBox):
             self.switches[name] = box
         row.addStretch(1)
         layout.addRow(row)
-        self.restart_note = QtElidedLabel(lines=3)
-        self.restart_note.setObjectName("live_restart_note")
-        self.restart_note.setStyleSheet("color: #8a5a00;")
-        layout.addRow(self.restart_note)
 
 
 class QtLiveReadout(QWidget):
@@ -136,6 +132,9 @@ class QtLiveReadout(QWidget):
         buttons.addWidget(self.restart_btn)
         self.status_label = QtElidedLabel("Not running.", lines=4)
         self.status_label.setObjectName("live_status")
+        self.restart_note = QtElidedLabel(lines=3)  # beside Restart: what it would apply
+        self.restart_note.setObjectName("live_restart_note")
+        self.restart_note.setStyleSheet("color: #8a5a00;")
         self.input_meter, self.output_meter = QtLevelMeter("live_in"), QtLevelMeter("live_out")
         meters = QFormLayout()
         meters.addRow("Input:", self.input_meter)
@@ -147,11 +146,12 @@ class QtLiveReadout(QWidget):
         self.warning_label = QtElidedLabel(lines=2)
         self.warning_label.setObjectName("live_warning")
         self.warning_label.setStyleSheet("color: #b00020;")
-        self.negotiated_label = QtElidedLabel(lines=4)
+        self.negotiated_label = QtElidedLabel(lines=7)
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.addLayout(buttons)
         col.addWidget(self.status_label)
+        col.addWidget(self.restart_note)
         col.addLayout(meters)
         for w in (self.latency_label, self.compute_label, self.counters_label,
                   self.warning_label, self.negotiated_label):

@@ -138,14 +138,14 @@ def test_negotiated_rates_say_what_was_refused() -> None:
            "output": {"device": "CABLE", "host_api": "WASAPI", "rate": 40000},
            "model_rate": 40000}
     assert negotiated_text(neg).splitlines() == [
-        "Microphone “Mic (MME)” opened at 44100 Hz (48000 Hz refused), resampled inside",
-        "Output “CABLE (WASAPI)” opened at 40000 Hz", "The model runs at 40000 Hz."]
+        "Microphone “Mic” (MME) opened at 44100 Hz (48000 Hz refused), resampled inside",
+        "Output “CABLE” (WASAPI) opened at 40000 Hz", "The model runs at 40000 Hz."]
     engine = {"input": {"device": "Mic", "host_api": "MME", "rate": 48000, "resampled": True},
               "output": {"device": "Out", "host_api": "MME", "rate": 40000, "resampled": False},
               "model_rate": 40000}  # no "requested": the model's rate was asked first
     assert negotiated_text(engine).splitlines()[:2] == [
-        "Microphone “Mic (MME)” opened at 48000 Hz (40000 Hz refused), resampled inside",
-        "Output “Out (MME)” opened at 40000 Hz"]
+        "Microphone “Mic” (MME) opened at 48000 Hz (40000 Hz refused), resampled inside",
+        "Output “Out” (MME) opened at 40000 Hz"]
     assert negotiated_text({}) == ""
 
 
