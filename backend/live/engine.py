@@ -12,11 +12,12 @@ Threads:
   The file stream (``backend.live.file_stream``) calls ``step`` itself, without a thread.
 
 Latency never creeps. When the worker falls behind (two or more blocks of input waiting),
-the stale blocks are dropped (``dropped_blocks``) and only the newest is converted. The
-output ring is a timeline: when a block is late the callback plays silence (an underrun,
-counted in ``xruns``) and the late samples are skipped, so what follows is not delayed.
-When more is queued than the safety margin plus a slack (after a slow first block), the
-output jumps ahead (``trims``).
+the stale blocks are dropped (``dropped_blocks``) and only the newest is converted. When a
+block comes late the output callback has played silence meanwhile (an underrun, counted
+in ``xruns``) and the block starts after the safety margin; when more than the margin plus
+a slack is queued (after a slow block), the output jumps ahead to the margin (``trims``).
+So the delay stays within the algorithmic latency + compute time + margin + slack, and the
+readout (``latency_ms.buffer``) is measured from the rings' counters for every block.
 """
 
 from __future__ import annotations
@@ -206,15 +207,15 @@ class Engine:
             self.out_ring.r += frames
             self.underruns += 1
             return
-        if self.config.monitor:
-            got = self.out_ring.pop_into(outdata[:, 0], frames, timeline=True)
-        else:
-            got = self.out_ring.pop_into(self._scratch, frames, timeline=True)
-            outdata[:, 0] = 0.0
+        got = self.out_ring.pop_into(self._scratch, frames, timeline=True)
         if got < frames and self.output_started:
             self.underruns += 1
-        if outdata.shape[1] > 1:
-            outdata[:, 1:] = outdata[:, :1]
+        if self.config.monitor:
+            src = self._scratch[:frames]
+            for c in range(outdata.shape[1]):  # column by column: no overlapping copy
+                outdata[:, c] = src
+        else:
+            outdata.fill(0.0)
 
     # worker ----------------------------------------------------------------
     def start(self) -> None:
@@ -336,16 +337,16 @@ class Engine:
         ring = self.out_ring
         margin = int(self.config.margin * self.out_rate)
         slack = int(max(0.25 * self.config.block, 0.03) * self.out_rate)
-        if not self.output_started:
-            ring.pad_to(margin)
-            self.output_started = True
         level = ring.w - ring.r
-        if level > margin + slack:  # a slow block earlier left too much queued
+        if not self.output_started or level < 0:  # first block, or late: start it anew
+            ring.pad_to(margin)
+            level = margin
+            self.output_started = True
+        elif level > margin + slack:  # a slow block earlier left too much queued
             ring.ask_skip(level - margin)
             level = margin
             self.trims += 1
-        ring.write_at_timeline(out)
-        # how long ago the window's last sample was captured, plus what plays before this
+        ring.push_from(out, len(out))
         # when the window's last sample was captured (input still queued or held by the
         # resampler is newer), and what plays before this block (output queued or held)
         held_in = self._rs_in.held() if self._rs_in is not None else 0.0

@@ -8,9 +8,9 @@ sample ``n`` is ``n % capacity``.
 The audio callbacks use :meth:`Ring.push_from` (input) and :meth:`Ring.pop_into` (output):
 both copy between preallocated arrays and allocate no buffers.
 
-The output ring is a *timeline*: when the callback needs more than is there, it plays
-silence and still advances ``r`` (the samples it owed are skipped when they arrive, see
-:meth:`Ring.write_at_timeline`), so a late block never pushes everything after it later.
+On the output ring the callback reads with ``timeline=True``: when it needs more than is
+there it plays silence and still advances ``r``, so ``w - r`` goes negative and the
+producer sees at once that its block came late (:meth:`Ring.pad_to` restarts the queue).
 """
 
 from __future__ import annotations
@@ -51,17 +51,6 @@ class Ring:
             self.buf[:n - first] = src[first:n]
         self.w = w + n
         return n
-
-    def write_at_timeline(self, data: np.ndarray) -> int:
-        """Append ``data``, first skipping what the consumer already played as silence
-        (it ran ahead of ``w``); returns how many leading samples were skipped."""
-        r = self.r
-        late = r - self.w
-        if late > 0:
-            data = data[late:]
-            self.w = r
-        self.push_from(data, len(data))
-        return max(0, late)
 
     def ask_skip(self, n: int) -> None:
         """Producer: ask the consumer to jump over ``n`` queued samples on its next read."""
