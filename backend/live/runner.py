@@ -11,10 +11,11 @@ from backend.live.engine import Engine
 STATS_INTERVAL = 0.25
 
 
-def _result(engine: Engine, seconds: float, reason: str, **extra: Any) -> dict:
+def _result(engine: Engine, seconds: float, reason: str,
+            latency: tuple[float, float] = (0.0, 0.0), **extra: Any) -> dict:
     return {"blocks": engine.blocks, "xruns": engine.xruns(),
             "dropped_blocks": engine.dropped_blocks, "seconds": round(seconds, 3),
-            "reason": reason, "latency_ms": engine.stats()["latency_ms"], **extra}
+            "reason": reason, "latency_ms": engine.stats(latency)["latency_ms"], **extra}
 
 
 def _controls(engine: Engine, ctx: JobContext) -> None:
@@ -84,6 +85,7 @@ def run_devices(params: Any, converter: Any, ctx: JobContext) -> dict:
         ctx.event("live.state", {"state": "running", "negotiated": negotiated,
                                  "latency_ms": engine.stats(streams.latency)["latency_ms"]})
         reason = _watch(engine, streams, params, ctx)
+        latency = streams.latency
     finally:
         ctx.on_control(None)
         engine.stop()
@@ -91,4 +93,4 @@ def run_devices(params: Any, converter: Any, ctx: JobContext) -> dict:
     ctx.event("live.state", {"state": "stopped", "reason": reason, "negotiated": negotiated})
     if engine.error:
         raise JobError(engine.error)
-    return _result(engine, time.monotonic() - started, reason)
+    return _result(engine, time.monotonic() - started, reason, latency)
