@@ -134,6 +134,7 @@ class Engine:
         self._build(config, keep=False)
         # counters (callbacks write their own; the worker writes the rest)
         self.in_calls = self.out_calls = 0
+        self.in_frames_max = self.out_frames_max = 0  # largest callbacks seen
         self.in_status = self.out_status = 0
         self.overflows = self.underruns = 0
         self.blocks = self.dropped_blocks = self.trims = 0
@@ -193,6 +194,8 @@ class Engine:
     # audio callbacks (real-time: copy and count only) -----------------------
     def input_callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         self.in_calls += 1
+        if frames > self.in_frames_max:
+            self.in_frames_max = frames
         if status:
             self.in_status += 1
         if self.in_ring.push_from(indata[:, 0], frames) < frames:
@@ -200,6 +203,8 @@ class Engine:
 
     def output_callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
         self.out_calls += 1
+        if frames > self.out_frames_max:
+            self.out_frames_max = frames
         if status:
             self.out_status += 1
         if frames > len(self._scratch):  # larger than any device asks for: play silence

@@ -15,7 +15,10 @@ def _result(engine: Engine, seconds: float, reason: str,
             latency: tuple[float, float] = (0.0, 0.0), **extra: Any) -> dict:
     return {"blocks": engine.blocks, "xruns": engine.xruns(),
             "dropped_blocks": engine.dropped_blocks, "seconds": round(seconds, 3),
-            "reason": reason, "latency_ms": engine.stats(latency)["latency_ms"], **extra}
+            "reason": reason, "latency_ms": engine.stats(latency)["latency_ms"],
+            "underruns": engine.underruns, "device_xruns": engine.in_status + engine.out_status,
+            "trims": engine.trims, "callback_frames": [engine.in_frames_max,
+                                                       engine.out_frames_max], **extra}
 
 
 def _controls(engine: Engine, ctx: JobContext) -> None:
@@ -47,7 +50,8 @@ def run_file(params: Any, converter: Any, ctx: JobContext) -> dict:
     ctx.event("live.state", {"state": "stopped", "reason": reason, "negotiated": negotiated})
     if engine.error:
         raise JobError(engine.error)
-    return _result(engine, done["seconds"], reason, output=done["output"])
+    return _result(engine, done["seconds"], reason, output=done["output"],
+                   negotiated=negotiated)
 
 
 def _watch(engine: Engine, streams: Any, params: Any, ctx: JobContext) -> str:
@@ -93,4 +97,5 @@ def run_devices(params: Any, converter: Any, ctx: JobContext) -> dict:
     ctx.event("live.state", {"state": "stopped", "reason": reason, "negotiated": negotiated})
     if engine.error:
         raise JobError(engine.error)
-    return _result(engine, time.monotonic() - started, reason, latency)
+    return _result(engine, time.monotonic() - started, reason, latency,
+                   negotiated=negotiated)

@@ -59,7 +59,9 @@ def test_end_to_end_delay_matches_display(virtual_audio, tmp_path, repo_root):  
         rec = subprocess.Popen(["parec", "--device=vspk.monitor", "--format=float32le",
                                 f"--rate={RATE}", "--channels=1", "--latency-msec=10"],
                                env=va.env, stdout=fh)
-        live = _live(va.env, repo_root, "--seconds", "8")
+        live = _live(va.env, repo_root, "--seconds", "8", "--input-device", "pulse",
+                     "--input-host-api", "ALSA", "--output-device", "default",
+                     "--output-host-api", "alsa")
         time.sleep(3.0)  # backend import and stream start
         subprocess.run(["paplay", "--device=both", str(stim)], env=va.env, check=True,
                        timeout=20)
@@ -79,4 +81,8 @@ def test_end_to_end_delay_matches_display(virtual_audio, tmp_path, repo_root):  
     print("measured", delays, "displayed", shown, result)
     assert all(abs(d - shown) < BLOCK for d in delays), (delays, shown, result)
     assert result["dropped_blocks"] == 0
+    neg = result["negotiated"]
+    assert (neg["input"]["device"], neg["output"]["device"]) == ("pulse", "default")
+    assert neg["input"]["host_api"] == neg["output"]["host_api"] == "ALSA"
+    assert neg["output"]["rate"] == 48000  # the identity converter's rate, accepted
     assert "live running" in err
