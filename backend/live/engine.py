@@ -237,16 +237,22 @@ class Engine:
         return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.step()
-            except Exception as exc:  # the job reports it and stops the streams
-                log.error("the live engine stopped", exc_info=True)
-                self.error = f"the conversion failed: {type(exc).__name__}: {exc}"
-                return
-            if not busy:
+        while not self._stop.is_set() and self.error is None:
+            if not self.pump():
                 missing = self.sizes.b16 - self.acc_n
                 time.sleep(min(0.005, max(0.001, missing / RATE16 / 4)))
+
+    def pump(self) -> bool:
+        """``step``, with a failure recorded in ``error`` (the job reports it and stops
+        the streams) instead of raised; False when there was nothing to do or it failed."""
+        if self.error is not None:
+            return False
+        try:
+            return self.step()
+        except Exception as exc:
+            log.error("the live engine stopped", exc_info=True)
+            self.error = f"the conversion failed: {type(exc).__name__}: {exc}"
+            return False
 
     def step(self) -> bool:
         """Convert one block if a whole block of input is there; False when there is none."""
@@ -268,8 +274,9 @@ class Engine:
             out = self._rs_out.process(out)
         self._queue(out, held_out)
         self.blocks += 1
-        self.compute_s = time.perf_counter() - t0
-        self.compute_total += self.compute_s
+        if self.gate_open:  # a gated block costs nothing: keep the last real figure
+            self.compute_s = time.perf_counter() - t0
+            self.compute_total += self.compute_s
         return True
 
     def _pull(self) -> None:

@@ -91,7 +91,7 @@ class FileStream:
                     indata[:, 0] = chunk
                     e.input_callback(indata, self.frames_in, None, None)
                     if self.pace <= 0:
-                        while e.step():
+                        while e.pump():
                             pass
                     n = self._out_frames(self.ticks)
                     e.output_callback(outdata[:n], n, None, None)
@@ -102,7 +102,8 @@ class FileStream:
                         tick()
                     if e.error:
                         break
-            os.replace(tmp, self.output_path)
+            if not e.error:  # a failed conversion leaves no output file
+                os.replace(tmp, self.output_path)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

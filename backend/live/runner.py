@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from backend.kernel import JobContext, JobError
+from backend.kernel import JobCancelled, JobContext, JobError
 from backend.live.engine import Engine
 
 STATS_INTERVAL = 0.25
@@ -44,6 +44,10 @@ def run_file(params: Any, converter: Any, ctx: JobContext) -> dict:
     try:
         done = stream.run(check=ctx.check,
                           tick=lambda: ctx.event("live.stats", engine.stats(stream.latency)))
+    except JobCancelled:
+        ctx.event("live.state", {"state": "stopped", "reason": "stopped by the user",
+                                 "negotiated": negotiated})
+        raise
     finally:
         ctx.on_control(None)
     reason = engine.error or "end of the input file"

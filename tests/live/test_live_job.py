@@ -65,6 +65,27 @@ def test_file_job_through_server_with_controls(tmp_path):
         be.close()
 
 
+def test_failing_converter_fails_the_job_with_its_message(tmp_path, monkeypatch):
+    from backend.jobs import live
+    from backend.kernel import JobContext, JobError
+    from backend.live.identity import IdentityConverter
+
+    class Broken(IdentityConverter):
+        def convert(self, window, n_new, n_out, settings):
+            raise RuntimeError("out of memory on the GPU")
+
+    src, dst = tmp_path / "in.wav", tmp_path / "out.wav"
+    sf.write(src, np.full(48000, 0.1, np.float32), 48000)
+    monkeypatch.setattr(live, "make_converter", lambda params: Broken(48000))
+    events = []
+    params = prepare({**ARGS, "input_file": str(src), "output_file": str(dst)})
+    with pytest.raises(JobError, match="conversion failed: RuntimeError: out of memory"):
+        live.run(params, JobContext("t", "live", lambda e, d: events.append((e, d))))
+    assert not dst.exists()  # no half-written output
+    stopped = [d for e, d in events if e == "live.state" and d["state"] == "stopped"]
+    assert "out of memory" in stopped[0]["reason"]
+
+
 def test_apply_controls_validates_before_applying():
     from backend.convert.settings import ConvertSettings
     from backend.live.engine import Engine, EngineConfig
@@ -85,6 +106,10 @@ def test_device_that_disappears_ends_job_cleanly(virtual_audio):  # noqa: F811
     va = virtual_audio
     be = BackendProcess(env=va.env)
     try:
+        rid = be.send("live.devices")
+        found = be.reply(rid)["result"]
+        assert "pulse" in [d["name"] for d in found["devices"]]
+        assert "ALSA" in [a["name"] for a in found["host_apis"]]
         rid = be.send("job.start", kind="live", args=ARGS)
         job = be.reply(rid)["result"]["job_id"]
         state = be.event("live.state", job_id=job, state="running", timeout=60)["data"]
