@@ -162,8 +162,11 @@ class Engine:
             self.acc_n = n
         else:
             self.acc_n = 0
-        self.sizes, self.win, self.acc = sizes, win, acc
-        self.sola = Sola(sizes.block, sizes.crossfade, sizes.search)
+        sola = Sola(sizes.block, sizes.crossfade, sizes.search)
+        if keep:  # the audio that continues the last block played, as far as it reaches
+            k = min(len(sola.tail), len(self.sola.tail))
+            sola.tail[:k] = self.sola.tail[:k]
+        self.sizes, self.win, self.acc, self.sola = sizes, win, acc, sola
         self._silence = np.zeros(sizes.n_out, np.float32)
         self.n_new = 0
         self.config = cfg
@@ -257,9 +260,7 @@ class Engine:
     def step(self) -> bool:
         """Convert one block if a whole block of input is there; False when there is none."""
         if self._pending is not None:
-            sizes, self._pending = self._pending, None
-            self._build(dataclasses.replace(self.config, **sizes).check(), keep=True)
-            self.converter.reset()
+            self._rebuild()
         self._pull()
         if self.acc_n < self.sizes.b16:
             return False
@@ -278,6 +279,25 @@ class Engine:
             self.compute_s = time.perf_counter() - t0
             self.compute_total += self.compute_s
         return True
+
+    def _rebuild(self) -> None:
+        """Apply a block/crossfade/context change between two blocks. A longer block
+        means a longer delay: the gap it opens in the output is a fade-out of the last
+        block's tail then silence, not an abrupt stop (a click)."""
+        sizes, self._pending = self._pending or {}, None
+        old = self.sizes.block
+        self._build(dataclasses.replace(self.config, **sizes).check(), keep=True)
+        self.converter.reset()
+        grow = self.sizes.block - old
+        if grow > 0 and self.output_started:
+            gap = np.zeros(grow, np.float32)
+            k = min(grow, len(self.sola.tail))
+            ramp = np.cos(0.5 * np.pi * (np.arange(k) + 0.5) / max(k, 1)) ** 2
+            gap[:k] = self.sola.tail[:k] * ramp.astype(np.float32)
+            self.sola.reset()
+            if self._rs_out is not None:
+                gap = self._rs_out.process(gap)
+            self.out_ring.push_from(gap, len(gap))
 
     def _pull(self) -> None:
         """Input ring -> 16 kHz accumulator, dropping stale blocks when behind."""

@@ -225,6 +225,8 @@ def test_controls_mid_stream(tmp_path):
     assert keys[0] == 0 and keys[-1] == 5
     assert {n for _, n, _ in seen} == {int(0.13 * SR), int(0.23 * SR)}
     assert np.abs(y[-int(0.5 * SR):]).max() == 0.0  # monitor off at ~2 s
+    steady = np.abs(np.diff(x)).max()
+    assert np.abs(np.diff(y[:int(1.8 * SR)])).max() < 1.1 * steady  # no click at the rebuild
     assert np.abs(y[int(1.2 * SR):int(1.8 * SR)]).max() > 0.2
     with pytest.raises(BadArgs, match="crossfade"):
         eng.reconfigure(crossfade=0.5)
