@@ -9,13 +9,14 @@ Threads:
   ``extra`` + crossfade + search + block), asks the converter for
   ``block + crossfade + search`` samples at its output rate, joins them with SOLA
   (``backend.live.sola``), resamples to the output device rate and queues the block.
-  The file stream (``backend.live.file_stream``) calls ``step`` itself, without a thread.
+  The file stream (``backend.live.file_stream``) calls ``pump`` itself, without a thread.
 
 Latency never creeps. When the worker falls behind (two or more blocks of input waiting),
 the stale blocks are dropped (``dropped_blocks``) and only the newest is converted. When a
 block comes late the output callback has played silence meanwhile (an underrun, counted
 in ``xruns``) and the block starts after the safety margin; when more than the margin plus
-a slack is queued (after a slow block), the output jumps ahead to the margin (``trims``).
+a slack is queued (after a slow block, or a shorter block size), the next blocks come out
+shorter, the cut cross-faded by SOLA, until the queue is back at the margin (``trims``).
 So the delay stays within the algorithmic latency + compute time + margin + slack, and the
 readout (``latency_ms.buffer``) is measured from the rings' counters for every block.
 """
@@ -267,7 +268,7 @@ class Engine:
         t0 = time.perf_counter()
         block = self._shift_window()
         infer = self._infer(block)
-        out = self.sola.join(infer)
+        out = self.sola.join(infer, self._excess())
         self.output_db = level_db(out)
         held_out = 0.0
         if self._rs_out is not None:
@@ -364,27 +365,36 @@ class Engine:
             out = np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
         return out
 
+    def _excess(self) -> int:
+        """Model-rate samples to cut from this block: what is queued beyond the margin
+        when more than the margin plus a slack is (after a slow block, or a shorter block
+        size); 0 otherwise."""
+        level = self.out_ring.w - self.out_ring.r
+        margin = self.config.margin * self.out_rate
+        slack = max(0.25 * self.config.block, 0.03) * self.out_rate
+        if not self.output_started or level <= margin + slack:
+            return 0
+        self.trims += 1
+        return int((level - margin) * self.model_rate / self.out_rate)
+
     def _queue(self, out: np.ndarray, held_out: float) -> None:
         """Queue a block on the output timeline and measure the delay it will have."""
         ring = self.out_ring
-        margin = int(self.config.margin * self.out_rate)
-        slack = int(max(0.25 * self.config.block, 0.03) * self.out_rate)
         level = ring.w - ring.r
         if not self.output_started or level < 0:  # first block, or late: start it anew
-            ring.pad_to(margin)
-            level = margin
+            level = int(self.config.margin * self.out_rate)
+            ring.pad_to(level)
             self.output_started = True
-        elif level > margin + slack:  # a slow block earlier left too much queued
-            ring.ask_skip(level - margin)
-            level = margin
-            self.trims += 1
         ring.push_from(out, len(out))
         # when the window's last sample was captured (input still queued or held by the
         # resampler is newer), and what plays before this block (output queued or held)
         held_in = self._rs_in.held() if self._rs_in is not None else 0.0
         end_dev = self.in_ring.r - held_in - self.acc_n * self.in_rate / RATE16
         since = (self.in_ring.w - end_dev) / self.in_rate
-        self.queue_s = since + level / self.out_rate + held_out
+        # SOLA played this block ``last_offset`` samples early (the search is counted whole
+        # in the algorithmic latency)
+        self.queue_s = since + level / self.out_rate + held_out - \
+            self.sola.last_offset / self.model_rate
 
     # readout ---------------------------------------------------------------
     def xruns(self) -> int:

@@ -26,8 +26,6 @@ class Ring:
         self.capacity = capacity
         self.w = 0  # written by the producer only
         self.r = 0  # written by the consumer only
-        self.skip_asked = 0  # producer only: samples it asked the consumer to jump over
-        self.skip_done = 0  # consumer only: the requests it has carried out
 
     # both sides --------------------------------------------------------------
     def available(self) -> int:
@@ -52,10 +50,6 @@ class Ring:
         self.w = w + n
         return n
 
-    def ask_skip(self, n: int) -> None:
-        """Producer: ask the consumer to jump over ``n`` queued samples on its next read."""
-        self.skip_asked += n
-
     def pad_to(self, level: int) -> None:
         """Producer: append zeros until ``level`` samples are queued (after skipping what
         the consumer ran ahead)."""
@@ -73,12 +67,6 @@ class Ring:
         of ``dst[:n]`` is zeroed). With ``timeline`` the read counter advances by ``n``
         whatever was there. Real-time safe."""
         r = self.r
-        asked = self.skip_asked
-        if asked != self.skip_done:  # trim queued latency (asked by the producer)
-            skip = asked - self.skip_done
-            avail = self.w - r
-            r += skip if skip < avail else max(avail, 0)
-            self.skip_done = asked
         got = self.w - r
         if got > n:
             got = n

@@ -47,17 +47,20 @@ class Sola:
         self.tail[:] = 0.0
         self.last_offset = 0
 
-    def join(self, infer: np.ndarray) -> np.ndarray:
+    def join(self, infer: np.ndarray, trim: int = 0) -> np.ndarray:
         """Cross-fade ``infer`` (``window`` samples) onto the previous tail; returns the
-        ``block`` samples to play (a view of a preallocated buffer, valid until the next call)."""
+        ``block - trim`` samples to play (a view of a preallocated buffer, valid until the
+        next call). ``trim`` (at most ``block - crossfade``) shortens this block to cut
+        queued latency: the next tail is taken where the shortened block ends, so the cut
+        is a crossfade too, never a jump."""
         b, c = self.block, self.crossfade
+        trim = max(0, min(trim, b - c))
         off = best_offset(infer, self.tail, self.search) if np.any(self.tail) else 0
         self.last_offset = off
         self.out[:] = infer[off:off + b]
         if c:
-            head = self.out[:c] if c <= b else self.out
-            k = len(head)
-            head *= self.fade_in[:k]
-            head += self.tail[:k] * self.fade_out[:k]
-            self.tail[:] = infer[off + b:off + b + c]
-        return self.out
+            head = self.out[:c]
+            head *= self.fade_in
+            head += self.tail * self.fade_out
+            self.tail[:] = infer[off + b - trim:off + b - trim + c]
+        return self.out[:b - trim]

@@ -261,9 +261,7 @@ def test_ring_timeline_late_block_restarts_after_margin():
     ring.push_from(np.arange(1, 8, dtype=np.float32), 7)
     ring.pop_into(out, 10, timeline=True)
     assert out.tolist() == [0, 0, 0, 1, 2, 3, 4, 5, 6, 7]
-    ring.push_from(np.ones(50, np.float32), 50)
-    ring.ask_skip(40)
-    assert ring.pop_into(out, 10) == 10 and ring.available() == 0
+    assert ring.push_from(np.ones(200, np.float32), 200) == 100  # full: the rest dropped
 
 
 def test_config_checks_name_the_setting():
@@ -272,3 +270,39 @@ def test_config_checks_name_the_setting():
     with pytest.raises(BadArgs, match="gate_db"):
         EngineConfig(gate_db=3).check()
     assert EngineConfig(block=0.123).check().block == pytest.approx(0.12)
+
+
+def _noise(seconds: float) -> np.ndarray:
+    """Band-limited noise: a delay measured on it has a single answer."""
+    rng = np.random.default_rng(3)
+    x = np.convolve(rng.standard_normal(int(seconds * SR)), np.ones(8) / 8, "same")
+    return (0.3 * x).astype(np.float32)
+
+
+@pytest.mark.parametrize("signal", ["tone", "noise"])
+def test_shorter_block_mid_stream_trims_latency_without_click(tmp_path, signal):
+    x = _tone(4.0) if signal == "tone" else _noise(4.0)
+    src, dst = tmp_path / "in.wav", tmp_path / "out.wav"
+    sf.write(src, x, SR, subtype="FLOAT")
+    eng = Engine(IdentityConverter(SR), ConvertSettings(),
+                 EngineConfig(block=0.3, crossfade=0.03, gate_db=-120).check(), SR, SR)
+    ticks = []
+
+    def tick():
+        ticks.append(eng.stats()["latency_ms"])
+        if len(ticks) == 4:
+            eng.reconfigure(block=0.1)
+
+    FileStream(eng, src, dst).run(tick=tick)
+    y, _ = sf.read(dst, dtype="float32")
+    assert eng.trims >= 1
+    shown = ticks[12]  # at 3 s (the silence flushed at the end has no SOLA offset)
+    assert shown["algorithmic"] == pytest.approx(100 + 30 + 10)
+    if signal == "tone":  # the cut is a crossfade, not a jump
+        steady = np.abs(np.diff(x)).max()
+        assert np.abs(np.diff(y[:int(3.5 * SR)])).max() < 1.1 * steady
+        return
+    late = x[int(2.5 * SR):int(3.5 * SR)]
+    d = _delay(y, late) - int(2.5 * SR)
+    assert d / SR * 1000 == pytest.approx(shown["total"], abs=1.0)
+    assert shown["total"] < 100 + 30 + 10 + 20 + 30 + 15  # back near the margin
