@@ -17,6 +17,10 @@ import traceback
 # Idle OpenMP threads sleep instead of spinning: with 2 cores shared by the GUI, the
 # audio engine and a worker pool, spinning threads stall training several times over.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# sounddevice loads its ASIO-enabled PortAudio on Windows only when this is set before its
+# first import (live conversion lists ASIO drivers; see docs/live.md)
+if sys.platform == "win32":
+    os.environ.setdefault("SD_ENABLE_ASIO", "1")
 
 from backend.jobs import JOB_MODULES, job_module
 from backend.jobs.locking import hold_project
