@@ -43,7 +43,7 @@ class StreamPlan:
     def negotiated(self, model_rate: int) -> dict:
         def side(c: DeviceChoice, rate: int) -> dict:
             return {"device": c.name, "index": c.index, "host_api": c.host_api, "rate": rate,
-                    "resampled": rate != model_rate}
+                    "requested": model_rate, "resampled": rate != model_rate}
 
         return {"input": side(self.input, self.in_rate),
                 "output": side(self.output, self.out_rate), "model_rate": model_rate}

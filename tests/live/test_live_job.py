@@ -29,7 +29,7 @@ def test_prepare_names_bad_arguments(tmp_path):
 
 def test_file_job_through_server_with_controls(tmp_path):
     src, dst = tmp_path / "in ü.wav", tmp_path / "out ü.wav"
-    t = np.arange(48000 * 20) / 48000
+    t = np.arange(48000 * 60) / 48000  # long enough to still run when the controls come
     sf.write(src, (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 48000)
     be = BackendProcess()
     try:
