@@ -312,6 +312,9 @@ class Engine:
             self.acc[:self.acc_n - from_acc] = self.acc[from_acc:self.acc_n]
             self.acc_n -= from_acc
             ring.discard(int(round((drop - from_acc) * self.in_rate / RATE16)))
+        held = self._rs_in.held() if self._rs_in is not None else 0.0
+        if self.acc_n + (ring.available() + held) * RATE16 / self.in_rate < b16:
+            return  # no block can complete yet: resample later, in fewer, larger calls
         room = len(self.acc) - self.acc_n
         n = min(ring.available(), int(room * self.in_rate / RATE16) - 64)
         if n <= 0:

@@ -77,6 +77,7 @@ class FileStream:
         out_max = self._out_frames(0) + 1
         outdata = np.zeros((out_max, 1), np.float32)
         every = max(1, int(round(0.25 / self.callback_seconds)))
+        pending: list[np.ndarray] = []  # output written every 0.25 s, not every tick
         start = time.monotonic()
         try:
             with sf.SoundFile(tmp, "w", samplerate=e.out_rate, channels=1,
@@ -95,13 +96,17 @@ class FileStream:
                             pass
                     n = self._out_frames(self.ticks)
                     e.output_callback(outdata[:n], n, None, None)
-                    out.write(outdata[:n, 0])
+                    pending.append(outdata[:n, 0].copy())
                     self.ticks += 1
                     if self.ticks % every == 0:
+                        out.write(np.concatenate(pending))
+                        pending.clear()
                         check()
                         tick()
                     if e.error:
                         break
+                if pending:
+                    out.write(np.concatenate(pending))
             if not e.error:  # a failed conversion leaves no output file
                 os.replace(tmp, self.output_path)
         finally:
