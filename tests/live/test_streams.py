@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from backend.kernel import BadArgs, JobError
@@ -67,3 +69,25 @@ def test_exclusive_needs_wasapi():
     with pytest.raises(BadArgs, match="exclusive mode needs a Windows WASAPI device"):
         devices.extra_settings(mme, True)
     assert devices.extra_settings(mme, False) is None
+
+
+def test_a_device_that_stops_calling_back_is_named(monkeypatch):
+    from types import SimpleNamespace
+
+    from backend.live import streams
+
+    monkeypatch.setattr(streams, "STALL_SECONDS", 0.05)
+    mic = DeviceChoice(2, "Microphone (USB Mic)", "Windows WASAPI", 48000, 1, 0.01)
+    spk = DeviceChoice(3, "Speakers (Realtek)", "Windows WASAPI", 48000, 2, 0.01)
+    engine = SimpleNamespace(in_calls=0, out_calls=0)
+    ds = streams.DeviceStreams(engine, streams.StreamPlan(mic, spk, 48000, 48000))
+    ds._in = ds._out = SimpleNamespace(active=True)
+    assert ds.problem() is None
+    for _ in range(3):
+        time.sleep(0.03)
+        engine.out_calls += 1  # the speaker goes on, the microphone went quiet
+        found = ds.problem()
+    assert found is not None and "input device 'Microphone (USB Mic)'" in found
+    assert "delivered nothing" in found
+    ds._out = SimpleNamespace(active=False)
+    assert "output device 'Speakers (Realtek)'" in ds.problem()
