@@ -28,13 +28,20 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from backend.convert.settings import ConvertSettings
 from backend.kernel import BadArgs
+from backend.live.config import (
+    RATE16,
+    SEARCH,
+    SILENT_DB,
+    EngineConfig,
+    Sizes,
+    level_db,
+)
 from backend.live.identity import IdentityConverter
 from backend.live.resample import UnitResampler
 from backend.live.ring import Ring
@@ -42,72 +49,8 @@ from backend.live.sola import Sola
 
 log = logging.getLogger(__name__)
 
-RATE16 = 16000
-UNIT = 0.01  # block, crossfade and context are whole multiples of 10 ms
-SEARCH = 0.01  # SOLA search range
 RING_SECONDS = 8.0  # capacity of the device-rate rings (max block 2 s: room for 4 blocks)
 MAX_CALLBACK_SECONDS = 1.0
-SILENT_DB = -120.0
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    block: float = 0.25  # seconds per block
-    crossfade: float = 0.05
-    extra: float = 1.0  # left context the converter sees before the crossfade region
-    gate_db: float = -50.0  # input RMS below this (per block, after the hold) is silenced
-    gate_hold: float = 0.3  # seconds of quiet before the gate closes
-    monitor: bool = True  # False: the output plays silence (the engine keeps running)
-    bypass: bool = False  # True: play the input through the same path, unconverted
-    margin: float = 0.02  # output safety buffer (seconds) beyond the compute time
-
-    def check(self) -> EngineConfig:
-        """Validated, rounded to 10 ms; BadArgs names the setting and its range."""
-        def num(name: str, lo: float, hi: float) -> float:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not lo <= value <= hi:
-                raise BadArgs(f"{name} must be a number of seconds from {lo:g} to {hi:g}, "
-                              f"not {value!r}")
-            return round(value / UNIT) * UNIT
-
-        block = max(num("block", 0.02, 2.0), 0.02)
-        crossfade = num("crossfade", 0.0, 2.0)
-        if crossfade > block:
-            raise BadArgs(f"crossfade ({crossfade:g} s) cannot be longer than the block "
-                          f"({block:g} s)")
-        extra = num("extra", 0.0, 10.0)
-        gate = self.gate_db
-        if isinstance(gate, bool) or not isinstance(gate, int | float) or not -120 <= gate <= 0:
-            raise BadArgs(f"gate_db must be a level in dBFS from -120 (off) to 0, not {gate!r}")
-        for name in ("monitor", "bypass"):
-            if not isinstance(getattr(self, name), bool):
-                raise BadArgs(f"{name} must be true or false")
-        return dataclasses.replace(self, block=block, crossfade=crossfade, extra=extra,
-                                   gate_db=float(gate))
-
-
-def level_db(x: np.ndarray) -> float:
-    if len(x) == 0:
-        return SILENT_DB
-    rms = float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
-    return max(SILENT_DB, 20.0 * math.log10(rms + 1e-12))
-
-
-class _Sizes:
-    """Sample counts of one configuration."""
-
-    def __init__(self, cfg: EngineConfig, model_rate: int):
-        def n(seconds: float, rate: int) -> int:
-            return int(round(seconds * rate))
-
-        self.b16, self.c16, self.s16 = n(cfg.block, RATE16), n(cfg.crossfade, RATE16), \
-            n(SEARCH, RATE16)
-        self.window16 = n(cfg.extra, RATE16) + self.c16 + self.s16 + self.b16
-        self.block = n(cfg.block, model_rate)
-        self.crossfade = n(cfg.crossfade, model_rate)
-        self.search = n(SEARCH, model_rate)
-        self.n_out = self.block + self.crossfade + self.search
 
 
 class Engine:
@@ -152,7 +95,7 @@ class Engine:
 
     # configuration ---------------------------------------------------------
     def _build(self, cfg: EngineConfig, *, keep: bool) -> None:
-        sizes = _Sizes(cfg, self.model_rate)
+        sizes = Sizes(cfg, self.model_rate)
         win = np.zeros(sizes.window16, np.float32)
         acc = np.zeros(2 * sizes.b16 + RATE16, np.float32)
         if keep:  # carry the context and the pending input over
@@ -169,7 +112,8 @@ class Engine:
             sola.tail[:k] = self.sola.tail[:k]
         self.sizes, self.win, self.acc, self.sola = sizes, win, acc, sola
         self._silence = np.zeros(sizes.n_out, np.float32)
-        self.n_new = 0
+        # after a rebuild the whole window is new to the converter (it resets)
+        self.n_new = len(win) - sizes.b16 if keep else 0
         self.config = cfg
 
     def reconfigure(self, **sizes: float) -> None:
@@ -288,7 +232,6 @@ class Engine:
         sizes, self._pending = self._pending or {}, None
         old = self.sizes.block
         self._build(dataclasses.replace(self.config, **sizes).check(), keep=True)
-        self.converter.reset()
         grow = self.sizes.block - old
         if grow > 0 and self.output_started:
             gap = np.zeros(grow, np.float32)
