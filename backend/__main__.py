@@ -17,6 +17,10 @@ import traceback
 # Idle OpenMP threads sleep instead of spinning: with 2 cores shared by the GUI, the
 # audio engine and a worker pool, spinning threads stall training several times over.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# sounddevice loads its ASIO-enabled PortAudio on Windows only when this is set before its
+# first import (live conversion lists ASIO drivers; see docs/live.md)
+if sys.platform == "win32":
+    os.environ.setdefault("SD_ENABLE_ASIO", "1")
 
 from backend.jobs import JOB_MODULES, job_module
 from backend.jobs.locking import hold_project
@@ -81,6 +85,15 @@ class _CliReporter:
             sys.stderr.write(f"{stage}: {done}/{total} {pct}{eta}{' ' * 8}{end}")
         elif event == "log":
             sys.stderr.write(f"[{data.get('level', 'info')}] {data.get('message')}\n")
+        elif event == "live.state":
+            why = f": {data['reason']}" if data.get("reason") else ""
+            sys.stderr.write(f"live {data.get('state')}{why}\n")
+        elif event == "live.stats" and not self.as_json:
+            lat = data["latency_ms"]
+            sys.stderr.write(f"latency {lat['total']:.0f} ms, compute {data['compute_ms']:.0f}"
+                             f" ms/block (rtf {data['rtf']:.2f}), xruns {data['xruns']}, "
+                             f"dropped {data['dropped_blocks']}, in {data['input_db']:.0f} dB"
+                             f"{' ' * 8}\r")
         elif event == "job.paused":
             sys.stderr.write("paused: type c and Enter to continue\n" if data.get("paused")
                              else "continuing\n")

@@ -16,6 +16,10 @@ A job module (``backend/jobs/<kind>.py``) provides:
   second job on it, in any process, gets ``busy``.
 - ``exclusive_key(params) -> str | None`` (optional): jobs of this server with the same
   key do not run at once (assets: one job per asset).
+
+A running job that takes live controls (``live``: key, gate, block size...) registers a
+handler with ``ctx.on_control(fn)``; the built-in ``job.control`` calls it with the values
+sent and replies with what it returns (``{applied, restart_needed}``).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class JobCancelled(JobError):
 
 
 Emit = Callable[[str, dict[str, Any]], None]
+ControlHandler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class JobContext:
@@ -68,6 +73,19 @@ class JobContext:
         self._min_interval = min_interval
         self._last_progress = 0.0
         self._stage_started: dict[str, float] = {}
+        self._control: ControlHandler | None = None
+
+    # live controls ------------------------------------------------------
+    def on_control(self, handler: ControlHandler | None) -> None:
+        """Accept ``job.control`` values while running (``None``: stop accepting)."""
+        self._control = handler
+
+    def control(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Hand ``values`` to the job's handler; ``BadArgs`` when it takes none."""
+        handler = self._control
+        if handler is None:
+            raise BadArgs(f"a {self.kind} job takes no controls while it runs")
+        return handler(values)
 
     # cancellation -------------------------------------------------------
     @property

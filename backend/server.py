@@ -64,6 +64,7 @@ class Server:
             "job.cancel": lambda a, _rid: self.jobs.cancel(a),
             "job.pause": lambda a, _rid: self.jobs.set_paused(a, True),
             "job.resume": lambda a, _rid: self.jobs.set_paused(a, False),
+            "job.control": lambda a, _rid: self.jobs.control(a),
             "jobs.list": lambda a, _rid: {"jobs": self.jobs.list()},
         }
 

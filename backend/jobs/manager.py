@@ -138,6 +138,19 @@ class JobManager:
             rec.ctx.resume()
         return {"job_id": rec.job_id, "paused": rec.ctx.paused}
 
+    def control(self, args: dict) -> dict:
+        """``job.control {job_id, values}``: live controls for a running job."""
+        job_id = args.get("job_id")
+        rec = self._jobs.get(job_id) if isinstance(job_id, str) else None
+        if rec is None:
+            raise JobError(f"no job with id {job_id!r}", code=E_NOT_FOUND)
+        values = args.get("values")
+        if not isinstance(values, dict):
+            raise BadArgs("'values' must be an object of control names and values")
+        if rec.status != JOB_RUNNING:
+            raise BadArgs(f"job {rec.job_id} is not running any more ({rec.status})")
+        return rec.ctx.control(values)
+
     def cancel_all(self) -> list[str]:
         ids = []
         for rec in list(self._jobs.values()):

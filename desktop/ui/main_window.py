@@ -41,6 +41,7 @@ from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.extract_page import QtExtractPage
 from desktop.ui.help_menu import QtHelpMenu, UrlOpener
 from desktop.ui.jobs_panel import QtJobsPanel
+from desktop.ui.live_page import QtLivePage
 from desktop.ui.log_panel import QtLogPanel
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.project_picker import QtProjectPicker
@@ -132,6 +133,9 @@ class MainWindow(QMainWindow):
         self.add_page("train", "Train", self.train_page)
         self.convert_page = QtConvertPage(self.client, self.controller, self.settings)
         self.add_page("convert", "Convert", self.convert_page)
+        self.live_page = QtLivePage(self.client, self.controller, self.settings,
+                                    open_url=self._open_url)
+        self.add_page("live", "Live", self.live_page)
         self.assets_page = QtAssetsPage(self.client, self.settings)
         self.add_page("assets", "Models & assets", self.assets_page)
         self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)

@@ -34,7 +34,7 @@ from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.main_window import MainWindow
 from tests.desktop.conftest import SESSIONS, fake_command
 
-PAGES = ("project", "dataset", "label", "extract", "train", "convert", "assets")
+PAGES = ("project", "dataset", "label", "extract", "train", "convert", "live", "assets")
 SIZES = ((1024, 700), (1280, 800), (1920, 1080))
 MIN_PLOT_HEIGHT = 60
 PROJECT = "My voice"
@@ -67,7 +67,7 @@ def _slices(open_result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def layout_session(folder: Path) -> Path:
     prepare, train = _messages("import_prepare.jsonl"), _messages("train_output_real.jsonl")
-    assets = _messages("assets_manage.jsonl")
+    assets, live = _messages("assets_manage.jsonl"), _messages("live_run.jsonl")
     models = _messages("convert_models.jsonl")
     metrics = [{k: v for k, v in m["data"].items() if k != "job_id"}
                for m in _messages("train_real.jsonl") if m.get("event") == "job.metrics"]
@@ -81,7 +81,9 @@ def layout_session(folder: Path) -> Path:
                ("train.runs", _answer(train, "train.runs")["result"]),
                ("assets.list", _answer(assets, "assets.list")["result"]),
                ("assets.list", _answer(assets, "assets.list")["result"]),
-               ("models.list", _answer(models, "models.list")["result"])]
+               ("models.list", _answer(live, "models.list")["result"]),
+               ("live.devices", _answer(live, "live.devices")["result"]),
+               ("models.list", _answer(models, "models.list")["result"])]  # the Convert page's
     out: list[dict[str, Any]] = [
         {"fake": "note", "text": "assembled by tests/desktop/test_layout.py"},
         train[1], train[2], report,
@@ -117,6 +119,9 @@ def window(qtbot, make_client, qsettings, tmp_path) -> MainWindow:
     for key in ("extract", "assets"):  # each asks assets.list when first shown
         win.show_page(key)
     qtbot.waitUntil(lambda: win.assets_page.model.loaded,  # answered after Extract's
+                    timeout=5000)
+    win.show_page("live")  # asks models.list and live.devices (long device names)
+    qtbot.waitUntil(lambda: win.live_page.devices_loaded and win.live_page.models_loaded,
                     timeout=5000)
     win.jobs_dock.show()
     win.log_dock.show()

@@ -36,7 +36,7 @@ def test_unbuilt_pages_say_so_and_have_no_buttons(qtbot, make_client, qsettings)
     window = MainWindow(client, qsettings)
     qtbot.addWidget(window)
     titles = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
-    assert titles == ["Project", "Dataset", "Label", "Extract", "Train", "Convert",
+    assert titles == ["Project", "Dataset", "Label", "Extract", "Train", "Convert", "Live",
                       "Models & assets"]
     assert set(COMING) == {"label"}
     for key in COMING:
@@ -51,7 +51,7 @@ def test_unbuilt_pages_say_so_and_have_no_buttons(qtbot, make_client, qsettings)
 
     real = QLabel("label page")
     window.add_page("label", "Label", real)
-    assert window.page("label") is real and window.sidebar.count() == 7
+    assert window.page("label") is real and window.sidebar.count() == 8
     window.show_page("label")
     assert window.stack.currentWidget() is real
 
