@@ -12,6 +12,7 @@ gets a summary naming the keys and the expected and found shapes, never torch's 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -69,15 +70,30 @@ def from_weights(cfg: GeneratorConfig, weights: dict[str, Any]) -> GeneratorConf
     return replace(cfg, **changes)
 
 
+Shapes = Callable[[GeneratorConfig], dict[str, list[int]]]
+
+
+_CACHE: dict[str, dict[str, list[int]]] = {}
+_CACHE_SIZE = 32
+
+
 def expected_shapes(cfg: GeneratorConfig) -> dict[str, list[int]]:
-    """Inference keys (no ``enc_q``) and shapes of the generator ``cfg`` describes."""
-    with torch.device("meta"):
-        net = Synthesizer(cfg)
-    return {k: list(v.shape) for k, v in net.state_dict().items() if not k.startswith("enc_q.")}
+    """Inference keys (no ``enc_q``) and shapes of the generator ``cfg`` describes, from a
+    build on the meta device (no memory; cached per config)."""
+    key = repr(cfg)
+    if key not in _CACHE:
+        with torch.device("meta"):
+            net = Synthesizer(cfg)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = {k: list(v.shape) for k, v in net.state_dict().items()
+                       if not k.startswith("enc_q.")}
+    return dict(_CACHE[key])
 
 
-def compare(cfg: GeneratorConfig, weights: dict[str, Any]) -> Fit:
-    expected = expected_shapes(cfg)
+def compare(cfg: GeneratorConfig, weights: dict[str, Any], shapes: Shapes = expected_shapes
+            ) -> Fit:
+    expected = shapes(cfg)
     found = {k: shape_of(v) for k, v in weights.items() if not str(k).startswith("enc_q.")}
     return Fit(cfg,
                missing=[k for k in expected if k not in found],
@@ -86,13 +102,16 @@ def compare(cfg: GeneratorConfig, weights: dict[str, Any]) -> Fit:
                        if k in found and found[k] != expected[k]})
 
 
-def best_fit(cfg: GeneratorConfig, weights: dict[str, Any]) -> Fit:
+def best_fit(cfg: GeneratorConfig, weights: dict[str, Any], shapes: Shapes = expected_shapes
+             ) -> Fit:
     """The declared config (sizes from the weights); failing that, its tiny size (exports
-    of tiny runs written before their config said so). The declared one's report otherwise."""
-    declared = compare(from_weights(cfg, weights), weights)
+    of tiny runs written before their config said so). The declared one's report otherwise.
+    ``shapes`` gives a config's inference keys and shapes (the loader passes one that builds
+    the real generator, which it keeps)."""
+    declared = compare(from_weights(cfg, weights), weights, shapes)
     if declared.ok:
         return declared
-    tiny = compare(from_weights(cfg.tiny(), weights), weights)
+    tiny = compare(from_weights(cfg.tiny(), weights), weights, shapes)
     return tiny if tiny.ok else declared
 
 

@@ -104,12 +104,12 @@ class ModelInfo:
 
 def load_voice_model(path: Path | str, *, device: str = "cpu",
                      index: Path | str | None = None) -> VoiceModel:
-    info, weights = _read(Path(path).expanduser(), index)
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise JobError(f"device {device} was asked for but CUDA is not available here; "
                        "use the CPU", code=E_UNAVAILABLE)
-    net = Synthesizer(info.cfg)
-    del net.enc_q  # training only: inference files never hold it
+    built: dict[str, Synthesizer] = {}
+    info, weights = _read(Path(path).expanduser(), index, _builder(built))
+    net = built[repr(info.cfg)]
     net.load_state_dict({k: v.float() if v.is_floating_point() else v
                          for k, v in weights.items()}, strict=True)
     net = net.eval().to(device)
@@ -117,12 +117,23 @@ def load_voice_model(path: Path | str, *, device: str = "cpu",
                       info.speakers, net, info.info, info.stored_dtype, info.index_path)
 
 
+def _builder(built: dict[str, Synthesizer]) -> fitting.Shapes:
+    """Shapes from the real generator, kept in ``built`` for the weights."""
+    def shapes(cfg: GeneratorConfig) -> dict[str, list[int]]:
+        net = Synthesizer(cfg)
+        del net.enc_q  # training only: inference files never hold it
+        built[repr(cfg)] = net
+        return {k: list(v.shape) for k, v in net.state_dict().items()}
+    return shapes
+
+
 def inspect_voice_model(path: Path | str, *, index: Path | str | None = None) -> ModelInfo:
     """Every check ``load_voice_model`` makes, without building the weights."""
-    return _read(Path(path).expanduser(), index)[0]
+    return _read(Path(path).expanduser(), index, fitting.expected_shapes)[0]
 
 
-def _read(src: Path, index: Path | str | None) -> tuple[ModelInfo, dict[str, Any]]:
+def _read(src: Path, index: Path | str | None, shapes: fitting.Shapes
+          ) -> tuple[ModelInfo, dict[str, Any]]:
     if not src.exists():
         raise ModelNotFound(f"{src} does not exist: {PICK_MODEL}")
     if src.is_dir():
@@ -136,7 +147,7 @@ def _read(src: Path, index: Path | str | None) -> tuple[ModelInfo, dict[str, Any
         weights_path, card, package_index = got.model, got.card, got.index
     ckpt = read_checkpoint(weights_path, shown=src)
     name = str(card.get("name") or _library_card(src).get("name") or src.stem)
-    info, weights = _check(src, ckpt, name)
+    info, weights = _check(src, ckpt, shapes)
     found = find_index(src, info["version"], index, package_index)
     return ModelInfo(name=name, path=src, weights_path=weights_path, index_path=found,
                      card=card, **info), weights
@@ -164,7 +175,8 @@ def read_checkpoint(path: Path, *, shown: Path | None = None) -> Any:
                        code=E_IO) from None
 
 
-def _check(src: Path, ckpt: Any, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _check(src: Path, ckpt: Any, shapes: fitting.Shapes
+           ) -> tuple[dict[str, Any], dict[str, Any]]:
     if not (isinstance(ckpt, dict) and isinstance(ckpt.get("weight"), dict)
             and isinstance(ckpt.get("config"), list | tuple)):
         raise NotAVoiceModel(identify.describe(src, ckpt))
@@ -180,7 +192,7 @@ def _check(src: Path, ckpt: Any, name: str) -> tuple[dict[str, Any], dict[str, A
         raise NotAVoiceModel(f"{src.name} looks like an RVC voice model, but {len(bad)} of "
                              f"its weights are not tensors ({fitting._names(bad)}): the file "
                              "is damaged; export or download it again")
-    fit = fitting.best_fit(cfg, weights)
+    fit = fitting.best_fit(cfg, weights, shapes)
     if not fit.ok:
         raise NotAVoiceModel(fitting.mismatch_message(src.name, fit, weights),
                              details=fit.details())
@@ -198,6 +210,10 @@ def _flag(src: Path, value: Any) -> bool:
 
 
 def _config(src: Path, args: Any, version: str, f0: bool) -> GeneratorConfig:
+    if len(args) != 18:
+        raise NotAVoiceModel(f"{src.name} looks like an RVC voice model, but its 'config' "
+                             f"entry has {len(args)} values, not the 18 model "
+                             "hyperparameters; export or download it again")
     try:
         rate_key(args[-1])
     except (ValueError, IndexError):

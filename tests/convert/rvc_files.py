@@ -4,7 +4,8 @@ Voice models (``weights/<name>.pth`` as other RVC tools write them):
 
 - :func:`rvc_checkpoint` / :func:`write_rvc_model`: an inference model for any variant of
   ``tests/data/reference/rvc_state_dict_manifest.json`` (v1/v2, 32k/40k/48k, f0/nof0), at the
-  ``tiny`` test size or the ``standard`` size, stored fp16 (as RVC does) or fp32, with or
+  ``tiny`` test size (our generator, random weights) or the ``standard`` size (random
+  weights under the manifest's own names and shapes), stored fp16 (as RVC does) or fp32, with or
   without the ``version`` entry (the oldest files have none: v1). ``config`` is the 18
   hyperparameters of the weights actually stored (the second one written as 32).
 - :func:`write_rvc_layout`: ``<root>/weights/<name>.pth`` plus a real (tiny) faiss index
@@ -60,11 +61,28 @@ def generator_state(version: str, rate: str, f0: bool, *, size: str = "tiny",
     return net.state_dict(), net.cfg.to_args()
 
 
+def manifest_state(version: str, rate: str, f0: bool, *, seed: int = 0
+                   ) -> tuple[dict[str, torch.Tensor], list[Any]]:
+    """Random weights under the manifest's names and shapes (the reference format, built
+    without our model code) and the manifest's 18 config values."""
+    entry = manifest()[variant_name(version, rate, f0)]
+    gen = torch.Generator().manual_seed(seed)
+    state = {}
+    for key, shape in entry["state_dict"].items():
+        if key.startswith("enc_q."):
+            continue
+        value = torch.randn(shape, generator=gen) * 0.05
+        state[key] = value.abs() + 0.5 if key.endswith("weight_g") else value
+    return state, list(entry["config_args"])
+
+
 def rvc_checkpoint(version: str, rate: str, f0: bool, *, size: str = "tiny", fp16: bool = True,
                    with_version: bool = True, seed: int = 0, info: str = "300epoch"
                    ) -> dict[str, Any]:
-    """The dict an RVC inference ``.pth`` holds (``weight`` without ``enc_q``)."""
-    state, cfg = generator_state(version, rate, f0, size=size, seed=seed)
+    """The dict an RVC inference ``.pth`` holds (``weight`` without ``enc_q``); the
+    ``standard`` size is built from the manifest, the ``tiny`` one from our generator."""
+    state, cfg = manifest_state(version, rate, f0, seed=seed) if size == "standard" \
+        else generator_state(version, rate, f0, size=size, seed=seed)
     dtype = torch.float16 if fp16 else torch.float32
     weight = {k: v.to(dtype).clone() if v.is_floating_point() else v.clone()
               for k, v in state.items() if not k.startswith("enc_q.")}
