@@ -149,8 +149,10 @@ def mismatch_message(name: str, fit: Fit, weights: dict[str, Any]) -> str:
     if fit.unexpected:
         parts.append(f"unexpected {_names(fit.unexpected)}")
     hints = _hints(fit, weights)
-    advice = ("; ".join(hints) + ". ") if hints else ""
-    return (f"{name} looks like an RVC voice model, but {fit.problems} of its weights do not "
-            f"fit the {model} model its config describes: {'; '.join(parts)}. {advice}"
+    advice = "; ".join(hints)
+    advice = f"{advice[:1].upper()}{advice[1:]}. " if advice else ""
+    verb = "does" if fit.problems == 1 else "do"
+    return (f"{name} looks like an RVC voice model, but {fit.problems} of its weights {verb} "
+            f"not fit the {model} model its config describes: {'; '.join(parts)}. {advice}"
             "The file was changed or made by an incompatible tool: export it again or "
             "choose another model.")

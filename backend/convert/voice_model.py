@@ -114,7 +114,19 @@ def load_voice_model(path: Path | str, *, device: str = "cpu",
                          for k, v in weights.items()}, strict=True)
     net = net.eval().to(device)
     return VoiceModel(info.name, info.path, info.version, info.sample_rate, info.f0,
-                      info.speakers, net, info.info, info.stored_dtype, info.index_path)
+                      info.speakers, net, info.info, info.stored_dtype, info.index_path,
+                      source_of(info.path))
+
+
+def source_of(path: Path) -> str:
+    """"imported" for a library model, "export" for a project's export, else "file"."""
+    from backend.dataset.project import is_project
+
+    if path.name == "model.pth" and _library_card(path):
+        return "imported"
+    if path.parent.name == "export" and is_project(path.parent.parent):
+        return "export"
+    return "file"
 
 
 def _builder(built: dict[str, Synthesizer]) -> fitting.Shapes:

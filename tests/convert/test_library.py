@@ -76,6 +76,7 @@ def test_import_list_remove_through_the_server(unicode_dir: Path, data: Path):
         assert (listed[0]["version"], listed[0]["sample_rate"], listed[0]["f0"]) == \
             ("v1", 48000, False)
         assert {m["id"] for m in listed[1:]} == {"Алиса voice", "Pack 声"}
+        assert load_voice_model(export).source == "export"
 
         refused = ask("models.remove", id=listed[0]["id"])
         assert refused["error"]["code"] == "bad_arguments"
@@ -116,6 +117,7 @@ def test_given_index_and_hostile_names(tmp_path: Path, data: Path):
     assert got["id"] == "CON_" and Path(got["index"]).name == index.name
     loaded = load_voice_model(got["path"])  # a library model finds its name and index
     assert loaded.name == "CON" and loaded.index_path == Path(got["index"])
+    assert loaded.source == "imported" and load_voice_model(model).source == "file"
     with pytest.raises(JobError) as err:
         _call("models.import", path=str(model), index=str(tmp_path / "gone.index"))
     assert err.value.code == "not_found"
