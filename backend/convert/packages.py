@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -152,8 +153,7 @@ def extract_cached(path: Path) -> Extracted:
     final = root / _cache_key(path)
     if not (final / "model.pth").is_file():
         root.mkdir(parents=True, exist_ok=True)
-        staging = root / f"{TEMP_PREFIX}{final.name}.{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
+        staging = root / f"{TEMP_PREFIX}{final.name}.{secrets.token_hex(4)}"
         try:
             extract(path, staging)
             try:

@@ -35,12 +35,16 @@ from backend.convert import identify, packages
 from backend.kernel import JobError
 from backend.models.config import CONTENT_DIMS, GeneratorConfig, rate_key
 from backend.models.synthesizer import Synthesizer
-from backend.protocol import E_IO, E_NOT_FOUND, E_UNAVAILABLE
+from backend.protocol import (
+    E_IO,
+    E_NOT_A_VOICE_MODEL,
+    E_NOT_FOUND,
+    E_UNAVAILABLE,
+    E_UNSAFE_FILE,
+)
 from backend.safeload import UnreadableFile, UnsafeFile, load_fairseq, load_weights
 from backend.safeload.standins import FAIRSEQ_STANDINS
 
-E_NOT_A_VOICE_MODEL = "not_a_voice_model"
-E_UNSAFE_FILE = "unsafe_file"
 LIBRARY_CARD = "model.json"  # written by backend.convert.library beside model.pth
 PICK_MODEL = "choose the .pth of an RVC voice model (weights/<name>.pth)"
 
