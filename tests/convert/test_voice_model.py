@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from backend.convert.voice_model import (
 from backend.jobs.export import _config_args
 from backend.models import GeneratorConfig, build_generator
 from backend.models.config import CLASS_NAMES
+from backend.models.synthesizer import Synthesizer
 from backend.train.export import inference_checkpoint, write_inference_model
 from tests.convert import rvc_files as rf
 
@@ -100,6 +102,22 @@ def test_speaker_count_comes_from_the_embedding(tmp_path: Path):
     out = model.net.infer(torch.randn(1, 5, 768), torch.tensor([5]),
                           torch.full((1, 5), 50), torch.full((1, 5), 150.0), sid)
     assert torch.isfinite(out).all()
+
+
+def test_other_sizes_load_from_config_and_weights(tmp_path: Path):
+    """Sizes the 18 values do not hold (attention window, flow layers and count) are read
+    from the weights: a file of another tool's size, neither standard nor tiny."""
+    std = GeneratorConfig.from_args(rf.standard_config("v2", "32k", True), "v2", True)
+    cfg = replace(std.tiny(), hidden_channels=24, filter_channels=48, window_size=6,
+                  flow_layers=3, n_flows=3, spk_embed_dim=2)
+    torch.manual_seed(3)
+    net = Synthesizer(cfg)
+    ckpt = inference_checkpoint(net.state_dict(), cfg.to_args(), sample_rate=32000, f0=True,
+                                version="v2", info="other tool")
+    model = load_voice_model(write_inference_model(tmp_path / "medium.pth", ckpt))
+    got = model.net.cfg
+    assert (got.window_size, got.flow_layers, got.n_flows, got.hidden_channels) == (6, 3, 3, 24)
+    assert model.speakers == 2 and _infer(model).shape[-1] == 12 * 320
 
 
 # what does not fit -------------------------------------------------------------------------
