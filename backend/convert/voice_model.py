@@ -32,6 +32,7 @@ import torch
 
 from backend.convert import fit as fitting
 from backend.convert import identify, packages
+from backend.fsutil import describe_os_error
 from backend.kernel import JobError
 from backend.models.config import CONTENT_DIMS, GeneratorConfig, rate_key
 from backend.models.synthesizer import Synthesizer
@@ -160,6 +161,9 @@ def _read(src: Path, index: Path | str | None, shapes: fitting.Shapes
             got = packages.extract_cached(src)
         except packages.PackageError as exc:
             raise NotAVoiceModel(str(exc)) from None
+        except OSError as exc:
+            raise JobError(describe_os_error(exc, "unpacking", packages.cache_root()),
+                           code=E_IO) from None
         weights_path, card, package_index = got.model, got.card, got.index
     ckpt = read_checkpoint(weights_path, shown=src)
     name = str(card.get("name") or _library_card(src).get("name") or src.stem)
@@ -181,14 +185,15 @@ def read_checkpoint(path: Path, *, shown: Path | None = None) -> Any:
             raise UnsafeModelFile(str(exc).replace(str(path), str(shown))) from None
         try:  # fairseq metadata classes: its stand-ins are inert, read it to say what it is
             obj = load_fairseq(path)
-        except (UnsafeFile, UnreadableFile) as again:
+        except UnsafeFile as again:
             raise UnsafeModelFile(str(again).replace(str(path), str(shown))) from None
+        except UnreadableFile as again:
+            raise NotAVoiceModel(identify.describe_unreadable(shown, again.reason)) from None
         raise NotAVoiceModel(identify.describe_fairseq(shown, obj)) from None
     except UnreadableFile as exc:
         raise NotAVoiceModel(identify.describe_unreadable(shown, exc.reason)) from None
     except OSError as exc:
-        raise JobError(f"cannot read {shown}: {exc.strerror or exc}",
-                       code=E_IO) from None
+        raise JobError(describe_os_error(exc, "reading", shown), code=E_IO) from None
 
 
 def _check(src: Path, ckpt: Any, shapes: fitting.Shapes

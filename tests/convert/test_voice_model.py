@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -267,3 +268,21 @@ def test_missing_file_and_folder(tmp_path: Path):
         load_voice_model(tmp_path / "nothing here.pth")
     with pytest.raises(NotAVoiceModel, match="is a folder"):
         load_voice_model(tmp_path)
+
+
+def test_a_package_with_two_models_or_a_damaged_zip(tmp_path: Path):
+    one = rf.write_rvc_model(tmp_path / "a.pth", seed=1)
+    two = rf.write_rvc_model(tmp_path / "b.pth", seed=2)
+    pkg = tmp_path / "two.zip"
+    with zipfile.ZipFile(pkg, "w") as zf:
+        zf.write(one, "a.pth")
+        zf.write(two, "sub/b.pth")
+    with pytest.raises(NotAVoiceModel, match=r"two.zip holds 2 models \(a.pth, b.pth\)"):
+        load_voice_model(pkg)
+    with zipfile.ZipFile(pkg, "a") as zf:
+        zf.writestr("model_card.json", '{"name": "b"}')
+    assert load_voice_model(pkg).name == "b"  # the card names the one to take
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(pkg.read_bytes()[:3000])
+    with pytest.raises(NotAVoiceModel, match="cut.zip could not be read as a PyTorch file"):
+        load_voice_model(cut)
