@@ -34,6 +34,7 @@ from backend.convert.voice_model import (
 )
 from backend.fsutil import TEMP_PREFIX, atomic_write_json, is_temp_name, read_json, sha256_file
 from backend.kernel import BadArgs, JobError
+from backend.models.config import CONTENT_DIMS
 from backend.names import safe_name
 
 log = logging.getLogger("backend.convert")
@@ -67,7 +68,27 @@ def _size(path: Path) -> int:
 
 def inspect(path: Path | str) -> dict[str, Any]:
     info = inspect_voice_model(path)
+    check_index(info)
     return entry(info, id=f"{FILE_PREFIX}{info.path}", source="file")
+
+
+def check_index(info: ModelInfo) -> None:
+    """The model's index is a faiss index of the model's content width (BadArgs if not)."""
+    if info.index_path is None:
+        return
+    from backend.train.index import load_index
+
+    want = CONTENT_DIMS[info.version]
+    try:
+        dim = int(load_index(info.index_path).d)
+    except (RuntimeError, ValueError) as exc:
+        raise BadArgs(f"{info.index_path} is not a faiss index ({str(exc).splitlines()[0]}): "
+                      "choose the model's added_IVF….index file, or none") from None
+    if dim != want:
+        kind = {256: " (a v1 index)", 768: " (a v2 index)"}.get(dim, "")
+        raise BadArgs(f"the index {info.index_path.name} holds {dim}-dim vectors{kind}, but "
+                      f"{info.name} is a {info.version} model ({want}-dim content): choose "
+                      "the index made for this model, or none")
 
 
 # listing -----------------------------------------------------------------------------------
@@ -129,6 +150,7 @@ def list_models(project_root: Path | None = None) -> list[dict[str, Any]]:
 def import_model(path: Path | str, index: Path | str | None = None) -> dict[str, Any]:
     """Copy a voice model (``.pth`` or package ``.zip``) and its index into the library."""
     info = inspect_voice_model(path, index=index)  # every check before anything is copied
+    check_index(info)
     digest = sha256_file(info.weights_path)
     root = library_dir()
     root.mkdir(parents=True, exist_ok=True)

@@ -121,6 +121,16 @@ def test_given_index_and_hostile_names(tmp_path: Path, data: Path):
     with pytest.raises(JobError) as err:
         _call("models.import", path=str(model), index=str(tmp_path / "gone.index"))
     assert err.value.code == "not_found"
+    v2_index = rf.write_index(tmp_path / "v2", "y", "v2")
+    with pytest.raises(JobError, match="holds 768-dim vectors .a v2 index., but CON is a v1 "
+                       "model .256-dim content.") as err:
+        _call("models.import", path=str(model), index=str(v2_index))
+    assert err.value.code == "bad_arguments"
+    junk = tmp_path / "junk.index"
+    junk.write_bytes(b"not an index at all")
+    with pytest.raises(JobError, match="junk.index is not a faiss index"):
+        library.import_model(model, junk)
+    assert [p.name for p in (data / "models").iterdir()] == ["CON_"]
     for bad in ("../x", "a/b", ".tmp-import-1", "file:/etc/passwd"):
         with pytest.raises(JobError) as err:
             _call("models.remove", id=bad)
