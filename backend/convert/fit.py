@@ -48,6 +48,39 @@ class Fit:
                            for k, (e, f) in list(self.shapes.items())[:50]}}
 
 
+_PARAM_NAMES = ((".parametrizations.weight.original0", ".weight_g"),
+                (".parametrizations.weight.original1", ".weight_v"))
+HIFIGAN = ("", "hifi-gan", "hifigan", "nsf-hifigan", "hifi_gan")
+
+
+def standard_names(weights: dict[str, Any]) -> dict[str, Any]:
+    """Weight-norm keys as the file format names them: files saved from torch's newer
+    weight-norm parametrization hold ``….parametrizations.weight.original0/1`` for
+    ``….weight_g/_v``."""
+    if not any(".parametrizations.weight.original" in str(k) for k in weights):
+        return weights
+    renamed = {}
+    for key, value in weights.items():
+        for old, new in _PARAM_NAMES:
+            if str(key).endswith(old):
+                key = str(key)[: -len(old)] + new
+        renamed[key] = value
+    return renamed
+
+
+def file_notes(ckpt: dict[str, Any]) -> list[str]:
+    """What a file's extra entries (written by RVC forks) say about a failed fit."""
+    notes = []
+    vocoder = ckpt.get("vocoder")
+    if isinstance(vocoder, str) and vocoder.strip().lower() not in HIFIGAN:
+        notes.append(f"it was made with the {vocoder} vocoder (an RVC fork's option); "
+                     "Timbre Studio decodes with RVC's HiFi-GAN (NSF) decoder")
+    if ckpt.get("energy") is True:
+        notes.append("it was trained with energy (loudness) conditioning, an RVC fork's "
+                     "option that Timbre Studio does not use")
+    return notes
+
+
 def shape_of(value: Any) -> list[int]:
     return list(value.shape) if isinstance(value, torch.Tensor) else []
 
@@ -136,7 +169,8 @@ def _hints(fit: Fit, weights: dict[str, Any]) -> list[str]:
     return hints
 
 
-def mismatch_message(name: str, fit: Fit, weights: dict[str, Any]) -> str:
+def mismatch_message(name: str, fit: Fit, weights: dict[str, Any],
+                     notes: list[str] | None = None) -> str:
     cfg = fit.cfg
     model = (f"{CLASS_NAMES[(cfg.version, cfg.f0)]} ({cfg.version}, "
              f"{cfg.sampling_rate // 1000}k, {'with' if cfg.f0 else 'without'} pitch)")
@@ -148,7 +182,7 @@ def mismatch_message(name: str, fit: Fit, weights: dict[str, Any]) -> str:
         parts.append(f"missing {_names(fit.missing)}")
     if fit.unexpected:
         parts.append(f"unexpected {_names(fit.unexpected)}")
-    hints = _hints(fit, weights)
+    hints = [*(notes or []), *_hints(fit, weights)]
     advice = "; ".join(hints)
     advice = f"{advice[:1].upper()}{advice[1:]}. " if advice else ""
     verb = "does" if fit.problems == 1 else "do"

@@ -181,7 +181,8 @@ def _fill(staging: Path, info: ModelInfo) -> str | None:
 def _card(info: ModelInfo, name: str, digest: str, index_name: str | None) -> dict[str, Any]:
     return {"name": name, "index": index_name, "version": info.version,
             "sample_rate": info.sample_rate, "f0": info.f0, "speakers": info.speakers,
-            "info": info.info, "stored_dtype": info.stored_dtype, "sha256": digest,
+            "info": info.info, "stored_dtype": info.stored_dtype, "embedder": info.embedder,
+            "sha256": digest,
             "imported_from": str(info.path),
             "imported_index_from": str(info.index_path) if info.index_path else None,
             "imported_at": time.strftime("%Y-%m-%d %H:%M:%S"), "model_card": info.card}

@@ -79,6 +79,7 @@ class VoiceModel:
     stored_dtype: str = "fp16"  # "fp16" | "fp32": how the file stored its weights
     index_path: Path | None = None
     source: str = "file"  # "export" | "imported" | "file"
+    embedder: str | None = None  # the content encoder the file names (RVC forks), if any
 
     @property
     def hop(self) -> int:
@@ -105,6 +106,7 @@ class ModelInfo:
     index_path: Path | None
     cfg: GeneratorConfig
     card: dict[str, Any]  # the package's model_card.json (empty for a plain .pth)
+    embedder: str | None = None  # the content encoder an RVC fork says it used
 
 
 def load_voice_model(path: Path | str, *, device: str = "cpu",
@@ -120,7 +122,7 @@ def load_voice_model(path: Path | str, *, device: str = "cpu",
     net = net.eval().to(device)
     return VoiceModel(info.name, info.path, info.version, info.sample_rate, info.f0,
                       info.speakers, net, info.info, info.stored_dtype, info.index_path,
-                      source_of(info.path))
+                      source_of(info.path), info.embedder)
 
 
 def source_of(path: Path) -> str:
@@ -201,7 +203,7 @@ def _check(src: Path, ckpt: Any, shapes: fitting.Shapes
     if not (isinstance(ckpt, dict) and isinstance(ckpt.get("weight"), dict)
             and isinstance(ckpt.get("config"), list | tuple)):
         raise NotAVoiceModel(identify.describe(src, ckpt))
-    weights = ckpt["weight"]
+    weights = fitting.standard_names(ckpt["weight"])
     version = str(ckpt.get("version", "v1"))  # absent in the oldest files: v1
     if version not in CONTENT_DIMS:
         raise NotAVoiceModel(f"{src.name} is an RVC voice model of version {version!r}; "
@@ -215,11 +217,15 @@ def _check(src: Path, ckpt: Any, shapes: fitting.Shapes
                              "is damaged; export or download it again")
     fit = fitting.best_fit(cfg, weights, shapes)
     if not fit.ok:
-        raise NotAVoiceModel(fitting.mismatch_message(src.name, fit, weights),
+        raise NotAVoiceModel(fitting.mismatch_message(src.name, fit, weights,
+                                                      fitting.file_notes(ckpt)),
                              details=fit.details())
+    embedder = ckpt.get("embedder_model")
     info = {"version": version, "sample_rate": fit.cfg.sampling_rate, "f0": f0,
-            "speakers": fit.cfg.spk_embed_dim, "info": str(ckpt.get("info") or ""),
-            "stored_dtype": _dtype(weights), "cfg": fit.cfg}
+            "speakers": fit.cfg.spk_embed_dim,
+            "info": str(ckpt.get("info") or ckpt.get("infos") or ""),
+            "stored_dtype": _dtype(weights), "cfg": fit.cfg,
+            "embedder": embedder if isinstance(embedder, str) and embedder else None}
     return info, weights
 
 

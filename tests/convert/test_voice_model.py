@@ -286,3 +286,37 @@ def test_a_package_with_two_models_or_a_damaged_zip(tmp_path: Path):
     cut.write_bytes(pkg.read_bytes()[:3000])
     with pytest.raises(NotAVoiceModel, match="cut.zip could not be read as a PyTorch file"):
         load_voice_model(cut)
+
+
+# files of RVC forks -------------------------------------------------------------------------
+def test_weight_norm_parametrization_names_load(tmp_path: Path):
+    ckpt = rf.rvc_checkpoint("v2", "40k", True)
+    plain = dict(ckpt["weight"])
+    ckpt["weight"] = {k.replace(".weight_g", ".parametrizations.weight.original0")
+                      .replace(".weight_v", ".parametrizations.weight.original1"): v
+                      for k, v in plain.items()}
+    assert sum("original1" in k for k in ckpt["weight"]) > 10
+    ckpt.update(info=None, infos="fused 50/50", embedder_model="contentvec")
+    torch.save(ckpt, tmp_path / "new names.pth")
+    model = load_voice_model(tmp_path / "new names.pth")
+    assert model.info == "fused 50/50" and model.embedder == "contentvec"
+    assert torch.equal(model.net.state_dict()["dec.ups.0.weight_v"],
+                       plain["dec.ups.0.weight_v"].float())
+
+
+def test_other_vocoders_and_energy_are_named(tmp_path: Path):
+    ckpt = rf.rvc_checkpoint("v2", "40k", True)
+    ckpt["weight"] = {k: v for k, v in ckpt["weight"].items()
+                      if not k.startswith("dec.resblocks.")}
+    ckpt["weight"]["dec.mrf.0.weight"] = torch.zeros(2)
+    ckpt.update(vocoder="RefineGAN", energy=True)
+    torch.save(ckpt, tmp_path / "fork.pth")
+    with pytest.raises(NotAVoiceModel) as err:
+        load_voice_model(tmp_path / "fork.pth")
+    text = err.value.message
+    assert "made with the RefineGAN vocoder" in text and "HiFi-GAN (NSF) decoder" in text
+    assert "energy (loudness) conditioning" in text and "unexpected dec.mrf.0.weight" in text
+    ok = rf.rvc_checkpoint("v2", "40k", True)
+    ok["vocoder"] = "HiFi-GAN"
+    torch.save(ok, tmp_path / "hifigan.pth")
+    assert load_voice_model(tmp_path / "hifigan.pth").embedder is None
