@@ -14,6 +14,8 @@ Facts used (the key names each tool's files hold):
   features, ``f0_decoder`` (4.1); 3.x: ``enc_p_.*``.
 - Diff-SVC: a Lightning-style ``state_dict`` with ``model.denoise_fn.*`` / ``model.fs2.*``.
 - VITS text-to-speech: ``enc_p.emb.weight`` (symbol embedding) and a duration predictor ``dp.``.
+- GPT-SoVITS: ``weight`` with ``config`` as a dict; SoVITS keys ``ssl_proj.``, ``quantizer.``,
+  ``ref_enc.``; GPT keys ``model.ar_text_embedding.``.
 - HuBERT / ContentVec: fairseq names (``feature_extractor.conv_layers.0.0.weight``,
   ``encoder.layers.N.self_attn.*``) with ``cfg``/``args``, or Hugging Face names
   (``feature_extractor.conv_layers.0.conv.weight``, ``encoder.layers.N.attention.*``).
@@ -74,9 +76,10 @@ def describe(path: Path, obj: Any) -> str:
     if isinstance(obj.get("state_dict"), dict):
         return _lightning(path, _keys(obj["state_dict"]))
     if "weight" in obj and isinstance(obj["weight"], dict):
-        return _sentence(path, "an RVC voice model without its 'config' entry (the "
-                         "hyperparameters), so its generator cannot be rebuilt",
-                         "export it again with the tool that made it")
+        keys = _keys(obj["weight"])
+        return _gpt_sovits(path, keys) or _other_tool(path, obj, keys) or _sentence(
+            path, "an RVC voice model without its 'config' entry (the hyperparameters), so "
+            "its generator cannot be rebuilt", "export it again with the tool that made it")
     state = obj.get("model") if isinstance(obj.get("model"), dict) else obj
     return _state_dict(path, obj, _keys(state))
 
@@ -98,6 +101,17 @@ def _state_dict(path: Path, top: dict[str, Any], keys: list[str]) -> str:
     return _sentence(path, f"a PyTorch file that no known voice tool writes ({len(keys)} "
                      f"entries, such as {shown})",
                      PICK)
+
+
+def _gpt_sovits(path: Path, keys: list[str]) -> str | None:
+    """GPT-SoVITS saves ``{"weight", "config" (a dict), "info"}`` like an RVC model."""
+    if _has(keys, "ssl_proj.", "quantizer.", "ref_enc."):
+        return _sentence(path, "a GPT-SoVITS (SoVITS) model, a text-to-speech voice",
+                         ARCHITECTURE)
+    if _has(keys, "model.ar_text_embedding.", "model.ar_audio_embedding."):
+        return _sentence(path, "a GPT-SoVITS (GPT) model, a text-to-speech voice",
+                         ARCHITECTURE)
+    return None
 
 
 def _other_tool(path: Path, top: dict[str, Any], keys: list[str]) -> str | None:

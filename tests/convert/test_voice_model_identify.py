@@ -108,6 +108,17 @@ def test_diff_svc(tmp_path: Path):
     assert "a Diff-SVC model" in text
 
 
+def test_gpt_sovits(tmp_path: Path):
+    sovits = {"weight": {"ssl_proj.weight": _t(768, 768, 2), "enc_p.text_embedding.weight":
+                         _t(732, 192), "quantizer.vq.layers.0._codebook.embed": _t(1024, 768)},
+              "config": {"data": {"sampling_rate": 32000}}, "info": "e8_s200"}
+    text = _message(_save(sovits, tmp_path / "voice_e8_s200.pth"))
+    assert "a GPT-SoVITS (SoVITS) model" in text and "without its 'config'" not in text
+    gpt = {"weight": {"model.ar_text_embedding.word_embeddings.weight": _t(512, 512)},
+           "config": {"model": {}}, "info": "GPT-e15"}
+    assert "a GPT-SoVITS (GPT) model" in _message(_save(gpt, tmp_path / "voice-e15.ckpt"))
+
+
 def test_other_lightning_checkpoint(tmp_path: Path):
     ckpt = {"state_dict": {"model.diffusion.denoiser.weight": _t(2)}, "global_step": 3}
     assert "a PyTorch Lightning checkpoint of another tool" in \
