@@ -43,8 +43,8 @@ ASSET_IMPORT = "install it on the Models & assets page or with 'python -m backen
 
 _MAGIC = [
     (b"RIFF", "a WAV audio file"), (b"fLaC", "a FLAC audio file"), (b"OggS", "an Ogg audio file"),
-    (b"ID3", "an MP3 audio file"), (b"IwFl", "a faiss retrieval index"),
-    (b"IxFI", "a faiss retrieval index"),
+    (b"ID3", "an MP3 audio file"),
+    *((magic, "a faiss retrieval index") for magic in (b"IwFl", b"IvFl", b"IxFI", b"IxF2")),
     (b"PK\x03\x04", "a zip archive with no voice model (.pth) in it"),
     (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
 ]
@@ -135,7 +135,8 @@ def _encoder_or_pitch(path: Path, top: dict[str, Any], keys: list[str]) -> str |
     if fairseq or hf:
         kind = "fairseq" if fairseq else "Hugging Face"
         return _sentence(path, f"a HuBERT/ContentVec content encoder ({kind} format)",
-                         ASSET_IMPORT.format(path=path, asset="hubert_base"))
+                         ASSET_IMPORT.format(path=path, asset="hubert-base" if fairseq
+                                             else "contentvec-hf"))
     if _has(keys, "unet.encoder.") and _has(keys, "fc."):
         return _sentence(path, "the RMVPE pitch model (rmvpe.pt)",
                          ASSET_IMPORT.format(path=path, asset="rmvpe"))

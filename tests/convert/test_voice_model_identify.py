@@ -138,7 +138,7 @@ def test_fairseq_hubert(tmp_path: Path):
     path = save_tiny_fairseq_hubert(tmp_path / "hubert_base.pt", layers=2)
     text = _message(path)
     assert "a HuBERT/ContentVec content encoder (fairseq format)" in text
-    assert "--as hubert_base" in text
+    assert "--as hubert-base" in text
 
 
 def test_hugging_face_hubert(tmp_path: Path):
@@ -146,6 +146,7 @@ def test_hugging_face_hubert(tmp_path: Path):
              "encoder.layers.0.attention.k_proj.weight": _t(768, 768)}
     text = _message(_save(state, tmp_path / "pytorch_model.bin"))
     assert "a HuBERT/ContentVec content encoder (Hugging Face format)" in text
+    assert "--as contentvec-hf" in text
 
 
 def test_rmvpe(tmp_path: Path):
