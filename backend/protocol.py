@@ -31,6 +31,8 @@ E_IO = "io_error"  # a folder or disk that cannot be written (read-only, full)
 E_INTERNAL = "internal_error"
 E_CANCELLED = "cancelled"
 E_UNAVAILABLE = "unavailable"
+E_NOT_A_VOICE_MODEL = "not_a_voice_model"  # readable, but not a voice model: says what it is
+E_UNSAFE_FILE = "unsafe_file"  # a model file that names code to run; never loaded
 
 # Job states reported by ``job.finished`` and ``jobs.list``.
 JOB_RUNNING = "running"

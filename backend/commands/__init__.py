@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "backend.commands.assets",
     "backend.commands.features",
     "backend.commands.live",
+    "backend.commands.models",
 ]
 
 

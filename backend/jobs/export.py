@@ -75,9 +75,14 @@ def run(params: ExportParams, ctx: JobContext) -> dict:
 
 
 def _config_args(rvc: dict) -> list[Any]:
-    from backend.models.config import config_args
+    """The 18 values of the generator that was trained (a tiny run's are the tiny ones, so
+    that the file's config describes its weights)."""
+    from backend.models.config import GeneratorConfig, config_args
 
-    return config_args(rvc["version"], rvc["sample_rate"], rvc["f0"])
+    args = config_args(rvc["version"], rvc["sample_rate"], rvc["f0"])
+    if rvc.get("size") == "tiny":
+        args = GeneratorConfig.from_args(args, rvc["version"], rvc["f0"]).tiny().to_args()
+    return args
 
 
 def _card(params: ExportParams, st: dict, rvc: dict) -> Any:
