@@ -46,3 +46,26 @@ def save_index(folder: Path, vectors: np.ndarray, name: str = "tiny", version: s
     from backend.train.index import build_index
 
     return build_index(np.asarray(vectors, np.float32), folder, name, version).path
+
+
+class LocalEncoder:
+    """A deterministic content encoder whose frames depend only on their own 400 samples
+    (HuBERT's frame grid: hop 320, window 400), for tests that compare chunked with
+    unchunked conversion: a random-weight HuBERT mixes the whole input through its
+    GroupNorm statistics and untrained attention, which a trained one barely does."""
+
+    source = "local test encoder"
+
+    def __init__(self, dim: int = 768, seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        self.dim = dim
+        self.weight = (rng.standard_normal((400, dim)) / 2.0).astype(np.float32)
+
+    def output_dim(self, version: str = "v2") -> int:
+        return self.dim
+
+    def encode(self, wav16k: np.ndarray, version: str = "v2") -> torch.Tensor:
+        x = np.asarray(wav16k, dtype=np.float32)
+        n = max(0, (x.shape[0] - 400) // 320 + 1)
+        frames = np.lib.stride_tricks.sliding_window_view(x, 400)[::320][:n]
+        return torch.from_numpy(np.tanh(frames @ self.weight * 4.0).astype(np.float32))
