@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "backend.commands.train",
     "backend.commands.assets",
     "backend.commands.features",
+    "backend.commands.models",
 ]
 
 
