@@ -14,6 +14,7 @@ JOB_MODULES: dict[str, str] = {
     "train": "backend.jobs.train",
     "index": "backend.jobs.index",
     "export": "backend.jobs.export",
+    "convert": "backend.jobs.convert",
 }
 
 
