@@ -140,7 +140,7 @@ def _converter(params: ConvertParams, ctx: JobContext) -> tuple[Any, str]:
     from backend.convert.pipeline import Converter
     from backend.convert.steps import Retrieval
     from backend.convert.voice_model import load_voice_model
-    from backend.features.f0 import F0Extractor
+    from backend.features.f0 import F0Extractor, RmvpeWeightsError
     from backend.features.hubert import EncoderLoadError, load_encoder
 
     ctx.progress("loading the model", 0, 1, force=True)
@@ -155,6 +155,11 @@ def _converter(params: ConvertParams, ctx: JobContext) -> tuple[Any, str]:
     except EncoderLoadError as exc:
         raise BadArgs(str(exc)) from exc
     f0 = F0Extractor(device=params.device, rmvpe_path=params.rmvpe) if model.f0 else None
+    if f0 is not None:
+        try:  # a broken pitch model stops the job once, not every file
+            f0.preload(params.settings.f0_method)
+        except RmvpeWeightsError as exc:
+            raise BadArgs(str(exc)) from exc
     ctx.check()
     conv = Converter(model, encoder=encoder, f0=f0, retrieval=retrieval, device=params.device)
     ctx.progress("loading the model", 1, 1, force=True)
