@@ -15,6 +15,7 @@ JOB_MODULES: dict[str, str] = {
     "index": "backend.jobs.index",
     "export": "backend.jobs.export",
     "live": "backend.jobs.live",
+    "convert": "backend.jobs.convert",
 }
 
 
