@@ -16,10 +16,11 @@ Tables:
    weight-normalised modules) and each speed-up, with its speed-up factor against the
    baseline measured in the same run and its quality cost: SNR and correlation of the
    streamed output against the whole file converted in one pass with the same model and
-   settings (noise scale 0), after SOLA-style alignment within +-10 ms.
+   settings (noise scale 0, no excitation noise), after alignment within +-10 ms; SNR and
+   correlation after removing the mean (random decoders add a DC offset).
 
     .venv/bin/python bench/live.py [--threads 2] [--f0 rmvpe] [--blocks 0.05 0.1 ...]
-                                   [--quality-s 2] [--no-cuda] [--onnx]
+                                   [--quality-s 1.5] [--no-cuda] [--onnx]
 
 Target (issue "Conversion", 2 CPU cores): the whole pipeline at 0.25 s blocks at RTF <= 0.5
 with the standard v2 model, and no less than 3x faster than the baseline.
@@ -134,6 +135,7 @@ def quality(stream_out: np.ndarray, whole: np.ndarray, lag: int,
         a = a[: b.size]
         if a.size < 100:
             continue
+        a, b = a - a.mean(), b - b.mean()  # random decoders add a DC offset
         err = np.sum((a - b) ** 2)
         snr = 10 * np.log10(np.sum(b * b) / max(err, 1e-20))
         corr = float(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b) + 1e-20))
@@ -161,16 +163,22 @@ def speed_rows(models, encoder, f0, settings, blocks, device, calls: int) -> lis
     return rows
 
 
-def speedup_variants(onnx: bool):
+QUICK = ("baseline (RVC-style)", "+ decode new frames only", "+ pitch 0.3 s (default)",
+         "  HuBERT 0.5 s", "  onnx decoder", "  onnx int8 decoder")
+
+
+def speedup_variants(onnx: bool, quick: bool = False):
     from backend.live.converter import LiveOptions
 
     base, default = LiveOptions.baseline(), LiveOptions()
     rows = [
         ("baseline (RVC-style)", base, BASELINE_EXTRA),
         ("+ decode new frames only", dataclasses.replace(base, decoder_context=8,
-                                                          flow_context=16), BASELINE_EXTRA),
+                                                          flow_context=16, carry_phase=True),
+         BASELINE_EXTRA),
         ("+ weight norm folded", dataclasses.replace(base, decoder_context=8, flow_context=16,
-                                                     decoder="torch"), BASELINE_EXTRA),
+                                                     carry_phase=True, decoder="torch"),
+         BASELINE_EXTRA),
         ("+ HuBERT 1 s, cached ctx", dataclasses.replace(default, pitch_s=1e9, cache=True),
          EXTRA),
         ("+ pitch 0.3 s (default)", default, EXTRA),
@@ -178,23 +186,26 @@ def speedup_variants(onnx: bool):
         ("  decoder ctx 4 frames", dataclasses.replace(default, decoder_context=4), EXTRA),
         ("  decoder ctx 16 frames", dataclasses.replace(default, decoder_context=16), EXTRA),
         ("  no cache (HuBERT 1 s)", dataclasses.replace(default, cache=False), EXTRA),
+        ("  sine phase not carried", dataclasses.replace(default, carry_phase=False), EXTRA),
     ]
     if onnx:
         rows += [("  onnx decoder", dataclasses.replace(default, decoder="onnx"), EXTRA),
                  ("  onnx int8 decoder", dataclasses.replace(default, decoder="onnx-int8"),
                   EXTRA)]
-    return rows
+    return [r for r in rows if r[0] in QUICK] if quick else rows
 
 
-def speedup_rows(model, encoder, f0, settings, clip: np.ndarray, onnx: bool) -> list[dict]:
+def speedup_rows(model, encoder, f0, settings, clip: np.ndarray, onnx: bool,
+                 quick: bool = False) -> list[dict]:
     from backend.live.converter import LiveOptions, VoiceConverter, convert_whole
 
     rows, refs = [], {}
     block = 0.25
+    model.net.dec.m_source.noise_std = 0.0  # with noise scale 0: deterministic (voiced parts)
     reference = VoiceConverter(model, encoder, f0,
                                options=dataclasses.replace(LiveOptions.baseline(),
                                                            noise_scale=0.0))
-    for label, options, extra in speedup_variants(onnx):
+    for label, options, extra in speedup_variants(onnx, quick):
         options = dataclasses.replace(options, noise_scale=0.0)
         try:
             conv = VoiceConverter(model, encoder, f0, options=options)
@@ -268,10 +279,12 @@ def main() -> None:
     parser.add_argument("--f0", default="rmvpe", help="pitch method")
     parser.add_argument("--blocks", type=float, nargs="*", default=BLOCKS)
     parser.add_argument("--calls", type=int, default=4, help="timed blocks per row")
-    parser.add_argument("--quality-s", type=float, default=2.0, help="clip for table 2")
+    parser.add_argument("--quality-s", type=float, default=1.5, help="clip for table 2")
     parser.add_argument("--no-cuda", action="store_true")
     parser.add_argument("--onnx", action="store_true", help="also the ONNX Runtime decoders")
     parser.add_argument("--skip-speedups", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help="table 2: only the baseline, the default and its main variants")
     parser.add_argument("--speedup-model", default="standard", choices=["standard", "tiny"])
     ns = parser.parse_args()
 
@@ -296,7 +309,8 @@ def main() -> None:
             speed += speed_rows(models, enc, f0, settings, ns.blocks, device, ns.calls)
             if device == "cpu" and not ns.skip_speedups:
                 clip = _SPEECH["speech"][: int(ns.quality_s * SR)]
-                ups = speedup_rows(models[ns.speedup_model], enc, f0, settings, clip, ns.onnx)
+                ups = speedup_rows(models[ns.speedup_model], enc, f0, settings, clip, ns.onnx,
+                                   ns.quick)
         print_speed(speed)
         if ups:
             print_speedups(ups, ns.speedup_model)

@@ -145,6 +145,9 @@ class VoiceConverter:
 
     def convert(self, window: np.ndarray, n_new: int, n_out: int,
                 settings: ConvertSettings) -> np.ndarray:
+        if not 0 <= settings.speaker < self.model.speakers:
+            raise BadArgs(f"speaker must be from 0 to {self.model.speakers - 1} for "
+                          f"{self.model.name}, not {settings.speaker}")
         wav = np.asarray(window, dtype=np.float32).reshape(-1)
         usable = (len(wav) // ENC_HOP) * ENC_HOP
         if usable < ENC_HOP * 2 or n_out <= 0:

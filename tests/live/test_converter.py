@@ -223,8 +223,29 @@ def test_unrelated_window_after_reset_matches_a_fresh_converter(encoder, pitch):
                                fresh.convert(b, 4000, 9920, SETTINGS), atol=1e-5)
 
 
-def test_bad_options_are_named():
+def test_bad_options_are_named(encoder, pitch):
+    conv = VoiceConverter(quiet_voice(), encoder, pitch)
+    with pytest.raises(BadArgs, match="speaker must be from 0 to 3"):
+        conv.convert(np.zeros(8000, np.float32), 4000, 9920,
+                     dataclasses.replace(SETTINGS, speaker=4))
     with pytest.raises(BadArgs, match="decoder must be one of"):
         LiveOptions(decoder="tensorrt").check()
     with pytest.raises(BadArgs, match="encoder_s"):
         LiveOptions(encoder_s=0.01).check()
+
+
+@pytest.mark.parametrize("kind,bound_db", [("onnx", 60.0), ("onnx-int8", 15.0)])
+def test_onnx_decoders_stay_within_their_bound(kind, bound_db):
+    """Optional runners (ONNX Runtime is not a dependency): skipped where it is missing."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from backend.live.speedups import make_decoder
+
+    dec = quiet_voice().net.dec
+    torch.manual_seed(1)
+    x, g = torch.randn(1, 16, 40), torch.randn(1, 16, 1)
+    source = dec.m_source(torch.full((1, 40), 180.0), dec.upp)
+    ref = TorchDecoder(dec)(x, source, g).numpy()
+    out = make_decoder(dec, kind)(x, source, g).numpy()
+    assert out.shape == ref.shape
+    assert snr_db(ref - ref.mean(), out - out.mean()) > bound_db
