@@ -87,14 +87,19 @@ class SineSource(nn.Module):
         self.voiced_threshold = voiced_threshold
         self.l_linear = nn.Linear(harmonic_num + 1, 1)
 
-    def sine_waves(self, f0: torch.Tensor, upp: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """f0 ``[B, T]`` in Hz -> (sines ``[B, T*upp, H]``, voiced flag ``[B, T*upp, 1]``)."""
+    def sine_waves(self, f0: torch.Tensor, upp: int,
+                   phase0: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """f0 ``[B, T]`` in Hz -> (sines ``[B, T*upp, H]``, voiced flag ``[B, T*upp, 1]``).
+
+        ``phase0``: the fundamental's phase (in cycles) at the first frame's start, so that
+        consecutive pieces of one signal (real-time blocks) continue each other's sine."""
         b, t = f0.shape
         harmonics = torch.arange(1, self.harmonic_num + 2, device=f0.device, dtype=f0.dtype)
         step = f0.unsqueeze(-1) * harmonics / self.sampling_rate  # cycles per sample
         # the phase at each frame start, accumulated in float64 so long inputs stay exact
         advance = step.double() * upp
-        start = ((torch.cumsum(advance, dim=1) - advance) % 1.0).to(f0.dtype)
+        start = torch.cumsum(advance, dim=1) - advance + harmonics.double() * phase0
+        start = (start % 1.0).to(f0.dtype)
         if self.harmonic_num and self.training:
             offset = torch.rand(b, 1, self.harmonic_num + 1, device=f0.device, dtype=f0.dtype)
             offset[..., 0] = 0
@@ -106,9 +111,9 @@ class SineSource(nn.Module):
         voiced = voiced.repeat_interleave(upp, dim=1).unsqueeze(-1)
         return sines, voiced
 
-    def forward(self, f0: torch.Tensor, upp: int) -> torch.Tensor:
+    def forward(self, f0: torch.Tensor, upp: int, phase0: float = 0.0) -> torch.Tensor:
         """Excitation ``[B, 1, T*upp]``."""
-        sines, voiced = self.sine_waves(f0.float(), upp)
+        sines, voiced = self.sine_waves(f0.float(), upp, phase0)
         noise_amp = voiced * self.noise_std + (1 - voiced) * (self.sine_amp / 3)
         excitation = sines * voiced + noise_amp * torch.randn_like(sines)
         excitation = excitation.to(self.l_linear.weight.dtype)
@@ -163,17 +168,25 @@ class Decoder(nn.Module):
             self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)
 
     def forward(
-        self, x: torch.Tensor, f0: torch.Tensor | None = None, g: torch.Tensor | None = None
+        self, x: torch.Tensor, f0: torch.Tensor | None = None, g: torch.Tensor | None = None,
+        phase0: float = 0.0,
     ) -> torch.Tensor:
         """Latent ``[B, C, T]`` (+ f0 ``[B, T]`` in Hz, speaker ``[B, gin, 1]``) -> audio.
 
-        The audio is ``[B, 1, T * hop]`` in [-1, 1].
+        The audio is ``[B, 1, T * hop]`` in [-1, 1]. ``phase0`` see ``SineSource.sine_waves``.
         """
         source = None
         if self.use_f0:
             if f0 is None:
                 raise ValueError("this decoder uses pitch: pass f0 (Hz per frame)")
-            source = self.m_source(f0, self.upp).to(x.dtype)
+            source = self.m_source(f0, self.upp, phase0).to(x.dtype)
+        return self.body(x, source, g)
+
+    def body(
+        self, x: torch.Tensor, source: torch.Tensor | None, g: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The network after the excitation: latent (+ excitation ``[B, 1, T * hop]``) -> audio
+        (a pure tensor function: what real-time conversion exports or compiles)."""
         x = self.conv_pre(x)
         if g is not None and hasattr(self, "cond"):
             x = x + self.cond(g)
