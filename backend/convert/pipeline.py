@@ -21,6 +21,7 @@ import numpy as np
 import soxr
 
 from backend.convert import chunking, steps
+from backend.convert.loading import check_encoder
 from backend.convert.settings import ConvertSettings
 from backend.convert.voice_model import VoiceModel
 from backend.kernel import BadArgs
@@ -45,7 +46,7 @@ class Converter:
         self.model, self.encoder, self.f0, self.retrieval = model, encoder, f0, retrieval
         self.device, self.times, self.seed = device, times, seed
         self.noise_scale, self.skip_context = noise_scale, skip_context
-        _check_encoder(encoder, model)
+        check_encoder(encoder, model)
         if retrieval is not None:
             retrieval.check_dim(model.content_dim, model.version)
         if model.f0 and f0 is None:
@@ -122,19 +123,3 @@ def _limit_peak(audio: np.ndarray) -> np.ndarray:
     if peak > PEAK:
         audio = audio * (PEAK / peak)
     return audio.astype(np.float32)
-
-
-def _check_encoder(encoder: Any, model: VoiceModel) -> None:
-    dim_of = getattr(encoder, "output_dim", None)
-    if dim_of is None:
-        return
-    try:
-        dim = dim_of(model.version)
-    except ValueError as exc:  # a v1 model with an encoder that has no final_proj
-        raise BadArgs(f"the content encoder cannot serve {model.name} ({model.version}): "
-                      f"{exc}") from exc
-    if dim != model.content_dim:
-        where = getattr(encoder, "source", None) or "the content encoder"
-        raise BadArgs(f"{where} gives {dim}-dim {model.version} features but {model.name} "
-                      f"expects {model.content_dim}: choose a HuBERT base encoder "
-                      "(hubert-base)")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.convert.loading import PartPaths
 from backend.convert.settings import PITCH_METHODS, ConvertSettings
 from backend.fsutil import atomic_write_bytes, describe_os_error
 from backend.kernel import BadArgs, JobCancelled, JobContext, JobError
@@ -31,10 +32,7 @@ _SETTING_ARGS = ("key", "f0_method", "index_rate", "protect", "rms_mix", "filter
 
 @dataclass(frozen=True)
 class ConvertParams:
-    model: Path
-    index: Path | None  # None: the model's own index when one is found
-    encoder: Path
-    rmvpe: Path | None
+    parts: PartPaths  # the model, its index, the encoder and rmvpe (backend/convert/loading)
     inputs: list[Path]
     problems: list[dict[str, str]]  # inputs that are not usable audio files: {path, message}
     out: Path | None  # None: a new temporary folder (preview)
@@ -44,14 +42,14 @@ class ConvertParams:
 
 
 def prepare(args: dict) -> ConvertParams:
-    from backend.convert.voice_model import inspect_voice_model
-    from backend.jobs.extract import DEFAULT_ENCODER, _device, _resolve_encoder
+    from backend.convert import loading
+    from backend.jobs.extract import _device
 
     if not args.get("model"):
         raise BadArgs("'model' is required: a voice model file (.pth) or model package (.zip)")
-    index = Path(args["index"]).expanduser() if args.get("index") else None
-    info = inspect_voice_model(args["model"], index=index)  # names what a wrong file is
     settings = ConvertSettings.from_args({k: args.get(k) for k in _SETTING_ARGS})
+    parts = loading.resolve(args["model"], index=args.get("index"),
+                            encoder=args.get("encoder"), f0_method=settings.f0_method)
     preview = bool(args.get("preview"))
     inputs, problems = _inputs(args.get("inputs") or [], preview)
     out = Path(args["out"]).expanduser() if args.get("out") else None
@@ -59,14 +57,8 @@ def prepare(args: dict) -> ConvertParams:
         raise BadArgs("'out' is required: the folder the converted files go to")
     if out is not None and out.exists() and not out.is_dir():
         raise BadArgs(f"--out {out} is a file; give a folder for the converted recordings")
-    rmvpe = None
-    if info.f0 and settings.f0_method == "rmvpe":
-        from backend.assets.store import require_asset
-
-        rmvpe = require_asset("rmvpe")  # MissingAsset says how to get it
-    encoder, _ = _resolve_encoder(str(args.get("encoder") or DEFAULT_ENCODER))
-    return ConvertParams(Path(info.path), index, Path(encoder), rmvpe, inputs, problems, out,
-                         settings, _device(str(args.get("device") or "auto")), preview)
+    return ConvertParams(parts, inputs, problems, out, settings,
+                         _device(str(args.get("device") or "auto")), preview)
 
 
 def _inputs(raw: list[Any], preview: bool) -> tuple[list[Path], list[dict[str, str]]]:
@@ -137,33 +129,18 @@ def _make_folder(out: Path) -> None:
 
 
 def _converter(params: ConvertParams, ctx: JobContext) -> tuple[Any, str]:
+    from backend.convert import loading
     from backend.convert.pipeline import Converter
-    from backend.convert.steps import Retrieval
-    from backend.convert.voice_model import load_voice_model
-    from backend.features.f0 import F0Extractor, RmvpeWeightsError
-    from backend.features.hubert import EncoderLoadError, load_encoder
 
     ctx.progress("loading the model", 0, 1, force=True)
-    model = load_voice_model(params.model, device=params.device, index=params.index)
-    index = params.index or model.index_path
-    retrieval = None
-    if index is not None and params.settings.index_rate > 0:
-        retrieval = Retrieval.open(index, dim=model.content_dim, version=model.version)
-        ctx.log(f"using the index {index}")
-    try:
-        encoder = load_encoder(params.encoder, params.device)
-    except EncoderLoadError as exc:
-        raise BadArgs(str(exc)) from exc
-    f0 = F0Extractor(device=params.device, rmvpe_path=params.rmvpe) if model.f0 else None
-    if f0 is not None:
-        try:  # a broken pitch model stops the job once, not every file
-            f0.preload(params.settings.f0_method)
-        except RmvpeWeightsError as exc:
-            raise BadArgs(str(exc)) from exc
+    parts = loading.load(params.parts, device=params.device,
+                         f0_method=params.settings.f0_method,
+                         index_rate=params.settings.index_rate, log=ctx.log)
     ctx.check()
-    conv = Converter(model, encoder=encoder, f0=f0, retrieval=retrieval, device=params.device)
+    conv = Converter(parts.model, encoder=parts.encoder, f0=parts.f0,
+                     retrieval=parts.retrieval, device=params.device)
     ctx.progress("loading the model", 1, 1, force=True)
-    return conv, model.name
+    return conv, parts.model.name
 
 
 def _durations(paths: list[Path]) -> tuple[float, dict[Path, float]]:

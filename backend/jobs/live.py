@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.convert.loading import PartPaths
 from backend.convert.settings import ConvertSettings
-from backend.kernel import BadArgs, JobContext, JobError
+from backend.kernel import BadArgs, JobContext
 from backend.live.engine import Engine, EngineConfig
-from backend.protocol import E_UNAVAILABLE
 
 SETTING_CONTROLS = ("key", "index_rate", "protect")
 FLAG_CONTROLS = ("gate_db", "monitor", "bypass")
@@ -29,9 +30,7 @@ CONVERTERS = ("voice", "identity")
 
 @dataclass(frozen=True)
 class LiveParams:
-    model: str | None
-    index: str | None
-    encoder: str | None
+    parts: PartPaths | None  # the model, its index, encoder and rmvpe (None: identity)
     settings: ConvertSettings
     config: EngineConfig
     input_device: int | str | None = None
@@ -45,28 +44,27 @@ class LiveParams:
     list_devices: bool = False
     converter: str = "voice"  # "identity": no model, the input resampled (tests, checks)
     identity_rate: int = 48000
+    device: str = "cpu"  # where the model runs
 
 
-def make_converter(params: LiveParams) -> Any:
+def make_converter(params: LiveParams, log: Callable[[str], None] = lambda _m: None) -> Any:
     """THE ONE place a live job gets its ``BlockConverter`` (backend/live/converter_api.py).
 
-    ``identity`` plays the input resampled to ``identity_rate`` (no model). The voice
-    model path loads the model through the models helper's ``load_voice_model`` and builds
-    the streaming helper's converter; the lead wires those two names here when the
-    branches meet.
+    ``identity`` plays the input resampled to ``identity_rate`` (no model); ``voice`` loads
+    the parts once (``backend.convert.loading``, as the ``convert`` job does) and streams
+    them through ``backend.live.converter.VoiceConverter``.
     """
-    if params.converter == "identity":
+    if params.converter == "identity" or params.parts is None:
         from backend.live.identity import IdentityConverter
 
         return IdentityConverter(params.identity_rate)
-    try:
-        from backend.convert.voice_model import load_voice_model  # type: ignore[attr-defined]
-        from backend.live.converter import make_block_converter  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise JobError(f"real-time conversion with a voice model is not in this build yet "
-                       f"({exc}); only --converter identity runs", code=E_UNAVAILABLE) from exc
-    model = load_voice_model(params.model, index=params.index)
-    return make_block_converter(model, encoder=params.encoder, settings=params.settings)
+    from backend.convert import loading
+    from backend.live.converter import VoiceConverter
+
+    parts = loading.load(params.parts, device=params.device,
+                         f0_method=params.settings.f0_method,
+                         index_rate=params.settings.index_rate, log=log)
+    return VoiceConverter(parts.model, parts.encoder, parts.f0, parts.retrieval)
 
 
 # arguments ---------------------------------------------------------------------------
@@ -116,26 +114,31 @@ def prepare(args: dict) -> LiveParams:
         raise BadArgs(f"converter must be one of {', '.join(CONVERTERS)}")
     listing = bool(args.get("list_devices"))
     model = args.get("model")
+    settings = ConvertSettings.from_args({**args, "output_rate": None})
+    parts = None
     if converter == "voice" and not listing:
         if not isinstance(model, str) or not model:
             raise BadArgs("'model' must be the path of a voice model (.pth or package .zip)")
-        if not Path(model).expanduser().is_file():
-            raise BadArgs(f"voice model not found: '{model}'")
+        from backend.convert import loading
+
+        parts = loading.resolve(model, index=args.get("index"), encoder=args.get("encoder"),
+                                f0_method=settings.f0_method)
     seconds = args.get("seconds")
     if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int | float)
                                 or seconds <= 0):
         raise BadArgs("'seconds' must be a positive number of seconds")
     src, dst = _files(args)
-    settings = ConvertSettings.from_args({**args, "output_rate": None})
     rate = args.get("identity_rate", 48000)
     if not isinstance(rate, int) or rate % 100 or not 8000 <= rate <= 192000:
         raise BadArgs("identity_rate must be a rate in Hz, a multiple of 100")
-    return LiveParams(model, args.get("index"), args.get("encoder"), settings, _config(args),
+    from backend.jobs.extract import _device as compute_device
+
+    return LiveParams(parts, settings, _config(args),
                       _device(args, "input_device"), _device(args, "output_device"),
                       _device(args, "input_host_api"), _device(args, "output_host_api"),
                       bool(args.get("exclusive")), src, dst,
                       float(seconds) if seconds is not None else None, listing, converter,
-                      rate)
+                      rate, compute_device(str(args.get("device") or "cpu")))
 
 
 # controls ----------------------------------------------------------------------------
@@ -173,7 +176,7 @@ def run(params: LiveParams, ctx: JobContext) -> dict:
         return devices.list_all()
     from backend.live.runner import run_devices, run_file
 
-    converter = make_converter(params)
+    converter = make_converter(params, ctx.log)
     if params.input_file is not None:
         return run_file(params, converter, ctx)
     return run_devices(params, converter, ctx)
@@ -185,6 +188,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     a("--index", help="retrieval index (.index); default: the one beside the model")
     a("--encoder", help="content encoder: an installed asset name or a file")
     a("--f0", dest="f0_method", default="rmvpe", help="pitch method (rmvpe, harvest, crepe, pm...)")
+    a("--device", default="cpu", help="where the model runs: cpu (default), cuda or auto")
     a("--input-device", help="input device: index or part of its name (--list-devices)")
     a("--output-device", help="output device: index or part of its name")
     a("--input-host-api", help="host API of the input (MME, WASAPI, ASIO, ALSA...)")
@@ -211,5 +215,6 @@ def args_from_cli(ns: argparse.Namespace) -> dict:
     keys = ("model", "index", "encoder", "f0_method", "input_device", "output_device",
             "input_host_api", "output_host_api", "exclusive", "input_file", "output_file",
             "block", "crossfade", "extra", "gate_db", "key", "index_rate", "protect",
-            "seconds", "bypass", "monitor", "list_devices", "converter", "identity_rate")
+            "seconds", "bypass", "monitor", "list_devices", "converter", "identity_rate",
+            "device")
     return {k: getattr(ns, k) for k in keys}
