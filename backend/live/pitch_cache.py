@@ -40,14 +40,14 @@ class _Context:
 # Measured with tests/live/test_pitch_cache.py (rolling vs one pass over the window).
 CONTEXT = {
     "harvest": _Context(left=30, revise=20),
-    "dio": _Context(left=10, revise=6),
-    "pm": _Context(left=12, revise=8),
+    "dio": _Context(left=10, revise=20),
+    "pm": _Context(left=30, revise=20),
     "crepe": _Context(left=6, revise=4),
     "crepe-tiny": _Context(left=6, revise=4),
     # RMVPE's U-Net pools 2x2 five times: its output depends on where its 32-frame blocks
     # start, so segments start on the stream's 32-frame grid, as a one-pass run over the
     # whole stream does (its chunks start there too)
-    "rmvpe": _Context(left=32, revise=32, align=32),
+    "rmvpe": _Context(left=64, revise=32, align=32),
 }
 
 
