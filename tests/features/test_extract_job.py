@@ -307,8 +307,12 @@ def test_features_of_older_pitch_rules_still_train_and_are_named(base: dict[str,
     assert res["pitch_rules"] == PITCH_RULES and res["processed"] == n
     assert project_commands.extract_settings({"path": str(project)}, None)["pitch_note"] is None
     # a project extracted before the rules were recorded: its manifest has no pitch_rules
+    # (and clip signatures made from settings without it)
     manifest = store.load_manifest(project)
     del manifest["settings"]["pitch_rules"]
+    identity = {**manifest["settings"], "encoder_id": extract._file_id(Path(enc))}
+    for stem, wav in _clips(project).items():
+        manifest["slices"][stem]["signature"] = store.slice_signature(wav, identity)
     store.save_manifest(project, manifest)
     note = project_commands.extract_settings({"path": str(project)}, None)["pitch_note"]
     assert note == store.OLD_PITCH_RULES_NOTE and "Extract again" in note and "RVC" in note
