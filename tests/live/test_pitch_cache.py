@@ -88,8 +88,8 @@ def compare_with_window(extractor: F0Extractor, method: str, audio: np.ndarray,
 
 
 @pytest.mark.parametrize(("method", "voicing", "off"), [
-    ("crepe-tiny", 0.002, 0.002), ("pm", 0.005, 0.005), ("dio", 0.01, 0.002),
-    ("harvest", 0.005, 0.005)])
+    ("crepe-tiny", 0.002, 0.002), ("pm", 0.005, 0.005), ("dio", 0.02, 0.002),
+    ("harvest", 0.01, 0.01)])
 def test_rolling_agrees_with_one_pass_over_the_window(speech: np.ndarray, method: str,
                                                       voicing: float, off: float) -> None:
     v, o, c = compare_with_window(F0Extractor(), method, speech, 4000)
@@ -137,12 +137,13 @@ def test_frames_computed_are_bounded_by_new_plus_context(speech: np.ndarray) -> 
     for n_new in (4000, 4003, 160, 1):
         extractor.frames.clear()
         rolling.reset()
-        for window in stream(speech, n_new):
+        audio = np.resize(speech, 30 * n_new)  # 30 updates (speech repeated if short)
+        for window in stream(audio, n_new):
             rolling.update(window, n_new)
         assert extractor.frames[0] == WINDOW // 160 + 1  # the first window is analysed whole
         bound = math.ceil(n_new / 160) + need.revise + max(need.left, 10) + 2
         assert max(extractor.frames[1:]) <= bound, (n_new, max(extractor.frames[1:]), bound)
-        assert len(extractor.frames) == len(range(0, speech.size - n_new + 1, n_new))
+        assert len(extractor.frames) == 30
 
 
 def test_rmvpe_cost_is_bounded_too(rmvpe_extractor: CountingExtractor) -> None:
