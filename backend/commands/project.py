@@ -11,6 +11,7 @@ from backend.commands import CommandError, command
 from backend.dataset import manifest as mf
 from backend.dataset import project as proj
 from backend.dataset import project_lock
+from backend.features import store
 from backend.names import safe_name
 from backend.protocol import E_BAD_ARGS, E_BUSY, E_IO, E_NOT_FOUND
 
@@ -100,7 +101,7 @@ def open_(args: dict, server: Any) -> dict:
     try:
         sources = project.load_sources()
         edits = project.load_edits()
-        summary = project.summary()
+        summary = {**project.summary(), "pitch_note": _pitch_note(project)}
     except proj.ProjectError as exc:
         raise CommandError(exc.message) from exc
     manifest = project.path(proj.MANIFEST_FILE)
@@ -181,12 +182,21 @@ def extract_settings(args: dict, server: Any) -> dict:
     """The Extract page's settings kept in project.json; saved when ``settings`` is given."""
     project = _open(args)
     values = args.get("settings")
+    note = _pitch_note(project)
     if values is None:
-        return {"settings": project.extract_settings}
+        return {"settings": project.extract_settings, "pitch_note": note}
     try:
-        return {"settings": project.set_extract_settings(values)}
+        return {"settings": project.set_extract_settings(values), "pitch_note": note}
     except ValueError as exc:
         raise CommandError(f"bad extract settings: {exc}", code=E_BAD_ARGS) from exc
+
+
+def _pitch_note(project: proj.Project) -> str | None:
+    """One sentence when the project's features were made under older pitch rules."""
+    try:
+        return store.pitch_rules_note(store.load_manifest(project.root))
+    except store.FeatureFileError:  # a manifest of a newer format: Extract says so
+        return None
 
 
 @command("project.slices")

@@ -1,4 +1,4 @@
-"""Pitch (f0) extraction: method registry and common post-processing.
+"""Pitch (f0) extraction: method registry and RVC's per-method post-processing.
 
 Every method works on mono 16 kHz float audio and returns float32 f0 in Hz at 100 frames/s
 (hop 160), with 0 for unvoiced frames.
@@ -13,10 +13,13 @@ Memory stays flat with the input length: harvest and dio run inputs over 22 s in
 about 20 s plus 1 s of context on each side (:func:`world_f0`), rmvpe in chunks with context
 (``RmvpePredictor``), crepe in batches of 1024 frames.
 
-Common post-processing (all methods): non-finite values and values outside
-``[f0_min, f0_max]`` become 0 (unvoiced); when ``filter_radius >= 3`` a median filter of
-odd width ``filter_radius`` (rounded up to odd; 3 by default, as RVC does) runs over the
-f0 track, unvoiced zeros included, which removes isolated spikes and one-frame gaps.
+Post-processing follows RVC's rules per method (rule set :data:`PITCH_RULES`, recorded in
+the feature manifest): non-finite or negative values become 0 (unvoiced) for every method;
+harvest is median-filtered with width 3 when ``filter_radius > 2`` (RVC's ``filter_radius``
+only affects harvest, and only through that switch); rmvpe, pm, dio and crepe are left as
+their runner returns them (crepe's own smoothing lives in its runner). No method's f0 is
+clipped to a range: only the coarse pitch (:func:`coarse_f0`) is clipped to 1..255.
+``f0_min``/``f0_max`` are the search range of harvest, dio, pm and crepe.
 
 The WORLD, Praat and CREPE runners and the segmenting helpers live in
 :mod:`backend.features.f0_runners`; their public names are re-exported here.
@@ -35,6 +38,7 @@ from scipy.signal import medfilt
 
 from backend.features.f0_runners import (
     HOP,
+    PITCH_RULES,
     SAMPLE_RATE,
     crepe_f0,
     crepe_f0_batch,
@@ -108,19 +112,21 @@ def fit_length(f0: np.ndarray, n_frames: int) -> np.ndarray:
     return np.concatenate([f0, np.zeros(n_frames - f0.shape[0], dtype=np.float32)])
 
 
-def postprocess(f0: np.ndarray, n_frames: int, *, f0_min: float = F0_MIN,
-                f0_max: float = F0_MAX, filter_radius: int = 3) -> np.ndarray:
-    """Common clean-up: length, range (outside -> unvoiced), optional median filter."""
-    out = fit_length(np.nan_to_num(f0, nan=0.0, posinf=0.0, neginf=0.0), n_frames)
-    out[(out < f0_min) | (out > f0_max)] = 0.0
-    if filter_radius >= 3 and out.shape[0] >= 3:
-        width = filter_radius if filter_radius % 2 else filter_radius + 1
-        out = medfilt(out.astype(np.float64), min(width, _largest_odd(out.shape[0])))
-    return out.astype(np.float32)
+def median_width(method: str, filter_radius: int) -> int:
+    """Width of the median filter RVC runs over ``method``'s f0 (0: none)."""
+    return 3 if method_info(method).name == "harvest" and filter_radius > 2 else 0
 
 
-def _largest_odd(n: int) -> int:
-    return n if n % 2 else n - 1
+def postprocess(f0: np.ndarray, n_frames: int, method: str, *,
+                filter_radius: int = 3) -> np.ndarray:
+    """RVC's per-method clean-up: non-finite/negative -> 0, harvest's median, length."""
+    out = np.nan_to_num(np.asarray(f0, dtype=np.float64).reshape(-1), nan=0.0, posinf=0.0,
+                        neginf=0.0)
+    out[out < 0] = 0.0
+    width = median_width(method, filter_radius)
+    if width and out.shape[0] >= width:
+        out = medfilt(out, width)  # zero-padded at both ends, as scipy's medfilt in RVC
+    return fit_length(out, n_frames)
 
 
 def _check_audio(wav16k: np.ndarray) -> np.ndarray:
@@ -167,8 +173,7 @@ class F0Extractor:
             audio = np.pad(audio, (0, min_len - audio.shape[0]))
         with self._lock:
             raw = self._runners()[name](audio, f0_min, f0_max)
-        return postprocess(raw, n_frames, f0_min=f0_min, f0_max=f0_max,
-                           filter_radius=filter_radius)
+        return postprocess(raw, n_frames, name, filter_radius=filter_radius)
 
     __call__ = extract
 
@@ -240,8 +245,7 @@ class F0Extractor:
             audios = [np.pad(a, (0, min_len - a.shape[0])) for a in audios]
         with self._lock:
             raws = batched[name](audios, f0_min, f0_max)
-        return [postprocess(raw, n_frames, f0_min=f0_min, f0_max=f0_max,
-                            filter_radius=filter_radius) for raw in raws]
+        return [postprocess(raw, n_frames, name, filter_radius=filter_radius) for raw in raws]
 
     def _run_crepe_batch(self, audios: list[np.ndarray], capacity: str, f0_min: float,
                          f0_max: float) -> list[np.ndarray]:
@@ -290,7 +294,9 @@ def coarse_f0(f0: np.ndarray) -> np.ndarray:
 
 
 __all__ = [
-    "F0_MAX", "F0_MIN", "HOP", "METHODS", "METHOD_ALIASES", "METHOD_NAMES", "SAMPLE_RATE",
+    "F0_MAX", "F0_MIN", "HOP", "METHODS", "METHOD_ALIASES", "METHOD_NAMES", "PITCH_RULES",
+    "SAMPLE_RATE",
     "F0Error", "F0Extractor", "F0Method", "RmvpeWeightsError", "coarse_f0", "extract_f0",
-    "fit_length", "frame_chunks", "method_info", "n_frames_for", "postprocess", "world_f0",
+    "fit_length", "frame_chunks", "median_width", "method_info", "n_frames_for", "postprocess",
+    "world_f0",
 ]

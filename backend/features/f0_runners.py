@@ -1,8 +1,9 @@
 """Pitch (f0) runners behind :class:`backend.features.f0.F0Extractor`: WORLD, Praat, CREPE.
 
 Each runner takes mono 16 kHz float32 audio and returns raw f0 in Hz on the centred 10 ms grid
-(frame ``i`` centred on sample ``160 * i``, ``n // 160 + 1`` frames for ``n`` samples); range
-checks, length fitting and median filtering happen afterwards in ``f0.postprocess``.
+(frame ``i`` centred on sample ``160 * i``, ``n // 160 + 1`` frames for ``n`` samples); length
+fitting and RVC's per-method rules (harvest's median filter) happen afterwards in
+``f0.postprocess``.
 
 Memory stays flat with the input length: harvest and dio run inputs over 22 s in segments of
 about 20 s plus 1 s of context on each side (:func:`world_f0`), crepe in batches of 1024
@@ -19,6 +20,9 @@ import numpy as np
 
 SAMPLE_RATE = 16000
 HOP = 160
+# Which post-processing rules made an f0 track (kept in features/manifest.json settings):
+# "rvc-1" = RVC's per-method rules (f0.postprocess); manifests without it predate them.
+PITCH_RULES = "rvc-1"
 CREPE_PERIODICITY_THRESHOLD = 0.1
 CREPE_SILENCE_DB = -60.0  # CREPE normalises each frame, so quiet noise looks periodic
 WORLD_CHUNK_FRAMES = 2000  # harvest/dio run in 20 s segments ...

@@ -6,8 +6,12 @@ features/
   f0_coarse/<clip>.npy   uint8 1..255 pitch classes for the pitch embedding
   content_v1/<clip>.npy  float32 [frames at 50/s, 256] (HuBERT layer 9 through final_proj)
   content_v2/<clip>.npy  float32 [frames at 50/s, 768] (HuBERT layer 12)
-  manifest.json          per clip: signature and relative file paths
+  manifest.json          settings (f0_method, encoder, version, filter_radius, pitch_rules)
+                         and per clip: signature and relative file paths
 ```
+``pitch_rules`` names the pitch post-processing the f0 files were made with (RVC's
+per-method rules, ``backend.features.f0.PITCH_RULES``); manifests written before it existed
+lack it, and :func:`pitch_rules_note` says so in one sentence.
 A clip's entry is added to the manifest only after all its files are written
 (each atomically), so a kill never leaves a half-written feature that is read.
 A feature file that is damaged anyway (cut short by a full disk or a copy) or a
@@ -27,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from backend.dataset.project import newer_format, newer_format_message
+from backend.features.f0_runners import PITCH_RULES
 from backend.fsutil import (
     atomic_write_bytes,
     atomic_write_json,
@@ -136,6 +141,21 @@ def load_manifest(root: Path) -> dict[str, Any]:
         # every entry is re-derivable: start over rather than fail
         return {"format": FORMAT, "settings": {}, "slices": {}, "recovered": True}
     return data
+
+
+OLD_PITCH_RULES_NOTE = (
+    "These features were extracted with the earlier pitch rules (every method median-filtered, "
+    "out-of-range pitch made unvoiced); they still train, and running Extract again gives pitch "
+    "that matches RVC's.")
+
+
+def pitch_rules_note(manifest: dict[str, Any]) -> str | None:
+    """One sentence for features made under other pitch rules than this version's, or None
+    (no features yet, or current rules)."""
+    settings = manifest.get("settings")
+    if not manifest.get("slices") or not isinstance(settings, dict):
+        return None
+    return None if settings.get("pitch_rules") == PITCH_RULES else OLD_PITCH_RULES_NOTE
 
 
 def save_manifest(root: Path, manifest: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 from backend.dataset.project import ProjectError
 from backend.features import store
 from backend.features.extract_worker import ClipWorker, WorkerSetup, init_worker, process_clips
+from backend.features.f0_runners import PITCH_RULES
 from backend.fsutil import describe_os_error
 from backend.jobs.common import project_arg
 from backend.kernel import BadArgs, JobContext, JobError
@@ -150,7 +151,7 @@ def project_folder(params: ExtractParams) -> Path:
 def _settings(params: ExtractParams) -> dict[str, Any]:
     s = params.setup
     return {"f0_method": s.f0_method, "encoder": params.encoder_label, "version": s.version,
-            "filter_radius": s.filter_radius}
+            "filter_radius": s.filter_radius, "pitch_rules": PITCH_RULES}
 
 
 def run(params: ExtractParams, ctx: JobContext) -> dict:

@@ -91,8 +91,9 @@ class QtExtractForm(QGroupBox):
             self.device.addItem({"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)"}[d], d)
         self.filter_radius = QSpinBox()
         self.filter_radius.setRange(*FILTER_RADIUS_RANGE)
-        self.filter_radius.setToolTip("Median filter over the pitch track (3 or more smooths "
-                                      "out single-frame glitches; 0 turns it off).")
+        self.filter_radius.setToolTip("Harvest only, as in RVC: 3 or more runs a 3-frame "
+                                      "median that removes single-frame glitches; 0-2 "
+                                      "turns it off. Other methods are left as they are.")
         self.pitch.currentIndexChanged.connect(self._on_pitch_changed)
         self.pitch.activated.connect(self._on_pitch_activated)
         self.encoder.activated.connect(self._on_encoder_activated)
@@ -222,6 +223,8 @@ class QtExtractPage(QWidget):
                                                                     self.installed))
             self.form.user_chose_pitch = stored is not None  # assets.list leaves it alone
             self.form.set_cuda(cuda_available(self.client.hello))
+            note = state.summary.get("pitch_note")  # features made under older pitch rules
+            self._say(note if isinstance(note, str) and note else INTRO)
         self._shown_path = state.path if state else None
         self._update_buttons()
 

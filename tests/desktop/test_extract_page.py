@@ -270,6 +270,24 @@ def test_main_window_extract_page_follows_the_project(qtbot, make_client, qsetti
     assert page.form.values().version == "v1" and page.start_btn.isEnabled()
 
 
+def test_older_pitch_rules_are_named_when_the_project_opens(qtbot, make_client,
+                                                             tmp_path) -> None:
+    client, _sig = make_client(fake_command("hello_ping.jsonl"))
+    page, _ = _page(qtbot, client, tmp_path, "v2")
+    assert page.message.text() == INTRO
+    note = "These features were extracted with the earlier pitch rules; run Extract again."
+    old = ProjectState(path=str(tmp_path / "old ü"), project={"version": "v2"},
+                       summary={"pitch_note": note})
+    page.controller.state = old
+    page.controller.project_changed.emit(old)
+    assert page.message.text() == note
+    new = ProjectState(path=str(tmp_path / "new"), project={"version": "v2"},
+                       summary={"pitch_note": None})
+    page.controller.state = new
+    page.controller.project_changed.emit(new)
+    assert page.message.text() == INTRO
+
+
 # Qt: sessions recorded from the real backend ----------------------------------------------
 REQUESTS = ("assets.list", "job.start", "job.cancel", "project.extract_settings")
 

@@ -17,8 +17,9 @@ import psutil
 import pytest
 import soundfile as sf
 
+from backend.commands import project as project_commands
 from backend.features import store
-from backend.features.f0 import coarse_f0
+from backend.features.f0 import PITCH_RULES, F0Extractor, coarse_f0
 from backend.jobs import extract
 from backend.kernel import JobContext
 from tests.backend.backend_proc import BackendProcess
@@ -286,10 +287,40 @@ def test_rmvpe_with_installed_random_weights(base: dict[str, Path], tmp_path: Pa
     res = _run_inprocess(project=str(project), f0="rmvpe", encoder=str(base["encoder"]))
     n = len(_clips(project))
     assert (res["processed"], res["errors"], res["f0_method"]) == (n, [], "rmvpe")
+    extractor = F0Extractor(rmvpe_path=data / "assets" / "rmvpe" / "rmvpe.pt")
     for stem, wav in _clips(project).items():
         f0 = np.load(project / "features" / "f0" / f"{stem}.npy")
         assert f0.dtype == np.float32 and f0.shape == (sf.info(wav).frames // 160 + 1,)
-        assert np.isfinite(f0).all() and (f0 >= 0).all()  # random weights: shapes only
+        assert np.isfinite(f0).all() and (f0 >= 0).all()
+        # training features follow conversion's rules: RMVPE's raw track, no range clipping
+        audio, _ = sf.read(wav, dtype="float32")
+        np.testing.assert_allclose(f0, extractor.extract(audio, "rmvpe"), rtol=1e-4)
+    assert store.load_manifest(project)["settings"]["pitch_rules"] == PITCH_RULES
+
+
+def test_features_of_older_pitch_rules_still_train_and_are_named(base: dict[str, Path],
+                                                                 tmp_path: Path) -> None:
+    project = copy_project(base["small"], tmp_path)
+    enc = str(base["encoder"])
+    n = len(_clips(project))
+    res = _run_inprocess(project=str(project), f0="harvest", encoder=enc)
+    assert res["pitch_rules"] == PITCH_RULES and res["processed"] == n
+    assert project_commands.extract_settings({"path": str(project)}, None)["pitch_note"] is None
+    # a project extracted before the rules were recorded: its manifest has no pitch_rules
+    # (and clip signatures made from settings without it)
+    manifest = store.load_manifest(project)
+    del manifest["settings"]["pitch_rules"]
+    identity = {**manifest["settings"], "encoder_id": extract._file_id(Path(enc))}
+    for stem, wav in _clips(project).items():
+        manifest["slices"][stem]["signature"] = store.slice_signature(wav, identity)
+    store.save_manifest(project, manifest)
+    note = project_commands.extract_settings({"path": str(project)}, None)["pitch_note"]
+    assert note == store.OLD_PITCH_RULES_NOTE and "Extract again" in note and "RVC" in note
+    assert project_commands.open_({"path": str(project)}, None)["summary"]["pitch_note"] == note
+    assert store.ready_slices(project, "v2").keys() == set(_clips(project))  # still trains
+    res = _run_inprocess(project=str(project), f0="harvest", encoder=enc)
+    assert res["processed"] == n  # extracting again makes every clip under the new rules
+    assert project_commands.open_({"path": str(project)}, None)["summary"]["pitch_note"] is None
 
 
 def test_unreadable_clip_is_named_others_processed(base: dict[str, Path],

@@ -24,8 +24,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 import soxr
+from scipy.signal import medfilt
 
 from backend.features.f0 import (
+    F0_MAX,
+    F0_MIN,
     METHOD_NAMES,
     METHODS,
     F0Error,
@@ -33,6 +36,7 @@ from backend.features.f0 import (
     extract_f0,
     method_info,
     postprocess,
+    world_f0,
 )
 from tests.conftest import espeak_wav
 
@@ -228,18 +232,55 @@ def test_registry_describes_every_method() -> None:
     assert method_info("rmvpe").needs_asset == "rmvpe"
 
 
-def test_median_filter_and_range() -> None:
+def _spiky_track() -> np.ndarray:
     track = np.full(20, 200.0)
     track[5] = 400.0  # one-frame spike
     track[10:12] = 0.0  # two-frame gap
-    track[15] = 30.0  # below f0_min -> unvoiced
-    raw = postprocess(track, 20, filter_radius=0)
-    assert raw[5] == 400.0 and raw[15] == 0.0 and raw[10] == 0.0
-    smooth = postprocess(track, 20, filter_radius=3)
-    assert smooth[5] == 200.0 and smooth[15] == 200.0 and smooth[10] == 0.0
-    wide = postprocess(track, 20, filter_radius=5)
-    assert wide[10] == 200.0 and wide[11] == 200.0
-    assert postprocess(track, 25, filter_radius=0)[20:].tolist() == [0.0] * 5  # padded
+    track[15] = 30.0  # below 50 Hz
+    track[17:20] = 1500.0  # above 1100 Hz, three frames
+    return track
+
+
+@pytest.mark.parametrize("method", ["rmvpe", "pm", "dio", "crepe", "crepe-tiny"])
+def test_methods_other_than_harvest_stay_raw(method: str) -> None:
+    # RVC leaves these tracks as the estimator gives them: no median, no range clipping
+    track = _spiky_track()
+    for radius in (0, 3, 7):
+        out = postprocess(track, 20, method, filter_radius=radius)
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, track.astype(np.float32))
+
+
+def test_harvest_median_of_three_when_filter_radius_above_2() -> None:
+    track = _spiky_track()
+    np.testing.assert_array_equal(postprocess(track, 20, "harvest", filter_radius=2), track)
+    for radius in (3, 5, 7):  # RVC: the width is 3 whatever the radius
+        smooth = postprocess(track, 20, "harvest", filter_radius=radius)
+        assert smooth[5] == 200.0 and smooth[15] == 200.0  # single frames removed
+        assert smooth[10] == 0.0 and smooth[11] == 0.0  # a two-frame gap stays
+        assert smooth[17] == 1500.0 and smooth[18] == 1500.0  # no range clipping
+
+
+def test_nan_inf_negative_become_unvoiced_and_length_is_fixed() -> None:
+    track = np.array([np.nan, 200.0, np.inf, -np.inf, -5.0, 210.0])
+    for method in ("rmvpe", "harvest"):
+        out = postprocess(track, 9, method, filter_radius=0)
+        assert out.tolist() == [0.0, 200.0, 0.0, 0.0, 0.0, 210.0, 0.0, 0.0, 0.0]
+        assert postprocess(track, 3, method, filter_radius=0).shape == (3,)
+
+
+def test_extracted_harvest_is_the_median_of_its_raw_track() -> None:
+    audio = _render(lambda t: 180.0 + 60.0 * t, 1.0)[0].astype(np.float32)
+    raw = world_f0(audio, "harvest", F0_MIN, F0_MAX)
+    assert np.any(medfilt(raw, 5) != medfilt(raw, 3))  # the radius could matter: it must not
+    for radius in (3, 5):
+        got = _extractor().extract(audio, "harvest", filter_radius=radius)
+        np.testing.assert_array_equal(got, medfilt(raw, 3).astype(np.float32))
+    np.testing.assert_array_equal(_extractor().extract(audio, "harvest", filter_radius=2),
+                                  raw.astype(np.float32))
+    dio = world_f0(audio, "dio", F0_MIN, F0_MAX)
+    assert np.any(medfilt(dio, 3) != dio)  # a median would show
+    np.testing.assert_array_equal(_extractor().extract(audio, "dio"), dio.astype(np.float32))
 
 
 def test_extractor_keeps_models_loaded() -> None:

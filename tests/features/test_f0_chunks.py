@@ -79,7 +79,7 @@ def test_frame_chunks_cover_every_frame_once(n_frames: int) -> None:
 def test_dio_minute_in_segments_equals_one_pass(minute: np.ndarray) -> None:
     n = n_frames_for(minute.size)
     assert n > WORLD_CHUNK_FRAMES + 2 * WORLD_CONTEXT_FRAMES  # the default path chunks it
-    one = postprocess(world_f0(minute, "dio", 50, 1100, chunk_frames=ONE_PASS), n)
+    one = postprocess(world_f0(minute, "dio", 50, 1100, chunk_frames=ONE_PASS), n, "dio")
     assert np.mean(one > 0) > 0.8
     chunked = F0Extractor().extract(minute, "dio")  # 20 s segments, 1 s of context
     assert chunked.shape == (n,)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from scipy.signal import medfilt
 
 from backend.features.f0 import extract_f0
 from backend.features.rmvpe import (
@@ -220,11 +221,17 @@ def test_fused_inference_matches_plain_network(predictor: RmvpePredictor,
     np.testing.assert_allclose(predictor.salience(audio), expected, atol=1e-5)
 
 
-def test_extract_f0_with_rmvpe_file(weights: Path) -> None:
+def test_extract_f0_with_rmvpe_file_is_raw(weights: Path, predictor: RmvpePredictor) -> None:
+    # RVC leaves RMVPE's output as decoded (threshold 0.03): no median, no range clipping
     audio = _sweep(1.0)
     f0 = extract_f0(audio, "rmvpe", rmvpe_path=weights)
     assert f0.dtype == np.float32 and f0.shape == (101,)
-    assert np.all((f0 == 0) | ((f0 >= 50) & (f0 <= 1100)))
+    raw = predictor.f0(audio)
+    np.testing.assert_allclose(f0, raw, rtol=1e-4)
+    # random weights jump from frame to frame and leave 50..1100 Hz: a median or a range
+    # check would change the track, so this comparison can fail
+    assert np.sum(np.abs(medfilt(raw.astype(np.float64), 3) - raw) > 1.0) > 5
+    assert np.any((raw > 0) & ((raw < 50) | (raw > 1100)))
 
 
 def test_speed_is_reported(predictor: RmvpePredictor) -> None:

@@ -126,10 +126,11 @@ def test_extract_settings_are_checked_and_kept_in_project_json(tmp_path: Path) -
 
     p = proj.create_project(tmp_path / "p é")
     path = str(p.root)
-    assert extract_settings({"path": path}, None) == {"settings": {}}
+    assert extract_settings({"path": path}, None) == {"settings": {}, "pitch_note": None}
     chosen = {"f0": "crepe", "encoder": str(tmp_path / "my encoder ü.pt"), "version": "v1",
               "device": "cpu", "filter_radius": 5}
-    assert extract_settings({"path": path, "settings": chosen}, None) == {"settings": chosen}
+    assert extract_settings({"path": path, "settings": chosen}, None) == \
+        {"settings": chosen, "pitch_note": None}
     meta = json.loads((p.root / "project.json").read_text(encoding="utf-8"))
     assert meta["extract"] == chosen and meta["prepare"] == proj.default_settings()
     assert proj.open_project(p.root).extract_settings == chosen  # a new backend reads it back

@@ -96,7 +96,7 @@ def test_unknown_command_and_bad_arguments(client: Client, unicode_dir: Path) ->
     assert reply["result"]["project"]["sample_rate"] == 32000
     opened = client.call("project.open", path=str(root))["result"]
     assert opened["summary"] == {"sources": 0, "sources_ok": 0, "slices": 0,
-                                 "prepared_seconds": 0.0}
+                                 "prepared_seconds": 0.0, "pitch_note": None}
     assert opened["manifest"] is None and opened["report"] is None
     reply = client.call("project.set_edits", path=str(root), source_id="nope",
                         segments=[[0, 1]])
