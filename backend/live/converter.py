@@ -8,8 +8,9 @@ change is computed again:
   every block); the features of its first quarter, which lack left context, and of older
   frames come from a per-frame cache filled by earlier blocks, so the synthesizer's content
   encoder still sees ``synth_s`` of context;
-* pitch: computed over ``pitch_s`` plus the new samples (a stand-in for the rolling cache
-  of ``backend.live.pitch_cache`` behind one class); older frames from the cache;
+* pitch: ``backend.live.pitch_cache.RollingPitch`` runs the method over the new samples
+  plus ``pitch_s`` (at least the method's own minimum) of context; older frames from its
+  cache;
 * index retrieval only for fresh frames (the retrieved vectors are cached, ``index_rate``
   and ``protect`` are applied per block, so control changes take effect at once), key shift
   per block;
@@ -34,9 +35,10 @@ import torch
 from backend.convert import steps
 from backend.convert.settings import ConvertSettings
 from backend.convert.voice_model import VoiceModel
-from backend.features.f0 import F0Extractor, coarse_f0
+from backend.features.f0 import F0Extractor, coarse_f0, method_info
 from backend.kernel import BadArgs
 from backend.live.frames import FrameCache
+from backend.live.pitch_cache import RollingPitch
 from backend.live.speedups import DECODERS, make_decoder
 
 SR = steps.SR16K
@@ -84,31 +86,36 @@ class LiveOptions:
         return self
 
 
-class WindowPitch:
-    """Pitch of the newest frames from a short window (``pitch_s`` + the new samples);
-    frames at the window's left edge, which lack context, keep their cached values."""
+class BlockPitch:
+    """Pitch for the synthesized frames of each block: ``RollingPitch`` (the method runs on
+    the new samples plus its context, older frames come from its cache), or with
+    ``cache=False`` the method over the whole window every block (the baseline)."""
 
     def __init__(self, extractor: F0Extractor, context_s: float, cache: bool) -> None:
         self.extractor = extractor
-        self.context = int(round(context_s * SR))
+        self.context_s = context_s
         self.use_cache = cache
-        self.cache = FrameCache(CACHE_FRAMES)
+        self.rolling: RollingPitch | None = None
 
     def reset(self) -> None:
-        self.cache.clear()
+        if self.rolling is not None:
+            self.rolling.reset()
 
-    def frames(self, wav: np.ndarray, end: int, first: int, n_new: int,
+    def frames(self, wav: np.ndarray, synth: int, n_new: int,
                settings: ConvertSettings) -> np.ndarray:
-        """f0 (Hz, unshifted) for frames ``[first, end)``; ``wav`` ends at frame ``end``."""
-        span = min(len(wav), self.context + n_new)
-        edge = (span - n_new) // (2 * HOP)  # half the left context: kept from the cache
-        if not (self.use_cache and self.cache.has(first, end - span // HOP + edge)):
-            span, edge = (end - first) * HOP, 0
-        seg = wav[len(wav) - span:]
-        f0 = self.extractor.extract(seg, settings.f0_method,
-                                    filter_radius=settings.filter_radius)[: span // HOP]
-        self.cache.put(end - span // HOP + edge, f0[edge:])
-        return self.cache.get(first, end)
+        """f0 (Hz, unshifted) for the last ``synth`` frames of ``wav`` (10 ms frames)."""
+        n = len(wav) // HOP
+        if not self.use_cache:
+            f0 = self.extractor.extract(wav, settings.f0_method,
+                                        filter_radius=settings.filter_radius)
+            return f0[:n][n - synth:]
+        rolling = self.rolling
+        if rolling is None or rolling.method != method_info(settings.f0_method).name \
+                or rolling.filter_radius != settings.filter_radius:
+            rolling = self.rolling = RollingPitch(
+                self.extractor, settings.f0_method, context_s=self.context_s,
+                filter_radius=settings.filter_radius)
+        return rolling.update(wav, n_new)[:n][n - synth:]
 
 
 class VoiceConverter:
@@ -129,7 +136,7 @@ class VoiceConverter:
             torch.set_num_threads(int(self.options.threads))
         self.output_rate = int(model.sample_rate)
         self.device = next(model.net.parameters()).device
-        self.pitch = WindowPitch(f0 or F0Extractor(device=str(self.device)),
+        self.pitch = BlockPitch(f0 or F0Extractor(device=str(self.device)),
                                  self.options.pitch_s, self.options.cache)
         self.decoder = make_decoder(model.net.dec, self.options.decoder, self.options.threads)
         self.feats = FrameCache(CACHE_FRAMES)  # [orig | retrieved] per 100 fps frame
@@ -180,7 +187,7 @@ class VoiceConverter:
                settings: ConvertSettings) -> np.ndarray | None:
         if not self.model.f0:
             return None
-        return self.pitch.frames(wav, self.end, self.end - synth, n_new, settings)
+        return self.pitch.frames(wav, synth, n_new, settings)
 
     def _content(self, wav: np.ndarray, synth: int, n_new: int, settings: ConvertSettings,
                  f0: np.ndarray | None) -> np.ndarray:
@@ -265,9 +272,9 @@ def convert_whole(converter: VoiceConverter, wav16k: np.ndarray,
     all context): the reference streaming is compared with."""
     whole = dataclasses.replace(converter.options, encoder_s=1e9, synth_s=1e9, pitch_s=1e9,
                                 cache=False, decoder_context=None, flow_context=10**9)
-    saved = converter.options, converter.pitch.context, converter.pitch.use_cache
+    saved = converter.options, converter.pitch.use_cache
     converter.options = whole
-    converter.pitch.context, converter.pitch.use_cache = 10**12, False
+    converter.pitch.use_cache = False
     try:
         converter.reset()
         wav = np.asarray(wav16k, np.float32)
@@ -275,6 +282,6 @@ def convert_whole(converter: VoiceConverter, wav16k: np.ndarray,
         return converter.convert(wav, len(wav), n_out, settings)
     finally:
         converter.options = saved[0]
-        converter.pitch.context, converter.pitch.use_cache = saved[1], saved[2]
+        converter.pitch.use_cache = saved[1]
         converter.reset()
 
