@@ -78,6 +78,8 @@ class _CliReporter:
     def __call__(self, event: str, data: dict) -> None:
         if event == "job.progress":
             stage, done, total = data["stage"], data["done"], data["total"]
+            if data.get("detail"):
+                stage = f"{stage} {data['detail']}"
             pct = f"{100 * done / total:5.1f}%" if total else ""
             eta = f" eta {data['eta']:.0f}s" if data.get("eta") is not None else ""
             end = "\n" if done >= total or stage != self._last_stage else "\r"

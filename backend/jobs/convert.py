@@ -96,15 +96,16 @@ def run(params: ConvertParams, ctx: JobContext) -> dict:
     taken: set[Path] = set()
     for path in params.inputs:
         ctx.check()
-        stage = f"converting {path.name}"
-        ctx.progress(stage, round(done, 2), round(total, 2), force=True)
+        ctx.progress("converting", round(done, 2), round(total, 2), force=True,
+                     detail=path.name)
         target = _free_name(out / f"{safe_name(path.stem)}_{safe_name(model_name)}.wav", taken)
         base = done
         error = seconds = None
         try:
             seconds = _convert_file(converter, params.settings, path, target, ctx,
-                                    lambda d, t, s=stage, b=base: ctx.progress(
-                                        s, round(b + d, 2), round(total, 2)))
+                                    lambda d, t, n=path.name, b=base: ctx.progress(
+                                        "converting", round(b + d, 2), round(total, 2),
+                                        detail=n))
             taken.add(target)
         except JobCancelled:
             raise
@@ -185,7 +186,9 @@ def _convert_file(converter: Any, settings: ConvertSettings, path: Path, target:
         except BaseException as exc:  # handed to the job thread
             results.put(("error", exc))
 
-    threading.Thread(target=work, name="convert-worker", daemon=True).start()
+    # not a daemon: after a cancel it stops at its next check, and the process waits for
+    # that at exit (a daemon thread inside torch at exit aborts the process)
+    threading.Thread(target=work, name="convert-worker").start()
     try:
         while True:
             ctx.check()

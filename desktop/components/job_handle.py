@@ -60,6 +60,7 @@ class JobHandle:
         self.job_id = job_id
         self.state = REQUESTED if job_id is None else RUNNING
         self.stage = ""
+        self.detail = ""  # what the stage works on now (a file name), when the job says
         self.done: float = 0
         self.total: float = 0
         self.eta: float | None = None
@@ -176,7 +177,10 @@ class JobHandle:
         self.stage = self.stage or "starting"
 
     def _progress(self, data: dict[str, Any]) -> None:
-        self.stage = str(data.get("stage") or self.stage)
+        stage = str(data.get("stage") or self.stage)
+        self.detail = str(data.get("detail") or "") if "detail" in data or stage != self.stage \
+            else self.detail
+        self.stage = stage
         done, total = _num(data.get("done")), _num(data.get("total"))
         if done is not None:
             self.done = done

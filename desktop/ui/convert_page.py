@@ -273,7 +273,8 @@ class QtConvertPage(QWidget):
         else:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(fraction * 1000))
-        text = progress_text(job.stage, job.done, job.total, job.eta_text())
+        text = progress_text(f"{job.stage} {job.detail}".strip(), job.done, job.total,
+                             job.eta_text())
         self.progress.setFormat(text.replace("%", "%%") + " (%p%)")
         if not job.cancel_requested:
             self._say(text)

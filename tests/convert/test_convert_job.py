@@ -92,8 +92,8 @@ def test_outputs_never_overwrite_and_events_follow_the_protocol(kit: dict[str, P
     files = [d for e, d in seen if e == "convert.file"]
     assert [{k: f[k] for k in ("input", "output", "seconds", "error")} for f in files] == \
         result["outputs"]
-    stages = {d["stage"] for e, d in seen if e == "job.progress"}
-    assert "converting speech.wav" in stages
+    stages = {(d["stage"], d.get("detail")) for e, d in seen if e == "job.progress"}
+    assert ("converting", "speech.wav") in stages
     last = [d for e, d in seen if e == "job.progress"][-1]
     assert last["done"] == last["total"] == pytest.approx(2 * files[0]["seconds"], abs=0.02)
 
@@ -116,7 +116,7 @@ def test_cancel_stops_within_a_second_and_writes_nothing(kit: dict[str, Path],
     worker = threading.Thread(target=go)
     worker.start()
     deadline = time.monotonic() + 120
-    while not any(d.get("stage", "").startswith("converting long")
+    while not any(str(d.get("detail", "")).startswith("long")
                   for e, d in seen if e == "job.progress"):
         assert time.monotonic() < deadline
         time.sleep(0.05)

@@ -53,8 +53,8 @@ CONTROLS = {"key": 0, "index_rate": 0.75, "protect": 0.33, "gate_db": -50, "bloc
 def _folder(folder: Path) -> dict[str, Path]:
     import numpy as np
     import soundfile as sf
-    from tests.convert.rvc_files import write_index, write_rvc_model, write_training_checkpoint
 
+    from tests.convert.rvc_files import write_index, write_rvc_model, write_training_checkpoint
     from tests.features.tiny_models import save_tiny_fairseq_hubert
 
     made = folder / "made ü"

@@ -210,3 +210,15 @@ def test_a_listener_that_raises_does_not_silence_the_others() -> None:
     with pytest.raises(ZeroDivisionError):
         handle.apply("job.progress", {"job_id": "job-1", "done": 1, "total": 2})
     assert heard == ["job.progress"] and handle.done == 1
+
+
+def test_progress_detail_follows_its_stage() -> None:
+    """A batch keeps one stage (its ETA covers every file) and names the file in detail."""
+    job = JobHandle("convert", job_id="job-1")
+    job.apply("job.progress", {"job_id": "job-1", "stage": "converting", "done": 1,
+                               "total": 4, "detail": "a.wav"})
+    assert (job.stage, job.detail) == ("converting", "a.wav")
+    job.apply("job.progress", {"job_id": "job-1", "stage": "converting", "done": 2, "total": 4})
+    assert job.detail == "a.wav"  # a line without detail keeps the stage's
+    job.apply("job.progress", {"job_id": "job-1", "stage": "writing", "done": 0, "total": 1})
+    assert (job.stage, job.detail) == ("writing", "")
