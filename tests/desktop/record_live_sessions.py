@@ -7,8 +7,8 @@ Run from the repo root: ``.venv/bin/python tests/desktop/record_live_sessions.py
 
 - ``user data``: ``TIMBRE_DATA_DIR``; the models library gets ``Voice ü``, a tiny
   random-weight RVC v2 40 kHz model with its index (``write_rvc_model``/``write_index``),
-  imported through the real ``models.import`` before the page's requests (those lines are
-  not part of the session);
+  and a v1 48 kHz one with a long name and no index, both imported through the real
+  ``models.import`` before the page's requests (those lines are not part of the session);
 - ``encoders ü/hubert tiny.pt``: a tiny random HuBERT in the fairseq format;
 - ``input ü.wav``: five minutes of a gliding tone, the ``input_file`` of the file-backed
   stream (the engine's exact code, as fast as it can go: long enough to still be running
@@ -66,7 +66,10 @@ def _folder(folder: Path) -> dict[str, Path]:
     tone = 0.3 * np.sin(2 * np.pi * (150 + 50 * np.sin(2 * np.pi * t / 4)) * t)
     sf.write(folder / INPUT, tone.astype(np.float32), rate, subtype="PCM_16")
     os.environ["TIMBRE_DATA_DIR"] = str(folder / DATA_DIR)
-    return {"model": model, "checkpoint": write_training_checkpoint(made / "G_2000.pth")}
+    older = write_rvc_model(made / "Zoë, an older v1 voice with a rather long name.pth", "v1",
+                            "48k", True)
+    return {"model": model, "older": older,
+            "checkpoint": write_training_checkpoint(made / "G_2000.pth")}
 
 
 def _send(rec: Recorder, cmd: str, args: dict | None = None) -> dict:
@@ -130,6 +133,7 @@ def live_run(folder: Path) -> Recorder:
     files = _folder(folder)
     rec = Recorder(folder, wait_ready=True)
     _import(rec, files["model"])
+    _import(rec, files["older"])
     models = _send(rec, "models.list")["result"]["models"]
     model = next(m for m in models if m["name"] == MODEL)
     for _ in range(2):  # the page shown; Start
