@@ -21,7 +21,6 @@ import numpy as np
 import soxr
 
 from backend.convert import chunking, steps
-from backend.convert.loading import check_encoder
 from backend.convert.settings import ConvertSettings
 from backend.convert.voice_model import VoiceModel
 from backend.kernel import BadArgs
@@ -123,3 +122,20 @@ def _limit_peak(audio: np.ndarray) -> np.ndarray:
     if peak > PEAK:
         audio = audio * (PEAK / peak)
     return audio.astype(np.float32)
+
+
+def check_encoder(encoder: Any, model: Any) -> None:
+    """BadArgs when the encoder's features do not fit the voice model's version."""
+    dim_of = getattr(encoder, "output_dim", None)
+    if dim_of is None:
+        return
+    try:
+        dim = dim_of(model.version)
+    except ValueError as exc:  # a v1 model with an encoder that has no final_proj
+        raise BadArgs(f"the content encoder cannot serve {model.name} ({model.version}): "
+                      f"{exc}") from exc
+    if dim != model.content_dim:
+        where = getattr(encoder, "source", None) or "the content encoder"
+        raise BadArgs(f"{where} gives {dim}-dim {model.version} features but {model.name} "
+                      f"expects {model.content_dim}: choose a HuBERT base encoder "
+                      "(hubert-base)")

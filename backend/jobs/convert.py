@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.convert.loading import PartPaths
 from backend.convert.settings import PITCH_METHODS, ConvertSettings
 from backend.fsutil import atomic_write_bytes, describe_os_error
+from backend.jobs.conversion import PartPaths
 from backend.kernel import BadArgs, JobCancelled, JobContext, JobError
 
 PREVIEW_PHRASE = Path(__file__).resolve().parents[2] / "resources" / "preview" / "phrase.wav"
@@ -32,7 +32,7 @@ _SETTING_ARGS = ("key", "f0_method", "index_rate", "protect", "rms_mix", "filter
 
 @dataclass(frozen=True)
 class ConvertParams:
-    parts: PartPaths  # the model, its index, the encoder and rmvpe (backend/convert/loading)
+    parts: PartPaths  # the model, its index, the encoder and rmvpe (backend/jobs/conversion.py)
     inputs: list[Path]
     problems: list[dict[str, str]]  # inputs that are not usable audio files: {path, message}
     out: Path | None  # None: a new temporary folder (preview)
@@ -42,7 +42,7 @@ class ConvertParams:
 
 
 def prepare(args: dict) -> ConvertParams:
-    from backend.convert import loading
+    from backend.jobs import conversion as loading
     from backend.jobs.extract import _device
 
     if not args.get("model"):
@@ -130,8 +130,8 @@ def _make_folder(out: Path) -> None:
 
 
 def _converter(params: ConvertParams, ctx: JobContext) -> tuple[Any, str]:
-    from backend.convert import loading
     from backend.convert.pipeline import Converter
+    from backend.jobs import conversion as loading
 
     ctx.progress("loading the model", 0, 1, force=True)
     parts = loading.load(params.parts, device=params.device,

@@ -14,17 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.convert.loading import PartPaths
 from backend.convert.settings import ConvertSettings
+from backend.jobs.conversion import PartPaths
 from backend.kernel import BadArgs, JobContext
-from backend.live.engine import Engine, EngineConfig
+from backend.live.engine import EngineConfig
 
-SETTING_CONTROLS = ("key", "index_rate", "protect")
-FLAG_CONTROLS = ("gate_db", "monitor", "bypass")
-SIZE_CONTROLS = ("block", "crossfade", "extra")
-RESTART_CONTROLS = ("model", "index", "encoder", "f0_method", "input_device", "output_device",
-                    "input_host_api", "output_host_api", "exclusive", "input_file",
-                    "output_file")
 CONVERTERS = ("voice", "identity")
 
 
@@ -51,14 +45,14 @@ def make_converter(params: LiveParams, log: Callable[[str], None] = lambda _m: N
     """THE ONE place a live job gets its ``BlockConverter`` (backend/live/converter_api.py).
 
     ``identity`` plays the input resampled to ``identity_rate`` (no model); ``voice`` loads
-    the parts once (``backend.convert.loading``, as the ``convert`` job does) and streams
+    the parts once (``backend.jobs.conversion``, as the ``convert`` job does) and streams
     them through ``backend.live.converter.VoiceConverter``.
     """
     if params.converter == "identity" or params.parts is None:
         from backend.live.identity import IdentityConverter
 
         return IdentityConverter(params.identity_rate)
-    from backend.convert import loading
+    from backend.jobs import conversion as loading
     from backend.live.converter import VoiceConverter
 
     parts = loading.load(params.parts, device=params.device,
@@ -119,7 +113,7 @@ def prepare(args: dict) -> LiveParams:
     if converter == "voice" and not listing:
         if not isinstance(model, str) or not model:
             raise BadArgs("'model' must be the path of a voice model (.pth or package .zip)")
-        from backend.convert import loading
+        from backend.jobs import conversion as loading
 
         parts = loading.resolve(model, index=args.get("index"), encoder=args.get("encoder"),
                                 f0_method=settings.f0_method)
@@ -139,33 +133,6 @@ def prepare(args: dict) -> LiveParams:
                       bool(args.get("exclusive")), src, dst,
                       float(seconds) if seconds is not None else None, listing, converter,
                       rate, compute_device(str(args.get("device") or "cpu")))
-
-
-# controls ----------------------------------------------------------------------------
-def apply_controls(engine: Engine, values: dict[str, Any]) -> dict[str, Any]:
-    """Validate all, then apply: settings and flags at the next block, sizes by a buffer
-    rebuild between blocks; what needs new streams or a new model is ``restart_needed``."""
-    known = (*SETTING_CONTROLS, *FLAG_CONTROLS, *SIZE_CONTROLS, *RESTART_CONTROLS)
-    unknown = [k for k in values if k not in known]
-    if unknown:
-        raise BadArgs(f"unknown control {', '.join(map(repr, unknown))}; live controls: "
-                      f"{', '.join(known)}")
-    settings = dataclasses.replace(engine.settings, **{k: values[k] for k in SETTING_CONTROLS
-                                                       if k in values})
-    settings.check()
-    flags = {k: values[k] for k in FLAG_CONTROLS if k in values}
-    if "gate_db" in flags and isinstance(flags["gate_db"], int | float) \
-            and not isinstance(flags["gate_db"], bool):
-        flags["gate_db"] = float(flags["gate_db"])
-    dataclasses.replace(engine.config, **flags).check()
-    sizes = {k: values[k] for k in SIZE_CONTROLS if k in values}
-    if sizes:
-        engine.reconfigure(**sizes)  # validates first
-    engine.set_settings(settings)
-    if flags:
-        engine.set_flags(**flags)
-    applied = {k: values[k] for k in values if k not in RESTART_CONTROLS}
-    return {"applied": applied, "restart_needed": [k for k in values if k in RESTART_CONTROLS]}
 
 
 # running -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ def _result(engine: Engine, seconds: float, reason: str,
 
 
 def _controls(engine: Engine, ctx: JobContext) -> None:
-    from backend.jobs.live import apply_controls
+    from backend.live.controls import apply_controls
 
     ctx.on_control(lambda values: apply_controls(engine, values))
 

@@ -228,9 +228,10 @@ def test_extract_f0_with_rmvpe_file_is_raw(weights: Path, predictor: RmvpePredic
     assert f0.dtype == np.float32 and f0.shape == (101,)
     raw = predictor.f0(audio)
     np.testing.assert_allclose(f0, raw, rtol=1e-4)
-    # random weights jump from frame to frame and leave 50..1100 Hz: a median or a range
-    # check would change the track, so this comparison can fail
-    assert np.sum(np.abs(medfilt(raw.astype(np.float64), 3) - raw) > 1.0) > 5
+    # random weights jump and leave 50..1100 Hz: a median or a range check would change
+    # the track, so this comparison can fail (how many frames a median changes depends on
+    # the threads torch runs with, so at least one)
+    assert np.sum(np.abs(medfilt(raw.astype(np.float64), 3) - raw) > 1.0) >= 1
     assert np.any((raw > 0) & ((raw < 50) | (raw > 1100)))
 
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from backend.jobs.live import apply_controls, prepare
+from backend.jobs.live import prepare
 from backend.kernel import BadArgs
+from backend.live.controls import apply_controls
 from tests.audio_env import virtual_audio  # noqa: F401  (fixture)
 from tests.backend.backend_proc import BackendProcess
 
@@ -76,7 +77,7 @@ def test_failing_converter_fails_the_job_with_its_message(tmp_path, monkeypatch)
 
     src, dst = tmp_path / "in.wav", tmp_path / "out.wav"
     sf.write(src, np.full(48000, 0.1, np.float32), 48000)
-    monkeypatch.setattr(live, "make_converter", lambda params: Broken(48000))
+    monkeypatch.setattr(live, "make_converter", lambda params, log=None: Broken(48000))
     events = []
     params = prepare({**ARGS, "input_file": str(src), "output_file": str(dst)})
     with pytest.raises(JobError, match="conversion failed: RuntimeError: out of memory"):

@@ -1,4 +1,4 @@
-"""Everything a conversion needs, loaded once: the voice model, its index, the content
+"""Everything a conversion job needs, loaded once: the voice model, its index, the content
 encoder and the pitch extractor. The one place the ``convert`` and ``live`` jobs get them.
 
 ``resolve`` runs in a job's ``prepare`` (fast checks, the messages that name the fix:
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.convert.pipeline import check_encoder
 from backend.kernel import BadArgs
 
 
@@ -74,20 +75,3 @@ def load(paths: PartPaths, *, device: str, f0_method: str, index_rate: float,
             raise BadArgs(str(exc)) from exc
     check_encoder(encoder, model)
     return Parts(model, encoder, f0, retrieval)
-
-
-def check_encoder(encoder: Any, model: Any) -> None:
-    """BadArgs when the encoder's features do not fit the voice model's version."""
-    dim_of = getattr(encoder, "output_dim", None)
-    if dim_of is None:
-        return
-    try:
-        dim = dim_of(model.version)
-    except ValueError as exc:  # a v1 model with an encoder that has no final_proj
-        raise BadArgs(f"the content encoder cannot serve {model.name} ({model.version}): "
-                      f"{exc}") from exc
-    if dim != model.content_dim:
-        where = getattr(encoder, "source", None) or "the content encoder"
-        raise BadArgs(f"{where} gives {dim}-dim {model.version} features but {model.name} "
-                      f"expects {model.content_dim}: choose a HuBERT base encoder "
-                      "(hubert-base)")
