@@ -41,6 +41,7 @@ def run_file(params: Any, converter: Any, ctx: JobContext) -> dict:
     stream = FileStream(engine, params.input_file, params.output_file)
     _controls(engine, ctx)
     ctx.event("live.state", {"state": "running", "negotiated": negotiated})
+    ctx.progress("running", 0, 0, force=True)  # the Jobs dock's stage (no end is known)
     last = [0.0]
 
     def tick() -> None:  # the file goes faster than real time: stats ~4 a second anyway
@@ -99,6 +100,7 @@ def run_devices(params: Any, converter: Any, ctx: JobContext) -> dict:
         _controls(engine, ctx)
         ctx.event("live.state", {"state": "running", "negotiated": negotiated,
                                  "latency_ms": engine.stats(streams.latency)["latency_ms"]})
+        ctx.progress("running", 0, 0, force=True)  # the Jobs dock's stage
         reason = _watch(engine, streams, params, ctx)
         latency = streams.latency
     finally:

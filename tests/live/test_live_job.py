@@ -127,3 +127,18 @@ def test_device_that_disappears_ends_job_cleanly(virtual_audio):  # noqa: F811
         assert be.reply(rid)["type"] == "result"  # the server lives on
     finally:
         be.close()
+
+
+def test_a_running_job_says_so_in_its_progress(tmp_path):
+    """The Jobs dock shows a job's progress stage: a live job reports 'running' (no end)."""
+    from backend.jobs import live
+    from backend.kernel import JobContext
+
+    src, dst = tmp_path / "in.wav", tmp_path / "out.wav"
+    sf.write(src, np.full(16000, 0.1, np.float32), 16000)
+    events = []
+    params = prepare({**ARGS, "input_file": str(src), "output_file": str(dst)})
+    live.run(params, JobContext("t", "live", lambda e, d: events.append((e, d))))
+    stages = [d["stage"] for e, d in events if e == "job.progress"]
+    assert stages and stages[0] == "running"
+    assert [d["state"] for e, d in events if e == "live.state"][-1] == "stopped"
