@@ -18,9 +18,9 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 HASH_CHUNK = 1 << 20
 
@@ -70,13 +70,16 @@ def create_temp_file(folder: str | os.PathLike[str], prefix: str, suffix: str) -
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(folder))
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, fsync: bool = True) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``)."""
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike[str], *, fsync: bool = True) -> Iterator[BinaryIO]:
+    """A binary file that becomes ``path`` only when the block ends without an error (a temp
+    file in the same folder, flushed and fsynced, then ``os.replace``); on an error the
+    temp file is removed and ``path`` is untouched."""
     target = Path(path)
     fd, tmp_name = create_temp_file(target.parent, f"{TEMP_PREFIX}{target.name}.", TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             if fsync:
                 os.fsync(fh.fileno())
@@ -85,7 +88,13 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, fsync: bool
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
-    return target
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, fsync: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``)."""
+    with atomic_writer(path, fsync=fsync) as fh:
+        fh.write(data)
+    return Path(path)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:

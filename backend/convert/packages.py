@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.assets.store import data_dir
-from backend.fsutil import TEMP_PREFIX, create_temp_file
+from backend.fsutil import TEMP_PREFIX, atomic_writer
 from backend.names import safe_name
 
 CARD = "model_card.json"
@@ -95,22 +95,13 @@ def _read_card(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) ->
 
 
 def _copy_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path) -> Path:
-    fd, tmp = create_temp_file(dest.parent, f"{TEMP_PREFIX}{dest.name}.", ".part")
-    try:
-        with os.fdopen(fd, "wb") as out, zf.open(info) as src:
-            done = 0
-            while chunk := src.read(_CHUNK):
-                done += len(chunk)
-                if done > MAX_MEMBER_BYTES:
-                    raise PackageError(f"{info.filename} in the package is implausibly large")
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_writer(dest) as out, zf.open(info) as src:
+        done = 0
+        while chunk := src.read(_CHUNK):
+            done += len(chunk)
+            if done > MAX_MEMBER_BYTES:
+                raise PackageError(f"{info.filename} in the package is implausibly large")
+            out.write(chunk)
     return dest
 
 

@@ -8,7 +8,6 @@ index greys out the index rate and consonant protection (they would do nothing).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -32,6 +31,7 @@ from desktop.components.convert_settings import (
     rate_text,
 )
 from desktop.components.models_library import Model
+from desktop.ui.job_widgets import offer_cuda
 
 DEVICES = (("Automatic", None), ("CPU", "cpu"), ("GPU (CUDA)", "cuda"))
 DEVICE_TOOLTIP = ("Where the conversion runs: automatic uses the GPU when the backend has "
@@ -114,13 +114,7 @@ class QtConvertForm(QGroupBox):
 
     def set_cuda(self, available: bool) -> None:
         """The GPU item is there only when the backend's hello lists a CUDA device."""
-        model = self.device.model()
-        if isinstance(model, QStandardItemModel):
-            item = model.item(self.device.findData("cuda"))
-            item.setEnabled(available)
-            item.setToolTip("" if available else "The backend found no CUDA GPU.")
-        if not available and self.device.currentData() == "cuda":
-            self.device.setCurrentIndex(0)
+        offer_cuda(self.device, available)
 
     def device_value(self) -> str | None:
         """The ``device`` job argument (None: the backend chooses)."""

@@ -50,6 +50,7 @@ from desktop.ui.convert_form import QtConvertForm
 from desktop.ui.convert_inputs import QtConvertInputs
 from desktop.ui.convert_results import DEFAULT_CACHE, ERROR_STYLE, QtConvertResults
 from desktop.ui.elided_label import QtElidedLabel
+from desktop.ui.job_widgets import accept_local_drag, dropped_paths, show_fraction
 from desktop.ui.models_library import QtModelsLibrary
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.scrolling import vertical_scroll
@@ -179,18 +180,12 @@ class QtConvertPage(QWidget):
         self._update_buttons()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_local_drag(event)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        paths = dropped_paths(event)
         if paths:
-            event.acceptProposedAction()
             self.add_paths(paths)
-        else:
-            event.ignore()
 
     # jobs -------------------------------------------------------------------------------------
     @property
@@ -267,12 +262,7 @@ class QtConvertPage(QWidget):
             self._update_buttons()
 
     def _show_progress(self, job: JobHandle) -> None:
-        fraction = job.fraction
-        if fraction is None:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(fraction * 1000))
+        show_fraction(self.progress, job.fraction)
         text = progress_text(f"{job.stage} {job.detail}".strip(), job.done, job.total,
                              job.eta_text())
         self.progress.setFormat(text.replace("%", "%%") + " (%p%)")

@@ -42,6 +42,7 @@ from desktop.ui import file_dialogs
 from desktop.ui.dataset_editor_link import DatasetEditorLink
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.health_report import QtHealthReport
+from desktop.ui.job_widgets import accept_local_drag, dropped_paths, show_fraction
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.scrolling import vertical_scroll
 from desktop.ui.slices_table import QtSlicesTable
@@ -267,18 +268,12 @@ class QtDatasetPage(QWidget):
 
     # drag and drop -----------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_local_drag(event)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        paths = dropped_paths(event)
         if paths:
-            event.acceptProposedAction()
             self.import_paths(paths)
-        else:
-            event.ignore()
 
     def _on_add_files_clicked(self) -> None:
         files = file_dialogs.open_files(self, self.settings, "import", "Add recordings",
@@ -337,12 +332,7 @@ class QtDatasetPage(QWidget):
             self._show_progress(job)
 
     def _show_progress(self, job: JobHandle) -> None:
-        fraction = job.fraction
-        if fraction is None:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(fraction * 1000))
+        show_fraction(self.progress, job.fraction)
         self.progress.setFormat(text.progress_format(job))
 
     def _on_job_finished(self, job: JobHandle) -> None:

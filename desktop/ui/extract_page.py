@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QShowEvent, QStandardItemModel
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -56,6 +56,7 @@ from desktop.components.settings import AppSettings
 from desktop.ui import file_dialogs
 from desktop.ui.asset_missing_dialog import QtAssetMissingDialog
 from desktop.ui.elided_label import QtElidedLabel
+from desktop.ui.job_widgets import offer_cuda, show_fraction
 from desktop.ui.project_controller import ProjectController
 
 INTRO = "Extract pitch and content features from the prepared clips."
@@ -143,13 +144,7 @@ class QtExtractForm(QGroupBox):
         self.encoder.setCurrentIndex(index)
 
     def set_cuda(self, available: bool) -> None:
-        model = self.device.model()
-        if isinstance(model, QStandardItemModel):
-            item = model.item(self.device.findData("cuda"))
-            item.setEnabled(available)
-            item.setToolTip("" if available else "The backend found no CUDA GPU.")
-        if not available and self.device.currentData() == "cuda":
-            self.device.setCurrentIndex(self.device.findData("auto"))
+        offer_cuda(self.device, available)
 
     def set_values(self, s: ExtractSettings) -> None:
         self.pitch.setCurrentIndex(max(0, self.pitch.findData(s.f0)))
@@ -362,12 +357,7 @@ class QtExtractPage(QWidget):
             self._show_progress(job)
 
     def _show_progress(self, job: JobHandle) -> None:
-        fraction = job.fraction
-        if fraction is None:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(fraction * 1000))
+        show_fraction(self.progress, job.fraction)
         text = progress_text(job.stage, job.done, job.total, job.eta_text())
         self.progress.setFormat(text.replace("%", "%%") + " (%p%)")
         if not job.cancel_requested:

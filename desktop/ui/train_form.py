@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 from desktop.components.settings import AppSettings
 from desktop.components.train_settings import PRECISIONS, TrainSettings
 from desktop.ui import file_dialogs
+from desktop.ui.job_widgets import offer_cuda
 
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt *.safetensors);;All files (*)"
 DEVICE_LABELS = {"auto": "Automatic (GPU if there is one)", "cpu": "CPU", "cuda": "CUDA GPU"}
@@ -153,13 +153,7 @@ class QtTrainSettingsForm(QGroupBox):
     def set_cuda_available(self, available: bool) -> None:
         """Disable the CUDA choice when the backend reported no CUDA device."""
         self._cuda = available
-        model = self.device.model()
-        index = self.device.findData("cuda")
-        if isinstance(model, QStandardItemModel) and index >= 0:
-            model.item(index).setEnabled(available)
-            model.item(index).setToolTip("" if available else "the backend found no CUDA GPU")
-        if not available and self.device.currentData() == "cuda":
-            self.device.setCurrentIndex(self.device.findData("auto"))
+        offer_cuda(self.device, available)
 
     @property
     def cuda_available(self) -> bool:
