@@ -1,0 +1,127 @@
+"""``labels.json``: load, and the one locked read-modify-write that every change goes through.
+
+The file (``format`` 1) holds the rows, the sources cut by the table (their clips are exactly
+the rows' spans, applied by the next prepare), the next row id, a revision counter and the undo
+and redo stacks, all in one JSON object, so one atomic write keeps them consistent: a kill at
+any moment leaves the previous version or the new one, never a mix.
+
+Row (a dict, JSON as is):
+  id          "r1", "r2", ... never reused
+  source_id   the recording (sources.json id)
+  start, end  seconds of the recording (a prepared clip's start/end, or a cut made here)
+  text        what is said ("" when not transcribed yet)
+  language    "en", "zh", "ja", "ko", "yue", ... or None
+  speaker     a name, or None (the project's name is used on export)
+  confidence  0..1 from the engine, or None
+  flag        None, "empty", "low_confidence" (set by transcription) or "user"
+  origin      "none" (not transcribed), "transcribed", "edited" (typed or replaced by the
+              user), "imported"
+  engine      model id that transcribed it (backend.transcribe Engine.model_id), or None
+  words       [[word, start, end, prob], ...] in seconds of the recording, or None
+  stale       True when the row's span no longer matches a prepared clip of a source the
+              table does not cut (the source was prepared again with other settings): kept so
+              no text is lost, never exported
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from backend.dataset.project import ProjectError, newer_format_message
+from backend.fsutil import atomic_write_json, read_json
+
+LABELS_FILE = "labels.json"
+FORMAT = 1
+FLAGS = ("empty", "low_confidence", "user")
+ORIGINS = ("none", "transcribed", "edited", "imported")
+T = TypeVar("T")
+
+_locks: dict[str, threading.RLock] = {}
+_locks_guard = threading.Lock()
+
+
+class LabelsError(ProjectError):
+    """labels.json cannot be used; the message names the file and what to do."""
+
+
+@dataclass
+class LabelsDoc:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    cut_sources: list[str] = field(default_factory=list)  # sources whose clips are the rows
+    next_id: int = 1
+    revision: int = 0
+    undo: list[dict[str, Any]] = field(default_factory=list)
+    redo: list[dict[str, Any]] = field(default_factory=list)
+
+    def new_id(self) -> str:
+        rid = f"r{self.next_id}"
+        self.next_id += 1
+        return rid
+
+    def row(self, rid: str) -> dict[str, Any]:
+        for r in self.rows:
+            if r["id"] == rid:
+                return r
+        raise KeyError(rid)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "revision": self.revision, "next_id": self.next_id,
+                "cut_sources": sorted(self.cut_sources), "rows": self.rows,
+                "undo": self.undo, "redo": self.redo}
+
+
+def labels_path(root: Path) -> Path:
+    return Path(root) / LABELS_FILE
+
+
+def _lock(root: Path) -> threading.RLock:
+    key = str(Path(root).resolve())
+    with _locks_guard:
+        return _locks.setdefault(key, threading.RLock())
+
+
+def load(root: Path) -> LabelsDoc:
+    """The project's labels; an empty document when there is no file yet. A damaged or
+    newer-format file raises ``LabelsError`` naming it (nothing is rewritten)."""
+    path = labels_path(root)
+    if not path.exists():
+        return LabelsDoc()
+    try:
+        data = read_json(path)
+    except (OSError, ValueError) as exc:
+        raise LabelsError(f"{path} cannot be read ({exc}); restore it from a backup or move "
+                          "it away to start the labels afresh", path) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
+        raise LabelsError(f"{path} is not a labels file (no 'rows' list); move it away to "
+                          "start the labels afresh", path)
+    found = data.get("format")
+    if isinstance(found, int) and not isinstance(found, bool) and found > FORMAT:
+        raise LabelsError(newer_format_message(path, found), path)
+    return LabelsDoc(rows=data["rows"], cut_sources=list(data.get("cut_sources") or []),
+                     next_id=int(data.get("next_id") or 1),
+                     revision=int(data.get("revision") or 0),
+                     undo=list(data.get("undo") or []), redo=list(data.get("redo") or []))
+
+
+def save(root: Path, doc: LabelsDoc) -> None:
+    atomic_write_json(labels_path(root), doc.to_json())
+
+
+def update(root: Path, fn: Callable[[LabelsDoc], T]) -> T:
+    """Load, apply ``fn`` (which changes the document in place and returns anything), bump
+    the revision and save atomically, all under this process's lock for the project's labels.
+    When ``fn`` raises, nothing is written. Callers that write a project also hold the
+    project lock (a job) or ``project_lock.editing`` (a command)."""
+    with _lock(root):
+        doc = load(root)
+        before = copy.deepcopy(doc.to_json())
+        result = fn(doc)
+        if doc.to_json() != before:
+            doc.revision += 1
+            save(root, doc)
+        return result
