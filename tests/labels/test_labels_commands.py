@@ -13,28 +13,8 @@ import pytest
 from backend.commands import CommandError
 from backend.commands import labels as cmds
 from backend.labels import store
-from tests.labels.helpers import prepared_project, voices
 from tests.project.helpers import ROOT
 from tests.project.test_server_project import Client
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("labels")
-    root = base / "我的 声音 project"  # spaces and Chinese characters
-    prepared_project(root, voices(base / "voices"))
-    return root
-
-
-@pytest.fixture
-def root(prepared: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the prepared project for each test (the manifest's paths are relative
-    to the project, the sources stay where they are)."""
-    import shutil
-
-    dst = tmp_path / "副本 copy"
-    shutil.copytree(prepared, dst)
-    return dst
 
 
 def on_disk(root: Path) -> dict:

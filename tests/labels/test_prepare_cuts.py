@@ -3,7 +3,6 @@ its rows' spans, only that recording is prepared again, and undo brings the slic
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,22 +11,7 @@ import soundfile as sf
 from backend.commands import labels as cmds
 from backend.dataset import project as proj
 from backend.labels import cuts
-from tests.labels.helpers import clips, manifest, prepared_project, run_prepare, voices
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("cuts")
-    root = base / "cut me 切"
-    prepared_project(root, voices(base / "voices"))
-    return root
-
-
-@pytest.fixture
-def root(prepared: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / "p q"
-    shutil.copytree(prepared, dst)
-    return dst
+from tests.labels.helpers import clips, manifest, run_prepare
 
 
 def apply(root: Path, **op: object) -> dict:
