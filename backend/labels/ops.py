@@ -17,8 +17,8 @@ import unicodedata
 from typing import Any
 
 from backend.labels import history
-from backend.labels.rows import new_row, sort_rows
-from backend.labels.store import FLAGS, LabelsDoc
+from backend.labels.rows import new_row
+from backend.labels.store import FLAGS, LabelsDoc, sort_rows
 
 MIN_PIECE_S = 0.05  # a split leaves at least this much on each side
 USER_ORIGINS = ("edited", "imported")  # text the user typed or brought: never overwritten

@@ -37,9 +37,13 @@ def test_sync_adds_rows_for_clips_and_marks_stale(project: proj.Project) -> None
                                             "confidence": 0.9, "words": None}, "e:m", None)
     run_prepare({"project": str(project.root), "settings": {"chunk_seconds": 0,
                                                              "overlap_seconds": 0}})
+    ops.apply(doc, {"kind": "flag", "ids": [ids[1]], "flag": "user"})
+    ops.apply(doc, {"kind": "set", "ids": [ids[2]], "fields": {"speaker": "Ann"}})
     rows.sync(doc, project)
     old = [r for r in doc.rows if r["id"] in ids]
-    assert all(r["stale"] for r in old) and old[0]["text"] == "hello"
+    # rows that hold something are kept (stale); blank ones go, with their undo steps
+    assert [r["id"] for r in old] == ids[:3] and all(r["stale"] for r in old)
+    assert old[0]["text"] == "hello"
     fresh = [r for r in doc.rows if not r["stale"]]
     assert len(fresh) == sum(len(clips(project.root, s)) for s in (a, b))
     view = rows.View(project)
