@@ -149,3 +149,32 @@ def test_killed_server_loses_nothing(root: Path) -> None:
     finally:
         client.send("shutdown")
         client.proc.wait(timeout=10)
+
+
+def test_edits_from_two_threads_all_land(root: Path) -> None:
+    """The table's commands and a job of the app write the labels at the same time (the
+    commands run on worker threads): no edit is lost."""
+    import threading
+
+    rows = cmds.get({"project": str(root)}, None)["rows"]
+    a, b = rows[0]["id"], rows[1]["id"]
+    errors: list[BaseException] = []
+
+    def typing(rid: str) -> None:
+        try:
+            for i in range(8):
+                cmds.apply({"project": str(root), "op": {
+                    "kind": "set", "ids": [rid], "fields": {"text": f"{rid} {i}"},
+                    "coalesce": f"cell {rid}"}}, None)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=typing, args=(rid,)) for rid in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    saved = disk_rows(root)
+    assert (saved[a]["text"], saved[b]["text"]) == (f"{a} 7", f"{b} 7")
+    assert on_disk(root)["revision"] == 1 + 16
