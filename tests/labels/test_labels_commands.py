@@ -178,3 +178,16 @@ def test_edits_from_two_threads_all_land(root: Path) -> None:
     saved = disk_rows(root)
     assert (saved[a]["text"], saved[b]["text"]) == (f"{a} 7", f"{b} 7")
     assert on_disk(root)["revision"] == 1 + 16
+
+
+def test_read_only_project(root: Path, read_only_view) -> None:
+    cmds.get({"project": str(root)}, None)
+    before = (root / store.LABELS_FILE).read_bytes()
+    ro = read_only_view(root)
+    got = cmds.get({"project": str(ro)}, None)  # still shown
+    assert got["rows"] and got["summary"]["rows"] == len(got["rows"])
+    with pytest.raises(CommandError, match="read-only") as err:
+        cmds.apply({"project": str(ro), "op": {"kind": "flag", "ids": [got["rows"][0]["id"]],
+                                               "flag": "user"}}, None)
+    assert err.value.code == "io_error" and str(ro) in err.value.message
+    assert (root / store.LABELS_FILE).read_bytes() == before
