@@ -151,6 +151,9 @@ def test_vits_filelists_both_forms(root: Path, tmp_path: Path) -> None:
     out = tmp_path / "train.txt"
     res = run({"project": str(root), "action": "export", "format": "vits", "out": str(out)})
     assert res["rows"] == len(rows) and "speakers" not in res
+    rate = proj.open_project(root).sample_rate
+    assert f"set data.sampling_rate to {rate}" in res["notes"][0]
+    assert "32-bit float wavs" in res["notes"][1] and len(res["notes"]) == 2
     assert out.read_text("utf-8") == "".join(f"{r['clip_path']}|Clip {i} text.\n"
                                              for i, r in enumerate(rows))
     assert not labels_job.fm.speakers_path(out).exists()
