@@ -265,3 +265,34 @@ def test_cli_exit_codes(root: Path, tmp_path: Path) -> None:
     assert rc == 0, err
     assert (summary["result"]["matched"], summary["result"]["updated"]) == (len(rows), 1)
     assert store.load(root).row(rows[0]["id"])["text"] == "Clip zero."
+
+
+def test_through_the_server_import_is_one_undo_step(root: Path, tmp_path: Path) -> None:
+    """What the Labels page does: job.start labels import, then labels.get and labels.undo."""
+    from tests.project.test_server_project import Client
+
+    rows = view(root)
+    src = tmp_path / "in.list"
+    src.write_text(own_list(rows), "utf-8")
+    client = Client()
+    try:
+        client.wait(lambda m: m.get("event") == "backend.ready", timeout=90)
+        bad = client.call("job.start", kind="labels", args={"project": str(root),
+                                                            "action": "import",
+                                                            "file": str(tmp_path / "no.list")})
+        assert bad["type"] == "error" and bad["error"]["code"] == "bad_arguments"
+        assert "no.list" in bad["error"]["message"]
+        started = client.call("job.start", kind="labels", args={
+            "project": str(root), "action": "import", "file": str(src), "format": "list"})
+        done = client.finished(started["result"]["job_id"])
+        assert done["status"] == "ok" and done["result"]["updated"] == len(rows), done
+        got = client.call("labels.get", project=str(root))["result"]
+        assert got["undo_label"] == f"import in.list ({len(rows)} rows)"
+        assert [r["text"] for r in got["rows"]] == [TEXTS[i % 3].format(i)
+                                                    for i in range(len(rows))]
+        assert client.call("labels.undo", project=str(root))["type"] == "result"
+        got = client.call("labels.get", project=str(root))["result"]
+        assert [r["text"] for r in got["rows"]] == [""] * len(rows) and not got["can_undo"]
+    finally:
+        client.send("shutdown")
+        client.proc.wait(timeout=20)
