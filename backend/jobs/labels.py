@@ -62,11 +62,14 @@ def prepare(args: dict) -> LabelsParams:
     path = abs_path(args["file"])
     try:
         parsed = fm.parse(path, fmt)
-        view_rows(project, store.load(project.root))  # the project's files can be read
+        present = view_rows(project, store.load(project.root))  # the files can be read
     except fm.FormatError as exc:
         raise BadArgs(str(exc), details={"file": str(path)}) from exc
     except ProjectError as exc:
         raise BadArgs(exc.message) from exc
+    if not any(not r["stale"] for r in present):
+        raise BadArgs(f"project {project.name} has no clips to put the texts on yet: import "
+                      "the recordings and run Prepare first, then import the labels")
     return LabelsParams(project, action, parsed.format, path,
                         speakers=args.get("speakers", True) is not False, parsed=parsed)
 

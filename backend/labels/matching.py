@@ -82,7 +82,7 @@ class RowIndex:
         if m and name not in self.by_source:
             return None, (f"a GPT-SoVITS slicer clip of {m['source']!r}, which is not a "
                           "recording of this project")
-        if name in self.by_source:
+        if name and name in self.by_source:
             return self.whole(name)
         if name in self.stale:
             return None, (f"{name} is a clip of an older prepare (its row is stale): export "

@@ -222,16 +222,23 @@ def test_bad_arguments(root: Path, tmp_path: Path) -> None:
         labels_job.prepare({"project": str(root), "action": "export", "format": "list",
                             "out": str(tmp_path / "x.list")})
     fill(root)
+    good = tmp_path / "g.list"
+    good.write_text("/a.wav|s|EN|t\n", "utf-8")
     with pytest.raises(BadArgs, match="does not exist: create it"):
         labels_job.prepare({"project": str(root), "action": "export", "format": "list",
                             "out": str(tmp_path / "no such" / "x.list")})
     with pytest.raises(BadArgs, match="'format' is required"):
         labels_job.prepare({"project": str(root), "action": "export", "out": "x"})
+    with pytest.raises(BadArgs, match="no usable VITS filelist line"):
+        labels_job.prepare({"project": str(root), "action": "import", "format": "vits",
+                            "file": str(good)})
     with pytest.raises(BadArgs, match="'action' must be export or import"):
         labels_job.prepare({"project": str(root), "action": "merge"})
+    empty = tmp_path / "empty project"
+    proj.create_project(empty)
+    with pytest.raises(BadArgs, match="no clips to put the texts on yet: .* run Prepare"):
+        labels_job.prepare({"project": str(empty), "action": "import", "file": str(good)})
     (root / "labels.json").write_text("{broken", "utf-8")
-    good = tmp_path / "g.list"
-    good.write_text("/a.wav|s|EN|t\n", "utf-8")
     with pytest.raises(BadArgs, match="labels.json cannot be read"):
         labels_job.prepare({"project": str(root), "action": "import", "file": str(good)})
 
@@ -250,14 +257,6 @@ def test_cli_exit_codes(root: Path, tmp_path: Path) -> None:
     rc, summary, err = run_cli("labels", "import", "--project", str(root), "--file", str(bad))
     assert rc == 2 and summary["error"]["code"] == "bad_arguments"
     assert "is not UTF-8 text: line 1 holds the byte 0xE9" in err
-
-    rc, summary, _ = run_cli("labels", "import", "--project", str(root), "--file", str(out),
-                             "--format", "vits")
-    assert rc == 2 and "no usable VITS filelist line" in summary["error"]["message"]
-
-    rc, summary, err = run_cli("labels", "export", "--project", str(tmp_path / "nothing"),
-                               "--format", "json", "--out", str(tmp_path / "x.json"))
-    assert rc == 2, err
 
     out.write_text(out.read_text("utf-8").replace("Clip 0 text.", "Clip zero."), "utf-8")
     rc, summary, err = run_cli("labels", "import", "--project", str(root), "--file", str(out),
