@@ -207,3 +207,10 @@ def test_cut_source_drops_history_of_the_rows_it_replaces() -> None:
     assert [e["label"] for e in doc.undo] == ["flag row r1"]
     history.undo(doc)
     assert doc.row("r1")["flag"] is None
+
+
+def test_split_one_word_keeps_it_whole() -> None:
+    doc = make_doc()
+    ops.apply(doc, {"kind": "set", "ids": ["r2"], "fields": {"text": "hello"}})
+    ops.apply(doc, {"kind": "split", "id": "r2", "at": 3.2})
+    assert (doc.row("r2")["text"], doc.row("r4")["text"]) == ("hello", "")
