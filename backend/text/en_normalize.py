@@ -70,8 +70,8 @@ _ABBREVIATIONS = {
     "Oct": "October", "Nov": "November", "Dec": "December", "approx": "approximately",
     "dept": "department", "est": "established",
 }
-_ABBREV_RE = re.compile(r"\b(%s)\.(?=\s|$|[,;:!?])" % "|".join(
-    sorted(_ABBREVIATIONS, key=len, reverse=True)))
+_ABBREV_ALTERNATIVES = "|".join(sorted(_ABBREVIATIONS, key=len, reverse=True))
+_ABBREV_RE = re.compile(rf"\b({_ABBREV_ALTERNATIVES})\.(?=\s|$|[,;:!?])")
 # "etc." and "e.g." end sentences too: keep the full stop when the sentence ends there
 _ETC_RE = re.compile(r"\b([Ee]tc|[Ee]\.g|[Ii]\.e)\.(\s+(?=[A-Z])|\s*$)?")
 _ETC = {"etc": "et cetera", "e.g": "for example", "i.e": "that is"}
@@ -112,6 +112,7 @@ _YEAR_RE = re.compile(r"(?<![\d,.])(1[1-9]\d\d|20\d\d)(?!\d|[,.]\d)")
 _RANGE_RE = re.compile(r"(?<![\d.,-])(\d+)\s?-\s?(\d+)(?!\d|[.,-]\d)")
 _CHAIN_RE = re.compile(r"(?<![\d.,-])\d+(?:-\d+){2,}(?!\d|[.,-]\d)")
 _INTEGER_RE = re.compile(_NUM)
+_FRACTION_RE = re.compile(r"(?<![\d/.,])(\d{1,3})/([2-9]|10)(?![\d/]|[.,]\d)")
 
 
 def _spaced(words: str) -> str:
@@ -164,6 +165,15 @@ def _chain(m: re.Match[str]) -> str:
     return _spaced(", ".join(num.digits(g) for g in m.group(0).split("-")))
 
 
+def _fraction(m: re.Match[str]) -> str:
+    """"1/2" one half, "3/4" three quarters, "2/3" two thirds (denominators up to ten)."""
+    top, bottom = int(m.group(1)), int(m.group(2))
+    name = {2: "half", 4: "quarter"}.get(bottom) or num.ordinal(bottom)
+    if top != 1:
+        name = "halves" if bottom == 2 else name + "s"
+    return _spaced(f"{num.cardinal(top)} {name}")
+
+
 def _decimal(m: re.Match[str]) -> str:
     return _spaced(num.decimal(m.group(1) or "", m.group(2)))
 
@@ -179,7 +189,7 @@ _SYMBOLS = {"&": " and ", "+": " plus ", "@": " at ", "=": " equals ", "<": " le
             ">": " greater than ", "/": " slash ", "%": " percent ", "§": " section ",
             "©": " copyright ", "®": " registered ", "™": " trademark "}
 _HASH_RE = re.compile(r"(#\s?(?=\d))|#")
-_SYMBOL_RE = re.compile("[%s]" % re.escape("".join(_SYMBOLS)))
+_SYMBOL_RE = re.compile(f"[{re.escape(''.join(_SYMBOLS))}]")
 _DASH_RE = re.compile(r"\s+-+\s+|(?<=\w)--+(?=\w)")
 
 
@@ -192,6 +202,7 @@ def _numbers(m: Mapped) -> Mapped:
     m = m.sub(_TIME_RE, _time)
     m = m.sub(_ORDINAL_RE, lambda x: _spaced(num.ordinal(int(x.group(1)))))
     m = m.sub(_DECADE_RE, _decade)
+    m = m.sub(_FRACTION_RE, _fraction)
     m = m.sub(_NEGATIVE_RE, lambda x: " minus ")
     m = m.sub(_DECIMAL_RE, _decimal)
     m = m.sub(_YEAR_RE, lambda x: _spaced(num.year(int(x.group(1)))))
@@ -206,11 +217,13 @@ def _symbols(m: Mapped) -> Mapped:
 _SPACES_RE = re.compile(r"\s{2,}")
 _SPACE_BEFORE_RE = re.compile(r"\s+(?=[,.;:!?…])")
 _EDGE_RE = re.compile(r"^\s+|\s+$")
+_HYPHEN_RE = re.compile(r"(?<=\w)\s+-(?=\w)|(?<=\w)-\s+(?=\w)")  # "third -party"
 
 
 def _tidy(m: Mapped) -> Mapped:
     m = m.sub(_SPACES_RE, lambda x: " ")
     m = m.sub(_SPACE_BEFORE_RE, lambda x: "")
+    m = m.sub(_HYPHEN_RE, lambda x: "-")
     return m.sub(_EDGE_RE, lambda x: "")
 
 

@@ -12,7 +12,8 @@ from backend.text.reading import Mapped
 _DIGITS = "零一二三四五六七八九"
 _SMALL_UNITS = ("", "十", "百", "千")
 _BIG_UNITS = ("", "万", "亿", "万亿")
-DIGITWISE_FROM = 11  # integers with this many digits or more (phone numbers) are read digit by digit
+# integers with this many digits or more (phone numbers) are read digit by digit
+DIGITWISE_FROM = 11
 
 
 def digits(s: str) -> str:
@@ -115,6 +116,10 @@ def _percent(m: re.Match[str]) -> str:
     return ("负" if sign else "") + "百分之" + _number(whole, frac)
 
 
+def _fraction(m: re.Match[str]) -> str:
+    return cardinal(int(m.group(2))) + "分之" + cardinal(int(m.group(1)))
+
+
 def _fold(ch: str) -> str:
     if "０" <= ch <= "９" or "Ａ" <= ch <= "ｚ" or ch in "％＋＝＆＠＃＄＜＞／－．":
         return unicodedata.normalize("NFKC", ch)
@@ -127,7 +132,7 @@ def normalize_mapped(text: str) -> Mapped:
     m = m.sub(_YEAR_RE, lambda x: digits(x.group(1)))
     m = m.sub(_MONEY_RE, _money)
     m = m.sub(_PERCENT_RE, _percent)
-    m = m.sub(_FRACTION_RE, lambda x: cardinal(int(x.group(2))) + "分之" + cardinal(int(x.group(1))))
+    m = m.sub(_FRACTION_RE, _fraction)
     m = m.sub(_NEGATIVE_RE, lambda x: "负")
     m = m.sub(_LIANG_RE, lambda x: "两")
     m = m.sub(_NUMBER_RE, lambda x: _number(x.group(1), x.group(2)))
