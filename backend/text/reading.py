@@ -97,11 +97,9 @@ class Unsupported:
         return f"{shown} at character {self.index + 1}"
 
 
-def unsupported_in(mapped: Mapped, readable: Callable[[str], bool]) -> list[Unsupported]:
-    """Every character of the normalised text that ``readable`` refuses, placed in the
-    original text."""
-    return [Unsupported(ch, at) for ch, at in zip(mapped.text, mapped.origin, strict=True)
-            if not readable(ch)]
+def unsupported_at(mapped: Mapped, positions: list[int]) -> list[Unsupported]:
+    """The characters at ``positions`` of the normalised text, placed in the original."""
+    return [Unsupported(mapped.text[i], mapped.origin[i]) for i in positions]
 
 
 @dataclass

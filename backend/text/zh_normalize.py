@@ -83,6 +83,9 @@ _SILENT = "“”‘’「」『』《》〈〉（）()【】[]\"'·・ \t\n\r\u
 _SYMBOLS = {"%": "百分号", "+": "加", "=": "等于", "&": "和", "@": "艾特", "#": "井号",
             "°": "度", "×": "乘", "÷": "除以", "<": "小于", ">": "大于", "℃": "摄氏度"}
 
+_MARKS = {**{c: "" for c in _SILENT}, **_PUNCTUATION, **_SYMBOLS}
+_MARKS_RE = re.compile(f"[{re.escape(''.join(_MARKS))}]")
+_FULL_WIDTH_RE = re.compile("[０-９Ａ-ｚ％＋＝＆＠＃＄＜＞／－．]")
 _NUM = r"\d+"
 _TIME_RE = re.compile(r"(?<!\d)([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?(?!\d)")
 _YEAR_RE = re.compile(r"(?<![\d.])(\d{2,4})(?=年)")
@@ -121,13 +124,11 @@ def _fraction(m: re.Match[str]) -> str:
 
 
 def _fold(ch: str) -> str:
-    if "０" <= ch <= "９" or "Ａ" <= ch <= "ｚ" or ch in "％＋＝＆＠＃＄＜＞／－．":
-        return unicodedata.normalize("NFKC", ch)
-    return ch
+    return unicodedata.normalize("NFKC", ch)
 
 
 def normalize_mapped(text: str) -> Mapped:
-    m = Mapped.of(text).map_chars(lambda ch, i: _fold(ch))
+    m = Mapped.of(text).sub(_FULL_WIDTH_RE, lambda x: _fold(x.group(0)))
     m = m.sub(_TIME_RE, _time)
     m = m.sub(_YEAR_RE, lambda x: digits(x.group(1)))
     m = m.sub(_MONEY_RE, _money)
@@ -138,8 +139,7 @@ def normalize_mapped(text: str) -> Mapped:
     m = m.sub(_NUMBER_RE, lambda x: _number(x.group(1), x.group(2)))
     m = m.sub(_DOTS_RE, lambda x: "…")
     m = m.sub(_DASHES_RE, lambda x: "—")
-    return m.map_chars(lambda ch, i: "" if ch in _SILENT else
-                       _PUNCTUATION.get(ch) or _SYMBOLS.get(ch) or ch)
+    return m.sub(_MARKS_RE, lambda x: _MARKS[x.group(0)])
 
 
 def normalize(text: str) -> str:
