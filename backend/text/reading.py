@@ -46,16 +46,6 @@ class Mapped:
         origin.extend(self.origin[pos:])
         return Mapped("".join(parts), tuple(origin))
 
-    def map_chars(self, fn: Callable[[str, int], str]) -> Mapped:
-        """Replace each character by ``fn(char, position)`` (any string, possibly empty)."""
-        parts: list[str] = []
-        origin: list[int] = []
-        for i, (ch, at) in enumerate(zip(self.text, self.origin, strict=True)):
-            new = fn(ch, i)
-            parts.append(new)
-            origin.extend([at] * len(new))
-        return Mapped("".join(parts), tuple(origin))
-
     def _end(self) -> int:
         return self.origin[-1] + 1 if self.origin else 0
 

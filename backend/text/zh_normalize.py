@@ -79,9 +79,9 @@ _CURRENCY = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "�
 _PUNCTUATION = {"，": ",", "、": ",", "。": ".", "！": "!", "？": "?", "；": ";", "：": ":",
                 "…": "…", "—": "—", "～": "—", "~": "—", ",": ",", ".": ".", "!": "!",
                 "?": "?", ";": ";", ":": ":"}
-_SILENT = "“”‘’「」『』《》〈〉（）()【】[]\"'·・ \t\n\r\u3000"
+_SILENT = "“”‘’「」『』《》〈〉（）()【】[]\"'·・- \t\n\r\u3000"
 _SYMBOLS = {"%": "百分号", "+": "加", "=": "等于", "&": "和", "@": "艾特", "#": "井号",
-            "°": "度", "×": "乘", "÷": "除以", "<": "小于", ">": "大于", "℃": "摄氏度"}
+            "°": "度", "×": "乘", "÷": "除以", "<": "小于", ">": "大于", "℃": "摄氏度", "/": "斜杠"}
 
 _MARKS = {**{c: "" for c in _SILENT}, **_PUNCTUATION, **_SYMBOLS}
 _MARKS_RE = re.compile(f"[{re.escape(''.join(_MARKS))}]")
@@ -92,7 +92,8 @@ _YEAR_RE = re.compile(r"(?<![\d.])(\d{2,4})(?=年)")
 _MONEY_RE = re.compile(rf"(-?)([¥￥$€£])\s?({_NUM})(?:\.(\d+))?")
 _PERCENT_RE = re.compile(rf"(-?)({_NUM})(?:\.(\d+))?\s?%")
 _FRACTION_RE = re.compile(r"(?<![\d.])(\d+)/(\d+)(?![\d.])")
-_NEGATIVE_RE = re.compile(r"(?<![\w.])-(?=\d)")
+_NEGATIVE_RE = re.compile(r"(?<![0-9A-Za-z.])-(?=\d)")
+_RANGE_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)[-~～](?=\d)")
 _NUMBER_RE = re.compile(rf"({_NUM})(?:\.(\d+))?")
 _LIANG_RE = re.compile(rf"(?<![\d.])2(?=[{_LIANG_BEFORE}])")
 _DOTS_RE = re.compile(r"\.{3,}|…+|。{3,}")
@@ -135,6 +136,7 @@ def normalize_mapped(text: str) -> Mapped:
     m = m.sub(_PERCENT_RE, _percent)
     m = m.sub(_FRACTION_RE, _fraction)
     m = m.sub(_NEGATIVE_RE, lambda x: "负")
+    m = m.sub(_RANGE_RE, lambda x: x.group(1) + "到")
     m = m.sub(_LIANG_RE, lambda x: "两")
     m = m.sub(_NUMBER_RE, lambda x: _number(x.group(1), x.group(2)))
     m = m.sub(_DOTS_RE, lambda x: "…")

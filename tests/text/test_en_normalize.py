@@ -90,3 +90,16 @@ def test_no_digit_survives() -> None:
     for text in texts:
         out = normalize(text)
         assert not any(c.isdigit() for c in out), (text, out)
+
+
+def test_no_digit_survives_any_mix() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(st.text(alphabet="0123456789.,:-–$£%/#+ apmsth'", max_size=24))
+    def check(text: str) -> None:
+        out = normalize(text)
+        assert not any(c.isdigit() for c in out), (text, out)
+
+    check()

@@ -152,3 +152,29 @@ def test_language_codes() -> None:
     assert get("EN-us") is get("en") and get("zh_CN") is get("zh")
     with pytest.raises(FrontendUnavailable, match="no text front-end for Korean"):
         get("ko")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_unsupported_index_points_into_the_original(language: str) -> None:
+    """Whatever the normaliser rewrites around them, each unreadable character is reported
+    once, at an index of the original text that holds it."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = {"en": ["Mr. ", "$5.50 ", "3:30", " 1999", "-2", "50%", "1st", "&", " cat ",
+                     "etc. ", "No. 7", "—", "1,000", ".5", "#3"],
+              "zh": ["我有", "2个", "15:30", "1999年", "¥5.5", "50%", "-3", "，", "1/2", "好"]}
+    odd = ["😀", "\u200b", "\x07", "Ж", "🇫", "\ue000", "\U000e0001"] + (
+        ["日"] if language == "en" else ["x", "Q"])
+    frontend = get(language)
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(st.lists(st.sampled_from(pieces[language] + odd), max_size=12))
+    def check(parts: list[str]) -> None:
+        text = "".join(parts)
+        reading = frontend.read(text)
+        expected = sorted(i for i, c in enumerate(text) if c in odd)
+        assert sorted(u.index for u in reading.unsupported) == expected, (text, reading)
+        assert all(text[u.index] == u.char for u in reading.unsupported)
+
+    check()
