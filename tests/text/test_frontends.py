@@ -178,3 +178,16 @@ def test_unsupported_index_points_into_the_original(language: str) -> None:
         assert all(text[u.index] == u.char for u in reading.unsupported)
 
     check()
+
+
+def test_phonemes_the_table_lacks_are_reported() -> None:
+    from backend.text.english import EnglishFrontend
+
+    class Smaller(EnglishFrontend):
+        symbols = tuple(s for s in VITS_EN if s != "ʊ")
+
+    reading = Smaller().read("Hello, go home.")
+    assert "ʊ" in reading.phonemes and "ʊ" not in reading.symbols
+    assert reading.unknown_symbols == ["ʊ"] and not reading.unsupported and not reading.ok
+    assert reading.problems() == ["the symbol table lacks 'ʊ' (U+028A)"]
+    assert reading.ids == [Smaller.symbols.index(s) for s in reading.symbols]
