@@ -27,6 +27,8 @@ COMMAND_MODULES = [
     "backend.commands.live",
     "backend.commands.models",
     "backend.commands.labels",
+    "backend.commands.text",
+    "backend.commands.transcribe",
 ]
 
 
