@@ -64,6 +64,7 @@ class QtTranscribeForm(QWidget):
         self.engines = EngineList()
         self._filling = False  # set_values/set_engines are filling the combos
         self._wanted: TranscribeSettings | None = None  # set before the engines were known
+        self._model_before: str | None = None  # the choice before "Model folder…"
         self.engine = narrow_combo()
         self.model = narrow_combo()
         self.language = narrow_combo()
@@ -216,17 +217,17 @@ class QtTranscribeForm(QWidget):
         if self.model.itemData(index) != OTHER_MODEL:
             return
         folder = self.pick_model_folder()
-        engine = self.engines.engine(self.engine.currentData())
         self._filling = True
         if folder:
             self.model.setCurrentIndex(self._add_folder_item(folder))
-        else:
-            self.model.setCurrentIndex(max(0, self.model.findData(
-                engine.default_model() if engine else None)))
+        else:  # cancelled: the model chosen before
+            self.model.setCurrentIndex(max(0, self.model.findData(self._model_before)))
         self._filling = False
         self._on_model_changed()
 
     def _on_model_changed(self) -> None:
+        if self.model.currentData() != OTHER_MODEL:
+            self._model_before = self.model.currentData()
         if not self._filling:
             self._show_note()
             self.settings_changed.emit()
