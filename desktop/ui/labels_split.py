@@ -52,6 +52,7 @@ STEP_S, BIG_STEP_S = 0.01, 0.1
 GAP_MS = 250  # the pause between the two sides when Space plays both
 ERROR_STYLE = "color: #b00020;"
 MIN_WIDTH = 480
+TOO_SHORT = "This clip is too short to split."
 
 
 class QtSplitDialog(QDialog):
@@ -80,6 +81,7 @@ class QtSplitDialog(QDialog):
         self._timer.timeout.connect(self._on_tick)
         self._timer.start()
         client.sig_event.connect(self._on_client_event)
+        self._listening = True
         self.set_point(self.at)
         self._analyze()
 
@@ -181,7 +183,8 @@ class QtSplitDialog(QDialog):
             vb.setLimits(xMin=self.start_t, xMax=max(end, self.start_t + 0.01))
         self.plots.set_time_range(self.start_t, end)
         self._dirty = True
-        self.status.setText("Click where the clip should be split.")
+        self.status.setText("Click where the clip should be split." if can_split(
+            self.start_t, self.end_t) else TOO_SHORT)
         self.plots.setFocus()
 
     def _on_error(self, err: Any) -> None:
@@ -292,7 +295,9 @@ class QtSplitDialog(QDialog):
         if self._play_id is not None or self._queue:
             self.stop()
         self._timer.stop()
-        self.client.sig_event.disconnect(self._on_client_event)
+        if self._listening:
+            self._listening = False
+            self.client.sig_event.disconnect(self._on_client_event)
         super().done(code)
 
     def result(self) -> tuple[float, int] | None:  # type: ignore[override]

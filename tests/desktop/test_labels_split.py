@@ -230,3 +230,12 @@ def test_the_dialog_fits_a_laptop_screen(qtbot, unicode_dir, row, size) -> None:
     QApplication.processEvents()
     assert settled_problems(qtbot, dialog) == []
     assert (dialog.width(), dialog.height()) == size, "the dialog grew"
+
+
+def test_a_clip_too_short_to_split_cannot_be_accepted(qtbot, unicode_dir, row) -> None:
+    client = FakeClient(unicode_dir / "cache")
+    dialog = _open(qtbot, client, {**row, "start": 1.0, "end": 1.0 + 2 * MIN_SIDE})
+    assert dialog.status.text() == "This clip is too short to split."
+    assert not dialog.ok_btn.isEnabled()
+    dialog.accept()
+    assert dialog.result() is None and dialog.isVisible()
