@@ -58,12 +58,10 @@ def set_row(doc: LabelsDoc, rid: str, start: float, end: float, transcript: Tran
             abs(float(row["end"]) - end) > SPAN_MATCH_S:
         return "skipped"
     value = transcript_dict(transcript, start)
-    flag = flag_for(value["text"], value["confidence"])
-    if row.get("flag") == "user":
-        flag = "user"  # the user's own mark stays
-    if not ops.set_transcript(doc, rid, value, engine, flag):
-        return "skipped"
-    return "flagged" if flag else "transcribed"
+    if not ops.set_transcript(doc, rid, value, engine,
+                              flag_for(value["text"], value["confidence"])):
+        return "skipped"  # the user's text
+    return "flagged" if row.get("flag") else "transcribed"
 
 
 def join_words(words: list[Word], language: str | None) -> str:
@@ -104,11 +102,8 @@ def cut_pieces(parts: list[tuple[float, float, Transcript]], *, max_seconds: flo
 def cut_source(doc: LabelsDoc, source_id: str, pieces: list[dict[str, Any]],
                engine: str) -> list[str]:
     """Replace the source's rows by ``pieces`` (``ops.cut_source``: ValueError naming a row
-    that holds the user's text) and flag the new rows as a transcription would."""
+    that holds the user's text), flagged as a transcription would flag them."""
     from backend.labels import ops
 
-    ids = ops.cut_source(doc, source_id, pieces, engine)
-    for rid, piece in zip(ids, pieces, strict=True):
-        row = doc.row(rid)
-        row["flag"] = flag_for(piece["text"], piece["confidence"])
-    return ids
+    flagged = [{**p, "flag": flag_for(p["text"], p["confidence"])} for p in pieces]
+    return ops.cut_source(doc, source_id, flagged, engine)
