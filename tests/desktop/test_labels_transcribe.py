@@ -1,8 +1,11 @@
 """The Labels page's transcribe panel: real widgets offscreen on replayed backend sessions.
 
+transcribe_real_run.jsonl and transcribe_real_cancel.jsonl are recorded from the real backend
+by record_transcribe_sessions.py (pocketsphinx on a prepared project of espeak-ng speech);
 transcribe_run_hand.jsonl and transcribe_missing_hand.jsonl are hand-written from the
-protocol contract (see their note lines); the tests check that the panel sent exactly the
-session's requests and show what the session's events say.
+protocol contract for what a recording cannot give (Whisper models, a download, a refused
+start; see their note lines). The tests check that the panel sent exactly the session's
+requests and show what the session's events say.
 """
 
 from __future__ import annotations
@@ -33,11 +36,25 @@ def _received(sig, cmd: str) -> list[dict]:
     return [r for r in reqs if r["cmd"] == cmd]
 
 
+def _session(name: str, folder: Path) -> list[dict]:
+    text = (SESSIONS / name).read_text(encoding="utf-8")
+    text = text.replace("$PROJECT", json.dumps(str(folder), ensure_ascii=False)[1:-1])
+    return [json.loads(x) for x in text.splitlines() if x.strip()]
+
+
 def _engines_reply(session: str, n: int = 0) -> dict:
-    lines = [json.loads(x) for x in (SESSIONS / session).read_text(encoding="utf-8").splitlines()]
-    replies = [m["result"] for m in lines if m.get("type") == "result"
+    replies = [m["result"] for m in _session(session, Path("/")) if m.get("type") == "result"
                and "engines" in m.get("result", {})]
     return replies[n]
+
+
+def _recorded(session: list[dict], cmd: str) -> list[dict]:
+    """The args of each ``await`` of ``cmd`` in a recorded session."""
+    return [m["args"] for m in session if m.get("fake") == "await" and m["cmd"] == cmd]
+
+
+def _finished(session: list[dict]) -> list[dict]:
+    return [m["data"] for m in session if m.get("event") == "job.finished"]
 
 
 class Panel:
@@ -97,6 +114,49 @@ def test_transcribe_follows_the_job_and_says_what_it_did(qtbot, make_client, tmp
     assert p.settings.store.get(SETTINGS_KEY) == {"engine": "pocketsphinx", "model": "en-us",
                                                   "language": "en", "device": "auto",
                                                   "cut_long": None}
+
+
+def test_real_run_then_a_rerun_that_skips_every_clip(qtbot, make_client, tmp_path) -> None:
+    session = _session("transcribe_real_run.jsonl", tmp_path)
+    p, client, sig = _start(qtbot, make_client, tmp_path, "transcribe_real_run.jsonl")
+    panel = p.panel
+    panel.transcribe_btn.click()
+    qtbot.waitUntil(lambda: panel.job is not None and panel.job.finished, timeout=10000)
+    first = panel.job
+    assert first.state == "ok" and p.changed
+    qtbot.waitUntil(panel.transcribe_btn.isEnabled, timeout=2000)
+    panel.transcribe_btn.click()
+    qtbot.waitUntil(lambda: panel.job is not first and panel.job.finished, timeout=10000)
+    assert [r["args"] for r in _received(sig, "job.start")] == _recorded(session, "job.start")
+    assert len(_received(sig, "transcribe.engines")) == len(_recorded(session,
+                                                                       "transcribe.engines"))
+    results = [f["result"] for f in _finished(session)]
+    progress = [m["data"] for m in session if m.get("event") == "job.progress"
+                and m["data"].get("detail")][0]
+    assert any(said.startswith(f"transcribing {progress['detail']} — {progress['done']:.1f} "
+                               f"of {progress['total']:.1f} s of audio") for said in p.said)
+    assert any(said.startswith(f"Transcribed {results[0]['transcribed']} clip(s) in "
+                               f"{results[0]['seconds']:.1f} s") for said in p.said)
+    assert panel.message.text() == ("Transcribed 0 clip(s) in 0.0 s; "
+                                    f"{results[1]['skipped']} skipped (done before, or your "
+                                    "text).")
+
+
+def test_real_cancel_keeps_what_was_saved(qtbot, make_client, tmp_path) -> None:
+    session = _session("transcribe_real_cancel.jsonl", tmp_path)
+    p, _client, sig = _start(qtbot, make_client, tmp_path, "transcribe_real_cancel.jsonl")
+    panel = p.panel
+    panel.transcribe_btn.click()
+    qtbot.waitUntil(lambda: panel.job is not None and panel.job.done > 0, timeout=10000)
+    assert panel.progress.isVisible() and panel.progress.maximum() == 1000
+    panel.cancel_btn.click()
+    assert panel.message.text() == "Cancelling…" and not panel.cancel_btn.isEnabled()
+    qtbot.waitUntil(lambda: panel.job.finished, timeout=10000)
+    assert [r["args"] for r in _received(sig, "job.cancel")] == _recorded(session, "job.cancel")
+    assert _finished(session)[-1]["status"] == panel.job.state == "cancelled"
+    assert panel.message.text() == ("Transcription cancelled; the clips transcribed so far "
+                                    "are saved.")
+    assert p.changed
 
 
 def test_labels_changed_of_the_open_project_reaches_the_table_coalesced(qtbot, make_client,
