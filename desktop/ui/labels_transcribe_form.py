@@ -248,7 +248,8 @@ class QtTranscribeForm(QWidget):
             return (f"{model.name} is not installed: Transcribe offers to download it "
                     f"({format_size(model.size)}).")
         if engine.offline and engine.languages is not None:
-            return f"Works offline, no download; {', '.join(engine.languages)} only."
+            langs = ", ".join(map(language_label, engine.languages))
+            return f"Works offline, no download; {langs} only."
         if engine.offline:
             return "Works offline, no download."
         return ""

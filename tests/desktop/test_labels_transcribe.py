@@ -96,7 +96,7 @@ def test_transcribe_follows_the_job_and_says_what_it_did(qtbot, make_client, tmp
         "PocketSphinx (US English, built in)", "faster-whisper (Whisper)"]
     assert form.model.currentText() == "en-us (installed)"
     assert form.language.currentText() == "English (en)" and not form.language.isEnabled()
-    assert form.note.text() == "Works offline, no download; en only."
+    assert form.note.text() == "Works offline, no download; English (en) only."
     cuda = form.device.model().item(form.device.findData("cuda"))
     assert not cuda.isEnabled()  # the hello lists no CUDA device
     assert panel.transcribe_btn.isEnabled() and not panel.cancel_btn.isEnabled()
