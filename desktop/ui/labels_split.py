@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -52,6 +53,8 @@ STEP_S, BIG_STEP_S = 0.01, 0.1
 GAP_MS = 250  # the pause between the two sides when Space plays both
 ERROR_STYLE = "color: #b00020;"
 MIN_WIDTH = 480
+WORD_COLOUR = (230, 230, 230)
+SPLIT_PEN = (255, 220, 0)
 TOO_SHORT = "This clip is too short to split."
 
 
@@ -73,6 +76,7 @@ class QtSplitDialog(QDialog):
         self._playhead: float | None = None
         self._dirty = False
         self._result: tuple[float, int] | None = None
+        self.word_items: list[pg.TextItem] = []  # the row's words drawn over the waveform
         self.setWindowTitle("Split clip")
         self.setMinimumWidth(MIN_WIDTH)
         self._build()
@@ -93,6 +97,8 @@ class QtSplitDialog(QDialog):
                                    elide=Qt.TextElideMode.ElideMiddle)
         self.plots = QtEditorPlots()
         self.plots.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        for line in self.plots.cursor_lines:  # the split point: the editor's cursor, bolder
+            line.setPen(pg.mkPen(SPLIT_PEN, width=2))
         self.plots.setToolTip("Click or drag to choose the split point; Space plays both "
                               "sides, Left/Right move the point.")
         for vb in (self.plots.wave_vb, self.plots.spec_vb):
@@ -182,10 +188,23 @@ class QtSplitDialog(QDialog):
         for vb in (self.plots.wave_vb, self.plots.spec_vb):
             vb.setLimits(xMin=self.start_t, xMax=max(end, self.start_t + 0.01))
         self.plots.set_time_range(self.start_t, end)
+        self._draw_words()
         self._dirty = True
         self.status.setText("Click where the clip should be split." if can_split(
             self.start_t, self.end_t) else TOO_SHORT)
         self.plots.setFocus()
+
+    def _draw_words(self) -> None:
+        """The row's words over the waveform, each at its start (when the row has them)."""
+        for w in self.words or []:
+            if not (isinstance(w, list | tuple) and len(w) >= 3
+                    and isinstance(w[1], int | float)) or not \
+                    self.start_t <= float(w[1]) < self.end_t:
+                continue
+            item = pg.TextItem(str(w[0]), color=WORD_COLOUR, anchor=(0, 0))
+            item.setPos(float(w[1]), 1.0)
+            self.plots.wave_plot.addItem(item)
+            self.word_items.append(item)
 
     def _on_error(self, err: Any) -> None:
         self.status.setStyleSheet(ERROR_STYLE)

@@ -125,6 +125,8 @@ def test_a_click_chooses_the_point_and_the_text_follows(qtbot, unicode_dir, row)
     assert lo == pytest.approx(0.5, abs=0.01) and hi == pytest.approx(5.5, abs=0.01)
     x, y = dialog.plots.wave_curve.getData()
     assert float(np.max(y)) == pytest.approx(0.5, abs=0.02)
+    assert [(i.toPlainText(), i.pos().x()) for i in dialog.word_items] == [
+        (w[0], w[1]) for w in WORDS]
 
     QTest.mouseClick(dialog.plots.viewport(), Qt.MouseButton.LeftButton,
                      Qt.KeyboardModifier.NoModifier, _pixel(dialog, 3.0))
