@@ -112,10 +112,11 @@ class QtTranscribePanel(QWidget):
         self.message.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(vertical_scroll(self.form, frame=False), 1)
+        layout.addWidget(vertical_scroll(self.form, frame=False))  # shrinks, then scrolls
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
+        layout.addStretch(1)  # the buttons stay under the form on a tall page
 
     # engines ------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)

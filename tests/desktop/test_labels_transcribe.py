@@ -252,7 +252,8 @@ def test_a_model_folder_and_cut_long(qtbot, make_client, tmp_path) -> None:
     assert form.values().model == "large-v3"
 
 
-@pytest.mark.parametrize("size", [(1024, 700), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", [(1024, 700), (1024, 420), (1920, 1080)],
+                         ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_panel_fits_narrow_beside_a_table(qtbot, make_client, tmp_path, size) -> None:
     p, _client, _sig = _start(qtbot, make_client, tmp_path, "transcribe_run_hand.jsonl")
     panel = p.panel
