@@ -85,7 +85,8 @@ class QtTranscribePanel(QWidget):
         stored = settings.store.get(SETTINGS_KEY) if settings is not None else None
         self.form.set_values(TranscribeSettings.from_stored(stored))
         self.form.set_cuda(cuda_available(client.hello))
-        controller.project_changed.connect(self._update_buttons)
+        self._shown_path: str | None = controller.state.path if controller.state else None
+        controller.project_changed.connect(self._on_project_changed)
         client.sig_hello.connect(self._on_hello)
         client.sig_event.connect(self._on_event)
         client.jobs.subscribe(self._on_any_job)
@@ -117,6 +118,13 @@ class QtTranscribePanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         layout.addStretch(1)  # the buttons stay under the form on a tall page
+
+    def _on_project_changed(self, state: Any) -> None:
+        path = state.path if state is not None else None
+        if path != self._shown_path and not self.busy:
+            self._say(INTRO)  # the last run's words were about another project
+        self._shown_path = path
+        self._update_buttons()
 
     # engines ------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)

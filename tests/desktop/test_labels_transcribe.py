@@ -20,7 +20,7 @@ from backend.protocol import Event
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings, JsonSettingsStore
 from desktop.components.transcribe_settings import SETTINGS_KEY, EngineList
-from desktop.ui.labels_transcribe import COALESCE_MS, QtTranscribePanel, same_path
+from desktop.ui.labels_transcribe import COALESCE_MS, INTRO, QtTranscribePanel, same_path
 from desktop.ui.project_controller import ProjectController
 from tests.desktop.conftest import SESSIONS, fake_command
 from tests.desktop.layout_checks import settled_problems
@@ -114,6 +114,11 @@ def test_transcribe_follows_the_job_and_says_what_it_did(qtbot, make_client, tmp
     assert p.settings.store.get(SETTINGS_KEY) == {"engine": "pocketsphinx", "model": "en-us",
                                                   "language": "en", "device": "auto",
                                                   "cut_long": None}
+    p.open_project()  # the same project again: the result stays
+    assert panel.message.text().startswith("Transcribed 3 clip(s)")
+    p.controller.state = None
+    p.controller.project_changed.emit(None)
+    assert panel.message.text() == INTRO and not panel.transcribe_btn.isEnabled()
 
 
 def test_real_run_then_a_rerun_that_skips_every_clip(qtbot, make_client, tmp_path) -> None:
