@@ -15,6 +15,9 @@ Whisper models.
   same model already).
 - ``transcribe_real_cancel``: ``job.cancel`` once the first clip is done; the job finishes
   ``cancelled`` and keeps what it saved.
+- ``transcribe_real_whisper``: faster-whisper with a model folder (``models ü/whisper tiny 声``:
+  the tiny random-weight Whisper of tests/transcribe/tiny_whisper.py, so its words are
+  nonsense), the language detected, up to ``job.finished`` ok.
 
 When the backend has no ``transcribe.engines`` command yet, its answer is replaced by the
 contract's shape (``ENGINES_FALLBACK``) and a note says so.
@@ -34,10 +37,15 @@ from tests.desktop.record_sessions import OUT, Recorder  # noqa: E402
 
 PROJECT = "My voice ü"
 DATA_DIR = "user data ü"
+WHISPER_FOLDER = Path("models ü") / "whisper tiny 声"
 ENGINES_FALLBACK = {"engines": [
     {"name": "pocketsphinx", "title": "PocketSphinx (US English, built in)",
      "languages": ["en"], "offline": True,
-     "models": [{"name": "en-us", "installed": True, "size": None, "asset": None}]}],
+     "models": [{"name": "en-us", "installed": True, "size": None, "asset": None}]},
+    {"name": "faster-whisper", "title": "faster-whisper (Whisper)", "languages": None,
+     "offline": False,
+     "models": [{"name": "tiny", "installed": False, "size": 78203619,
+                 "asset": "whisper-tiny"}]}],
     "default": "pocketsphinx"}
 
 
@@ -45,6 +53,12 @@ def job_args(folder: Path) -> dict:
     """What the panel sends for pocketsphinx (automatic device, no cut, no redo)."""
     return {"project": str(folder / PROJECT), "engine": "pocketsphinx", "model": "en-us",
             "language": "en"}
+
+
+def whisper_args(folder: Path) -> dict:
+    """faster-whisper with a model folder, the language detected."""
+    return {"project": str(folder / PROJECT), "engine": "faster-whisper",
+            "model": str(folder / WHISPER_FOLDER)}
 
 
 def _prepared_base(folder: Path) -> Path:
@@ -76,8 +90,9 @@ def _engines(rec: Recorder) -> None:
                                    "transcribe.engines yet: the contract's answer follows"})
 
 
-def _start(rec: Recorder, folder: Path, wait_job: bool = True) -> dict:
-    reply = _send(rec, "job.start", {"kind": "transcribe", "args": job_args(folder)},
+def _start(rec: Recorder, folder: Path, wait_job: bool = True, args: dict | None = None,
+           ) -> dict:
+    reply = _send(rec, "job.start", {"kind": "transcribe", "args": args or job_args(folder)},
                   wait_job=wait_job)
     if "result" not in reply:
         raise SystemExit(f"job.start failed: {reply}")
@@ -126,9 +141,25 @@ def transcribe_real_cancel(folder: Path) -> Path:
     return rec.write("transcribe_real_cancel")
 
 
+def transcribe_real_whisper(folder: Path) -> Path:
+    from tests.transcribe.tiny_whisper import build_tiny_whisper
+
+    build_tiny_whisper(folder / WHISPER_FOLDER)
+    rec = Recorder(folder, wait_ready=True)
+    _note(rec, "transcribe_real_whisper")
+    _engines(rec)
+    _engines(rec)
+    _start(rec, folder, args=whisper_args(folder))
+    if _finished(rec)["status"] != "ok":
+        raise SystemExit(f"the Whisper transcription failed: {_finished(rec)}")
+    rec.close()
+    return rec.write("transcribe_real_whisper")
+
+
 def main(names: list[str]) -> None:
     scenarios = {"transcribe_real_run": transcribe_real_run,
-                 "transcribe_real_cancel": transcribe_real_cancel}
+                 "transcribe_real_cancel": transcribe_real_cancel,
+                 "transcribe_real_whisper": transcribe_real_whisper}
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="timbre-rec-base-") as base_tmp:
         base = _prepared_base(Path(base_tmp))

@@ -24,6 +24,7 @@ from desktop.ui.labels_transcribe import COALESCE_MS, INTRO, QtTranscribePanel, 
 from desktop.ui.project_controller import ProjectController
 from tests.desktop.conftest import SESSIONS, fake_command
 from tests.desktop.layout_checks import settled_problems
+from tests.desktop.record_transcribe_sessions import WHISPER_FOLDER
 from tests.desktop.test_layout import LONG, status_labels
 
 pytestmark = pytest.mark.timeout(60)
@@ -162,6 +163,24 @@ def test_real_cancel_keeps_what_was_saved(qtbot, make_client, tmp_path) -> None:
     assert panel.message.text() == ("Transcription cancelled; the clips transcribed so far "
                                     "are saved.")
     assert p.changed
+
+
+def test_real_whisper_run_with_a_model_folder(qtbot, make_client, tmp_path) -> None:
+    session = _session("transcribe_real_whisper.jsonl", tmp_path)
+    p, _client, sig = _start(qtbot, make_client, tmp_path, "transcribe_real_whisper.jsonl")
+    form, panel = p.panel.form, p.panel
+    form.engine.setCurrentIndex(form.engine.findData("faster-whisper"))
+    form.language.setCurrentIndex(form.language.findData(None))  # detect
+    form.pick_model_folder = lambda: str(tmp_path / WHISPER_FOLDER)
+    form.model.activated.emit(form.model.findData("__folder__"))
+    assert form.model.currentText() == WHISPER_FOLDER.name
+    panel.transcribe_btn.click()
+    qtbot.waitUntil(lambda: panel.job is not None and panel.job.finished, timeout=10000)
+    assert panel.missing_dialog is None  # a folder needs no download
+    assert [r["args"] for r in _received(sig, "job.start")] == _recorded(session, "job.start")
+    result = _finished(session)[-1]["result"]
+    assert panel.message.text().startswith(f"Transcribed {result['transcribed']} clip(s)")
+    assert p.settings.store.get(SETTINGS_KEY)["model"] == str(tmp_path / WHISPER_FOLDER)
 
 
 def test_labels_changed_of_the_open_project_reaches_the_table_coalesced(qtbot, make_client,
