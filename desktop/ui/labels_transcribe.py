@@ -1,8 +1,8 @@
 """QtTranscribePanel: transcribe the open project's clips (the ``transcribe`` job).
 
-It sits on the Labels page beside the table, so it is narrow: the form
-(``QtTranscribeForm``) scrolls up and down, Transcribe / Cancel, the progress bar (stage,
-the clip being transcribed, seconds of audio done) and the message stay under it. The
+It sits on the Labels page beside the table, in the page's side column (which scrolls up
+and down), so it is narrow: the form (``QtTranscribeForm``), then Transcribe / Cancel, the
+progress bar and the message (stage, the clip being transcribed, seconds of audio done). The
 choices come from ``transcribe.engines``, asked when the panel is first shown, after a
 backend restart, after any ``assets`` job ends ok (a model was installed), and before
 each start (the preflight: a model that is not installed opens ``QtAssetMissingDialog``,
@@ -49,7 +49,6 @@ from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.job_widgets import show_fraction
 from desktop.ui.labels_transcribe_form import QtTranscribeForm
 from desktop.ui.project_controller import ProjectController
-from desktop.ui.scrolling import vertical_scroll
 
 COALESCE_MS = 300
 INTRO = "Transcribe the clips that have no text yet."
@@ -113,7 +112,7 @@ class QtTranscribePanel(QWidget):
         self.message.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(vertical_scroll(self.form, frame=False))  # shrinks, then scrolls
+        layout.addWidget(self.form)  # the page's side column scrolls (never one inside it)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)

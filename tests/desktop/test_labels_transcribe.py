@@ -22,6 +22,7 @@ from desktop.components.settings import AppSettings, JsonSettingsStore
 from desktop.components.transcribe_settings import SETTINGS_KEY, EngineList
 from desktop.ui.labels_transcribe import COALESCE_MS, INTRO, QtTranscribePanel, same_path
 from desktop.ui.project_controller import ProjectController
+from desktop.ui.scrolling import vertical_scroll
 from tests.desktop.conftest import SESSIONS, fake_command
 from tests.desktop.layout_checks import settled_problems
 from tests.desktop.record_transcribe_sessions import WHISPER_FOLDER
@@ -287,17 +288,18 @@ def test_the_panel_fits_narrow_beside_a_table(qtbot, make_client, tmp_path, size
     splitter = QSplitter()
     splitter.setChildrenCollapsible(False)
     splitter.addWidget(QTableWidget(40, 6))
-    splitter.addWidget(panel)
+    splitter.addWidget(vertical_scroll(panel, frame=False))  # the page's side column
     QHBoxLayout(host).addWidget(splitter)
     host.resize(*size)
     host.show()
     qtbot.waitExposed(host)
-    splitter.setSizes([size[0] - 250, 250])  # as narrow as the user may drag it
+    splitter.setSizes([size[0] - 270, 270])  # as narrow as the user may drag it
     p.panel.form.engine.setCurrentIndex(p.panel.form.engine.findData("faster-whisper"))
     for label in status_labels(panel):
         label.setText(LONG)
     QApplication.processEvents()
     assert settled_problems(qtbot, host) == []
     assert (host.width(), host.height()) == size, "the window grew"
-    assert panel.width() <= 260
+    assert panel.width() <= 270
+    assert panel.transcribe_btn.isVisibleTo(host)
     panel.setParent(None)  # the test's panel: qtbot closes it, not the host's deletion
