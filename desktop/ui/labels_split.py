@@ -107,15 +107,6 @@ class QtSplitDialog(QDialog):
         self.plots.wave_vb.sigXRangeChanged.connect(self._mark_dirty)
         self.point_label = QtElidedLabel()
         self.point_label.setObjectName("split_point")
-        self.left_edit, self.right_edit = QLineEdit(), QLineEdit()
-        for edit in (self.left_edit, self.right_edit):
-            edit.textEdited.connect(self._on_halves_edited)
-        self.word_left = QPushButton("◀ word")
-        self.word_left.setToolTip("Move the last word of the first half to the second")
-        self.word_right = QPushButton("word ▶")
-        self.word_right.setToolTip("Move the first word of the second half to the first")
-        self.word_left.clicked.connect(lambda: self.move_text(-1))
-        self.word_right.clicked.connect(lambda: self.move_text(1))
         self.text_error = QtElidedLabel(lines=2)
         self.text_error.setStyleSheet(ERROR_STYLE)
         self.status = QtElidedLabel()
@@ -152,6 +143,15 @@ class QtSplitDialog(QDialog):
         return row
 
     def _text_grid(self) -> QGridLayout:
+        self.left_edit, self.right_edit = QLineEdit(), QLineEdit()
+        for edit in (self.left_edit, self.right_edit):
+            edit.textEdited.connect(self._on_halves_edited)
+        self.word_left = QPushButton("◀ word")
+        self.word_left.setToolTip("Move the last word of the first half to the second")
+        self.word_right = QPushButton("word ▶")
+        self.word_right.setToolTip("Move the first word of the second half to the first")
+        self.word_left.clicked.connect(lambda: self.move_text(-1))
+        self.word_right.clicked.connect(lambda: self.move_text(1))
         grid = QGridLayout()
         grid.addWidget(QLabel("First:"), 0, 0)
         grid.addWidget(self.left_edit, 0, 1)
