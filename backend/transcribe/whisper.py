@@ -28,7 +28,7 @@ import numpy as np
 
 from backend.kernel import BadArgs, JobError
 from backend.transcribe.engine import SAMPLE_RATE, Transcript, Word
-from backend.transcribe.models import resolve
+from backend.transcribe.models import model_rows, resolve
 
 TOKENS_PER_SECOND = 24
 SILENCE_PEAK = 1e-4  # below -80 dBFS everywhere: nothing to hear
@@ -47,7 +47,14 @@ class DecodeOptions:
 
 class WhisperEngine:
     name = "faster-whisper"
+    title = "faster-whisper (Whisper: 99 languages, detected or given)"
+    package = "faster_whisper"
+    offline = False  # its models are downloads (assets), though it runs offline once installed
     languages: tuple[str, ...] | None = None  # the class: any; an instance: its model's
+
+    @staticmethod
+    def models() -> list[dict[str, Any]]:
+        return model_rows()
 
     def __init__(self, *, model: str | None = None, language: str | None = None,
                  device: str = "cpu", options: DecodeOptions | None = None) -> None:
