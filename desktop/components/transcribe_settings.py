@@ -1,7 +1,8 @@
 """The Labels page's transcription form and the ``transcribe`` job it starts (Qt-free).
 
 ``EngineList.from_result`` reads ``transcribe.engines`` (``{engines: [{name, title,
-languages (None: any), offline, models: [{name, installed, size, asset}]}], default}``).
+languages (None: any), offline, available, problem, models: [{name, installed, size,
+asset}]}], default}``; an engine that is not ``available`` keeps its ``problem``).
 ``TranscribeSettings`` is what the form holds: engine, model (a model name of the engine,
 a model folder, or None for an engine without models), language (None: detected),
 device (``auto``, ``cpu``, ``cuda``), redo, cut_long (seconds, or None). ``fit`` makes
@@ -72,6 +73,7 @@ class EngineInfo:
     languages: tuple[str, ...] | None  # None: any language, detected or given
     offline: bool
     models: tuple[ModelChoice, ...] = ()
+    problem: str | None = None  # why it cannot run here (its package is missing); None: it can
 
     def model(self, name: str | None) -> ModelChoice | None:
         return next((m for m in self.models if m.name == name), None)
@@ -111,8 +113,11 @@ def _engine(raw: Any) -> EngineInfo | None:
     languages = tuple(str(x) for x in langs if isinstance(x, str) and x) \
         if isinstance(langs, list) else None
     models = tuple(m for m in map(_model_choice, raw.get("models") or []) if m is not None)
+    problem = None
+    if raw.get("available", True) is False:
+        problem = str(raw.get("problem") or "it cannot run on this backend")
     return EngineInfo(raw["name"], str(raw.get("title") or raw["name"]), languages,
-                      bool(raw.get("offline")), models)
+                      bool(raw.get("offline")), models, problem)
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,13 @@ class EngineList:
     def names(self) -> list[str]:
         return [e.name for e in self.engines]
 
+    def usable(self, preferred: str | None = None) -> EngineInfo | None:
+        """``preferred`` when it can run here, else the first engine that can."""
+        engine = self.engine(preferred)
+        if engine is not None and not engine.problem:
+            return engine
+        return next((e for e in self.engines if not e.problem), None)
+
 
 @dataclass(frozen=True)
 class TranscribeSettings:
@@ -149,7 +161,9 @@ class TranscribeSettings:
         """The nearest valid choices for ``engines``: an unknown engine becomes the
         default, an unknown model the engine's first installed one, a language the engine
         cannot do its first one (or detection, when it takes any)."""
-        engine = engines.engine(self.engine) or engines.engine(engines.default)
+        engine = engines.engine(self.engine)
+        if engine is None or engine.problem:
+            engine = engines.usable(engines.default)
         if engine is None:
             return self
         model = self.model if engine.name == self.engine else None
@@ -170,6 +184,8 @@ class TranscribeSettings:
         if engine is None:
             return [f"unknown engine {self.engine!r}; choose one of "
                     + ", ".join(engines.names())]
+        if engine.problem:
+            return [f"{engine.title} cannot run: {engine.problem}"]
         problems = []
         if engine.models and not engine.model(self.model) and not (
                 engine.takes_folder and is_folder_path(self.model)):

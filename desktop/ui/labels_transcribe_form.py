@@ -28,6 +28,7 @@ from desktop.components.transcribe_settings import (
     CUT_LONG_RANGE,
     DEVICE_LABELS,
     DEVICES,
+    EngineInfo,
     EngineList,
     TranscribeSettings,
     is_folder_path,
@@ -134,6 +135,9 @@ class QtTranscribeForm(QWidget):
             self.engine.addItem(e.title, e.name)
             self.engine.setItemData(self.engine.count() - 1, _engine_tip(e),
                                     Qt.ItemDataRole.ToolTipRole)
+            item = self.engine.model().item(self.engine.count() - 1)  # QStandardItemModel
+            if e.problem and item is not None:
+                item.setEnabled(False)
         self._filling = False
         self.set_values(current)
 
@@ -255,6 +259,8 @@ class QtTranscribeForm(QWidget):
         return ""
 
 
-def _engine_tip(engine) -> str:
+def _engine_tip(engine: EngineInfo) -> str:
+    if engine.problem:
+        return f"{engine.title} cannot run: {engine.problem}"
     langs = "any language" if engine.languages is None else ", ".join(engine.languages)
     return f"{engine.title}: {langs}" + ("; works with no download" if engine.offline else "")

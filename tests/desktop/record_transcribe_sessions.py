@@ -18,9 +18,6 @@ Whisper models.
 - ``transcribe_real_whisper``: faster-whisper with a model folder (``models ü/whisper tiny 声``:
   the tiny random-weight Whisper of tests/transcribe/tiny_whisper.py, so its words are
   nonsense), the language detected, up to ``job.finished`` ok.
-
-When the backend has no ``transcribe.engines`` command yet, its answer is replaced by the
-contract's shape (``ENGINES_FALLBACK``) and a note says so.
 """
 
 from __future__ import annotations
@@ -38,15 +35,6 @@ from tests.desktop.record_sessions import OUT, Recorder  # noqa: E402
 PROJECT = "My voice ü"
 DATA_DIR = "user data ü"
 WHISPER_FOLDER = Path("models ü") / "whisper tiny 声"
-ENGINES_FALLBACK = {"engines": [
-    {"name": "pocketsphinx", "title": "PocketSphinx (US English, built in)",
-     "languages": ["en"], "offline": True,
-     "models": [{"name": "en-us", "installed": True, "size": None, "asset": None}]},
-    {"name": "faster-whisper", "title": "faster-whisper (Whisper)", "languages": None,
-     "offline": False,
-     "models": [{"name": "tiny", "installed": False, "size": 78203619,
-                 "asset": "whisper-tiny"}]}],
-    "default": "pocketsphinx"}
 
 
 def job_args(folder: Path) -> dict:
@@ -83,11 +71,8 @@ def _send(rec: Recorder, cmd: str, args: dict | None = None, wait_job: bool = Fa
 
 def _engines(rec: Recorder) -> None:
     reply = _send(rec, "transcribe.engines")
-    if reply.get("type") == "error" and reply["error"]["code"] == "unknown_command":
-        index = rec.session.index(reply)
-        rec.session[index] = {"type": "result", "id": reply["id"], "result": ENGINES_FALLBACK}
-        rec.session.insert(index, {"fake": "note", "text": "the backend had no "
-                                   "transcribe.engines yet: the contract's answer follows"})
+    if "result" not in reply:
+        raise SystemExit(f"transcribe.engines failed: {reply}")
 
 
 def _start(rec: Recorder, folder: Path, wait_job: bool = True, args: dict | None = None,

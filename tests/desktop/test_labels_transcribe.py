@@ -95,7 +95,7 @@ def test_transcribe_follows_the_job_and_says_what_it_did(qtbot, make_client, tmp
     p, client, sig = _start(qtbot, make_client, tmp_path, "transcribe_run_hand.jsonl")
     form, panel = p.panel.form, p.panel
     assert [form.engine.itemText(i) for i in range(form.engine.count())] == [
-        "PocketSphinx (US English, built in)", "faster-whisper (Whisper)"]
+        e["title"] for e in _engines_reply("transcribe_run_hand.jsonl")["engines"]]
     assert form.model.currentText() == "en-us (installed)"
     assert form.language.currentText() == "English (en)" and not form.language.isEnabled()
     assert form.note.text() == "Works offline, no download; English (en) only."
@@ -207,9 +207,9 @@ def test_a_model_to_download_then_a_refused_start_then_cancel(qtbot, make_client
     p, client, sig = _start(qtbot, make_client, tmp_path, "transcribe_missing_hand.jsonl")
     form, panel = p.panel.form, p.panel
     form.engine.setCurrentIndex(form.engine.findData("faster-whisper"))
-    assert form.model.currentText() == "tiny — 75.5 MB to download"
+    assert form.model.currentText() == "tiny — 78.2 MB to download"
     assert form.note.text() == ("tiny is not installed: Transcribe offers to download it "
-                                "(75.5 MB).")
+                                "(78.2 MB).")
     # the language carries over when the new engine has it; Whisper can also detect it
     assert form.language.currentText() == "English (en)" and form.language.isEnabled()
     assert form.language.itemText(0) == "Detect automatically"
@@ -219,7 +219,7 @@ def test_a_model_to_download_then_a_refused_start_then_cancel(qtbot, make_client
     qtbot.waitUntil(lambda: panel.missing_dialog is not None, timeout=5000)
     dialog = panel.missing_dialog
     assert dialog.isVisible() and "whisper-tiny" in dialog.text_label.text()
-    assert dialog.download_btn.text() == "Download (75.5 MB)"
+    assert dialog.download_btn.text() == "Download (78.2 MB)"
     assert _received(sig, "job.start") == []  # nothing starts while the model is missing
     dialog.download_btn.click()
     qtbot.waitUntil(dialog.retry_btn.isEnabled, timeout=5000)

@@ -26,6 +26,8 @@ ENGINES = {
                     {"name": "small", "installed": True, "size": 484_000_000,
                      "asset": "whisper-small"}]},
         {"name": "bad"}, "nonsense", {"title": "no name"},
+        {"name": "funasr", "title": "FunASR", "languages": ["zh"], "available": False,
+         "problem": "the funasr package is not installed", "models": []},
     ],
     "default": "pocketsphinx",
 }
@@ -37,7 +39,9 @@ def engines() -> EngineList:
 
 def test_engines_reply_is_read_and_bad_entries_are_skipped() -> None:
     e = engines()
-    assert e.names() == ["pocketsphinx", "faster-whisper", "bad"] and e.default == "pocketsphinx"
+    assert e.names() == ["pocketsphinx", "faster-whisper", "bad", "funasr"]
+    assert e.default == "pocketsphinx" and e.engine("funasr").problem == (
+        "the funasr package is not installed") and e.engine("bad").problem is None
     whisper = e.engine("faster-whisper")
     assert whisper.languages is None and whisper.takes_folder and not whisper.offline
     assert [m.label() for m in whisper.models] == ["tiny — 75.5 MB to download",
@@ -65,6 +69,9 @@ def test_fit_moves_choices_to_what_the_engine_offers() -> None:
     # a model name of another engine does not carry over
     s = TranscribeSettings(engine="pocketsphinx", model="/models/large ü", language="ja")
     assert (s.fit(e).model, s.fit(e).language) == ("en-us", "en")
+    # an engine that cannot run here gives way to the default
+    assert TranscribeSettings(engine="funasr").fit(e).engine == "pocketsphinx"
+    assert e.usable("funasr").name == "pocketsphinx" and e.usable("bad").name == "bad"
 
 
 def test_validate_names_each_problem() -> None:
@@ -80,7 +87,9 @@ def test_validate_names_each_problem() -> None:
                         "device must be one of auto, cpu, cuda",
                         "cut recordings longer than 5 to 3600 s, not 2"]
     assert TranscribeSettings("whisperx").validate(e) == [
-        "unknown engine 'whisperx'; choose one of pocketsphinx, faster-whisper, bad"]
+        "unknown engine 'whisperx'; choose one of pocketsphinx, faster-whisper, bad, funasr"]
+    assert TranscribeSettings("funasr", language="zh").validate(e) == [
+        "FunASR cannot run: the funasr package is not installed"]
     assert TranscribeSettings("bad").validate(e) == []  # no models: nothing to choose
     assert "has not said" in TranscribeSettings().validate(None)[0]
 
