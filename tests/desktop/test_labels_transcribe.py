@@ -257,7 +257,14 @@ def test_a_model_folder_and_cut_long(qtbot, make_client, tmp_path) -> None:
     client, _sig = make_client(fake_command("hello_ping.jsonl"))
     p = Panel(qtbot, client, tmp_path)
     form = p.panel.form
-    form.set_engines(EngineList.from_result(_engines_reply("transcribe_run_hand.jsonl")))
+    reply = _engines_reply("transcribe_run_hand.jsonl")
+    funasr = {"name": "funasr", "title": "FunASR", "languages": ["zh"], "offline": False,
+              "available": False, "problem": "the funasr package is not installed",
+              "models": []}
+    form.set_engines(EngineList.from_result({**reply, "engines": [*reply["engines"], funasr]}))
+    item = form.engine.model().item(form.engine.findData("funasr"))
+    assert not item.isEnabled()
+    assert item.toolTip() == "FunASR cannot run: the funasr package is not installed"
     form.engine.setCurrentIndex(form.engine.findData("faster-whisper"))
     folder = str(tmp_path / "models ü" / "whisper large 声")
     form.pick_model_folder = lambda: folder
