@@ -17,6 +17,7 @@ JOB_MODULES: dict[str, str] = {
     "live": "backend.jobs.live",
     "convert": "backend.jobs.convert",
     "labels": "backend.jobs.labels",
+    "transcribe": "backend.jobs.transcribe",
 }
 
 
