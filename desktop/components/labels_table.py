@@ -35,6 +35,7 @@ Sender = Callable[[str, dict, Callable[[dict], None], Callable[[Any], None]], An
 AWAY_CODES = ("backend_crashed", "backend_stopped")
 SAFE_TWICE = ("set", "flag")
 DEBOUNCE_S = 0.5
+SAVED = "Every change is saved."
 WHAT = {"set": "the change", "split": "the split", "merge": "the merge",
         "delete": "the deletion", "replace": "the replacement", "flag": "the flag",
         "labels.undo": "the undo", "labels.redo": "the redo", "labels.get": "the labels"}
@@ -86,7 +87,8 @@ class LabelsTable(LabelsView):
         """Requests not answered yet (the one on its way included)."""
         return len(self._queue) + (self._in_flight is not None)
 
-    def status_text(self) -> str:
+    def busy_text(self) -> str:
+        """Changes waiting (the backend away) or on their way; "" when every one is saved."""
         n = sum(1 for r in [*self._queue, self._in_flight] if r is not None and r.op)
         if not self.ready and (n or self.editing):
             return (f"The backend is away: {n} change(s) wait here and are saved, in order, "
@@ -95,7 +97,11 @@ class LabelsTable(LabelsView):
             return "The backend is away; changes wait here until it is back."
         if n or (self.editing and self.editing.changed_at is not None):
             return "Saving…"
-        return self.error or self.message or ("Every change is saved." if self.loaded else "")
+        return ""
+
+    def status_text(self) -> str:
+        return self.busy_text() or self.error or self.message or \
+            (SAVED if self.loaded else "")
 
     # loading -----------------------------------------------------------------------------
     def load(self, project: str | None) -> None:
