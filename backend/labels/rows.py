@@ -1,0 +1,125 @@
+"""The rows and the prepared clips: keeping ``labels.json`` in step with the manifest, and the
+row view the ``labels.*`` commands reply with.
+
+For a source the table has not cut, rows follow the prepared clips of ``prepared/manifest.json``
+(one row per clip, matched by source id and both ends within ``MATCH_S``): ``sync`` adds a row
+(origin "none") for each new clip and marks ``stale`` the rows whose clip is gone, so no text is
+ever dropped. For a CUT source the rows are the truth (the next prepare writes their spans), so
+``sync`` never adds rows for it; a row of it whose span has no prepared clip yet is ``pending``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.dataset import project as proj
+from backend.labels.store import LabelsDoc
+
+MATCH_S = 0.005  # a row and a clip are the same when both ends differ by at most this
+
+
+def new_row(rid: str, source_id: str, start: float, end: float) -> dict[str, Any]:
+    return {"id": rid, "source_id": source_id, "start": round(float(start), 6),
+            "end": round(float(end), 6), "text": "", "language": None, "speaker": None,
+            "confidence": None, "flag": None, "origin": "none", "engine": None,
+            "words": None, "stale": False}
+
+
+def same_span(row: dict[str, Any], start: float, end: float) -> bool:
+    return abs(float(row["start"]) - start) <= MATCH_S and abs(float(row["end"]) - end) <= MATCH_S
+
+
+def manifest_slices(project: proj.Project) -> dict[str, list[dict[str, Any]]]:
+    """Source id -> its prepared clips (manifest slice dicts), for the project's sources."""
+    if not project.path(proj.MANIFEST_FILE).is_file():
+        return {}
+    present = {s["id"] for s in project.load_sources()}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for sid, entry in project.load_manifest()["sources"].items():
+        if sid in present and isinstance(entry, dict):
+            out[sid] = [s for s in entry.get("slices", []) if isinstance(s, dict)]
+    return out
+
+
+def find_clip(row: dict[str, Any], clips: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for clip in clips:
+        if same_span(row, float(clip["start"]), float(clip["end"])):
+            return clip
+    return None
+
+
+def sync(doc: LabelsDoc, project: proj.Project) -> None:
+    """Bring the rows in step with the prepared clips (in place): a new row for every clip of
+    an uncut source that has none, ``stale`` set on rows of uncut sources whose clip is gone
+    (and cleared when it is back); rows of removed sources are stale too. Rows are kept in
+    (source, start) order."""
+    clips_by_source = manifest_slices(project)
+    present = {s["id"] for s in project.load_sources()}
+    cut = set(doc.cut_sources)
+    for row in doc.rows:
+        sid = row["source_id"]
+        if sid not in present:
+            stale = True
+        elif sid in cut:
+            stale = bool(row.get("stale"))  # a cut source keeps what it had when it was cut
+        else:
+            stale = find_clip(row, clips_by_source.get(sid, [])) is None
+        if bool(row.get("stale")) != stale:
+            row["stale"] = stale
+    for sid, clips in clips_by_source.items():
+        if sid in cut:
+            continue
+        live = [r for r in doc.rows if r["source_id"] == sid and not r.get("stale")]
+        for clip in clips:
+            if find_clip(clip, live) is None:
+                row = new_row(doc.new_id(), sid, float(clip["start"]), float(clip["end"]))
+                doc.rows.append(row)
+                live.append(row)
+    sort_rows(doc)
+
+
+def sort_rows(doc: LabelsDoc) -> None:
+    doc.rows.sort(key=lambda r: (str(r["source_id"]), float(r["start"]), float(r["end"]),
+                                 _id_number(r["id"])))
+
+
+def _id_number(rid: str) -> int:
+    try:
+        return int(str(rid).lstrip("r"))
+    except ValueError:
+        return 0
+
+
+class View:
+    """What the replies add to a stored row: its clip (or none yet), paths and duration."""
+
+    def __init__(self, project: proj.Project):
+        self.project = project
+        self.sources = {s["id"]: s for s in project.load_sources()}
+        self.order = {sid: i for i, sid in enumerate(self.sources)}
+        self.clips = manifest_slices(project)
+
+    def row(self, row: dict[str, Any]) -> dict[str, Any]:
+        src = self.sources.get(row["source_id"]) or {}
+        clip = None if row.get("stale") else find_clip(row, self.clips.get(row["source_id"], []))
+        return {**row, "stale": bool(row.get("stale")),
+                "clip": clip["name"] if clip else None,
+                "clip_path": str(self.project.root / clip["path"]) if clip else None,
+                "source_path": src.get("path"), "source_name": src.get("name"),
+                "duration": round(float(row["end"]) - float(row["start"]), 6),
+                "pending": clip is None and not row.get("stale")}
+
+    def rows(self, doc: LabelsDoc) -> list[dict[str, Any]]:
+        ordered = sorted(doc.rows, key=lambda r: (self.order.get(r["source_id"], len(self.order)),
+                                                  float(r["start"]), _id_number(r["id"])))
+        return [self.row(r) for r in ordered]
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts over view rows (stale rows count only as stale)."""
+    live = [r for r in rows if not r["stale"]]
+    return {"rows": len(live), "flagged": sum(1 for r in live if r.get("flag")),
+            "empty": sum(1 for r in live if not str(r.get("text") or "").strip()),
+            "pending": sum(1 for r in live if r["pending"]),
+            "stale": len(rows) - len(live),
+            "seconds": round(sum(r["duration"] for r in live), 3)}
