@@ -16,6 +16,7 @@ JOB_MODULES: dict[str, str] = {
     "export": "backend.jobs.export",
     "live": "backend.jobs.live",
     "convert": "backend.jobs.convert",
+    "labels": "backend.jobs.labels",
 }
 
 
