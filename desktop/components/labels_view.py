@@ -55,7 +55,7 @@ class LabelsView:
         self._typed: dict[str, str] = {}  # row id -> text typed, not confirmed yet
         self._listeners: list[Listener] = []
 
-    # listeners ---------------------------------------------------------------------------------
+    # listeners ----------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
@@ -64,7 +64,7 @@ class LabelsView:
         for listener in list(self._listeners):
             listener(kind, list(ids or []))
 
-    # reading -------------------------------------------------------------------------------------
+    # reading ------------------------------------------------------------------------------
     def row(self, rid: str) -> Row:
         """The row as shown: the text being typed replaces the saved one."""
         row = self.rows[rid]
@@ -109,7 +109,7 @@ class LabelsView:
                               str(result.get("undo_label") or ""),
                               str(result.get("redo_label") or ""))
 
-    # filters, sort, current -------------------------------------------------------------------
+    # filters, sort, current ---------------------------------------------------------------
     def set_filters(self, filters: Filters) -> None:
         if filters != self.filters:
             self.filters = filters
@@ -164,7 +164,7 @@ class LabelsView:
             self.rows[rid].get("source_id")
         return nxt if same else None
 
-    # replies ----------------------------------------------------------------------------------
+    # replies ------------------------------------------------------------------------------
     def _apply_rows(self, changed: list[Row], removed: list[str]) -> None:
         """A reply's ``changed`` and ``removed`` rows."""
         removed = [rid for rid in removed if rid in self.rows]
