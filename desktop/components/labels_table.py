@@ -264,17 +264,32 @@ class LabelsTable(LabelsView):
 
     # the queue ---------------------------------------------------------------------------
     def set_backend_ready(self, ready: bool) -> None:
-        """The backend is (not) there to answer; the queue waits while it is away."""
+        """The backend is (not) there to answer; the queue waits while it is away. When it
+        is back the labels are read first (they may have changed meanwhile), then the
+        queue goes in order."""
         if ready == self.ready:
             return
         self.ready = ready
-        if ready:
-            front = self._queue[0] if self._queue else None
-            if front is not None and front.uncertain and front.check is None:
-                front.check = _Request("labels.get", front.project)
-                self._queue.appendleft(front.check)
+        if ready and self.project is not None:
+            self._read_first()
         self._changed("state")
         self._send_next()
+
+    def _read_first(self) -> None:
+        front = self._queue[0] if self._queue else None
+        if front is not None and front.cmd == "labels.get" and front.project == self.project:
+            get = front
+        else:
+            get = _Request("labels.get", self.project or "")
+            self._queue.appendleft(get)
+        held = self._queue[1] if len(self._queue) > 1 else None
+        if held is not None and held.uncertain:
+            if held.project == get.project:
+                held.check = get
+            else:  # another project's: its labels are not read here, so it is not resent
+                self._queue.remove(held)
+                self._say(f"{held.what.capitalize()} in {held.project} may not have been "
+                          "saved before the backend went away: check it there.", error=True)
 
     def _push(self, req: _Request) -> None:
         last = self._queue[-1] if self._queue else None
@@ -310,10 +325,8 @@ class LabelsTable(LabelsView):
         held = self._queue[0] if self._queue else None
         if held is None or held.check is not get:
             return
-        held.check = None
-        if result.get("revision") == held.sent_revision:
-            held.uncertain = False
-        else:
+        held.check, held.uncertain = None, False
+        if result.get("revision") != held.sent_revision:
             self._queue.popleft()
             self._text_done(held)
             self._say(f"{held.what.capitalize()} had been saved before the backend went away.")
@@ -328,7 +341,13 @@ class LabelsTable(LabelsView):
             self.ready = False
             self._changed("state")
             return
-        if req.project == self.project:
+        held = self._queue[0] if self._queue else None
+        if held is not None and held.check is req:  # the check failed: do not guess
+            self._queue.popleft()
+            self._text_done(held)
+            self._say(f"{held.what.capitalize()} may not have been saved before the backend "
+                      f"went away ({message}): check it.", error=True)
+        elif req.project == self.project:
             self._text_done(req)
             if req.cmd == "labels.get":
                 self.loaded = True

@@ -214,7 +214,9 @@ def test_edits_wait_while_the_backend_is_away_and_go_in_order(wire, table, clock
     assert "3 change(s) wait here" in table.status_text()
     assert table.row("r2")["text"] == "typed while away"
     table.set_backend_ready(True)
-    assert [c for c, _ in wire.sent[1:]] == ["labels.apply"] * 3 + ["labels.undo"]
+    # the labels are read again first, then the changes go in order
+    assert [c for c, _ in wire.sent[1:]] == ["labels.get"] + ["labels.apply"] * 3 + \
+        ["labels.undo"]
     assert [o["kind"] for o in ops(wire)] == ["set", "set", "delete"]
     assert wire.backend._row("r2")["text"] == "typed while away"
     assert "r3" in table.rows  # deleted, then undone
@@ -355,3 +357,16 @@ def test_the_revision_moves_and_listeners_hear_what_changed(wire, table, clock) 
     assert ("layout", []) in heard
     table.set_sort("text")
     assert heard[-1][0] in ("layout", "state")
+
+
+def test_a_merge_whose_check_fails_is_not_guessed(wire, table) -> None:
+    from backend.protocol import Error
+
+    wire.auto = False
+    table.merge("r1")
+    wire.crash()
+    table.set_backend_ready(True)
+    _cmd, _args, _ok, fail = wire.waiting.pop(0)  # the labels.get that looks first
+    fail(Error("x", "not_found", "no project at /projects/My voice ü"))
+    assert not wire.waiting and table.pending == 0
+    assert "may not have been saved" in table.error and "check it" in table.error
