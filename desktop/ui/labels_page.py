@@ -72,10 +72,16 @@ def labels_job_text(handle: JobHandle) -> tuple[str, bool]:
                 f"{what} failed: {handle.error_message}", handle.state != "cancelled")
     r = handle.result
     if action == "export":
-        skipped = r.get("skipped") or []
+        skipped = [s for s in r.get("skipped") or [] if isinstance(s, dict)]
         text = f"Exported {r.get('rows', 0)} row(s) to {r.get('out', '?')}."
-        return (text + (f" {len(skipped)} row(s) left out (stale or without text)." if skipped
-                        else ""), False)
+        if skipped:
+            reasons: dict[str, int] = {}
+            for s in skipped:
+                reasons[str(s.get("reason") or "?")] = reasons.get(str(s.get("reason")), 0) + 1
+            words = ", ".join(f"{why} ({n})" if len(reasons) > 1 else why
+                              for why, n in reasons.items())
+            text += f" {len(skipped)} row(s) left out: {words}."
+        return text, False
     unmatched = [u for u in r.get("unmatched") or [] if isinstance(u, dict)]
     text = f"Imported {handle.args.get('file', '')}: {r.get('matched', 0)} line(s) " \
            f"matched a clip, {r.get('updated', 0)} row(s) updated."
