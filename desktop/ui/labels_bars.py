@@ -57,7 +57,7 @@ class QtLabelsFilters(QGroupBox):
         self.text.setPlaceholderText("a part of the text")
         self.text.setClearButtonEnabled(True)
         form = QFormLayout(self)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         form.addRow("Rows:", self.flag)
         form.addRow("Confidence below:", self.below)
         form.addRow("Language:", self.language)

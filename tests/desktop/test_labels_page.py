@@ -223,3 +223,48 @@ def test_filters_and_sort_from_the_widgets(qtbot, make_client, tmp_path) -> None
     qtbot.waitUntil(lambda: page.filters.language.findData("en") >= 0, timeout=2000)
     page.filters.language.setCurrentIndex(page.filters.language.findData("en"))
     assert table.filters.language == "en" and len(table.view) == 2
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_page_fits_and_long_text_never_widens_it(qtbot, make_client, qsettings, tmp_path,
+                                                     size) -> None:
+    from desktop.ui.main_window import MainWindow
+    from tests.desktop.test_layout import LONG, settled_problems, status_labels
+
+    client, _sig = make_client(fake_command("labels_edit.jsonl", tmp_path))
+    win = MainWindow(client, qsettings)
+    qtbot.addWidget(win)
+    client.start()
+    win.resize(*size)
+    win.show()
+    qtbot.waitExposed(win)
+    win.jobs_dock.show()
+    win.log_dock.show()
+    state = ProjectState(path=str(tmp_path / PROJECT), project={"name": PROJECT})
+    win.controller.state = state
+    win.controller.project_changed.emit(state)
+    page = win.labels_page
+    win.show_page("label")
+    qtbot.waitUntil(lambda: page.table.loaded, timeout=10000)
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == size, timeout=2000)
+    rid = page.table.view[0]
+    page.table.rows[rid] = {**page.table.rows[rid], "text": LONG * 3,
+                            "speaker": "a speaker with a long name " * 4}
+    page.table._changed("cells", [rid])
+    for label in status_labels(page):
+        label.setText(LONG)
+    problems = settled_problems(qtbot, win)
+    assert not problems, "\n".join(problems)
+    assert (win.width(), win.height()) == size, "the window grew"
+    view = page.view
+    assert view.horizontalScrollBar().maximum() == 0
+    assert view.horizontalHeader().length() <= view.viewport().width()
+    view.setFocus()
+    view.setCurrentIndex(view.labels_model.index(0, 1))
+    assert view.edit_current()
+    editor = view.findChild(QtTextCellEditor)
+    qtbot.waitUntil(lambda: editor.isVisible(), timeout=2000)
+    assert editor.toPlainText() == LONG * 3
+    assert editor.width() <= view.columnWidth(1) + 2  # it wraps inside its column
+    assert editor.height() > view.rowHeight(0)
+    assert editor.geometry().bottom() <= view.viewport().height()
