@@ -14,6 +14,7 @@ changed them, and after a prepare (clips appear, spans get their clips).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,7 @@ class QtLabelsPage(QWidget):
         self._timer.start(REPAINT_MS)
         client.state_changed.connect(self._on_backend_state)
         client.jobs.subscribe(self._on_any_job)
+        client.sig_event.connect(self._on_event)
         controller.project_changed.connect(self.set_project)
         self.set_project(controller.state)
 
@@ -201,8 +203,20 @@ class QtLabelsPage(QWidget):
         self.table.set_backend_ready(state == READY)
 
     def _on_any_job(self, job: JobHandle, event: str, _data: dict) -> None:
-        if event == "job.finished" and job.kind in ("prepare", "transcribe") \
-                and job.state == "ok" and self.table.project is not None:
+        """A prepare gives spans their clips; a transcription (when there is no panel to
+        say so) changed the texts."""
+        kinds = ("prepare",) if self.transcribe is not None else ("prepare", "transcribe")
+        if event == "job.finished" and job.kind in kinds and job.state == "ok" \
+                and self.table.project is not None:
+            self.table.reload()
+
+    def _on_event(self, ev: Any) -> None:
+        """``labels.changed`` (a transcription saved rows) when there is no panel."""
+        project = ev.data.get("project") if isinstance(ev.data, dict) else None
+        if self.transcribe is None and ev.event == "labels.changed" and \
+                isinstance(project, str) and self.table.project is not None and \
+                os.path.normcase(os.path.abspath(project)) == \
+                os.path.normcase(os.path.abspath(self.table.project)):
             self.table.reload()
 
     # import / export ----------------------------------------------------------------------

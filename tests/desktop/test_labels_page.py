@@ -268,3 +268,18 @@ def test_the_page_fits_and_long_text_never_widens_it(qtbot, make_client, qsettin
     assert editor.width() <= view.columnWidth(1) + 2  # it wraps inside its column
     assert editor.height() > view.rowHeight(0)
     assert editor.geometry().bottom() <= view.viewport().height()
+
+
+def test_labels_changed_reads_the_labels_again(qtbot, make_client, tmp_path) -> None:
+    """Without the transcription panel (which says so itself), the page follows
+    ``labels.changed`` of its project; another project's is not its business."""
+    from backend.protocol import Event
+
+    page, sig = open_page(qtbot, make_client, tmp_path, "labels_preview.jsonl")
+    page.transcribe = None
+    page._on_event(Event("labels.changed", {"project": str(tmp_path / "other"),
+                                            "revision": 9}))
+    page._on_event(Event("labels.changed", {"project": str(tmp_path / PROJECT / "."),
+                                            "revision": 9}))
+    qtbot.waitUntil(lambda: len(received(sig, "labels.get")) == 2, timeout=5000)
+    assert page.table.pending == 1  # the replay has no second answer: it waits
