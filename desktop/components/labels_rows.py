@@ -89,6 +89,16 @@ def tooltip(row: Row, column: str) -> str:
     return str(row.get(column) or "") if column in EDITABLE else cell(row, column)
 
 
+def typed_value(column: str, text: str) -> str:
+    """A language or speaker as typed into its cell: trimmed; a language's code in lower
+    case (``EN`` is ``en``; ``zh-CN`` keeps its region)."""
+    text = text.strip()
+    if column == "language":
+        head, sep, rest = text.partition("-")
+        return head.lower() + sep + rest
+    return text
+
+
 # filters -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Filters:

@@ -29,7 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.components.labels_rows import COLUMNS, EDITABLE, TITLES, cell, tooltip
+from desktop.components.labels_rows import (
+    COLUMNS,
+    EDITABLE,
+    TITLES,
+    cell,
+    tooltip,
+    typed_value,
+)
 from desktop.components.labels_table import LabelsTable
 
 FLAGGED_BG = QColor(255, 236, 204)  # a flagged row: light orange
@@ -128,7 +135,7 @@ class QtLabelsModel(QAbstractTableModel):
             return False
         if column == "text":
             return self.table.commit_edit(str(value))
-        return self.table.set_fields([rid], **{column: str(value).strip()})
+        return self.table.set_fields([rid], **{column: typed_value(column, str(value))})
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if 0 <= column < len(COLUMNS):

@@ -104,6 +104,7 @@ class QtLabelsPage(QWidget):
         self.job: JobHandle | None = None  # the import/export this page follows
         self._job_text: tuple[str, bool] | None = None
         self._painted = -1
+        self._changed_seen = False  # a labels.changed came while the import ran
         self._build()
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.repaint_if_changed)
@@ -211,12 +212,15 @@ class QtLabelsPage(QWidget):
             self.table.reload()
 
     def _on_event(self, ev: Any) -> None:
-        """``labels.changed`` (a transcription saved rows) when there is no panel."""
+        """``labels.changed`` of this project (a transcription or an import saved rows):
+        read again, unless the transcription panel does (it says so by its signal)."""
         project = ev.data.get("project") if isinstance(ev.data, dict) else None
-        if self.transcribe is None and ev.event == "labels.changed" and \
-                isinstance(project, str) and self.table.project is not None and \
-                os.path.normcase(os.path.abspath(project)) == \
+        if ev.event != "labels.changed" or not isinstance(project, str) or \
+                self.table.project is None or os.path.normcase(os.path.abspath(project)) != \
                 os.path.normcase(os.path.abspath(self.table.project)):
+            return
+        self._changed_seen = True
+        if self.transcribe is None:
             self.table.reload()
 
     # import / export ----------------------------------------------------------------------
@@ -251,6 +255,7 @@ class QtLabelsPage(QWidget):
         if not self._can_run():
             return None
         self.table.commit_edit()  # what is typed is in the labels before they are read
+        self._changed_seen = False
         self.job = job = self.client.start_job("labels", args)
         job.subscribe(self._on_job)
         self._job_text = (("Exporting to " if args["action"] == "export" else "Importing ")
@@ -262,8 +267,8 @@ class QtLabelsPage(QWidget):
         if job is not self.job or not job.finished:
             return
         self._job_text = labels_job_text(job)
-        if job.args.get("action") == "import" and job.state == "ok":
-            self.table.reload()
+        if job.args.get("action") == "import" and job.state == "ok" and not self._changed_seen:
+            self.table.reload()  # no labels.changed came (it would have read them again)
         self._painted = -1
         self.repaint_if_changed()
 

@@ -15,8 +15,9 @@ keeps the request's ``args`` so the test can compare.
   ``coalesce`` key: the pause after "Hello", then Enter after "Hello world"); ``flag`` of
   the first row; ``split`` of the second row in its middle; ``merge`` of it with the piece;
   ``delete`` of it; ``labels.undo``; ``labels.redo``; ``replace`` "world" with "there" in
-  every row; ``audio.play`` of the current row (its recording, from its start to its end)
-  and ``audio.stop``.
+  every row; ``set`` of the third row's language ("EN" typed: ``en``) and speaker ("Ann");
+  ``audio.play`` of the current row (its recording, from its start to its end) and
+  ``audio.stop``.
 - ``labels_preview``: the labels imported first (``python -m backend labels import`` of a
   ``.list``, not part of the session) so the rows have text; ``labels.get``;
   ``text.preview`` of the first row's text (digits, a symbol, "Dr." and a snowman the
@@ -88,6 +89,8 @@ def labels_edit(folder: Path) -> Path:
     _apply(rec, root, {"kind": "replace", "find": "world", "replace": "there", "regex": False,
                        "case": False})
     third = rows[2]  # the current row once the second is deleted
+    _apply(rec, root, {"kind": "set", "ids": [third["id"]], "fields": {"language": "en"}})
+    _apply(rec, root, {"kind": "set", "ids": [third["id"]], "fields": {"speaker": "Ann"}})
     _send(rec, "audio.play", {"path": third["source_path"], "start": third["start"],
                               "end": third["end"]})
     rec.take(lambda m: m.get("event") == "audio.position")

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
 
-from desktop.components.labels_rows import Filters
+from desktop.components.labels_rows import COLUMNS, Filters
 from desktop.components.project_state import ProjectState
 from desktop.components.settings import AppSettings, JsonSettingsStore
 from desktop.ui.labels_cells import QtTextCellEditor
@@ -126,6 +127,19 @@ def test_the_keyboard_edits_and_every_change_is_sent(qtbot, make_client, tmp_pat
     settle(qtbot, page)
     assert table.rows[first]["text"] == "Hello there"
     qtbot.waitUntil(lambda: page.status.text() == "Replaced 1 time(s).", timeout=2000)
+    assert table.current == third
+    for column, typed in (("language", "EN"), ("speaker", "Ann ")):  # edited in place too
+        view.setCurrentIndex(view.labels_model.index(table.index_of(third),
+                                                     COLUMNS.index(column)))
+        press(qtbot, page, Qt.Key.Key_Return)
+        lines = [w for w in view.viewport().findChildren(QLineEdit) if w.isVisible()]
+        assert len(lines) == 1
+        line = lines[0]
+        line.selectAll()
+        qtbot.keyClicks(line, typed)
+        qtbot.keyClick(line, Qt.Key.Key_Return)
+        settle(qtbot, page)
+    assert (table.rows[third]["language"], table.rows[third]["speaker"]) == ("en", "Ann")
     ops = [a["op"] for a in received(sig, "labels.apply")]
     want = [a["op"] for a in recorded("labels_edit.jsonl", tmp_path, "labels.apply")]
     assert [{**o, "coalesce": None} for o in ops] == [{**o, "coalesce": None} for o in want]
