@@ -106,7 +106,8 @@ class LabelsTable(LabelsView):
     # loading -----------------------------------------------------------------------------
     def load(self, project: str | None) -> None:
         """Show another project's labels (None: none). Edits on their way still go to the
-        project they were made in."""
+        project they were made in (the text being typed too)."""
+        self.commit_edit()
         self._clear()
         self.project = project
         self._text_sets.clear()

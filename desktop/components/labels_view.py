@@ -99,8 +99,8 @@ class LabelsView:
                             str(result.get("default_speaker") or ""),
                             dict(result.get("summary") or {}))
         self._apply_state(result)
-        self.loaded = True
-        self._refilter(reset=True)
+        again, self.loaded = self.loaded, True
+        self._refilter(reset=not again)  # read again: rows keep their editors
 
     def _apply_state(self, result: dict[str, Any]) -> None:
         if isinstance(result.get("revision"), int):

@@ -173,8 +173,17 @@ class QtLabelsDelegate(QStyledItemDelegate):
         editor.setProperty("rid", rid)
         return editor
 
+    def _session(self, editor: QtTextCellEditor) -> bool:
+        """The table's editing of this editor's row (begun again when an op or an undo in
+        between ended it: the editor stays open, its typing is a new step)."""
+        rid = editor.property("rid")
+        edit = self.table.editing
+        if edit is not None and edit.rid == rid:
+            return True
+        return rid in self.table.rows and self.table.begin_edit(rid) is not None
+
     def _typed(self, editor: QtTextCellEditor) -> None:
-        if self.table.editing is not None and self.table.editing.rid == editor.property("rid"):
+        if self._session(editor):
             self.table.type_text(editor.toPlainText())
             if self.sig_typed is not None:
                 self.sig_typed()
@@ -186,18 +195,23 @@ class QtLabelsDelegate(QStyledItemDelegate):
 
     def setModelData(self, editor: QWidget, model, index: Index) -> None:  # noqa: N802
         if isinstance(editor, QtTextCellEditor):
-            if self.table.editing is not None and \
-                    self.table.editing.rid == editor.property("rid"):
-                self.table.commit_edit(editor.toPlainText())
+            self._commit(editor)
             return
         super().setModelData(editor, model, index)
+
+    def _commit(self, editor: QtTextCellEditor) -> None:
+        rid, text = editor.property("rid"), editor.toPlainText()
+        edit = self.table.editing
+        if (edit is not None and edit.rid == rid) or (
+                rid in self.table.rows and self.table.row(rid).get("text") != text
+                and self._session(editor)):
+            self.table.commit_edit(text)
 
     def destroyEditor(self, editor: QWidget, index: Index) -> None:  # noqa: N802 (Qt API)
         """However the editor goes (another row chosen, the page hidden), what was typed is
         saved."""
-        if isinstance(editor, QtTextCellEditor) and self.table.editing is not None and \
-                self.table.editing.rid == editor.property("rid"):
-            self.table.commit_edit(editor.toPlainText())
+        if isinstance(editor, QtTextCellEditor) and not editor.property("cancelled"):
+            self._commit(editor)
         super().destroyEditor(editor, index)
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem,  # noqa
@@ -221,6 +235,7 @@ class QtLabelsDelegate(QStyledItemDelegate):
                 self.closeEditor.emit(editor, QAbstractItemDelegate.EndEditHint.NoHint)
                 return True
             if key.key() == Qt.Key.Key_Escape:
+                editor.setProperty("cancelled", True)
                 if self.table.editing is not None and \
                         self.table.editing.rid == editor.property("rid"):
                     self.table.cancel_edit()

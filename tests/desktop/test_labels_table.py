@@ -370,3 +370,12 @@ def test_a_merge_whose_check_fails_is_not_guessed(wire, table) -> None:
     fail(Error("x", "not_found", "no project at /projects/My voice ü"))
     assert not wire.waiting and table.pending == 0
     assert "may not have been saved" in table.error and "check it" in table.error
+
+
+def test_text_typed_when_another_project_opens_goes_to_its_own(wire, table, clock) -> None:
+    table.begin_edit("r1")
+    table.type_text("typed in the first project")
+    table.load("/projects/other")
+    assert ops(wire)[-1]["fields"] == {"text": "typed in the first project"}
+    assert wire.sent[-2][1]["project"] == PROJECT  # the set, then the other's labels.get
+    assert wire.sent[-1] == ("labels.get", {"project": "/projects/other"})
