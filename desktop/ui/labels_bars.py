@@ -71,6 +71,9 @@ class QtLabelsFilters(QGroupBox):
 
     def set_choices(self, languages: list[str], speakers: list[str]) -> None:
         """The languages and speakers the rows have (the choice made stays)."""
+        if (languages, speakers) == getattr(self, "_choices", None):
+            return
+        self._choices = (list(languages), list(speakers))
         for combo, values in ((self.language, languages), (self.speaker, speakers)):
             chosen = combo.currentData()
             combo.blockSignals(True)

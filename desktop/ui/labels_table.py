@@ -5,8 +5,9 @@ edits the current cell in place (the text when the current column cannot be edit
 text editor wraps, Enter commits, Shift+Enter breaks the line, Escape puts the text back),
 Space plays the row (``audio.play`` of its recording from its start to its end; Space again
 stops), S splits (the split dialog, desktop/ui/labels_split.py), M merges with the next
-clip of the recording, Del deletes, F flags (or clears the flags of rows that have one),
-N goes to the next flagged row, Ctrl+Z undoes, Ctrl+Shift+Z (or Ctrl+Y) redoes. A click on
+clip of the recording, Del (or Backspace) deletes, F flags (or clears the flags of rows
+that have one), N goes to the next flagged row, Ctrl+Z undoes, Ctrl+Shift+Z (or Ctrl+Y)
+redoes. A click on
 a header sorts by that column; a second click reverses it. Long text is cut with "…" in its
 cell (its tooltip has it whole); the table never grows wider than the page.
 """
@@ -140,6 +141,7 @@ class QtLabelsTable(QTableView):
             return False
         actions = {Qt.Key.Key_Space: self.toggle_play, Qt.Key.Key_S: self.split_current,
                    Qt.Key.Key_M: self.merge_current, Qt.Key.Key_Delete: self.delete_selected,
+                   Qt.Key.Key_Backspace: self.delete_selected,
                    Qt.Key.Key_F: self.flag_selected, Qt.Key.Key_N: self.table.next_flagged,
                    Qt.Key.Key_Return: self.edit_current, Qt.Key.Key_Enter: self.edit_current}
         action = actions.get(Qt.Key(key))

@@ -56,3 +56,24 @@ def test_escape_puts_the_text_back_and_saves_nothing_more(qtbot) -> None:
     qtbot.waitUntil(lambda: not view.findChild(QtTextCellEditor), timeout=2000)
     assert table.row("r1")["text"] == "take 0 line 0" == wire.backend._row("r1")["text"]
     assert [c for c, _ in wire.sent] == ["labels.get"]  # nothing was sent: nothing to undo
+
+
+def test_s_without_the_split_dialog_says_so(qtbot, monkeypatch) -> None:
+    import desktop.ui.labels_table as labels_view
+
+    monkeypatch.setattr(labels_view, "QtSplitDialog", None)
+    wire = Wire(LabelsFake(make_rows()), auto=True)
+    table = LabelsTable(wire)
+    view = labels_view.QtLabelsTable(table, BackendClient())
+    qtbot.addWidget(view)
+    view.show()
+    table.load("/projects/My voice ü")
+    said: list[tuple[str, bool]] = []
+    view.sig_message.connect(lambda text, error: said.append((text, error)))
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_S)
+    assert said == [(labels_view.NO_SPLIT_DIALOG, True)]
+    assert [c for c, _ in wire.sent] == ["labels.get"]
+    assert view.split_current(0.75, 4)  # a split given directly
+    assert wire.sent[-1][1]["op"] == {"kind": "split", "id": "r1", "at": 0.75, "text_at": 4}
+    assert len(table.view) == 7
