@@ -25,51 +25,19 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from desktop.components.labels_requests import TextEdit, _Request, done_text, same_typing
 from desktop.components.labels_view import LabelsView
 
 Sender = Callable[[str, dict, Callable[[dict], None], Callable[[Any], None]], Any]
 
 AWAY_CODES = ("backend_crashed", "backend_stopped")
 SAFE_TWICE = ("set", "flag")
+BUSY = "busy"  # another process (a command-line job) holds the project
+BUSY_RETRY_S = 2.0
 DEBOUNCE_S = 0.5
 SAVED = "Every change is saved."
-WHAT = {"set": "the change", "split": "the split", "merge": "the merge",
-        "delete": "the deletion", "replace": "the replacement", "flag": "the flag",
-        "labels.undo": "the undo", "labels.redo": "the redo", "labels.get": "the labels"}
-
-
-@dataclass
-class _Request:
-    cmd: str
-    project: str
-    op: dict[str, Any] | None = None
-    sent_revision: int | None = None
-    uncertain: bool = False  # on its way when the backend went away
-    check: _Request | None = None  # a labels.get that decides whether to resend this
-
-    @property
-    def what(self) -> str:
-        return WHAT.get(self.op["kind"] if self.op else self.cmd, "the change")
-
-    def args(self) -> dict[str, Any]:
-        return {"project": self.project, "op": self.op} if self.op else \
-            {"project": self.project}
-
-
-@dataclass
-class TextEdit:
-    """One editing of one row's text (one undo step)."""
-    rid: str
-    key: str
-    original: str
-    text: str
-    changed_at: float | None = None  # typed since the last send
-    sent: str | None = None  # the last text sent
-
-
 class LabelsTable(LabelsView):
     def __init__(self, sender: Sender, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
@@ -81,6 +49,8 @@ class LabelsTable(LabelsView):
         self._in_flight: _Request | None = None
         self._text_sets: dict[str, int] = {}  # row id -> text sets not answered yet
         self.editing: TextEdit | None = None
+        self.held = ""  # the backend's "busy" message while the queue waits for the project
+        self._held_at = 0.0
 
     @property
     def pending(self) -> int:
@@ -90,6 +60,9 @@ class LabelsTable(LabelsView):
     def busy_text(self) -> str:
         """Changes waiting (the backend away) or on their way; "" when every one is saved."""
         n = sum(1 for r in [*self._queue, self._in_flight] if r is not None and r.op)
+        if self.held:
+            return (f"{self.held}. Your {n} change(s) wait here and are sent again every "
+                    f"{BUSY_RETRY_S:g} s.")
         if not self.ready and (n or self.editing):
             return (f"The backend is away: {n} change(s) wait here and are saved, in order, "
                     "as soon as it is back.")
@@ -294,7 +267,7 @@ class LabelsTable(LabelsView):
 
     def _push(self, req: _Request) -> None:
         last = self._queue[-1] if self._queue else None
-        if last is not None and _same_typing(last, req):
+        if last is not None and same_typing(last, req):
             last.op = req.op  # the newer text replaces the one not sent yet
             self._text_sets[req.op["ids"][0]] -= 1
         else:
@@ -302,8 +275,17 @@ class LabelsTable(LabelsView):
         self._changed("state")
         self._send_next()
 
+    def retry_if_due(self) -> bool:
+        """While the project is busy, send the waiting change again every BUSY_RETRY_S."""
+        if not self.held or self._clock() - self._held_at < BUSY_RETRY_S:
+            return False
+        self.held = ""
+        self._send_next()
+        self._changed("state")
+        return True
+
     def _send_next(self) -> None:
-        if self._in_flight is not None or not self._queue or not self.ready:
+        if self._in_flight is not None or not self._queue or not self.ready or self.held:
             return
         req = self._in_flight = self._queue.popleft()
         req.sent_revision = self.doc_revision
@@ -335,6 +317,11 @@ class LabelsTable(LabelsView):
     def _on_error(self, req: _Request, err: Any) -> None:
         self._in_flight = None
         code, message = str(getattr(err, "code", "") or ""), str(getattr(err, "message", err))
+        if code == BUSY and req.op is not None:  # nothing was written: it waits
+            self._queue.appendleft(req)
+            self.held, self._held_at = message.rstrip("."), self._clock()
+            self._changed("state")
+            return
         if code in AWAY_CODES:
             req.uncertain = bool(req.op) and req.op["kind"] not in SAFE_TWICE \
                 or req.cmd in ("labels.undo", "labels.redo")
@@ -371,24 +358,6 @@ class LabelsTable(LabelsView):
     def _apply_reply(self, req: _Request, result: dict[str, Any]) -> None:
         self._text_done(req)
         self._apply_state(result)
-        self.error, self.message = "", _done_text(req, result)
+        self.error, self.message = "", done_text(req, result)
         changed = [r for r in result.get("changed") or [] if isinstance(r, dict) and "id" in r]
         self._apply_rows(changed, [str(rid) for rid in result.get("removed") or []])
-
-
-def _same_typing(last: _Request, req: _Request) -> bool:
-    a, b = last.op or {}, req.op or {}
-    return (a.get("kind") == b.get("kind") == "set" and a.get("coalesce") is not None
-            and a.get("coalesce") == b.get("coalesce") and last.project == req.project)
-
-
-def _done_text(req: _Request, result: dict[str, Any]) -> str:
-    op = req.op or {}
-    if op.get("kind") == "replace":
-        n = result.get("replaced")
-        return f"Replaced {n} time(s)." if isinstance(n, int) else "Replaced."
-    if req.cmd == "labels.undo":
-        return "Undone."
-    if req.cmd == "labels.redo":
-        return "Redone."
-    return ""

@@ -283,6 +283,7 @@ class QtLabelsPage(QWidget):
     def repaint_if_changed(self) -> bool:
         """Summary, status and buttons, when the table changed since the last paint."""
         t = self.table
+        t.retry_if_due()
         if t.revision == self._painted:
             return False
         self._painted = t.revision

@@ -379,3 +379,23 @@ def test_text_typed_when_another_project_opens_goes_to_its_own(wire, table, cloc
     assert ops(wire)[-1]["fields"] == {"text": "typed in the first project"}
     assert wire.sent[-2][1]["project"] == PROJECT  # the set, then the other's labels.get
     assert wire.sent[-1] == ("labels.get", {"project": "/projects/other"})
+
+
+def test_a_busy_project_keeps_the_change_and_sends_it_again(wire, table, clock) -> None:
+    from backend.protocol import Error
+
+    wire.auto = False
+    table.begin_edit("r1")
+    table.commit_edit("typed while the command line prepares")
+    _cmd, _args, _ok, fail = wire.waiting.pop(0)
+    fail(Error("x", "busy", "My voice ü is busy: a prepare job (process 4242) works on it."))
+    assert table.row("r1")["text"] == "typed while the command line prepares"  # kept
+    assert table.busy_text().startswith("My voice ü is busy: a prepare job")
+    assert "sent again every 2 s" in table.busy_text() and not wire.waiting
+    table.toggle_flag(["r2"])  # waits behind it
+    assert not table.retry_if_due() and not wire.waiting
+    clock.t += 2.0
+    assert table.retry_if_due()
+    wire.deliver()
+    assert wire.backend._row("r1")["text"] == "typed while the command line prepares"
+    assert wire.backend._row("r2")["flag"] == "user" and table.busy_text() == ""
