@@ -12,13 +12,13 @@ WHAT = {"set": "the change", "split": "the split", "merge": "the merge",
 
 
 @dataclass
-class _Request:
+class LabelsRequest:
     cmd: str
     project: str
     op: dict[str, Any] | None = None
     sent_revision: int | None = None
     uncertain: bool = False  # on its way when the backend went away
-    check: _Request | None = None  # a labels.get that decides whether to resend this
+    check: LabelsRequest | None = None  # a labels.get that decides whether to resend this
 
     @property
     def what(self) -> str:
@@ -40,13 +40,13 @@ class TextEdit:
     sent: str | None = None  # the last text sent
 
 
-def same_typing(last: _Request, req: _Request) -> bool:
+def same_typing(last: LabelsRequest, req: LabelsRequest) -> bool:
     a, b = last.op or {}, req.op or {}
     return (a.get("kind") == b.get("kind") == "set" and a.get("coalesce") is not None
             and a.get("coalesce") == b.get("coalesce") and last.project == req.project)
 
 
-def done_text(req: _Request, result: dict[str, Any]) -> str:
+def done_text(req: LabelsRequest, result: dict[str, Any]) -> str:
     op = req.op or {}
     if op.get("kind") == "replace":
         n = result.get("replaced")

@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from desktop.components.labels_requests import TextEdit, _Request, done_text, same_typing
+from desktop.components.labels_requests import LabelsRequest, TextEdit, done_text, same_typing
 from desktop.components.labels_view import LabelsView
 
 Sender = Callable[[str, dict, Callable[[dict], None], Callable[[Any], None]], Any]
@@ -45,8 +45,8 @@ class LabelsTable(LabelsView):
         self._token = secrets.token_hex(3)  # coalesce keys never meet another session's
         self._edits = 0
         self.ready = True  # the backend answers
-        self._queue: deque[_Request] = deque()
-        self._in_flight: _Request | None = None
+        self._queue: deque[LabelsRequest] = deque()
+        self._in_flight: LabelsRequest | None = None
         self._text_sets: dict[str, int] = {}  # row id -> text sets not answered yet
         self.editing: TextEdit | None = None
         self.held = ""  # the backend's "busy" message while the queue waits for the project
@@ -94,7 +94,7 @@ class LabelsTable(LabelsView):
         if self.project is None:
             return
         if not any(r.cmd == "labels.get" and r.project == self.project for r in self._queue):
-            self._push(_Request("labels.get", self.project))
+            self._push(LabelsRequest("labels.get", self.project))
 
     # ops ---------------------------------------------------------------------------------
     def set_fields(self, ids: list[str], **fields: Any) -> bool:
@@ -163,7 +163,7 @@ class LabelsTable(LabelsView):
         if self.project is None or not possible:
             return False
         self.commit_edit()
-        self._push(_Request(cmd, self.project))
+        self._push(LabelsRequest(cmd, self.project))
         return True
 
     def _op(self, op: dict[str, Any]) -> bool:
@@ -171,7 +171,7 @@ class LabelsTable(LabelsView):
             return False
         if op["kind"] != "set" or "text" not in op["fields"]:
             self.commit_edit()  # the text typed so far is saved first
-        self._push(_Request("labels.apply", self.project, op))
+        self._push(LabelsRequest("labels.apply", self.project, op))
         return True
 
     # typing ------------------------------------------------------------------------------
@@ -254,7 +254,7 @@ class LabelsTable(LabelsView):
         if front is not None and front.cmd == "labels.get" and front.project == self.project:
             get = front
         else:
-            get = _Request("labels.get", self.project or "")
+            get = LabelsRequest("labels.get", self.project or "")
             self._queue.appendleft(get)
         held = self._queue[1] if len(self._queue) > 1 else None
         if held is not None and held.uncertain:
@@ -265,7 +265,7 @@ class LabelsTable(LabelsView):
                 self._say(f"{held.what.capitalize()} in {held.project} may not have been "
                           "saved before the backend went away: check it there.", error=True)
 
-    def _push(self, req: _Request) -> None:
+    def _push(self, req: LabelsRequest) -> None:
         last = self._queue[-1] if self._queue else None
         if last is not None and same_typing(last, req):
             last.op = req.op  # the newer text replaces the one not sent yet
@@ -292,7 +292,7 @@ class LabelsTable(LabelsView):
         self._send(req.cmd, req.args(), lambda result: self._on_result(req, result),
                    lambda err: self._on_error(req, err))
 
-    def _on_result(self, req: _Request, result: dict[str, Any]) -> None:
+    def _on_result(self, req: LabelsRequest, result: dict[str, Any]) -> None:
         self._in_flight = None
         mine = req.project == self.project
         if mine and req.cmd == "labels.get":
@@ -303,7 +303,7 @@ class LabelsTable(LabelsView):
         self._send_next()
         self._changed("state")
 
-    def _decide(self, get: _Request, result: dict[str, Any]) -> None:
+    def _decide(self, get: LabelsRequest, result: dict[str, Any]) -> None:
         """A check after the backend came back: resend the op, or it had been saved."""
         held = self._queue[0] if self._queue else None
         if held is None or held.check is not get:
@@ -314,7 +314,7 @@ class LabelsTable(LabelsView):
             self._text_done(held)
             self._say(f"{held.what.capitalize()} had been saved before the backend went away.")
 
-    def _on_error(self, req: _Request, err: Any) -> None:
+    def _on_error(self, req: LabelsRequest, err: Any) -> None:
         self._in_flight = None
         code, message = str(getattr(err, "code", "") or ""), str(getattr(err, "message", err))
         if code == BUSY and req.op is not None:  # nothing was written: it waits
@@ -345,7 +345,7 @@ class LabelsTable(LabelsView):
                 self.reload()  # show what is saved
         self._send_next()
 
-    def _text_done(self, req: _Request) -> None:
+    def _text_done(self, req: LabelsRequest) -> None:
         op = req.op or {}
         if op.get("kind") == "set" and "text" in op.get("fields", {}):
             rid = op["ids"][0]
@@ -355,7 +355,7 @@ class LabelsTable(LabelsView):
                 self._text_sets.pop(rid, None)
 
     # replies -----------------------------------------------------------------------------
-    def _apply_reply(self, req: _Request, result: dict[str, Any]) -> None:
+    def _apply_reply(self, req: LabelsRequest, result: dict[str, Any]) -> None:
         self._text_done(req)
         self._apply_state(result)
         self.error, self.message = "", done_text(req, result)
