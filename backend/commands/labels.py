@@ -7,7 +7,6 @@ answered. Each command syncs the rows with the prepared clips first (``rows.sync
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +14,7 @@ from backend.commands import CommandError, command
 from backend.commands.project import _writing
 from backend.dataset import project as proj
 from backend.labels import history, ops, rows, store
-from backend.protocol import E_BAD_ARGS, E_BUSY, E_NOT_FOUND
+from backend.protocol import E_BAD_ARGS, E_BUSY, E_IO, E_NOT_FOUND
 
 
 def _project(args: dict) -> proj.Project:
@@ -30,7 +29,8 @@ def _project(args: dict) -> proj.Project:
 
 def _synced(project: proj.Project) -> store.LabelsDoc:
     """The labels, synced with the manifest and saved when that changed them; while a job
-    of another process (the command line) holds the project, synced in memory only."""
+    of another process (the command line) holds the project, or when the folder cannot be
+    written (read-only), synced in memory only: the table can still be looked at."""
     def sync(doc: store.LabelsDoc) -> store.LabelsDoc:
         rows.sync(doc, project)
         return doc
@@ -39,7 +39,7 @@ def _synced(project: proj.Project) -> store.LabelsDoc:
         with _writing(project):
             return store.update(project.root, sync)
     except CommandError as exc:
-        if exc.code != E_BUSY:
+        if exc.code not in (E_BUSY, E_IO):
             raise
     try:
         return sync(store.load(project.root))
@@ -60,30 +60,38 @@ def get(args: dict, server: Any) -> dict:
             "summary": rows.summary(shown), "default_speaker": project.name}
 
 
-def _edit(args: dict, change: Callable[[store.LabelsDoc], dict[str, Any]]) -> dict:
-    """Sync, run ``change`` and save in one locked read-modify-write; the reply lists every
-    row that differs from before (rows the sync added too) and the rows removed."""
-    project = _project(args)
+Change = tuple[dict[str, Any], set[str], set[str]]  # (reply fields, changed ids, removed ids)
 
-    def edit(doc: store.LabelsDoc) -> tuple[dict[str, Any], dict[str, Any], store.LabelsDoc]:
-        before = {r["id"]: copy.deepcopy(r) for r in doc.rows}
-        rows.sync(doc, project)
-        extra = change(doc)
-        return before, extra, doc
+
+def _edit(args: dict, change: Callable[[store.LabelsDoc], Change]) -> dict:
+    """Sync, run ``change`` and save in one locked read-modify-write; the reply lists the
+    rows changed (rows the sync added or marked included) and every row that is gone."""
+    project = _project(args)
+    before: set[str] = set()
+
+    def edit(doc: store.LabelsDoc) -> tuple[Change, set[str], store.LabelsDoc]:
+        nonlocal before
+        before = {r["id"] for r in doc.rows}
+        synced = rows.sync(doc, project)
+        cut = sorted(doc.cut_sources)
+        done = change(doc)
+        if sorted(doc.cut_sources) != cut:  # an undo made a recording uncut: its rows
+            synced |= rows.sync(doc, project)  # follow the prepared clips again
+        return done, synced, doc
 
     try:
         with _writing(project):
-            before, extra, doc = store.update(project.root, edit)
+            (extra, changed, removed), synced, doc = store.update(project.root, edit)
     except ops.UnknownRow as exc:
         raise CommandError(exc.message, code=E_NOT_FOUND) from exc
     except ValueError as exc:  # OpError, history.NothingTo
         raise CommandError(str(exc), code=E_BAD_ARGS) from exc
     view = rows.View(project)
-    now = {r["id"]: r for r in doc.rows}
-    changed = [view.row(r) for rid, r in now.items() if before.get(rid) != r]
-    extra.pop("changed", None)
-    return {**extra, "revision": doc.revision, "changed": changed,
-            "removed": sorted(set(before) - set(now)), **history.labels(doc)}
+    now = {r["id"] for r in doc.rows}
+    ids = (changed | synced) & now
+    return {**extra, "revision": doc.revision,
+            "changed": [view.row(r) for r in doc.rows if r["id"] in ids],
+            "removed": sorted((removed | before) - now), **history.labels(doc)}
 
 
 @command("labels.apply")
@@ -92,7 +100,13 @@ def apply(args: dict, server: Any) -> dict:
     if not isinstance(op, dict):
         raise CommandError("'op' must be an object with a 'kind' (set, split, merge, delete, "
                            "replace, flag)", code=E_BAD_ARGS)
-    return _edit(args, lambda doc: ops.apply(doc, op))
+
+    def run(doc: store.LabelsDoc) -> Change:
+        done = ops.apply(doc, op)
+        extra = {k: v for k, v in done.items() if k not in ("changed", "removed")}
+        return extra, set(done["changed"]), set(done["removed"])
+
+    return _edit(args, run)
 
 
 @command("labels.undo")
@@ -105,5 +119,6 @@ def redo(args: dict, server: Any) -> dict:
     return _edit(args, lambda doc: _entry_reply(history.redo(doc)))
 
 
-def _entry_reply(done: tuple[dict[str, Any], set[str], set[str]]) -> dict[str, Any]:
-    return {"label": done[0]["label"]}
+def _entry_reply(done: tuple[dict[str, Any], set[str], set[str]]) -> Change:
+    item, changed, removed = done
+    return {"label": item["label"]}, changed, removed

@@ -16,8 +16,7 @@ import copy
 import time
 from typing import Any
 
-from backend.labels.rows import sort_rows
-from backend.labels.store import LabelsDoc
+from backend.labels.store import LabelsDoc, sort_rows
 
 MAX_ENTRIES = 500
 COALESCE_S = 60.0
@@ -117,6 +116,11 @@ def forget(doc: LabelsDoc, ids: set[str]) -> None:
 
     doc.undo[:] = [i for i in doc.undo if not touches(i)]
     doc.redo[:] = [i for i in doc.redo if not touches(i)]
+
+
+def referenced(doc: LabelsDoc) -> set[str]:
+    """The ids of the rows any undo or redo step holds."""
+    return {r["id"] for item in doc.undo + doc.redo for r in item["before"] + item["after"]}
 
 
 def labels(doc: LabelsDoc) -> dict[str, Any]:

@@ -7,17 +7,19 @@ The first split, merge or delete on a recording makes it CUT: from then on its c
 exactly its rows' spans (``backend.labels.cuts``), applied by the next prepare.
 
 ``set_transcript`` and ``cut_source`` are for the transcription job: they are not undo steps.
+``edit_rows`` changes many rows as one undo step (an import).
 """
 
 from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 from typing import Any
 
 from backend.labels import history
-from backend.labels.rows import new_row, sort_rows
-from backend.labels.store import FLAGS, LabelsDoc
+from backend.labels.rows import new_row
+from backend.labels.store import FLAGS, LabelsDoc, sort_rows
 
 MIN_PIECE_S = 0.05  # a split leaves at least this much on each side
 USER_ORIGINS = ("edited", "imported")  # text the user typed or brought: never overwritten
@@ -125,6 +127,31 @@ def _check_pieces(pieces: list[dict[str, Any]]) -> None:
 def _short(text: str, n: int = 40) -> str:
     text = str(text)
     return repr(text if len(text) <= n else text[:n] + "...")
+
+
+# many rows as one undo step (an import) ------------------------------------------------------
+FIXED_FIELDS = ("id", "source_id", "start", "end")  # a row's identity and span
+
+
+def edit_rows(doc: LabelsDoc, label: str, updates: dict[str, dict[str, Any]]) -> list[str]:
+    """Change fields of many rows as ONE undo step labelled ``label`` (an import of a list:
+    ``{rid: {"text": ..., "speaker": ..., "language": ..., "origin": "imported"}}``). The
+    span and identity fields cannot change (OpError); an unknown row is ``UnknownRow``.
+    Returns the ids of the rows that changed."""
+    for rid, fields in updates.items():
+        get_row(doc, rid)
+        fixed = sorted(set(fields) & set(FIXED_FIELDS))
+        if fixed:
+            raise OpError(f"{', '.join(fixed)} of row {rid} cannot be changed this way")
+    before, changed = [], []
+    for rid, fields in updates.items():
+        row = doc.row(rid)
+        if any(row.get(k) != v for k, v in fields.items()):
+            before.append(copy.deepcopy(row))
+            row.update(copy.deepcopy(fields))
+            changed.append(rid)
+    _commit(doc, label, before, changed, set(), [])
+    return changed
 
 
 # the table's edits ---------------------------------------------------------------------------
@@ -269,7 +296,7 @@ def split_text(row: dict[str, Any], at: float, text_at: int | None) -> tuple[str
     text = str(row.get("text") or "")
     if text_at is not None:
         return text[:text_at].rstrip(), text[text_at:].lstrip()
-    spaced = len(text.split()) > 1
+    spaced = len(text.split()) > 1 or not any(_wide(c) for c in text)
     units = text.split() if spaced else list(text.strip())
     sep = " " if spaced else ""
     words = row.get("words") or []
@@ -282,6 +309,11 @@ def split_text(row: dict[str, Any], at: float, text_at: int | None) -> tuple[str
         share = (at - float(row["start"])) / max(float(row["end"]) - float(row["start"]), 1e-9)
         k = round(len(units) * share)
     return sep.join(units[:k]), sep.join(units[k:])
+
+
+def _wide(char: str) -> bool:
+    """A character of a script written without spaces (Chinese, Japanese)."""
+    return unicodedata.east_asian_width(char) in ("W", "F") and char.isalpha()
 
 
 def _merge(doc: LabelsDoc, op: dict[str, Any], now: float | None) -> dict[str, Any]:

@@ -6,21 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from backend.labels import ops, rows, store
-from tests.labels.helpers import clips, prepared_project, run_prepare, voices
+from backend.dataset import project as proj
+from backend.labels import history, ops, rows, store
+from tests.labels.helpers import clips, run_prepare
 
 
-@pytest.fixture(scope="module")
-def voices_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return voices(tmp_path_factory.mktemp("voices"))
+@pytest.fixture
+def project(root: Path) -> proj.Project:
+    return proj.open_project(root)
 
 
 def sources(project) -> list[str]:
     return [s["id"] for s in project.load_sources()]
 
 
-def test_sync_adds_rows_for_clips_and_marks_stale(voices_dir: Path, tmp_path: Path) -> None:
-    project = prepared_project(tmp_path / "p", voices_dir)
+def test_sync_adds_rows_for_clips_and_marks_stale(project: proj.Project) -> None:
     doc = store.LabelsDoc()
     rows.sync(doc, project)
     a, b = sources(project)
@@ -37,9 +37,20 @@ def test_sync_adds_rows_for_clips_and_marks_stale(voices_dir: Path, tmp_path: Pa
                                             "confidence": 0.9, "words": None}, "e:m", None)
     run_prepare({"project": str(project.root), "settings": {"chunk_seconds": 0,
                                                              "overlap_seconds": 0}})
+    ops.apply(doc, {"kind": "flag", "ids": [ids[1]], "flag": "user"})
+    ops.apply(doc, {"kind": "set", "ids": [ids[2]], "fields": {"speaker": "Ann"}})
     rows.sync(doc, project)
     old = [r for r in doc.rows if r["id"] in ids]
-    assert all(r["stale"] for r in old) and old[0]["text"] == "hello"
+    # rows that hold something are kept (stale); blank ones go unless an undo step needs them
+    assert [r["id"] for r in old] == ids[:3] and all(r["stale"] for r in old)
+    history.undo(doc)  # the speaker: r3 is blank now, but the redo step holds it
+    rows.sync(doc, project)
+    assert doc.row(ids[2])["stale"]
+    ops.apply(doc, {"kind": "flag", "ids": [ids[0]], "flag": "user"})  # clears redo
+    rows.sync(doc, project)
+    with pytest.raises(KeyError):
+        doc.row(ids[2])
+    assert old[0]["text"] == "hello"
     fresh = [r for r in doc.rows if not r["stale"]]
     assert len(fresh) == sum(len(clips(project.root, s)) for s in (a, b))
     view = rows.View(project)
@@ -47,11 +58,10 @@ def test_sync_adds_rows_for_clips_and_marks_stale(voices_dir: Path, tmp_path: Pa
     assert all(r["clip"] and Path(r["clip_path"]).is_file() and not r["pending"]
                for r in shown if not r["stale"])
     assert all(r["clip"] is None and not r["pending"] for r in shown if r["stale"])
-    assert rows.summary(shown)["stale"] == len(old)
+    assert rows.summary(shown)["stale"] == 2  # the text and the flag (r3 went)
 
 
-def test_set_transcript_leaves_user_text(voices_dir: Path, tmp_path: Path) -> None:
-    project = prepared_project(tmp_path / "p", voices_dir)
+def test_set_transcript_leaves_user_text(project: proj.Project) -> None:
     doc = store.LabelsDoc()
     rows.sync(doc, project)
     r1, r2 = doc.rows[0]["id"], doc.rows[1]["id"]
@@ -71,8 +81,7 @@ def test_set_transcript_leaves_user_text(voices_dir: Path, tmp_path: Path) -> No
         ops.set_transcript(doc, "r999", tr, "x", None)
 
 
-def test_cut_source(voices_dir: Path, tmp_path: Path) -> None:
-    project = prepared_project(tmp_path / "p", voices_dir)
+def test_cut_source(project: proj.Project) -> None:
     doc = store.LabelsDoc()
     rows.sync(doc, project)
     a, b = sources(project)
