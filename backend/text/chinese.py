@@ -33,6 +33,7 @@ class ChineseFrontend(Frontend):
         self._lazy, self._style = lazy_pinyin, Style.TONE3
         self._finals, self._initials = to_finals_tone3, to_initials
         self._dict = pinyin_dict
+        self._split: dict[str, list[str]] = {}
 
     def normalize_mapped(self, text: str) -> Mapped:
         return zh_normalize.normalize_mapped(text)
@@ -47,6 +48,11 @@ class ChineseFrontend(Frontend):
 
     def split_syllable(self, syllable: str) -> list[str]:
         """"zhong1" -> ["zh", "ong1"], "ju4" -> ["j", "v4"], "n2" -> ["n2"]."""
+        if syllable not in self._split:
+            self._split[syllable] = self._split_syllable(syllable)
+        return self._split[syllable]
+
+    def _split_syllable(self, syllable: str) -> list[str]:
         nasal = _NASAL_RE.match(syllable)
         if nasal:
             head, body, tone = nasal.groups()

@@ -21,9 +21,8 @@ from backend.text.symbols import VITS_EN_PUNCTUATION
 READABLE_EXTRA = "'- "
 
 
-def readable(ch: str) -> bool:
-    return ("a" <= ch <= "z" or "A" <= ch <= "Z" or ch in READABLE_EXTRA
-            or ch in VITS_EN_PUNCTUATION)
+UNREADABLE_RE = re.compile(f"[^A-Za-z{re.escape(READABLE_EXTRA + VITS_EN_PUNCTUATION)}]")
+_NOT_PLAIN_RE = re.compile(f"[^0-9A-Za-z{re.escape(READABLE_EXTRA + VITS_EN_PUNCTUATION)}]")
 
 
 _CHAR_MAP = {
@@ -41,8 +40,6 @@ _CHAR_MAP = {
 def _fold(ch: str, prev: str) -> str:
     """One character made plain: typographic variants, compatibility forms (full-width
     letters, ligatures), Latin letters without their accents."""
-    if readable(ch) or ch.isdigit() and ch.isascii():
-        return ch
     if ch in _CHAR_MAP:
         return _CHAR_MAP[ch]
     if unicodedata.category(ch) == "Mn" and prev.isalpha() and prev.isascii():
@@ -57,7 +54,8 @@ def _fold(ch: str, prev: str) -> str:
 
 def _fold_chars(m: Mapped) -> Mapped:
     text = m.text
-    return m.map_chars(lambda ch, i: _fold(ch, text[i - 1] if i else ""))
+    return m.sub(_NOT_PLAIN_RE, lambda x: _fold(x.group(0), text[x.start() - 1]
+                                                if x.start() else ""))
 
 
 _ABBREVIATIONS = {

@@ -18,6 +18,7 @@ class EnglishFrontend(Frontend):
     title = "English: espeak-ng phonemes, VITS symbols"
     symbols = VITS_EN
     voice = "en-us"
+    unreadable_re = en_normalize.UNREADABLE_RE
 
     def __init__(self) -> None:
         super().__init__()
@@ -28,9 +29,6 @@ class EnglishFrontend(Frontend):
 
     def normalize_mapped(self, text: str) -> Mapped:
         return en_normalize.normalize_mapped(text)
-
-    def readable(self, ch: str) -> bool:
-        return en_normalize.readable(ch)
 
     def phonemize(self, lines: Sequence[str]) -> list[str]:
         try:

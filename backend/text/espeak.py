@@ -80,6 +80,8 @@ def phonemize(lines: Sequence[str], voice: str = "en-us") -> list[str]:
             line = " ".join(line.split())
             hit = _cache.get((voice, line))
             if hit is not None or not line:
+                if hit is not None:
+                    _cache.move_to_end((voice, line))
                 out.append(hit or "")
                 continue
             out.append(None)

@@ -17,9 +17,10 @@ language, or a package it needs is not installed).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
-from backend.text.reading import Mapped, Reading, unsupported_in
+from backend.text.reading import Mapped, Reading, unsupported_at
 from backend.text.symbols import symbol_ids
 
 LANGUAGE_NAMES = {"en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean",
@@ -44,6 +45,9 @@ class Frontend:
     name: str = ""
     title: str = ""
     symbols: tuple[str, ...] = ()
+    # a pattern matching one character the front-end cannot read, when one can say so
+    # (faster than asking ``readable`` character by character)
+    unreadable_re: re.Pattern[str] | None = None
 
     def __init__(self) -> None:
         self._ids = symbol_ids(self.symbols)
@@ -53,7 +57,15 @@ class Frontend:
         raise NotImplementedError
 
     def readable(self, ch: str) -> bool:
-        raise NotImplementedError
+        if self.unreadable_re is None:
+            raise NotImplementedError
+        return self.unreadable_re.match(ch) is None
+
+    def unreadable(self, text: str) -> list[int]:
+        """Positions of the characters of a normalised text the front-end cannot read."""
+        if self.unreadable_re is not None:
+            return [m.start() for m in self.unreadable_re.finditer(text)]
+        return [i for i, ch in enumerate(text) if not self.readable(ch)]
 
     def phonemize(self, lines: Sequence[str]) -> list[str]:
         """The phoneme string of each normalised (and cleaned) line."""
@@ -82,15 +94,12 @@ class Frontend:
     def read_many(self, texts: Sequence[str]) -> list[Reading]:
         """Readings of many texts, phonemised in one batch."""
         mapped = [self.normalize_mapped(t) for t in texts]
-        clean = [self._clean(m) for m in mapped]
-        phonemes = self.phonemize(clean)
-        return [self._reading(t, m, p) for t, m, p in zip(texts, mapped, phonemes, strict=True)]
+        bad = [self.unreadable(m.text) for m in mapped]
+        phonemes = self.phonemize([_blank(m.text, b) for m, b in zip(mapped, bad, strict=True)])
+        return [self._reading(t, m, p, b)
+                for t, m, p, b in zip(texts, mapped, phonemes, bad, strict=True)]
 
-    def _clean(self, m: Mapped) -> str:
-        """The normalised text without what the front-end cannot read (spaces instead)."""
-        return "".join(ch if self.readable(ch) else " " for ch in m.text)
-
-    def _reading(self, text: str, m: Mapped, phonemes: str) -> Reading:
+    def _reading(self, text: str, m: Mapped, phonemes: str, bad: list[int]) -> Reading:
         symbols, unknown = [], []
         for s in self.split_symbols(phonemes):
             if s in self._ids:
@@ -99,12 +108,22 @@ class Frontend:
                 unknown.append(s)
         return Reading(text=text, normalized=m.text, phonemes=phonemes, symbols=symbols,
                        ids=[self._ids[s] for s in symbols],
-                       unsupported=unsupported_in(m, self.readable), unknown_symbols=unknown,
+                       unsupported=unsupported_at(m, bad), unknown_symbols=unknown,
                        frontend=self.name, language=self.language)
 
     def describe(self) -> dict:
         return {"name": self.name, "language": self.language, "title": self.title,
                 "symbols": len(self.symbols)}
+
+
+def _blank(text: str, positions: list[int]) -> str:
+    """``text`` with a space for each character at ``positions`` (what is not read)."""
+    if not positions:
+        return text
+    chars = list(text)
+    for i in positions:
+        chars[i] = " "
+    return "".join(chars)
 
 
 _FACTORIES: dict[str, Callable[[], Frontend]] = {}

@@ -46,16 +46,6 @@ class Mapped:
         origin.extend(self.origin[pos:])
         return Mapped("".join(parts), tuple(origin))
 
-    def map_chars(self, fn: Callable[[str, int], str]) -> Mapped:
-        """Replace each character by ``fn(char, position)`` (any string, possibly empty)."""
-        parts: list[str] = []
-        origin: list[int] = []
-        for i, (ch, at) in enumerate(zip(self.text, self.origin, strict=True)):
-            new = fn(ch, i)
-            parts.append(new)
-            origin.extend([at] * len(new))
-        return Mapped("".join(parts), tuple(origin))
-
     def _end(self) -> int:
         return self.origin[-1] + 1 if self.origin else 0
 
@@ -97,11 +87,9 @@ class Unsupported:
         return f"{shown} at character {self.index + 1}"
 
 
-def unsupported_in(mapped: Mapped, readable: Callable[[str], bool]) -> list[Unsupported]:
-    """Every character of the normalised text that ``readable`` refuses, placed in the
-    original text."""
-    return [Unsupported(ch, at) for ch, at in zip(mapped.text, mapped.origin, strict=True)
-            if not readable(ch)]
+def unsupported_at(mapped: Mapped, positions: list[int]) -> list[Unsupported]:
+    """The characters at ``positions`` of the normalised text, placed in the original."""
+    return [Unsupported(mapped.text[i], mapped.origin[i]) for i in positions]
 
 
 @dataclass

@@ -79,17 +79,21 @@ _CURRENCY = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "�
 _PUNCTUATION = {"，": ",", "、": ",", "。": ".", "！": "!", "？": "?", "；": ";", "：": ":",
                 "…": "…", "—": "—", "～": "—", "~": "—", ",": ",", ".": ".", "!": "!",
                 "?": "?", ";": ";", ":": ":"}
-_SILENT = "“”‘’「」『』《》〈〉（）()【】[]\"'·・ \t\n\r\u3000"
+_SILENT = "“”‘’「」『』《》〈〉（）()【】[]\"'·・- \t\n\r\u3000"
 _SYMBOLS = {"%": "百分号", "+": "加", "=": "等于", "&": "和", "@": "艾特", "#": "井号",
-            "°": "度", "×": "乘", "÷": "除以", "<": "小于", ">": "大于", "℃": "摄氏度"}
+            "°": "度", "×": "乘", "÷": "除以", "<": "小于", ">": "大于", "℃": "摄氏度", "/": "斜杠"}
 
+_MARKS = {**{c: "" for c in _SILENT}, **_PUNCTUATION, **_SYMBOLS}
+_MARKS_RE = re.compile(f"[{re.escape(''.join(_MARKS))}]")
+_FULL_WIDTH_RE = re.compile("[０-９Ａ-ｚ％＋＝＆＠＃＄＜＞／－．]")
 _NUM = r"\d+"
 _TIME_RE = re.compile(r"(?<!\d)([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?(?!\d)")
 _YEAR_RE = re.compile(r"(?<![\d.])(\d{2,4})(?=年)")
 _MONEY_RE = re.compile(rf"(-?)([¥￥$€£])\s?({_NUM})(?:\.(\d+))?")
 _PERCENT_RE = re.compile(rf"(-?)({_NUM})(?:\.(\d+))?\s?%")
 _FRACTION_RE = re.compile(r"(?<![\d.])(\d+)/(\d+)(?![\d.])")
-_NEGATIVE_RE = re.compile(r"(?<![\w.])-(?=\d)")
+_NEGATIVE_RE = re.compile(r"(?<![0-9A-Za-z.])-(?=\d)")
+_RANGE_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)[-~～](?=\d)")
 _NUMBER_RE = re.compile(rf"({_NUM})(?:\.(\d+))?")
 _LIANG_RE = re.compile(rf"(?<![\d.])2(?=[{_LIANG_BEFORE}])")
 _DOTS_RE = re.compile(r"\.{3,}|…+|。{3,}")
@@ -121,25 +125,23 @@ def _fraction(m: re.Match[str]) -> str:
 
 
 def _fold(ch: str) -> str:
-    if "０" <= ch <= "９" or "Ａ" <= ch <= "ｚ" or ch in "％＋＝＆＠＃＄＜＞／－．":
-        return unicodedata.normalize("NFKC", ch)
-    return ch
+    return unicodedata.normalize("NFKC", ch)
 
 
 def normalize_mapped(text: str) -> Mapped:
-    m = Mapped.of(text).map_chars(lambda ch, i: _fold(ch))
+    m = Mapped.of(text).sub(_FULL_WIDTH_RE, lambda x: _fold(x.group(0)))
     m = m.sub(_TIME_RE, _time)
     m = m.sub(_YEAR_RE, lambda x: digits(x.group(1)))
     m = m.sub(_MONEY_RE, _money)
     m = m.sub(_PERCENT_RE, _percent)
     m = m.sub(_FRACTION_RE, _fraction)
     m = m.sub(_NEGATIVE_RE, lambda x: "负")
+    m = m.sub(_RANGE_RE, lambda x: x.group(1) + "到")
     m = m.sub(_LIANG_RE, lambda x: "两")
     m = m.sub(_NUMBER_RE, lambda x: _number(x.group(1), x.group(2)))
     m = m.sub(_DOTS_RE, lambda x: "…")
     m = m.sub(_DASHES_RE, lambda x: "—")
-    return m.map_chars(lambda ch, i: "" if ch in _SILENT else
-                       _PUNCTUATION.get(ch) or _SYMBOLS.get(ch) or ch)
+    return m.sub(_MARKS_RE, lambda x: _MARKS[x.group(0)])
 
 
 def normalize(text: str) -> str:

@@ -11,7 +11,8 @@ import pytest
 from backend.text import FrontendUnavailable, espeak, get, read
 from backend.text.symbols import PINYIN, VITS_EN, intersperse, symbol_ids
 
-MANIFEST = Path(__file__).resolve().parents[1] / "data" / "reference" / "vits_state_dict_manifest.json"
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
+MANIFEST = REFERENCE / "vits_state_dict_manifest.json"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "reference" / MANIFEST.name
 
 
@@ -126,10 +127,11 @@ def test_pinyin_table_covers_every_syllable_pypinyin_knows() -> None:
 
     zh = get("zh")
     table = set(PINYIN)
-    for readings in pinyin_dict.values():
-        for syllable in readings.split(","):
-            parts = zh.split_syllable(to_tone3(syllable, neutral_tone_with_five=True))
-            assert parts and set(parts) <= table, (syllable, parts)
+    syllables = {s for readings in pinyin_dict.values() for s in readings.split(",")}
+    assert len(syllables) > 1000
+    for syllable in syllables:
+        parts = zh.split_syllable(to_tone3(syllable, neutral_tone_with_five=True))
+        assert parts and set(parts) <= table, (syllable, parts)
 
 
 def test_chinese_reports_what_it_cannot_read() -> None:
@@ -150,3 +152,42 @@ def test_language_codes() -> None:
     assert get("EN-us") is get("en") and get("zh_CN") is get("zh")
     with pytest.raises(FrontendUnavailable, match="no text front-end for Korean"):
         get("ko")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_unsupported_index_points_into_the_original(language: str) -> None:
+    """Whatever the normaliser rewrites around them, each unreadable character is reported
+    once, at an index of the original text that holds it."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = {"en": ["Mr. ", "$5.50 ", "3:30", " 1999", "-2", "50%", "1st", "&", " cat ",
+                     "etc. ", "No. 7", "—", "1,000", ".5", "#3"],
+              "zh": ["我有", "2个", "15:30", "1999年", "¥5.5", "50%", "-3", "，", "1/2", "好"]}
+    odd = ["😀", "\u200b", "\x07", "Ж", "🇫", "\ue000", "\U000e0001"] + (
+        ["日"] if language == "en" else ["x", "Q"])
+    frontend = get(language)
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(st.lists(st.sampled_from(pieces[language] + odd), max_size=12))
+    def check(parts: list[str]) -> None:
+        text = "".join(parts)
+        reading = frontend.read(text)
+        expected = sorted(i for i, c in enumerate(text) if c in odd)
+        assert sorted(u.index for u in reading.unsupported) == expected, (text, reading)
+        assert all(text[u.index] == u.char for u in reading.unsupported)
+
+    check()
+
+
+def test_phonemes_the_table_lacks_are_reported() -> None:
+    from backend.text.english import EnglishFrontend
+
+    class Smaller(EnglishFrontend):
+        symbols = tuple(s for s in VITS_EN if s != "ʊ")
+
+    reading = Smaller().read("Hello, go home.")
+    assert "ʊ" in reading.phonemes and "ʊ" not in reading.symbols
+    assert reading.unknown_symbols == ["ʊ"] and not reading.unsupported and not reading.ok
+    assert reading.problems() == ["the symbol table lacks 'ʊ' (U+028A)"]
+    assert reading.ids == [Smaller.symbols.index(s) for s in reading.symbols]
