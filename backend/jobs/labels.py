@@ -26,6 +26,7 @@ from backend.labels.ops import AUTO_FLAGS
 from backend.protocol import E_IO
 
 ACTIONS = ("export", "import")
+VITS_MAX_TEXT = 190  # VITS's default data.max_text_len
 _TITLES = {fm.LIST: "a GPT-SoVITS .list", fm.VITS: "a VITS filelist", fm.JSON: "JSON"}
 
 
@@ -61,11 +62,14 @@ def prepare(args: dict) -> LabelsParams:
     path = abs_path(args["file"])
     try:
         parsed = fm.parse(path, fmt)
-        view_rows(project, store.load(project.root))  # the project's files can be read
+        present = view_rows(project, store.load(project.root))  # the files can be read
     except fm.FormatError as exc:
         raise BadArgs(str(exc), details={"file": str(path)}) from exc
     except ProjectError as exc:
         raise BadArgs(exc.message) from exc
+    if not any(not r["stale"] for r in present):
+        raise BadArgs(f"project {project.name} has no clips to put the texts on yet: import "
+                      "the recordings and run Prepare first, then import the labels")
     return LabelsParams(project, action, parsed.format, path,
                         speakers=args.get("speakers", True) is not False, parsed=parsed)
 
@@ -156,8 +160,27 @@ def export(params: LabelsParams, ctx: JobContext) -> dict:
             side = fm.speakers_path(params.path)
             _write(side, fm.speakers_json(ids))
             result.update(speakers=ids, speakers_file=str(side))
+        result["notes"] = vits_notes(project, chosen)
     ctx.progress("exporting", total, total, force=True)
     return result
+
+
+def vits_notes(project: Project, chosen: list[fm.Entry]) -> list[str]:
+    """What a VITS trainer needs to know about these clips (its loader reads wavs with
+    scipy, divides by max_wav_value 32768, refuses another rate than its config's, and drops
+    texts longer than max_text_len, 190 by default)."""
+    settings = project.load_manifest().get("settings") or {}
+    notes = [f"the clips are {project.sample_rate} Hz: set data.sampling_rate to "
+             f"{project.sample_rate} in the VITS config (its loader refuses other rates)"]
+    if settings.get("output_subtype", "FLOAT") != "PCM_16":
+        notes.append("the clips are 32-bit float wavs, which VITS's loader divides by 32768 "
+                     "as if they were 16-bit (it would train on near silence): set Prepare's "
+                     "output format to 16-bit PCM (output_subtype PCM_16) and prepare again")
+    long = sum(1 for e in chosen if len(e.text.strip()) > VITS_MAX_TEXT)
+    if long:
+        notes.append(f"{long} text(s) are longer than {VITS_MAX_TEXT} characters, which VITS "
+                     "skips (data.max_text_len): split those rows or raise the limit")
+    return notes
 
 
 def _write(path: Path, text: str) -> None:

@@ -22,6 +22,7 @@ Matching the lines onto a project's rows is ``backend.labels.matching``.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ JSON_FORMAT, JSON_VERSION = "timbre-labels", 1
 GSV_WRITE = {"zh": "ZH", "ja": "JA", "en": "EN", "ko": "KO", "yue": "YUE"}
 GSV_READ = {"zh": "zh", "ja": "ja", "jp": "ja", "en": "en", "ko": "ko", "yue": "yue"}
 SPEAKERS_SUFFIX = ".speakers.json"
+_LANGUAGE = re.compile(r"[a-z]{2,3}([-_][a-z0-9]{2,8})*")  # the codes labels.apply takes
 _BOMS = {b"\xff\xfe": "UTF-16 (little endian)", b"\xfe\xff": "UTF-16 (big endian)"}
 _UTF8_BOM = b"\xef\xbb\xbf"
 _FIELDS = {LIST: "path|speaker|language|text", 2: "path|text", 3: "path|speaker_id|text"}
@@ -262,8 +264,10 @@ def _json_line(number: int, row: Any) -> tuple[Line, str | None]:
                                           and end is not None):
         return line, "neither a 'path' nor 'source' with 'start' and 'end'"
     language = row.get("language")
-    if language is not None and not isinstance(language, str):
-        return line, "'language' must be a string or null"
+    if language is not None and (not isinstance(language, str)
+                                 or not _LANGUAGE.fullmatch(language.lower())):
+        return line, f"'language' must be a code such as en, zh, ja, ko, yue or null, " \
+                     f"not {language!r}"
     speaker = row.get("speaker")
     return Line(number, path if isinstance(path, str) else None, row["text"].strip(),
                 language.lower() if language else None,

@@ -82,7 +82,7 @@ class RowIndex:
         if m and name not in self.by_source:
             return None, (f"a GPT-SoVITS slicer clip of {m['source']!r}, which is not a "
                           "recording of this project")
-        if name in self.by_source:
+        if name and name in self.by_source:
             return self.whole(name)
         if name in self.stale:
             return None, (f"{name} is a clip of an older prepare (its row is stale): export "
@@ -91,23 +91,38 @@ class RowIndex:
 
     def by_span(self, source: str, start: float, end: float) -> tuple[dict | None, str]:
         rows = self.by_source.get(source)
-        span = f"{start:.2f}-{end:.2f} s"
         if not rows:
             return None, f"no recording of this project is named {source!r}"
-        best = max(rows, key=lambda r: overlap((start, end), (r["start"], r["end"])))
-        near = abs(best["start"] - start) <= SPAN_TOLERANCE and \
-            abs(best["end"] - end) <= SPAN_TOLERANCE
-        if near or overlap((start, end), (best["start"], best["end"])) >= SPAN_OVERLAP:
-            return best, ""
-        return None, (f"no clip of {source} covers {span} (nearest: {best['start']:.2f}-"
-                      f"{best['end']:.2f} s); the project cut this recording differently")
+        fits = [r for r in rows if _fits(r, start, end)]
+        if fits:
+            best = max(fits, key=lambda r: overlap((start, end), (r["start"], r["end"])))
+            return self._one(source, fits, best)
+        near = max(rows, key=lambda r: overlap((start, end), (r["start"], r["end"])))
+        return None, (f"no clip of {source} covers {start:.2f}-{end:.2f} s (nearest: "
+                      f"{near['start']:.2f}-{near['end']:.2f} s); the project cut this "
+                      "recording differently")
 
     def whole(self, source: str) -> tuple[dict | None, str]:
         rows = self.by_source[source]
-        if len(rows) == 1:
-            return rows[0], ""
+        if len({r["source_id"] for r in rows}) == len(rows):
+            return self._one(source, rows, rows[0])
         return None, (f"{source} is a whole recording, which this project cut into "
                       f"{len(rows)} clips: the line cannot say which clip its text is for")
+
+    @staticmethod
+    def _one(source: str, fits: list[dict[str, Any]], best: dict[str, Any],
+             ) -> tuple[dict | None, str]:
+        """``best``, unless rows of two recordings of the same name fit the line."""
+        if len({r["source_id"] for r in fits}) > 1:
+            return None, (f"two recordings of this project are named {source}: the line "
+                          "cannot say which one it is for (rename one and import it again)")
+        return best, ""
+
+
+def _fits(row: dict[str, Any], start: float, end: float) -> bool:
+    near = abs(row["start"] - start) <= SPAN_TOLERANCE and abs(row["end"] - end) <= \
+        SPAN_TOLERANCE
+    return near or overlap((start, end), (row["start"], row["end"])) >= SPAN_OVERLAP
 
 
 def match(lines: list[Line], rows: list[dict[str, Any]]) -> Matched:

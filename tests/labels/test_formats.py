@@ -140,10 +140,13 @@ def test_json_round_trip(tmp_path: Path) -> None:
 def test_json_bad_rows_and_bad_json(tmp_path: Path) -> None:
     rows = [{"path": "/a.wav", "text": "ok"}, {"path": "/b.wav"}, "nope",
             {"source": "talk.wav", "start": 1, "text": "no end"},
-            {"source": "talk.wav", "start": "x", "end": 2, "text": "bad start"}]
+            {"source": "talk.wav", "start": "x", "end": 2, "text": "bad start"},
+            {"path": "/c.wav", "text": "t", "language": "English!"},
+            {"path": "/d.wav", "text": "t", "language": "ZH"}]
     parsed = fm.parse(write(tmp_path, "l.json", json.dumps({"rows": rows})))
-    assert [ln.number for ln in parsed.lines] == [1]
-    assert [m["line"] for m in parsed.malformed] == [2, 3, 4, 5]
+    assert [(ln.number, ln.language) for ln in parsed.lines] == [(1, None), (7, "zh")]
+    assert [m["line"] for m in parsed.malformed] == [2, 3, 4, 5, 6]
+    assert "not 'English!'" in parsed.malformed[-1]["reason"]
     with pytest.raises(fm.FormatError, match=r"b\.json is not valid JSON .*line 1"):
         fm.parse(write(tmp_path, "b.json", '{"rows": [}'), fm.JSON)
     with pytest.raises(fm.FormatError, match="no 'rows' list"):
@@ -226,6 +229,14 @@ def test_match_whole_recordings_spans_and_what_does_not_match() -> None:
     assert why[3] == {"line": 3, "path": "nothing.wav", "reason": "no prepared clip or "
                       "recording of this project is named 'nothing.wav'"}
     assert "stale" in why[4]["reason"]
+
+
+def test_two_recordings_of_the_same_name_are_not_guessed() -> None:
+    twin = {**row("r9", "xyz_001_0000.wav", 0.5, 3.2), "source_id": "other id"}
+    got = matching.match(lines("talk.wav_0000016000_0000102400.wav",
+                               "talk.wav_0000256000_0000352000.wav"), [*ROWS, twin])
+    assert [(ln.number, r["id"]) for ln, r in got.pairs] == [(2, "r3")]
+    assert "two recordings of this project are named talk.wav" in got.unmatched[0]["reason"]
 
 
 def test_a_second_line_for_the_same_clip_is_reported() -> None:

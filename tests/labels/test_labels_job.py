@@ -151,6 +151,9 @@ def test_vits_filelists_both_forms(root: Path, tmp_path: Path) -> None:
     out = tmp_path / "train.txt"
     res = run({"project": str(root), "action": "export", "format": "vits", "out": str(out)})
     assert res["rows"] == len(rows) and "speakers" not in res
+    rate = proj.open_project(root).sample_rate
+    assert f"set data.sampling_rate to {rate}" in res["notes"][0]
+    assert "32-bit float wavs" in res["notes"][1] and len(res["notes"]) == 2
     assert out.read_text("utf-8") == "".join(f"{r['clip_path']}|Clip {i} text.\n"
                                              for i, r in enumerate(rows))
     assert not labels_job.fm.speakers_path(out).exists()
@@ -219,16 +222,23 @@ def test_bad_arguments(root: Path, tmp_path: Path) -> None:
         labels_job.prepare({"project": str(root), "action": "export", "format": "list",
                             "out": str(tmp_path / "x.list")})
     fill(root)
+    good = tmp_path / "g.list"
+    good.write_text("/a.wav|s|EN|t\n", "utf-8")
     with pytest.raises(BadArgs, match="does not exist: create it"):
         labels_job.prepare({"project": str(root), "action": "export", "format": "list",
                             "out": str(tmp_path / "no such" / "x.list")})
     with pytest.raises(BadArgs, match="'format' is required"):
         labels_job.prepare({"project": str(root), "action": "export", "out": "x"})
+    with pytest.raises(BadArgs, match="no usable VITS filelist line"):
+        labels_job.prepare({"project": str(root), "action": "import", "format": "vits",
+                            "file": str(good)})
     with pytest.raises(BadArgs, match="'action' must be export or import"):
         labels_job.prepare({"project": str(root), "action": "merge"})
+    empty = tmp_path / "empty project"
+    proj.create_project(empty)
+    with pytest.raises(BadArgs, match="no clips to put the texts on yet: .* run Prepare"):
+        labels_job.prepare({"project": str(empty), "action": "import", "file": str(good)})
     (root / "labels.json").write_text("{broken", "utf-8")
-    good = tmp_path / "g.list"
-    good.write_text("/a.wav|s|EN|t\n", "utf-8")
     with pytest.raises(BadArgs, match="labels.json cannot be read"):
         labels_job.prepare({"project": str(root), "action": "import", "file": str(good)})
 
@@ -248,17 +258,40 @@ def test_cli_exit_codes(root: Path, tmp_path: Path) -> None:
     assert rc == 2 and summary["error"]["code"] == "bad_arguments"
     assert "is not UTF-8 text: line 1 holds the byte 0xE9" in err
 
-    rc, summary, _ = run_cli("labels", "import", "--project", str(root), "--file", str(out),
-                             "--format", "vits")
-    assert rc == 2 and "no usable VITS filelist line" in summary["error"]["message"]
-
-    rc, summary, err = run_cli("labels", "export", "--project", str(tmp_path / "nothing"),
-                               "--format", "json", "--out", str(tmp_path / "x.json"))
-    assert rc == 2, err
-
     out.write_text(out.read_text("utf-8").replace("Clip 0 text.", "Clip zero."), "utf-8")
     rc, summary, err = run_cli("labels", "import", "--project", str(root), "--file", str(out),
                                "--ignore-speakers")
     assert rc == 0, err
     assert (summary["result"]["matched"], summary["result"]["updated"]) == (len(rows), 1)
     assert store.load(root).row(rows[0]["id"])["text"] == "Clip zero."
+
+
+def test_through_the_server_import_is_one_undo_step(root: Path, tmp_path: Path) -> None:
+    """What the Labels page does: job.start labels import, then labels.get and labels.undo."""
+    from tests.project.test_server_project import Client
+
+    rows = view(root)
+    src = tmp_path / "in.list"
+    src.write_text(own_list(rows), "utf-8")
+    client = Client()
+    try:
+        client.wait(lambda m: m.get("event") == "backend.ready", timeout=90)
+        bad = client.call("job.start", kind="labels", args={"project": str(root),
+                                                            "action": "import",
+                                                            "file": str(tmp_path / "no.list")})
+        assert bad["type"] == "error" and bad["error"]["code"] == "bad_arguments"
+        assert "no.list" in bad["error"]["message"]
+        started = client.call("job.start", kind="labels", args={
+            "project": str(root), "action": "import", "file": str(src), "format": "list"})
+        done = client.finished(started["result"]["job_id"])
+        assert done["status"] == "ok" and done["result"]["updated"] == len(rows), done
+        got = client.call("labels.get", project=str(root))["result"]
+        assert got["undo_label"] == f"import in.list ({len(rows)} rows)"
+        assert [r["text"] for r in got["rows"]] == [TEXTS[i % 3].format(i)
+                                                    for i in range(len(rows))]
+        assert client.call("labels.undo", project=str(root))["type"] == "result"
+        got = client.call("labels.get", project=str(root))["result"]
+        assert [r["text"] for r in got["rows"]] == [""] * len(rows) and not got["can_undo"]
+    finally:
+        client.send("shutdown")
+        client.proc.wait(timeout=20)
