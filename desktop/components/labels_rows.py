@@ -177,17 +177,19 @@ def natural_order(rows: Iterable[Row]) -> list[str]:
 
 # the summary line ----------------------------------------------------------------------------
 def summary_text(rows: Iterable[Row], shown: int | None = None) -> str:
-    """``12 rows, 3:41.0 of audio; 2 flagged, 1 empty, 4 not prepared yet`` (+ shown)."""
-    rows = list(rows)
-    seconds = sum(duration(r) for r in rows)
-    counts = [(sum(1 for r in rows if r.get("flag")), "flagged"),
-              (sum(1 for r in rows if not str(r.get("text") or "").strip()), "empty"),
-              (sum(1 for r in rows if r.get("pending")), "not prepared yet"),
-              (sum(1 for r in rows if r.get("stale")), "stale")]
-    text = f"{len(rows)} row{'s' if len(rows) != 1 else ''}, {format_time(seconds)} of audio"
+    """``12 rows, 3:41.0 of audio; 2 flagged, 1 empty, 4 not prepared yet, 1 stale`` (+ what
+    is shown). As ``labels.get``'s summary: stale rows are counted only as stale."""
+    listed = list(rows)
+    live = [r for r in listed if not r.get("stale")]
+    seconds = sum(duration(r) for r in live)
+    counts = [(sum(1 for r in live if r.get("flag")), "flagged"),
+              (sum(1 for r in live if not str(r.get("text") or "").strip()), "empty"),
+              (sum(1 for r in live if r.get("pending")), "not prepared yet"),
+              (len(listed) - len(live), "stale")]
+    text = f"{len(live)} row{'s' if len(live) != 1 else ''}, {format_time(seconds)} of audio"
     parts = [f"{n} {what}" for n, what in counts if n]
     if parts:
         text += "; " + ", ".join(parts)
-    if shown is not None and shown != len(rows):
+    if shown is not None and shown != len(listed):
         text += f". Showing {shown} (filtered)"
     return text

@@ -63,6 +63,9 @@ def test_load_shows_the_rows_in_recording_order(wire, table) -> None:
     assert cell(table.row("r3"), "flag") == "low confidence"
     assert table.status_text() == "Every change is saved."
     assert summary_text(table.shown()) == "6 rows, 0:09.0 of audio; 2 flagged"
+    stale = {**table.row("r6"), "stale": True, "text": ""}
+    assert summary_text([*table.shown()[:5], stale], shown=2) == \
+        "5 rows, 0:07.5 of audio; 1 flagged, 1 stale. Showing 2 (filtered)"
 
 
 def test_sort_by_any_column_keeps_the_recording_order_for_ties(table) -> None:
