@@ -5,8 +5,9 @@ Purposes (``AppSettings.last_folder`` keys): ``open_project``, ``new_project``,
 weights), ``asset_import`` (model files for the asset manager), ``export <project>``
 (exports, per project; the default is the project's ``export/`` folder), and the Convert
 page's ``voice_model`` (a model to import), ``convert_input`` (recordings to convert),
-``convert_out`` (the output folder) and ``convert_save`` (Save as), and the Labels
-page's ``transcribe_model`` (a folder holding a transcription model). Without
+``convert_out`` (the output folder) and ``convert_save`` (Save as), and the Labels page's
+``labels_import`` and ``labels_export`` (transcript files) and ``transcribe_model`` (a folder
+holding a transcription model). Without
 ``AppSettings`` a dialog starts in ``default`` (else the home folder) and remembers
 nothing.
 """

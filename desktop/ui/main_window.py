@@ -41,6 +41,7 @@ from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.extract_page import QtExtractPage
 from desktop.ui.help_menu import QtHelpMenu, UrlOpener
 from desktop.ui.jobs_panel import QtJobsPanel
+from desktop.ui.labels_page import QtLabelsPage
 from desktop.ui.live_page import QtLivePage
 from desktop.ui.log_panel import QtLogPanel
 from desktop.ui.project_controller import ProjectController
@@ -53,10 +54,7 @@ from desktop.ui.wheel_guard import guard_wheel
 DEFAULT_SIZE = QSize(1200, 800)
 DOCK_HEIGHT = 120  # the Jobs/Log dock's first height; the user drags it, the size is kept
 
-COMING = {
-    "label": ("Label", "Check and correct the transcript of every clip (needed for VITS "
-                       "text-to-speech), starting from an automatic transcription."),
-}
+COMING: dict[str, tuple[str, str]] = {}  # key -> (title, what it will do): none at present
 
 
 class QtPlaceholderPage(QWidget):
@@ -126,7 +124,8 @@ class MainWindow(QMainWindow):
         self.add_page("dataset", "Dataset", self.dataset_page)
         self.waveform_editor = QtWaveformEditor(self.client)
         self.dataset_page.attach_editor(self.waveform_editor)
-        self.add_page("label", *self._placeholder("label"))
+        self.labels_page = QtLabelsPage(self.client, self.controller, self.settings)
+        self.add_page("label", "Label", self.labels_page)
         self.extract_page = QtExtractPage(self.client, self.controller, self.settings)
         self.add_page("extract", "Extract", self.extract_page)
         self.train_page = QtTrainPage(self.client, self.controller, self.settings)
