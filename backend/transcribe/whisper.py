@@ -72,10 +72,11 @@ class WhisperEngine:
         if language in (None, "", "auto"):
             return None
         code = language.strip().lower()
-        if code not in self.languages:
+        known = self.languages or ()
+        if code not in known:
             raise BadArgs(f"the faster-whisper model {self.model_id} does not know the "
-                          f"language {language!r}; it knows {len(self.languages)} languages "
-                          f"({', '.join(self.languages[:12])}, ...); leave it empty to detect")
+                          f"language {language!r}; it knows {len(known)} languages "
+                          f"({', '.join(known[:12])}, ...); leave it empty to detect")
         return code
 
     def transcribe(self, audio: np.ndarray, *, language: str | None = None,
