@@ -139,6 +139,11 @@ def test_import_a_model_folder_as_its_bundle(setup, tiny_whisper, tmp_path, repo
     assert row["installed"] and row["verified_note"] == "verified by checksum"
     assert {r["how"] for r in read_records().values()} == {"import"}
     assert (tiny_whisper / "model.bin").is_file()  # the original stays
+    from backend.transcribe.models import model_rows, resolve
+
+    assert resolve(None).label == "tiny"  # no --model: the one installed
+    assert model_rows() == [{"name": "tiny", "installed": True, "size": row["size"],
+                             "asset": "whisper-tiny"}]
 
     partial = tmp_path / "没有 tokenizer"
     partial.mkdir()
