@@ -105,6 +105,7 @@ def test_whisper_loads_a_folder_with_spaces_and_chinese_characters(whisper, tiny
     assert whisper.model_id == f"faster-whisper:{tiny_whisper.name}:int8"
     assert whisper._model.model.is_multilingual
     assert "en" in whisper.languages and "zh" in whisper.languages
+    assert len(whisper.languages) == 99 and "yue" not in whisper.languages  # large-v3 has it
 
 
 def test_whisper_transcribes_with_word_timestamps(whisper, speech, no_network):
@@ -160,6 +161,8 @@ def test_whisper_bad_language_model_and_device(tiny_whisper, tmp_path, whisper):
 
     with pytest.raises(BadArgs, match="does not know the language 'xx'"):
         whisper.transcribe(np.zeros(SAMPLE_RATE, np.float32), language="xx")
+    with pytest.raises(BadArgs, match="does not know the language 'yue'; it knows 99"):
+        WhisperEngine(model=str(tiny_whisper), language="yue")
     with pytest.raises(BadArgs, match="unknown faster-whisper model 'huge'"):
         WhisperEngine(model="huge")
     broken = tmp_path / "半个 model"
@@ -168,6 +171,17 @@ def test_whisper_bad_language_model_and_device(tiny_whisper, tmp_path, whisper):
     with pytest.raises(BadArgs, match=r"config.json, tokenizer.json, vocabulary.json \(or "
                                       r"vocabulary.txt\) missing"):
         WhisperEngine(model=str(broken))
+    assert WhisperEngine(model=str(tiny_whisper / "model.bin")).folder == tiny_whisper
+    damaged = tmp_path / "damaged 模型"
+    damaged.mkdir()
+    for name in ("config.json", "tokenizer.json", "vocabulary.json"):
+        (damaged / name).write_bytes((tiny_whisper / name).read_bytes())
+    (damaged / "model.bin").write_bytes((tiny_whisper / "model.bin").read_bytes()[:5000])
+    from backend.kernel import JobError
+
+    with pytest.raises(JobError, match=r"could not load the faster-whisper model in .*damaged "
+                                       r"模型 on cpu \(int8\)"):
+        WhisperEngine(model=str(damaged))
     assert parse_device("auto") == ("cpu", 0) and parse_device("CPU") == ("cpu", 0)
     with pytest.raises(BadArgs, match="sees 0 CUDA GPU"):
         parse_device("cuda:0")
@@ -180,8 +194,10 @@ def test_whisper_catalogue_model_not_installed_says_how_to_get_it(tmp_path, monk
     from backend.transcribe.engine import open_engine
 
     monkeypatch.setenv("TIMBRE_DATA_DIR", str(tmp_path / "empty data"))
+    with pytest.raises(MissingAsset, match="Whisper small"):  # no model: the recommended one
+        open_engine("faster-whisper")
     with pytest.raises(MissingAsset) as err:
-        open_engine("faster-whisper", model="small")
+        open_engine("faster-whisper", model="whisper-small")
     assert "python -m backend assets download whisper-small" in err.value.message
     assert "model.bin" in err.value.message and "vocabulary.txt" in err.value.message
     assert err.value.details["name"] == "whisper-small"
