@@ -62,9 +62,10 @@ def now_iso() -> str:
 
 
 # A text-to-speech (VITS) dataset wants whole phrases, each paired with its text: no
-# fixed-length chunks (they would cut words) and so no overlap.
+# fixed-length chunks (they would cut words) and so no overlap; and 16-bit PCM clips, the
+# only kind VITS-family trainers read right (they divide samples by 32768).
 KIND_PREPARE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "vits": {"chunk_seconds": 0.0, "overlap_seconds": 0.0},
+    "vits": {"chunk_seconds": 0.0, "overlap_seconds": 0.0, "output_subtype": "PCM_16"},
 }
 
 

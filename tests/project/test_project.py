@@ -25,6 +25,7 @@ def test_create_open_reopen_round_trip(unicode_dir: Path) -> None:
     assert meta["version"] == "v2" and meta["created"]
     assert meta["prepare"] == proj.default_settings("vits")
     assert meta["prepare"]["chunk_seconds"] == 0  # a VITS project keeps whole phrases
+    assert meta["prepare"]["output_subtype"] == "PCM_16"  # what VITS trainers read right
 
     created.save_sources([{"id": "abc", "sha256": "abc" * 10, "path": "/x.wav", "name": "x.wav",
                            "status": "ok", "duration": 3.5}])
