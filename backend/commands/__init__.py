@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "backend.commands.features",
     "backend.commands.live",
     "backend.commands.models",
+    "backend.commands.labels",
 ]
 
 

@@ -22,12 +22,17 @@ SIGNATURE_VERSION = 1
 
 
 def signature(source: dict[str, Any], settings: dict[str, Any], sample_rate: int,
-              segments: list[list[float]] | None, pipeline_version: Any = None) -> str:
-    """Hash of everything that decides a source's slices."""
-    blob = json.dumps({"v": SIGNATURE_VERSION, "pipeline": pipeline_version,
-                       "sha256": source["sha256"], "settings": settings,
-                       "sample_rate": sample_rate, "segments": segments},
-                      sort_keys=True, separators=(",", ":"))
+              segments: list[list[float]] | None, pipeline_version: Any = None,
+              clips: list[list[float]] | None = None) -> str:
+    """Hash of everything that decides a source's slices; ``clips``: the exact spans of a
+    source the Labels table cuts (left out of the hash when None, so the signatures of
+    uncut sources stay what they were)."""
+    payload: dict[str, Any] = {"v": SIGNATURE_VERSION, "pipeline": pipeline_version,
+                               "sha256": source["sha256"], "settings": settings,
+                               "sample_rate": sample_rate, "segments": segments}
+    if clips is not None:
+        payload["clips"] = [[round(float(a), 6), round(float(b), 6)] for a, b in clips]
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -130,8 +135,10 @@ def rel(project: proj.Project, path: str | os.PathLike[str]) -> str:
 
 
 def make_entry(project: proj.Project, source: dict[str, Any], sig: str, generation: int,
-               segments: list[list[float]] | None, out: dict[str, Any]) -> dict[str, Any]:
-    """The manifest entry for a source a worker has just processed."""
+               segments: list[list[float]] | None, out: dict[str, Any],
+               clips: list[list[float]] | None = None) -> dict[str, Any]:
+    """The manifest entry for a source a worker has just processed (``clips``: the exact
+    spans it was cut at, for a source the Labels table cuts)."""
     slices = [{
         "name": Path(s["path_gt"]).name,
         "path": rel(project, s["path_gt"]),
@@ -143,6 +150,7 @@ def make_entry(project: proj.Project, source: dict[str, Any], sig: str, generati
         "signature": sig, "generation": generation, "path": source["path"],
         "name": source.get("name"), "sha256": source["sha256"], "segments": segments,
         "prepared": proj.now_iso(), "warnings": out.get("warnings", []), "slices": slices,
+        **({"clips": clips} if clips is not None else {}),
     })
 
 

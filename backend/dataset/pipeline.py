@@ -5,6 +5,10 @@ decode -> mono -> resample to the target rate -> high-pass -> silence slicing
 ``<stem>_<index:04d>.wav`` at the target rate (``out_gt``) and at 16 kHz
 (``out_16k``). Only the open slice is held in memory, so memory does not grow
 with the file's length. See docs/preparation.md for the exact semantics.
+
+Exact-span mode (``clips=[[start, end], ...]``, the spans of a recording the Labels table
+cuts): one clip per span, exactly there; no silence slicing and no chunking, high-pass and
+normalisation as set.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import soxr
 
 from backend.dataset import dsp
 from backend.dataset.audio_io import AudioInfo, DecodeStats, iter_blocks, probe
+from backend.dataset.exact import clip_warnings, exact_spans, process_clips
 from backend.dataset.health import analyze_clip
 from backend.dataset.slicer import SilenceSlicer
 
@@ -230,6 +235,13 @@ class _ClipWriter:
                                     clipped_samples=self._clipped(t0, t1))
             self._write(norm[a:b], seg_start + t0, seg_start + t1, problems)
 
+    def whole(self, audio: np.ndarray, start: float, end: float, offset: float) -> None:
+        """One clip exactly: ``audio`` is the recording from ``start`` to ``end`` s, which
+        is ``offset`` s into the region decoded (the times of ``clip_bins``)."""
+        problems = analyze_clip(audio, self.sr, original_sr=self.info.sample_rate,
+                                clipped_samples=self._clipped(offset, offset + end - start))
+        self._write(self._normalise(audio), start, end, problems)
+
     def _write(self, out: np.ndarray, start: float, end: float, problems: list[dict]) -> None:
         index = len(self.slices)
         name = f"{self.stem}_{index:04d}.wav"
@@ -298,9 +310,11 @@ def _drop_bins(bins: dict[int, int], before_s: float) -> None:
 def process_source(src: Path, settings: PrepareSettings, target_sr: int, out_gt: Path,
                    out_16k: Path, stem: str, *,
                    segments: list[tuple[float, float]] | None = None,
+                   clips: list[tuple[float, float]] | None = None,
                    check: Callable[[], None] = lambda: None,
                    progress: Callable[[float], None] | None = None) -> SourceResult:
-    """Slice, normalise, chunk and write one source; see the module docstring.
+    """Slice, normalise, chunk and write one source; see the module docstring. With
+    ``clips`` (exact-span mode) ``segments`` are not used.
 
     Raises ``AudioLoadError`` for unusable files and ``ValueError`` for bad
     settings or segments. NaN/inf samples are replaced by silence with a warning.
@@ -313,13 +327,22 @@ def process_source(src: Path, settings: PrepareSettings, target_sr: int, out_gt:
     src = Path(src)
     info = probe(src)
     warnings: list[str] = []
-    spans = normalise_segments(segments, info.duration, warnings)
+    spans = normalise_segments(segments, info.duration, warnings) if clips is None \
+        else exact_spans(clips, info.duration, warnings)
     total = sum(b - a for a, b in spans) or 1.0
     out_gt.mkdir(parents=True, exist_ok=True)
     out_16k.mkdir(parents=True, exist_ok=True)
     writer = _ClipWriter(settings, target_sr, Path(out_gt), Path(out_16k), stem, info)
     done = 0.0
     nonfinite = 0
+    if clips is not None:
+        nonfinite = process_clips(info, spans, writer, check,
+                                   lambda pos: progress(min(1.0, pos / total)) if progress
+                                   else None)
+        if progress is not None:
+            progress(1.0)
+        return SourceResult(info, writer.slices,
+                            warnings + clip_warnings(info, nonfinite, spans))
     for seg in spans:
         def tick(pos: float, base: float = done, seg_len: float = seg[1] - seg[0]) -> None:
             if progress is not None:

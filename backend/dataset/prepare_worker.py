@@ -51,6 +51,7 @@ def process_one(task: dict[str, Any], check: Callable[[], None] | None = None,
         res = pipeline.process_source(
             Path(task["path"]), settings, task["sample_rate"], Path(task["out_gt"]),
             Path(task["out_16k"]), task["stem"], segments=task["segments"],
+            clips=task.get("clips"),
             check=check or (lambda: None), progress=progress or _queue_progress(task["id"]))
     except JobCancelled:
         raise

@@ -61,10 +61,18 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def default_settings() -> dict[str, Any]:
+# A text-to-speech (VITS) dataset wants whole phrases, each paired with its text: no
+# fixed-length chunks (they would cut words) and so no overlap.
+KIND_PREPARE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "vits": {"chunk_seconds": 0.0, "overlap_seconds": 0.0},
+}
+
+
+def default_settings(model_kind: str = DEFAULT_MODEL_KIND) -> dict[str, Any]:
+    """The prepare settings a new project of ``model_kind`` starts with."""
     from backend.dataset.pipeline import PrepareSettings
 
-    return PrepareSettings().to_dict()
+    return {**PrepareSettings().to_dict(), **KIND_PREPARE_DEFAULTS.get(model_kind, {})}
 
 
 def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -294,7 +302,7 @@ def create_project(path: str | Path, name: str | None = None,
     root.mkdir(parents=True, exist_ok=True)
     meta = {"format": FORMAT, "name": name or root.name, "sample_rate": int(sample_rate),
             "model_kind": model_kind, "version": "v2", "created": now_iso(),
-            "prepare": default_settings()}
+            "prepare": default_settings(model_kind)}
     project = Project(root, meta)
     project.ensure_dirs()
     project.save_sources([])

@@ -1,7 +1,8 @@
 """Prepare a voice dataset: import recordings, slice and resample them, check their health.
 
 Incremental: a source is processed again only when its file, its editor
-segments, the settings or the project rate changed. Sources are processed by a
+segments, the settings or the project rate changed, or (for a recording the Labels table
+cuts) its rows' spans. Sources are processed by a
 small process pool; the manifest is saved after each one, so stopping (cancel,
 crash, power cut) loses at most the sources in flight.
 """
@@ -23,6 +24,7 @@ from backend.dataset.sources import source_notes
 from backend.fsutil import atomic_write_json, describe_os_error
 from backend.jobs import importer
 from backend.kernel import BadArgs, JobContext, JobError
+from backend.labels import cuts
 from backend.protocol import E_IO
 
 _POLL_S = 0.2
@@ -50,6 +52,7 @@ def prepare(args: dict) -> PrepareParams:
         try:
             project = proj.open_project(target.root)
             project.check_files()  # damaged or newer files: refuse before writing anything
+            cuts.clip_spans(project.root)  # labels.json too (the cut recordings)
             base = project.settings
         except proj.ProjectError as exc:
             raise BadArgs(exc.message) from exc
@@ -96,6 +99,7 @@ class _Run:
         self.sources = project.load_sources()
         self.edits = project.load_edits()
         self.manifest = project.load_manifest()
+        self.cuts = cuts.clip_spans(project.root)  # sources the Labels table cuts
         self.errors: list[dict[str, Any]] = []
         self.warnings: list[dict[str, str]] = []
         self.processed = 0
@@ -137,8 +141,9 @@ class _Run:
             if src.get("status") != "ok":
                 continue
             segments = self.project.segments_of(src["id"], self.edits)
+            clips = self.cuts.get(src["id"])
             sig = mf.signature(src, self.settings, self.project.sample_rate, segments,
-                               self.pipeline_version)
+                               self.pipeline_version, clips)
             old = self.manifest["sources"].get(src["id"])
             if old is not None and old.get("signature") == sig and not force:
                 missing = mf.missing_files(self.project, old)
@@ -156,6 +161,7 @@ class _Run:
             stem, generation = mf.next_stem(src["id"], old)
             todo.append({"id": src["id"], "path": src["path"], "settings": self.settings,
                          "sample_rate": self.project.sample_rate, "segments": segments,
+                         "clips": clips,
                          "out_gt": str(self.project.path(proj.GT_DIR)),
                          "out_16k": str(self.project.path(proj.WAV16K_DIR)),
                          "stem": stem, "generation": generation, "signature": sig,
@@ -243,7 +249,7 @@ class _Run:
             return str(src.get("name"))
         old = self.manifest["sources"].get(src["id"])
         entry = mf.make_entry(self.project, src, task["signature"], task["generation"],
-                              task["segments"], out)
+                              task["segments"], out, task["clips"])
         entry["warnings"] = source_notes(src) + entry["warnings"]
         self.manifest["sources"][src["id"]] = entry
         try:

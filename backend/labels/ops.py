@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 from typing import Any
 
 from backend.labels import history
@@ -269,7 +270,7 @@ def split_text(row: dict[str, Any], at: float, text_at: int | None) -> tuple[str
     text = str(row.get("text") or "")
     if text_at is not None:
         return text[:text_at].rstrip(), text[text_at:].lstrip()
-    spaced = len(text.split()) > 1
+    spaced = len(text.split()) > 1 or not any(_wide(c) for c in text)
     units = text.split() if spaced else list(text.strip())
     sep = " " if spaced else ""
     words = row.get("words") or []
@@ -282,6 +283,11 @@ def split_text(row: dict[str, Any], at: float, text_at: int | None) -> tuple[str
         share = (at - float(row["start"])) / max(float(row["end"]) - float(row["start"]), 1e-9)
         k = round(len(units) * share)
     return sep.join(units[:k]), sep.join(units[k:])
+
+
+def _wide(char: str) -> bool:
+    """A character of a script written without spaces (Chinese, Japanese)."""
+    return unicodedata.east_asian_width(char) in ("W", "F") and char.isalpha()
 
 
 def _merge(doc: LabelsDoc, op: dict[str, Any], now: float | None) -> dict[str, Any]:

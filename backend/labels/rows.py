@@ -30,14 +30,16 @@ def same_span(row: dict[str, Any], start: float, end: float) -> bool:
 
 
 def manifest_slices(project: proj.Project) -> dict[str, list[dict[str, Any]]]:
-    """Source id -> its prepared clips (manifest slice dicts), for the project's sources."""
+    """Source id -> its prepared clips (manifest slice dicts), for the project's sources in
+    their order."""
     if not project.path(proj.MANIFEST_FILE).is_file():
         return {}
-    present = {s["id"] for s in project.load_sources()}
+    entries = project.load_manifest()["sources"]
     out: dict[str, list[dict[str, Any]]] = {}
-    for sid, entry in project.load_manifest()["sources"].items():
-        if sid in present and isinstance(entry, dict):
-            out[sid] = [s for s in entry.get("slices", []) if isinstance(s, dict)]
+    for src in project.load_sources():  # in the project's order: row ids follow it
+        entry = entries.get(src["id"])
+        if isinstance(entry, dict):
+            out[src["id"]] = [s for s in entry.get("slices", []) if isinstance(s, dict)]
     return out
 
 
