@@ -7,7 +7,6 @@ answered. Each command syncs the rows with the prepared clips first (``rows.sync
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -60,30 +59,30 @@ def get(args: dict, server: Any) -> dict:
             "summary": rows.summary(shown), "default_speaker": project.name}
 
 
-def _edit(args: dict, change: Callable[[store.LabelsDoc], dict[str, Any]]) -> dict:
-    """Sync, run ``change`` and save in one locked read-modify-write; the reply lists every
-    row that differs from before (rows the sync added too) and the rows removed."""
+Change = tuple[dict[str, Any], set[str], set[str]]  # (reply fields, changed ids, removed ids)
+
+
+def _edit(args: dict, change: Callable[[store.LabelsDoc], Change]) -> dict:
+    """Sync, run ``change`` and save in one locked read-modify-write; the reply lists the
+    rows changed (rows the sync added or marked included) and the rows removed."""
     project = _project(args)
 
-    def edit(doc: store.LabelsDoc) -> tuple[dict[str, Any], dict[str, Any], store.LabelsDoc]:
-        before = {r["id"]: copy.deepcopy(r) for r in doc.rows}
-        rows.sync(doc, project)
-        extra = change(doc)
-        return before, extra, doc
+    def edit(doc: store.LabelsDoc) -> tuple[Change, set[str], store.LabelsDoc]:
+        synced = rows.sync(doc, project)
+        return change(doc), synced, doc
 
     try:
         with _writing(project):
-            before, extra, doc = store.update(project.root, edit)
+            (extra, changed, removed), synced, doc = store.update(project.root, edit)
     except ops.UnknownRow as exc:
         raise CommandError(exc.message, code=E_NOT_FOUND) from exc
     except ValueError as exc:  # OpError, history.NothingTo
         raise CommandError(str(exc), code=E_BAD_ARGS) from exc
     view = rows.View(project)
-    now = {r["id"]: r for r in doc.rows}
-    changed = [view.row(r) for rid, r in now.items() if before.get(rid) != r]
-    extra.pop("changed", None)
-    return {**extra, "revision": doc.revision, "changed": changed,
-            "removed": sorted(set(before) - set(now)), **history.labels(doc)}
+    ids = (changed | synced) - removed
+    return {**extra, "revision": doc.revision,
+            "changed": [view.row(r) for r in doc.rows if r["id"] in ids],
+            "removed": sorted(removed), **history.labels(doc)}
 
 
 @command("labels.apply")
@@ -92,7 +91,13 @@ def apply(args: dict, server: Any) -> dict:
     if not isinstance(op, dict):
         raise CommandError("'op' must be an object with a 'kind' (set, split, merge, delete, "
                            "replace, flag)", code=E_BAD_ARGS)
-    return _edit(args, lambda doc: ops.apply(doc, op))
+
+    def run(doc: store.LabelsDoc) -> Change:
+        done = ops.apply(doc, op)
+        extra = {k: v for k, v in done.items() if k not in ("changed", "removed")}
+        return extra, set(done["changed"]), set(done["removed"])
+
+    return _edit(args, run)
 
 
 @command("labels.undo")
@@ -105,5 +110,6 @@ def redo(args: dict, server: Any) -> dict:
     return _edit(args, lambda doc: _entry_reply(history.redo(doc)))
 
 
-def _entry_reply(done: tuple[dict[str, Any], set[str], set[str]]) -> dict[str, Any]:
-    return {"label": done[0]["label"]}
+def _entry_reply(done: tuple[dict[str, Any], set[str], set[str]]) -> Change:
+    item, changed, removed = done
+    return {"label": item["label"]}, changed, removed

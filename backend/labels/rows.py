@@ -10,6 +10,7 @@ ever dropped. For a CUT source the rows are the truth (the next prepare writes t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from backend.dataset import project as proj
@@ -43,21 +44,44 @@ def manifest_slices(project: proj.Project) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def find_clip(row: dict[str, Any], clips: list[dict[str, Any]]) -> dict[str, Any] | None:
-    for clip in clips:
-        if same_span(row, float(clip["start"]), float(clip["end"])):
-            return clip
-    return None
+class SpanIndex:
+    """Spans (dicts with ``start`` and ``end``) found by their ends in constant time, so a
+    sync of thousands of rows stays fast: buckets of 10 ms by start."""
+
+    _BIN = 0.01  # > 2 * MATCH_S, so a match lies in the same bucket or a neighbour
+
+    def __init__(self, items: Iterable[dict[str, Any]] = ()) -> None:
+        self.bins: dict[int, list[dict[str, Any]]] = {}
+        for item in items:
+            self.add(item)
+
+    def add(self, item: dict[str, Any]) -> None:
+        self.bins.setdefault(int(float(item["start"]) // self._BIN), []).append(item)
+
+    def find(self, start: float, end: float) -> dict[str, Any] | None:
+        k = int(start // self._BIN)
+        for b in (k, k - 1, k + 1):
+            for item in self.bins.get(b, ()):
+                if same_span(item, start, end):
+                    return item
+        return None
 
 
-def sync(doc: LabelsDoc, project: proj.Project) -> None:
+def find_clip(row: dict[str, Any], clips: SpanIndex) -> dict[str, Any] | None:
+    return clips.find(float(row["start"]), float(row["end"]))
+
+
+def sync(doc: LabelsDoc, project: proj.Project) -> set[str]:
     """Bring the rows in step with the prepared clips (in place): a new row for every clip of
     an uncut source that has none, ``stale`` set on rows of uncut sources whose clip is gone
     (and cleared when it is back); rows of removed sources are stale too. Rows are kept in
-    (source, start) order."""
+    (source, start) order. Returns the ids of the rows it added or changed."""
     clips_by_source = manifest_slices(project)
+    index = {sid: SpanIndex(clips) for sid, clips in clips_by_source.items()}
     present = {s["id"] for s in project.load_sources()}
     cut = set(doc.cut_sources)
+    live: dict[str, SpanIndex] = {sid: SpanIndex() for sid in clips_by_source}
+    touched: set[str] = set()
     for row in doc.rows:
         sid = row["source_id"]
         if sid not in present:
@@ -65,19 +89,23 @@ def sync(doc: LabelsDoc, project: proj.Project) -> None:
         elif sid in cut:
             stale = bool(row.get("stale"))  # a cut source keeps what it had when it was cut
         else:
-            stale = find_clip(row, clips_by_source.get(sid, [])) is None
+            stale = sid not in index or find_clip(row, index[sid]) is None
         if bool(row.get("stale")) != stale:
             row["stale"] = stale
+            touched.add(row["id"])
+        if not stale and sid in live:
+            live[sid].add(row)
     for sid, clips in clips_by_source.items():
         if sid in cut:
             continue
-        live = [r for r in doc.rows if r["source_id"] == sid and not r.get("stale")]
         for clip in clips:
-            if find_clip(clip, live) is None:
+            if find_clip(clip, live[sid]) is None:
                 row = new_row(doc.new_id(), sid, float(clip["start"]), float(clip["end"]))
                 doc.rows.append(row)
-                live.append(row)
+                live[sid].add(row)
+                touched.add(row["id"])
     sort_rows(doc)
+    return touched
 
 
 def sort_rows(doc: LabelsDoc) -> None:
@@ -99,11 +127,12 @@ class View:
         self.project = project
         self.sources = {s["id"]: s for s in project.load_sources()}
         self.order = {sid: i for i, sid in enumerate(self.sources)}
-        self.clips = manifest_slices(project)
+        self.clips = {sid: SpanIndex(c) for sid, c in manifest_slices(project).items()}
 
     def row(self, row: dict[str, Any]) -> dict[str, Any]:
         src = self.sources.get(row["source_id"]) or {}
-        clip = None if row.get("stale") else find_clip(row, self.clips.get(row["source_id"], []))
+        clips = self.clips.get(row["source_id"])
+        clip = None if row.get("stale") or clips is None else find_clip(row, clips)
         return {**row, "stale": bool(row.get("stale")),
                 "clip": clip["name"] if clip else None,
                 "clip_path": str(self.project.root / clip["path"]) if clip else None,

@@ -23,7 +23,8 @@ def test_create_open_reopen_round_trip(unicode_dir: Path) -> None:
     assert meta["format"] == 1 and meta["name"] == "Alice"
     assert meta["sample_rate"] == 48000 and meta["model_kind"] == "vits"
     assert meta["version"] == "v2" and meta["created"]
-    assert meta["prepare"] == proj.default_settings()
+    assert meta["prepare"] == proj.default_settings("vits")
+    assert meta["prepare"]["chunk_seconds"] == 0  # a VITS project keeps whole phrases
 
     created.save_sources([{"id": "abc", "sha256": "abc" * 10, "path": "/x.wav", "name": "x.wav",
                            "status": "ok", "duration": 3.5}])
