@@ -3,6 +3,11 @@
 ``TIMBRE_ASSET_CATALOGUE`` names another catalogue file (tests point it at a local server).
 An entry's ``sha256``/``size`` may be null when no verified public value is known; such files
 are verified by structure (the ``expected`` keys and shapes) instead.
+
+Bundles: a model made of several files (a faster-whisper model: model.bin, config.json,
+tokenizer.json, vocabulary.*) is one main entry plus one entry per extra file with
+``"part_of": "<main name>"``. Downloading, requiring or removing the main entry acts on every
+file of the bundle, and ``assets list`` shows the bundle as one row (``list_assets``).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ class Asset:
     family: str = ""
     needed_by: tuple[str, ...] = ()
     expected: dict[str, Any] = field(default_factory=dict)
+    part_of: str = ""  # the main asset of the bundle this file belongs to ("" = standalone)
 
     @property
     def basename(self) -> str:
@@ -53,7 +59,7 @@ class Asset:
                 "family": self.family, "purpose": self.purpose, "filename": self.filename,
                 "sources": list(self.sources), "size": self.size, "sha256": self.sha256,
                 "verified": self.verified, "licence": self.licence,
-                "needed_by": list(self.needed_by)}
+                "needed_by": list(self.needed_by), "part_of": self.part_of or None}
 
 
 def catalogue_path() -> Path:
@@ -79,7 +85,29 @@ def load_catalogue(path: Path | None = None) -> dict[str, Asset]:
         if asset.name in assets:
             raise CatalogueError(f"{path}: asset name {asset.name!r} appears twice")
         assets[asset.name] = asset
+    _check_bundles(assets, path)
     return assets
+
+
+def _check_bundles(assets: dict[str, Asset], path: Path) -> None:
+    for asset in assets.values():
+        if not asset.part_of:
+            continue
+        main = assets.get(asset.part_of)
+        if main is None:
+            raise CatalogueError(f"{path}: {asset.name} is part_of {asset.part_of!r}, which "
+                                 "is not in the catalogue")
+        if main.part_of:
+            raise CatalogueError(f"{path}: {asset.name} is part_of {main.name}, which is "
+                                 "itself part of another bundle")
+
+
+def bundle(catalogue: dict[str, Asset], asset: Asset) -> list[Asset]:
+    """Every file of ``asset``'s bundle, main file first; ``[asset]`` for a standalone file.
+    A part alone is its own one-file bundle (``assets download whisper-small.config``)."""
+    if asset.part_of:
+        return [asset]
+    return [asset, *(a for a in catalogue.values() if a.part_of == asset.name)]
 
 
 def _parse_entry(raw: Any, where: str) -> Asset:
@@ -115,7 +143,16 @@ def _parse_entry(raw: Any, where: str) -> Asset:
         licence=str(raw.get("licence") or "unknown"), purpose=str(raw.get("purpose") or ""),
         family=str(raw.get("family") or ""),
         needed_by=tuple(str(n) for n in raw.get("needed_by") or ()), expected=expected,
+        part_of=_part_of(raw.get("part_of"), where),
     )
+
+
+def _part_of(value: Any, where: str) -> str:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise CatalogueError(f"{where}: 'part_of' must be the name of another asset")
+    return value
 
 
 def find_asset(catalogue: dict[str, Asset], name: str) -> Asset:

@@ -23,8 +23,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from backend.assets.catalogue import Asset
-from backend.assets.store import asset_path, part_path, record_install, verified_note
+from backend.assets.catalogue import Asset, bundle
+from backend.assets.store import (
+    VERIFIED_NOTES,
+    asset_path,
+    part_path,
+    record_install,
+    verified_note,
+)
 from backend.assets.verify import CHUNK, check_expected, read_structure
 from backend.kernel import JobContext, JobError
 
@@ -91,6 +97,29 @@ def download_asset(asset: Asset, ctx: JobContext, timeouts: Timeouts = Timeouts(
                         f"{len(asset.sources)} sources: {tried}",
                         details={"name": asset.name, "failures": failures,
                                  "partial_bytes": part.stat().st_size if part.exists() else 0})
+
+
+def download_bundle(catalogue: dict[str, Asset], asset: Asset, ctx: JobContext,
+                    timeouts: Timeouts = Timeouts(), *, force: bool = False) -> dict[str, Any]:
+    """Download every file of ``asset``'s bundle (its ``part_of`` files first, the main file
+    last); a plain asset is a bundle of one. A failure stops there: the files already
+    installed stay, the unfinished one keeps its ``.part`` for the next attempt."""
+    members = bundle(catalogue, asset)
+    if len(members) == 1:
+        return download_asset(asset, ctx, timeouts, force=force)
+    results = [download_asset(m, ctx, timeouts, force=force) for m in [*members[1:], asset]]
+    main = results[-1]
+    checks = [r.get("checksum") for r in results if r["status"] != "already_installed"]
+    weakest = next((c for c in ("differs", "unpublished", "match") if c in checks), None)
+    status = "downloaded" if checks else "already_installed"
+    result = {**main, "status": status, "files": results,
+              "size": sum(Path(r["path"]).stat().st_size for r in results)}
+    if weakest is not None:
+        result["checksum"] = weakest
+        result["verified_note"] = VERIFIED_NOTES[weakest]
+        result["verified_by"] = "structure" if any(
+            r.get("verified_by") == "structure" for r in results) else "sha256"
+    return result
 
 
 def _verify_download(part: Path, digest: str, asset: Asset) -> str:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backend.assets.catalogue import Asset, find_asset, load_catalogue
+from backend.assets.catalogue import Asset, bundle, find_asset, load_catalogue
 from backend.fsutil import create_temp_file
 from backend.kernel import JobError
 
@@ -129,53 +129,105 @@ def record_install(asset: Asset, *, how: str, verified_by: str, sha256: str | No
 
 # queries ----------------------------------------------------------------------------
 def list_assets(catalogue: dict[str, Asset] | None = None) -> list[dict[str, Any]]:
-    """One row per catalogue asset: installed or missing, sizes, what needs it."""
+    """One row per catalogue asset: installed or missing, sizes, what needs it. A bundle
+    (a main file and its ``part_of`` files) is one row, with its files under ``parts``."""
     catalogue = catalogue if catalogue is not None else load_catalogue()
     records = read_records()
     rows = []
     for asset in catalogue.values():
-        path, part = asset_path(asset), part_path(asset)
-        installed = path.is_file()
-        record = records.get(asset.name, {}) if installed else {}
-        rows.append({
-            **asset.to_json(),
-            "installed": installed,
-            "path": str(path),
-            "installed_size": path.stat().st_size if installed else None,
-            "partial_bytes": part.stat().st_size if part.is_file() else 0,
-            "verified_by": record.get("verified_by") or ("unrecorded" if installed else None),
-            "checksum": checksum_state(asset, record.get("sha256")) if record else None,
-            "verified_note": verified_note(record, asset) if installed else None,
-            "how": record.get("how"),
-        })
+        if asset.part_of:
+            continue
+        members = bundle(catalogue, asset)
+        row = _file_row(asset, records)
+        if len(members) > 1:
+            row = _bundle_row(row, [_file_row(m, records) for m in members])
+        rows.append(row)
     return rows
 
 
+def _file_row(asset: Asset, records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    path, part = asset_path(asset), part_path(asset)
+    installed = path.is_file()
+    record = records.get(asset.name, {}) if installed else {}
+    return {
+        **asset.to_json(),
+        "installed": installed,
+        "path": str(path),
+        "installed_size": path.stat().st_size if installed else None,
+        "partial_bytes": part.stat().st_size if part.is_file() else 0,
+        "verified_by": record.get("verified_by") or ("unrecorded" if installed else None),
+        "checksum": checksum_state(asset, record.get("sha256")) if record else None,
+        "verified_note": verified_note(record, asset) if installed else None,
+        "how": record.get("how"),
+    }
+
+
+_WEAKEST_CHECKSUM = ("differs", "unpublished", "match")
+
+
+def _bundle_row(main: dict[str, Any], files: list[dict[str, Any]]) -> dict[str, Any]:
+    """The main file's row, with what the whole bundle amounts to."""
+    installed = all(f["installed"] for f in files)
+    sizes = [f["size"] for f in files]
+    done = sum(f["installed_size"] or 0 for f in files)
+    row = {**main, "installed": installed, "size": None if None in sizes else sum(sizes),
+           "installed_size": done if installed else None,
+           "partial_bytes": 0 if installed else done + sum(f["partial_bytes"] for f in files),
+           "parts": [{k: f[k] for k in ("name", "filename", "installed", "size",
+                                        "installed_size", "partial_bytes", "verified_note")}
+                     for f in files]}
+    if installed:
+        checks = [f["checksum"] for f in files]
+        if None in checks:
+            row.update(verified_by="unrecorded", checksum=None,
+                       verified_note="not verified (no install record)")
+        else:
+            checksum = next(c for c in _WEAKEST_CHECKSUM if c in checks)
+            by = "structure" if any(f["verified_by"] == "structure" for f in files) \
+                else "sha256"
+            row.update(verified_by=by, checksum=checksum, verified_note=VERIFIED_NOTES[checksum])
+    return row
+
+
 def require_asset(name: str, catalogue: dict[str, Asset] | None = None) -> Path:
-    """Path of an installed asset; raises ``MissingAsset`` (no network needed) otherwise."""
+    """Path of an installed asset (a bundle's main file, once every file of the bundle is
+    installed); raises ``MissingAsset`` (no network needed) otherwise."""
     catalogue = catalogue if catalogue is not None else load_catalogue()
     asset = find_asset(catalogue, name)
-    path = asset_path(asset)
-    if path.is_file():
-        return path
-    size = f" ({asset.size / 1e6:.0f} MB)" if asset.size else ""
-    message = (f"{asset.title} ({asset.basename}) is not installed{size}. Download it with "
-               f"'python -m backend assets download {asset.name}', or import a copy you have "
-               f"with 'python -m backend assets import PATH --as {asset.name}'.")
-    raise MissingAsset(asset.name, asset.size, message, filename=asset.basename)
+    members = bundle(catalogue, asset)
+    missing = [m for m in members if not asset_path(m).is_file()]
+    if not missing:
+        return asset_path(asset)
+    sizes = [m.size for m in missing]
+    total = None if None in sizes else sum(sizes)
+    size = f" ({total / 1e6:.0f} MB)" if total else ""
+    if len(members) > 1:
+        files = ", ".join(m.basename for m in missing)
+        message = (f"{asset.title} is not installed: {files} missing{size}. Download it with "
+                   f"'python -m backend assets download {asset.name}', or import each file "
+                   f"you have with 'python -m backend assets import PATH --as NAME' "
+                   f"(names: {', '.join(m.name for m in missing)}).")
+    else:
+        message = (f"{asset.title} ({asset.basename}) is not installed{size}. Download it "
+                   f"with 'python -m backend assets download {asset.name}', or import a copy "
+                   f"you have with 'python -m backend assets import PATH --as {asset.name}'.")
+    raise MissingAsset(asset.name, total, message, filename=asset.basename)
 
 
 def remove_asset(name: str, catalogue: dict[str, Asset] | None = None) -> dict[str, Any]:
-    """Delete an installed asset (and any unfinished download of it)."""
+    """Delete an installed asset (every file of its bundle) and any unfinished download."""
     catalogue = catalogue if catalogue is not None else load_catalogue()
     asset = find_asset(catalogue, name)
-    path, part = asset_path(asset), part_path(asset)
     removed = []
-    for p in (path, part):
-        if p.is_file():
-            p.unlink()
-            removed.append(str(p))
     records = read_records()
-    if records.pop(asset.name, None) is not None:
+    dropped = False
+    for member in bundle(catalogue, asset):
+        for p in (asset_path(member), part_path(member)):
+            if p.is_file():
+                p.unlink()
+                removed.append(str(p))
+        dropped = records.pop(member.name, None) is not None or dropped
+    if dropped:
         _write_records(records)
-    return {"name": asset.name, "removed": removed, "was_installed": str(path) in removed}
+    return {"name": asset.name, "removed": removed,
+            "was_installed": str(asset_path(asset)) in removed}

@@ -1,9 +1,11 @@
 """Verify an asset file: by sha256, or by structure (expected keys and shapes).
 
-PyTorch files are read by the backend's one safe loader (``backend.safeload.load_fairseq``,
-memory-mapped: tensor data stays on disk), the same restrictions as for any user file; a
-file it refuses is reported as such (``FileStructure.refused``). Safetensors headers and JSON
-files are read directly. ``identify`` names what a wrong file looks like.
+CTranslate2 ``model.bin`` files (faster-whisper) are read by their header (``ct2_header``):
+spec name, variable names and shapes. PyTorch files are read by the backend's one safe loader
+(``backend.safeload.load_fairseq``, memory-mapped: tensor data stays on disk), the same
+restrictions as for any user file; a file it refuses is reported as such
+(``FileStructure.refused``). Safetensors headers and JSON files are read directly.
+``identify`` names what a wrong file looks like.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.assets.catalogue import Asset
+from backend.assets.ct2_header import NotCTranslate2, looks_like_ct2, read_ct2_header
 
 CHUNK = 1 << 20
 _CONTAINERS = ("model", "weight", "state_dict", "module", "net")
@@ -33,7 +36,7 @@ class TensorInfo:
 class FileStructure:
     """What a file contains: its format and, for weights, each candidate state dict."""
 
-    format: str  # "torch", "safetensors", "json" or "unknown"
+    format: str  # "torch", "safetensors", "ctranslate2", "json" or "unknown"
     how: str = ""  # "safe_loader", "header", "parsed"
     top_keys: list[str] = field(default_factory=list)
     state_dicts: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
@@ -50,7 +53,9 @@ _MAGIC = ((b"RIFF", "an audio file (WAV)"), (b"fLaC", "an audio file (FLAC)"),
 def read_structure(path: Path) -> FileStructure:
     """Read a file's structure without trusting it. Never raises for a bad file."""
     with open(path, "rb") as fh:
-        head = fh.read(16)
+        head = fh.read(72)
+    if looks_like_ct2(head):
+        return _read_ct2(path)
     audio = next((what for magic, what in _MAGIC[:4] if head.startswith(magic)), None)
     if audio:
         return FileStructure("unknown", error=audio)
@@ -61,6 +66,17 @@ def read_structure(path: Path) -> FileStructure:
         if sf is not None:
             return sf
     return _read_torch(path, head)
+
+
+def _read_ct2(path: Path) -> FileStructure:
+    try:
+        header = read_ct2_header(path)
+    except (OSError, NotCTranslate2) as exc:
+        return FileStructure("unknown", error=f"a damaged CTranslate2 model ({exc})")
+    return FileStructure("ctranslate2", "header", top_keys=[header.spec],
+                         state_dicts={"": header.variables},
+                         json={"spec": header.spec, "binary_version": header.binary_version,
+                               "revision": header.revision})
 
 
 def _read_json(path: Path) -> FileStructure:
@@ -162,6 +178,8 @@ def check_expected(fs: FileStructure, expected: dict[str, Any]) -> list[str]:
     want = expected.get("format", "torch")
     if want == "json":
         return _check_json(fs, expected.get("fields", {}))
+    if want == "ctranslate2":
+        return _check_ct2(fs, expected)
     if fs.format not in ("torch", "safetensors"):
         return [f"expected a {want} weights file, found {fs.error or fs.format + ' content'}"]
     if not fs.state_dicts:
@@ -187,6 +205,15 @@ def _check_keys(sd: dict, keys: dict[str, list[int]], absent: list[str]) -> list
             problems.append(f"{key} has shape {list(found)}, expected {list(shape)}")
     problems += [f"unexpected key {key}" for key in absent if _lookup(sd, key) is not None]
     return problems
+
+
+def _check_ct2(fs: FileStructure, expected: dict[str, Any]) -> list[str]:
+    if fs.format != "ctranslate2":
+        return [f"expected a CTranslate2 model, found {fs.error or fs.format + ' content'}"]
+    spec = fs.json.get("spec")
+    if expected.get("spec") and spec != expected["spec"]:
+        return [f"the model is a {spec}, expected a {expected['spec']}"]
+    return _check_keys(fs.state_dicts[""], expected.get("keys", {}), expected.get("absent", []))
 
 
 def _check_json(fs: FileStructure, fields: dict[str, Any]) -> list[str]:
@@ -222,6 +249,9 @@ def _describe_generic(fs: FileStructure) -> str:
         return fs.error or "a file that is not a model checkpoint"
     if fs.format == "json":
         return "a JSON file"
+    if fs.format == "ctranslate2":
+        return (f"a CTranslate2 {fs.json.get('spec')} model with "
+                f"{len(fs.state_dicts[''])} variables")
     if {"weight", "config"} <= keys:
         return "an RVC voice model (inference .pth with 'weight' and 'config')"
     if {"model", "iteration", "optimizer"} <= keys:

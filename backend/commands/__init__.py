@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "backend.commands.live",
     "backend.commands.models",
     "backend.commands.labels",
+    "backend.commands.transcribe",
 ]
 
 

@@ -2,6 +2,9 @@
 
 python -m backend assets list | download NAME | import PATH [--as NAME] | remove NAME [--json]
 
+A bundle (a faster-whisper model: several files) downloads and is removed as one by its main
+name (``whisper-small``); ``list`` shows it as one row.
+
 Job args (server): {"action": "download", "name": NAME} or
 {"action": "import", "path": PATH, "name": NAME|null}; optional "connect_timeout" and
 "read_timeout" (seconds) and "force" (download again even if installed).
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.assets.catalogue import Asset, find_asset, load_catalogue
-from backend.assets.download import Timeouts, download_asset
+from backend.assets.download import Timeouts, download_bundle
 from backend.assets.importer import import_asset
 from backend.assets.store import data_dir, list_assets, remove_asset
 from backend.kernel import BadArgs, JobContext
@@ -75,8 +78,8 @@ def prepare(args: dict) -> AssetsParams:
 def run(params: AssetsParams, ctx: JobContext) -> dict:
     if params.action == "download":
         assert params.name is not None
-        return download_asset(params.catalogue[params.name], ctx, params.timeouts,
-                              force=params.force)
+        return download_bundle(params.catalogue, params.catalogue[params.name], ctx,
+                               params.timeouts, force=params.force)
     if params.action == "import":
         assert params.path is not None
         return import_asset(params.path, params.catalogue, ctx, as_name=params.name)

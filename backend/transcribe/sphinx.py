@@ -30,7 +30,14 @@ _MIN_PROB = 1e-6
 
 class SphinxEngine:
     name = "pocketsphinx"
+    title = "pocketsphinx (US English, works with no download)"
+    package = "pocketsphinx"
+    offline = True  # its model ships with the package
     languages: tuple[str, ...] | None = ("en",)
+
+    @staticmethod
+    def models() -> list[dict[str, Any]]:
+        return [{"name": "en-us", "installed": True, "size": None, "asset": None}]
 
     def __init__(self, *, model: str | None = None, language: str | None = None,
                  device: str = "cpu") -> None:

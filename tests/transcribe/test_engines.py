@@ -80,3 +80,109 @@ def test_sphinx_refuses_other_languages_and_models():
         open_engine("pocketsphinx", language="de")
     with pytest.raises(BadArgs, match="one model, en-us, not 'large'"):
         open_engine("pocketsphinx", model="large")
+
+
+# faster-whisper ----------------------------------------------------------------------------
+
+
+def _fast():
+    from backend.transcribe.whisper import DecodeOptions
+
+    return DecodeOptions(beam_size=1, temperatures=(0.0,))
+
+
+@pytest.fixture(scope="module")
+def whisper(tiny_whisper):
+    from backend.transcribe.whisper import WhisperEngine
+
+    return WhisperEngine(model=str(tiny_whisper), options=_fast())
+
+
+def test_whisper_loads_a_folder_with_spaces_and_chinese_characters(whisper, tiny_whisper):
+    assert "我的 模型" in str(tiny_whisper)
+    assert whisper.folder == tiny_whisper
+    assert whisper.compute_type == "int8"  # on the CPU
+    assert whisper.model_id == f"faster-whisper:{tiny_whisper.name}:int8"
+    assert whisper._model.model.is_multilingual
+    assert "en" in whisper.languages and "zh" in whisper.languages
+
+
+def test_whisper_transcribes_with_word_timestamps(whisper, speech, no_network):
+    duration = len(speech) / SAMPLE_RATE
+    result = whisper.transcribe(speech, word_timestamps=True)
+    assert result.language in whisper.languages  # detected (random weights: any language)
+    assert result.text and result.words  # random tokens, but words all the same
+    starts = [w.start for w in result.words]
+    assert starts == sorted(starts)
+    assert all(0.0 <= w.start <= w.end <= duration for w in result.words)
+    assert all(w.prob is not None and 0.0 <= w.prob <= 1.0 for w in result.words)
+    assert all(w.text == w.text.strip() and w.text for w in result.words)
+    # random weights: the model is unsure of every token, and says so
+    assert result.confidence is not None and 0.0 < result.confidence < 0.2
+
+
+def test_whisper_given_language_and_no_words_without_timestamps(whisper, speech, no_network):
+    result = whisper.transcribe(speech, language="DE")
+    assert result.language == "de" and result.words == ()
+    assert result.text == " ".join(result.text.split())  # one space between words, no ends
+
+
+def test_whisper_silence_is_empty_without_decoding(whisper, no_network):
+    for audio in (np.zeros(SAMPLE_RATE, np.float32), np.zeros(10, np.float32)):
+        result = whisper.transcribe(audio, word_timestamps=True)
+        assert result.text == "" and result.words == () and result.confidence is None
+
+
+def test_whisper_default_decoding_runs(tiny_whisper, no_network):
+    """The real defaults (beam 5, temperature fallback) on a short clip."""
+    from backend.transcribe.engine import open_engine
+    from backend.transcribe.whisper import max_new_tokens
+
+    engine = open_engine("faster-whisper", model=str(tiny_whisper), language="en")
+    t = np.arange(SAMPLE_RATE // 2) / SAMPLE_RATE
+    result = engine.transcribe((0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32))
+    assert result.language == "en"
+    assert max_new_tokens(0.5) == 36 and max_new_tokens(120.0) == 440
+
+
+def test_whisper_in_memory_load_for_windows_non_ascii_paths(tiny_whisper, speech, no_network):
+    from backend.transcribe.whisper import load_model
+
+    model = load_model(tiny_whisper, "cpu", 0, "int8", in_memory=True)
+    segments, info = model.transcribe(speech[:SAMPLE_RATE], beam_size=1, temperature=[0.0],
+                                      max_new_tokens=8, condition_on_previous_text=False)
+    assert isinstance(list(segments), list) and info.language
+
+
+def test_whisper_bad_language_model_and_device(tiny_whisper, tmp_path, whisper):
+    from backend.kernel import BadArgs
+    from backend.transcribe.whisper import WhisperEngine, parse_device
+
+    with pytest.raises(BadArgs, match="does not know the language 'xx'"):
+        whisper.transcribe(np.zeros(SAMPLE_RATE, np.float32), language="xx")
+    with pytest.raises(BadArgs, match="unknown faster-whisper model 'huge'"):
+        WhisperEngine(model="huge")
+    broken = tmp_path / "半个 model"
+    broken.mkdir()
+    (broken / "model.bin").write_bytes((tiny_whisper / "model.bin").read_bytes())
+    with pytest.raises(BadArgs, match=r"config.json, tokenizer.json, vocabulary.json \(or "
+                                      r"vocabulary.txt\) missing"):
+        WhisperEngine(model=str(broken))
+    assert parse_device("auto") == ("cpu", 0) and parse_device("CPU") == ("cpu", 0)
+    with pytest.raises(BadArgs, match="sees 0 CUDA GPU"):
+        parse_device("cuda:0")
+    with pytest.raises(BadArgs, match="unknown device 'tpu'"):
+        parse_device("tpu")
+
+
+def test_whisper_catalogue_model_not_installed_says_how_to_get_it(tmp_path, monkeypatch):
+    from backend.assets.store import MissingAsset
+    from backend.transcribe.engine import open_engine
+
+    monkeypatch.setenv("TIMBRE_DATA_DIR", str(tmp_path / "empty data"))
+    with pytest.raises(MissingAsset) as err:
+        open_engine("faster-whisper", model="small")
+    assert "python -m backend assets download whisper-small" in err.value.message
+    assert "model.bin" in err.value.message and "vocabulary.txt" in err.value.message
+    assert err.value.details["name"] == "whisper-small"
+    assert err.value.details["size"] == 486_212_372  # every file of the bundle
