@@ -75,13 +75,10 @@ def _language(value: Any, engine_name: str) -> str | None:
 
 
 def _device(value: Any) -> str:
-    name = str(value or "auto")
-    if name not in DEVICES and not name.startswith("cuda:"):
-        raise BadArgs(f"unknown device {name!r}; use auto, cpu or cuda")
-    if name == "auto":
-        from backend.devices import list_devices
-
-        return "cuda" if any(d["kind"] == "cuda" for d in list_devices()) else "cpu"
+    """Checked here; ``auto`` is resolved by the engine (CUDA when it can use a GPU)."""
+    name = str(value or "auto").strip().lower()
+    if name not in DEVICES and not (name.startswith("cuda:") and name[5:].isdigit()):
+        raise BadArgs(f"unknown device {value!r}; use auto, cpu, cuda or cuda:N")
     return name
 
 
@@ -127,7 +124,12 @@ def run(params: TranscribeParams, ctx: JobContext) -> dict:
     from backend.labels import rows
 
     project = open_project(params.root)
-    doc = _Saver(params, ctx, []).apply(lambda d: (rows.sync(d, project), d)[1])
+
+    def synced(doc: Any) -> Any:
+        rows.sync(doc, project)  # rows for new clips; stale marks
+        return doc
+
+    doc = _Saver(params, ctx, []).apply(synced)
     cuts = _cut_tasks(project, doc, params, ctx)
     todo, skipped = _row_tasks(project, doc, params, exclude={t.source_id for t in cuts})
     saver = _Saver(params, ctx, cuts)
@@ -164,7 +166,7 @@ def _row_tasks(project: Project, doc: Any, params: TranscribeParams,
     from backend.labels import rows
 
     sources = {s["id"]: s for s in project.load_sources()}
-    clips = rows.manifest_slices(project)
+    clips = {sid: rows.SpanIndex(c) for sid, c in rows.manifest_slices(project).items()}
     todo, skipped = [], 0
     model_id = params.engine.model_id
     for row in doc.rows:
@@ -176,7 +178,7 @@ def _row_tasks(project: Project, doc: Any, params: TranscribeParams,
             skipped += 1
             continue
         start, end = float(row["start"]), float(row["end"])
-        clip = rows.find_clip(row, clips.get(sid, []))
+        clip = rows.find_clip(row, clips[sid]) if sid in clips else None
         if clip is not None:
             todo.append(Task(row["id"], sid, start, end, str(project.root / clip["path_16k"]),
                              None, clip["name"]))
@@ -377,7 +379,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
                         "default: detected, or the engine's only language)")
     parser.add_argument("--model", help="the engine's model: an asset name (tiny, small, "
                         "large-v3, ...) or a model folder")
-    parser.add_argument("--device", default="auto", choices=DEVICES, help="auto, cpu or cuda")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--redo", action="store_true", help="transcribe again the rows "
                         "already done by this model (never the rows you edited or imported)")
     parser.add_argument("--cut-long", type=float, metavar="SECONDS",

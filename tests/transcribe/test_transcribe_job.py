@@ -287,7 +287,7 @@ def test_bad_requests_are_named(project: Path, tmp_path: Path) -> None:
         transcribe_job.prepare({"project": str(project), "language": "English please"})
     with pytest.raises(BadArgs, match="cut_long"):
         transcribe_job.prepare({"project": str(project), "cut_long": "long"})
-    with pytest.raises(BadArgs, match="unknown device 'tpu'"):
+    with pytest.raises(BadArgs, match="unknown device .tpu.; use auto, cpu, cuda"):
         transcribe_job.prepare({"project": str(project), "device": "tpu"})
     (project / "labels.json").write_text("{not json", "utf-8")
     with pytest.raises(BadArgs, match="labels.json"):
@@ -307,3 +307,40 @@ def test_cli_arguments_reach_the_job() -> None:
     defaults = transcribe_job.args_from_cli(parser.parse_args(["--project", "p"]))
     assert defaults["engine"] == "pocketsphinx" and defaults["device"] == "auto"
     assert not defaults["redo"] and defaults["cut_long"] is None
+
+
+def test_faster_whisper_path_end_to_end(project: Path, tiny_whisper: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tiny random-weight model says nothing sensible, but every row goes through the
+    loading, decoding and recording code; a rerun with the same model skips them all."""
+    from backend.transcribe import whisper
+
+    # greedy decoding: random weights would run the whole temperature ladder on every clip
+    fast = whisper.DecodeOptions(beam_size=1, temperatures=(0.0,))
+    monkeypatch.setattr(whisper, "DecodeOptions", lambda: fast)
+    res = transcribe(project, engine="faster-whisper", model=str(tiny_whisper), device="cpu")
+    model_id = res["engine"]
+    assert model_id.startswith("faster-whisper:") and res["failed"] == []
+    assert res["transcribed"] == 4 and res["skipped"] == 0
+    for row in store.load(project).rows:
+        assert row["origin"] == "transcribed" and row["engine"] == model_id
+        if not row["text"]:
+            assert row["flag"] == "empty" and row["confidence"] is None
+        elif row["confidence"] < LOW_CONFIDENCE:
+            assert row["flag"] == "low_confidence"
+        for _, a, b, _p in row["words"] or []:
+            assert row["start"] - 0.01 <= a <= b <= row["end"] + 0.01
+    again = transcribe(project, engine="faster-whisper", model=str(tiny_whisper),
+                       device="cpu")
+    assert (again["transcribed"], again["skipped"]) == (0, 4)
+
+
+def test_a_missing_whisper_model_says_how_to_get_it(project: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend.assets.store import MissingAsset
+
+    monkeypatch.setenv("TIMBRE_DATA_DIR", str(tmp_path / "no assets"))
+    with pytest.raises(MissingAsset, match="assets download whisper-small"):
+        transcribe_job.prepare({"project": str(project), "engine": "faster-whisper",
+                                "model": "small"})
+    assert not (project / "labels.json").exists()  # nothing written
