@@ -130,11 +130,11 @@ def run(params: TranscribeParams, ctx: JobContext) -> dict:
         return doc
 
     doc = _Saver(params, ctx, []).apply(synced)
-    cuts = _cut_tasks(project, doc, params, ctx)
+    cuts, refused = _cut_tasks(project, doc, params, ctx)
     todo, skipped = _row_tasks(project, doc, params, exclude={t.source_id for t in cuts})
     saver = _Saver(params, ctx, cuts)
     stats = saver.stats
-    stats["skipped"] = skipped
+    stats["skipped"], stats["failed"] = skipped, refused
     total = round(sum(t.end - t.start for t in cuts + todo), 2)
     ctx.progress("transcribing", 0, total, force=True)
     try:
@@ -190,26 +190,37 @@ def _row_tasks(project: Project, doc: Any, params: TranscribeParams,
 
 
 def _cut_tasks(project: Project, doc: Any, params: TranscribeParams,
-               ctx: JobContext) -> list[Task]:
-    """The kept segments of the sources to cut: longer than ``cut_long``, not cut yet."""
+               ctx: JobContext) -> tuple[list[Task], list[dict[str, Any]]]:
+    """(the kept segments of the sources to cut: longer than ``cut_long``, not cut yet;
+    the sources not cut because the user has written in their rows)."""
     if params.cut_long is None:
-        return []
+        return [], []
     edits = project.load_edits()
-    tasks = []
+    tasks, refused = [], []
     for source in project.load_sources():
         sid, duration = source["id"], float(source.get("duration") or 0.0)
         if source.get("status") != "ok" or duration <= params.cut_long:
             continue
+        name = _source_name(source)
         if sid in doc.cut_sources:
-            ctx.log(f"{_source_name(source)} is cut already (labels.json); its rows are "
-                    "transcribed as they are", "info")
+            ctx.log(f"{name} is cut already (labels.json); its rows are transcribed as they "
+                    "are", "info")
+            continue
+        mine = [r for r in doc.rows if r["source_id"] == sid and not r.get("stale")
+                and r.get("origin") in _USER_ORIGINS and str(r.get("text") or "").strip()]
+        if mine:
+            message = (f"{name} was not cut at its words: row {mine[0]['id']} holds text you "
+                       "typed or imported, which a new cut would drop; its rows are "
+                       "transcribed as they are (merge or delete them by hand to recut)")
+            refused.append({"id": None, "source_id": sid, "message": message})
+            ctx.log(message, "warning")
             continue
         segments = project.segments_of(sid, edits) or [[0.0, duration]]
         for i, (a, b) in enumerate(segments):
-            label = _source_name(source) + (f" part {i + 1}" if len(segments) > 1 else "")
+            label = name + (f" part {i + 1}" if len(segments) > 1 else "")
             tasks.append(Task(None, sid, float(a), float(b), str(source["path"]),
                               (float(a), float(b)), label))
-    return tasks
+    return tasks, refused
 
 
 # transcription (a worker thread, so the job answers cancel while a clip is decoded) --------

@@ -78,9 +78,12 @@ def test_transcribes_every_clip_then_skips_them(project: Path) -> None:
     mine = synced_ids(project)[1]
     user_types(project, mine, "My own words.")
     events: list[tuple[str, dict]] = []
-    res = transcribe(project, events)
-    assert (res["transcribed"], res["skipped"], res["failed"]) == (3, 1, [])
+    res = transcribe(project, events, cut_long=5)  # a recording with the user's text: not cut
+    (refused,) = res["failed"]
+    assert refused["id"] is None and f"row {mine} holds text you typed" in refused["message"]
+    assert (res["transcribed"], res["skipped"]) == (3, 1)
     assert res["engine"] == MODEL and res["cut_sources"] == []
+    assert store.load(project).cut_sources == []
     doc = labels(project)
     assert doc["revision"] == res["revision"]
     for row in doc["rows"]:
