@@ -14,7 +14,7 @@ from backend.commands import CommandError, command
 from backend.commands.project import _writing
 from backend.dataset import project as proj
 from backend.labels import history, ops, rows, store
-from backend.protocol import E_BAD_ARGS, E_BUSY, E_NOT_FOUND
+from backend.protocol import E_BAD_ARGS, E_BUSY, E_IO, E_NOT_FOUND
 
 
 def _project(args: dict) -> proj.Project:
@@ -29,7 +29,8 @@ def _project(args: dict) -> proj.Project:
 
 def _synced(project: proj.Project) -> store.LabelsDoc:
     """The labels, synced with the manifest and saved when that changed them; while a job
-    of another process (the command line) holds the project, synced in memory only."""
+    of another process (the command line) holds the project, or when the folder cannot be
+    written (read-only), synced in memory only: the table can still be looked at."""
     def sync(doc: store.LabelsDoc) -> store.LabelsDoc:
         rows.sync(doc, project)
         return doc
@@ -38,7 +39,7 @@ def _synced(project: proj.Project) -> store.LabelsDoc:
         with _writing(project):
             return store.update(project.root, sync)
     except CommandError as exc:
-        if exc.code != E_BUSY:
+        if exc.code not in (E_BUSY, E_IO):
             raise
     try:
         return sync(store.load(project.root))

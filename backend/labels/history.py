@@ -16,8 +16,7 @@ import copy
 import time
 from typing import Any
 
-from backend.labels.rows import sort_rows
-from backend.labels.store import LabelsDoc
+from backend.labels.store import LabelsDoc, sort_rows
 
 MAX_ENTRIES = 500
 COALESCE_S = 60.0

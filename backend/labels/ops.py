@@ -7,6 +7,7 @@ The first split, merge or delete on a recording makes it CUT: from then on its c
 exactly its rows' spans (``backend.labels.cuts``), applied by the next prepare.
 
 ``set_transcript`` and ``cut_source`` are for the transcription job: they are not undo steps.
+``edit_rows`` changes many rows as one undo step (an import).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import unicodedata
 from typing import Any
 
 from backend.labels import history
-from backend.labels.rows import new_row, sort_rows
-from backend.labels.store import FLAGS, LabelsDoc
+from backend.labels.rows import new_row
+from backend.labels.store import FLAGS, LabelsDoc, sort_rows
 
 MIN_PIECE_S = 0.05  # a split leaves at least this much on each side
 USER_ORIGINS = ("edited", "imported")  # text the user typed or brought: never overwritten
@@ -126,6 +127,31 @@ def _check_pieces(pieces: list[dict[str, Any]]) -> None:
 def _short(text: str, n: int = 40) -> str:
     text = str(text)
     return repr(text if len(text) <= n else text[:n] + "...")
+
+
+# many rows as one undo step (an import) ------------------------------------------------------
+FIXED_FIELDS = ("id", "source_id", "start", "end")  # a row's identity and span
+
+
+def edit_rows(doc: LabelsDoc, label: str, updates: dict[str, dict[str, Any]]) -> list[str]:
+    """Change fields of many rows as ONE undo step labelled ``label`` (an import of a list:
+    ``{rid: {"text": ..., "speaker": ..., "language": ..., "origin": "imported"}}``). The
+    span and identity fields cannot change (OpError); an unknown row is ``UnknownRow``.
+    Returns the ids of the rows that changed."""
+    for rid, fields in updates.items():
+        get_row(doc, rid)
+        fixed = sorted(set(fields) & set(FIXED_FIELDS))
+        if fixed:
+            raise OpError(f"{', '.join(fixed)} of row {rid} cannot be changed this way")
+    before, changed = [], []
+    for rid, fields in updates.items():
+        row = doc.row(rid)
+        if any(row.get(k) != v for k, v in fields.items()):
+            before.append(copy.deepcopy(row))
+            row.update(copy.deepcopy(fields))
+            changed.append(rid)
+    _commit(doc, label, before, changed, set(), [])
+    return changed
 
 
 # the table's edits ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ For a source the table has not cut, rows follow the prepared clips of ``prepared
 (origin "none") for each new clip and marks ``stale`` the rows whose clip is gone, so no text is
 ever dropped. For a CUT source the rows are the truth (the next prepare writes their spans), so
 ``sync`` never adds rows for it; a row of it whose span has no prepared clip yet is ``pending``.
+Stale rows that hold nothing at all are dropped.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from backend.dataset import project as proj
-from backend.labels.store import LabelsDoc
+from backend.labels import history
+from backend.labels.store import LabelsDoc, id_number, sort_rows
 
 MATCH_S = 0.005  # a row and a clip are the same when both ends differ by at most this
 
@@ -104,20 +106,20 @@ def sync(doc: LabelsDoc, project: proj.Project) -> set[str]:
                 doc.rows.append(row)
                 live[sid].add(row)
                 touched.add(row["id"])
+    _drop_blank_stale(doc)
     sort_rows(doc)
     return touched
 
 
-def sort_rows(doc: LabelsDoc) -> None:
-    doc.rows.sort(key=lambda r: (str(r["source_id"]), float(r["start"]), float(r["end"]),
-                                 _id_number(r["id"])))
-
-
-def _id_number(rid: str) -> int:
-    try:
-        return int(str(rid).lstrip("r"))
-    except ValueError:
-        return 0
+def _drop_blank_stale(doc: LabelsDoc) -> None:
+    """Stale rows that hold nothing (never transcribed, no text, flag, speaker or language)
+    go: keeping them would only clutter the table. Their undo steps go with them."""
+    blank = {r["id"] for r in doc.rows if r.get("stale") and r.get("origin") == "none"
+             and not str(r.get("text") or "").strip() and not r.get("flag")
+             and not r.get("speaker") and not r.get("language")}
+    if blank:
+        doc.rows = [r for r in doc.rows if r["id"] not in blank]
+        history.forget(doc, blank)
 
 
 class View:
@@ -142,7 +144,7 @@ class View:
 
     def rows(self, doc: LabelsDoc) -> list[dict[str, Any]]:
         ordered = sorted(doc.rows, key=lambda r: (self.order.get(r["source_id"], len(self.order)),
-                                                  float(r["start"]), _id_number(r["id"])))
+                                                  float(r["start"]), id_number(r["id"])))
         return [self.row(r) for r in ordered]
 
 

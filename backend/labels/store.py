@@ -75,6 +75,18 @@ class LabelsDoc:
                 "undo": self.undo, "redo": self.redo}
 
 
+def sort_rows(doc: LabelsDoc) -> None:
+    doc.rows.sort(key=lambda r: (str(r["source_id"]), float(r["start"]), float(r["end"]),
+                                 id_number(r["id"])))
+
+
+def id_number(rid: str) -> int:
+    try:
+        return int(str(rid).lstrip("r"))
+    except ValueError:
+        return 0
+
+
 def labels_path(root: Path) -> Path:
     return Path(root) / LABELS_FILE
 

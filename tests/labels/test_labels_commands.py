@@ -13,28 +13,8 @@ import pytest
 from backend.commands import CommandError
 from backend.commands import labels as cmds
 from backend.labels import store
-from tests.labels.helpers import prepared_project, voices
 from tests.project.helpers import ROOT
 from tests.project.test_server_project import Client
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("labels")
-    root = base / "我的 声音 project"  # spaces and Chinese characters
-    prepared_project(root, voices(base / "voices"))
-    return root
-
-
-@pytest.fixture
-def root(prepared: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the prepared project for each test (the manifest's paths are relative
-    to the project, the sources stay where they are)."""
-    import shutil
-
-    dst = tmp_path / "副本 copy"
-    shutil.copytree(prepared, dst)
-    return dst
 
 
 def on_disk(root: Path) -> dict:
@@ -169,3 +149,45 @@ def test_killed_server_loses_nothing(root: Path) -> None:
     finally:
         client.send("shutdown")
         client.proc.wait(timeout=10)
+
+
+def test_edits_from_two_threads_all_land(root: Path) -> None:
+    """The table's commands and a job of the app write the labels at the same time (the
+    commands run on worker threads): no edit is lost."""
+    import threading
+
+    rows = cmds.get({"project": str(root)}, None)["rows"]
+    a, b = rows[0]["id"], rows[1]["id"]
+    errors: list[BaseException] = []
+
+    def typing(rid: str) -> None:
+        try:
+            for i in range(8):
+                cmds.apply({"project": str(root), "op": {
+                    "kind": "set", "ids": [rid], "fields": {"text": f"{rid} {i}"},
+                    "coalesce": f"cell {rid}"}}, None)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=typing, args=(rid,)) for rid in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    saved = disk_rows(root)
+    assert (saved[a]["text"], saved[b]["text"]) == (f"{a} 7", f"{b} 7")
+    assert on_disk(root)["revision"] == 1 + 16
+
+
+def test_read_only_project(root: Path, read_only_view) -> None:
+    cmds.get({"project": str(root)}, None)
+    before = (root / store.LABELS_FILE).read_bytes()
+    ro = read_only_view(root)
+    got = cmds.get({"project": str(ro)}, None)  # still shown
+    assert got["rows"] and got["summary"]["rows"] == len(got["rows"])
+    with pytest.raises(CommandError, match="read-only") as err:
+        cmds.apply({"project": str(ro), "op": {"kind": "flag", "ids": [got["rows"][0]["id"]],
+                                               "flag": "user"}}, None)
+    assert err.value.code == "io_error" and str(ro) in err.value.message
+    assert (root / store.LABELS_FILE).read_bytes() == before

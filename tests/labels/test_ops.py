@@ -214,3 +214,21 @@ def test_split_one_word_keeps_it_whole() -> None:
     ops.apply(doc, {"kind": "set", "ids": ["r2"], "fields": {"text": "hello"}})
     ops.apply(doc, {"kind": "split", "id": "r2", "at": 3.2})
     assert (doc.row("r2")["text"], doc.row("r4")["text"]) == ("hello", "")
+
+
+def test_edit_rows_is_one_undo_step() -> None:
+    doc = make_doc()
+    before = state(doc)
+    changed = ops.edit_rows(doc, "import list.list", {
+        "r1": {"text": "imported one", "origin": "imported", "speaker": "Ann"},
+        "r3": {"text": "你好世界", "language": "zh"},  # no change: not counted
+        "r2": {"text": "imported two", "origin": "imported"}})
+    assert changed == ["r1", "r2"] and len(doc.undo) == 1
+    assert doc.undo[-1]["label"] == "import list.list"
+    assert not ops.set_transcript(doc, "r1", {"text": "x"}, "e", None)  # imported stays
+    history.undo(doc)
+    assert state(doc) == before
+    with pytest.raises(ops.OpError, match="start of row r1"):
+        ops.edit_rows(doc, "x", {"r1": {"start": 5.0}})
+    with pytest.raises(ops.UnknownRow):
+        ops.edit_rows(doc, "x", {"r77": {"text": "y"}})

@@ -3,7 +3,6 @@ its rows' spans, only that recording is prepared again, and undo brings the slic
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,22 +11,7 @@ import soundfile as sf
 from backend.commands import labels as cmds
 from backend.dataset import project as proj
 from backend.labels import cuts
-from tests.labels.helpers import clips, manifest, prepared_project, run_prepare, voices
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("cuts")
-    root = base / "cut me 切"
-    prepared_project(root, voices(base / "voices"))
-    return root
-
-
-@pytest.fixture
-def root(prepared: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / "p q"
-    shutil.copytree(prepared, dst)
-    return dst
+from tests.labels.helpers import clips, manifest, run_prepare
 
 
 def apply(root: Path, **op: object) -> dict:
@@ -121,3 +105,31 @@ def test_vits_projects_prepare_whole_phrases(tmp_path: Path) -> None:
     assert (vits.settings["chunk_seconds"], vits.settings["overlap_seconds"]) == (0.0, 0.0)
     rvc = proj.create_project(tmp_path / "rvc")
     assert rvc.settings["chunk_seconds"] == 3.7
+
+
+def test_exact_span_mode_writes_exactly_the_spans(tmp_path: Path) -> None:
+    """No slicing, no chunking: each span is one clip holding exactly those samples (same
+    rate, no filter, no normalisation), overlaps allowed, a span past the end clamped."""
+    import numpy as np
+
+    from backend.dataset import pipeline
+
+    sr = 16000
+    rng = np.random.default_rng(3)
+    audio = (0.3 * rng.standard_normal(3 * sr)).astype(np.float32)
+    audio[sr: sr + 4000] = 0  # silence inside a span: not sliced there
+    src = tmp_path / "源 file.wav"
+    sf.write(src, audio, sr, subtype="FLOAT")
+    settings = pipeline.PrepareSettings(highpass_hz=0, normalize="none")
+    spans = [(0.5, 1.0), (0.8, 2.0), (2.5, 3.5), (3.2, 4.0)]
+    res = pipeline.process_source(src, settings, sr, tmp_path / "gt", tmp_path / "16k", "s",
+                                  segments=[(0.0, 0.1)], clips=spans)
+    assert [(s.start, s.end) for s in res.slices] == [(0.5, 1.0), (0.8, 2.0), (2.5, 3.0)]
+    for s in res.slices:
+        data, file_sr = sf.read(s.path_gt, dtype="float32")
+        assert file_sr == sr
+        np.testing.assert_array_equal(data, audio[round(s.start * sr): round(s.end * sr)])
+    assert any("clip 4 starts at 3.20 s" in w for w in res.warnings)
+    empty = pipeline.process_source(src, settings, sr, tmp_path / "gt", tmp_path / "16k", "e",
+                                    clips=[])
+    assert empty.slices == [] and "no row left" in empty.warnings[0]

@@ -6,21 +6,21 @@ from pathlib import Path
 
 import pytest
 
+from backend.dataset import project as proj
 from backend.labels import ops, rows, store
-from tests.labels.helpers import clips, prepared_project, run_prepare, voices
+from tests.labels.helpers import clips, run_prepare
 
 
-@pytest.fixture(scope="module")
-def voices_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return voices(tmp_path_factory.mktemp("voices"))
+@pytest.fixture
+def project(root: Path) -> proj.Project:
+    return proj.open_project(root)
 
 
 def sources(project) -> list[str]:
     return [s["id"] for s in project.load_sources()]
 
 
-def test_sync_adds_rows_for_clips_and_marks_stale(voices_dir: Path, tmp_path: Path) -> None:
-    project = prepared_project(tmp_path / "p", voices_dir)
+def test_sync_adds_rows_for_clips_and_marks_stale(project: proj.Project) -> None:
     doc = store.LabelsDoc()
     rows.sync(doc, project)
     a, b = sources(project)
@@ -37,9 +37,13 @@ def test_sync_adds_rows_for_clips_and_marks_stale(voices_dir: Path, tmp_path: Pa
                                             "confidence": 0.9, "words": None}, "e:m", None)
     run_prepare({"project": str(project.root), "settings": {"chunk_seconds": 0,
                                                              "overlap_seconds": 0}})
+    ops.apply(doc, {"kind": "flag", "ids": [ids[1]], "flag": "user"})
+    ops.apply(doc, {"kind": "set", "ids": [ids[2]], "fields": {"speaker": "Ann"}})
     rows.sync(doc, project)
     old = [r for r in doc.rows if r["id"] in ids]
-    assert all(r["stale"] for r in old) and old[0]["text"] == "hello"
+    # rows that hold something are kept (stale); blank ones go, with their undo steps
+    assert [r["id"] for r in old] == ids[:3] and all(r["stale"] for r in old)
+    assert old[0]["text"] == "hello"
     fresh = [r for r in doc.rows if not r["stale"]]
     assert len(fresh) == sum(len(clips(project.root, s)) for s in (a, b))
     view = rows.View(project)
@@ -50,8 +54,7 @@ def test_sync_adds_rows_for_clips_and_marks_stale(voices_dir: Path, tmp_path: Pa
     assert rows.summary(shown)["stale"] == len(old)
 
 
-def test_set_transcript_leaves_user_text(voices_dir: Path, tmp_path: Path) -> None:
-    project = prepared_project(tmp_path / "p", voices_dir)
+def test_set_transcript_leaves_user_text(project: proj.Project) -> None:
     doc = store.LabelsDoc()
     rows.sync(doc, project)
     r1, r2 = doc.rows[0]["id"], doc.rows[1]["id"]
@@ -71,8 +74,7 @@ def test_set_transcript_leaves_user_text(voices_dir: Path, tmp_path: Path) -> No
         ops.set_transcript(doc, "r999", tr, "x", None)
 
 
-def test_cut_source(voices_dir: Path, tmp_path: Path) -> None:
-    project = prepared_project(tmp_path / "p", voices_dir)
+def test_cut_source(project: proj.Project) -> None:
     doc = store.LabelsDoc()
     rows.sync(doc, project)
     a, b = sources(project)
