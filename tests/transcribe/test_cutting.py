@@ -104,7 +104,7 @@ def word_lists(draw):
     return words
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(word_lists(), st.floats(2.0, 15.0), st.floats(0.0, 2.0))
 def test_any_words_are_covered_once_and_never_cut_inside(words, max_s, min_s) -> None:
     spans = cut_at_words(words, max_seconds=max_s, min_seconds=min(min_s, max_s))

@@ -347,3 +347,30 @@ def test_a_missing_whisper_model_says_how_to_get_it(project: Path, tmp_path: Pat
         transcribe_job.prepare({"project": str(project), "engine": "faster-whisper",
                                 "model": "small"})
     assert not (project / "labels.json").exists()  # nothing written
+
+
+def test_through_the_server_with_an_edit_while_it_runs(project: Path) -> None:
+    """job.start over the protocol: labels.changed events, the app's own table edit made
+    while the job runs is accepted and kept, job.finished carries the summary."""
+    from tests.backend.backend_proc import BackendProcess
+
+    backend = BackendProcess()
+    try:
+        backend.wait_for(lambda m: m["type"] == "hello")
+        rid = backend.send("job.start", kind="transcribe", args={"project": str(project)})
+        job_id = backend.reply(rid)["result"]["job_id"]
+        first = backend.event("labels.changed", timeout=60, job_id=job_id)
+        assert first["data"]["project"] == str(project)
+        rows_now = backend.reply(backend.send("labels.get", project=str(project)))["result"]
+        waiting = [r for r in rows_now["rows"] if r["origin"] == "none"]
+        assert waiting, "the job finished before the edit"
+        edit = backend.reply(backend.send("labels.apply", project=str(project), op={
+            "kind": "set", "ids": [waiting[-1]["id"]], "fields": {"text": "Typed in the app."}}))
+        assert edit["type"] == "result", edit
+        done = backend.event("job.finished", timeout=90, job_id=job_id)["data"]
+        assert done["status"] == "ok", done
+        assert (done["result"]["transcribed"], done["result"]["skipped"]) == (3, 1)
+        assert done["result"]["revision"] == labels(project)["revision"]
+    finally:
+        backend.close()
+    assert store.load(project).row(waiting[-1]["id"])["text"] == "Typed in the app."
