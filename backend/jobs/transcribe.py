@@ -135,15 +135,17 @@ def run(params: TranscribeParams, ctx: JobContext) -> dict:
     saver = _Saver(params, ctx, cuts)
     stats = saver.stats
     stats["skipped"], stats["failed"] = skipped, refused
-    total = round(sum(t.end - t.start for t in cuts + todo), 2)
-    ctx.progress("transcribing", 0, total, force=True)
+    tasks = cuts + todo
+    total = round(sum(t.end - t.start for t in tasks), 2)
+    ctx.progress("transcribing", 0, total, force=True, detail=tasks[0].name if tasks else None)
     try:
-        with contextlib.closing(_results(params, ctx, cuts + todo)) as results:
-            for task, out in results:
+        with contextlib.closing(_results(params, ctx, tasks)) as results:
+            for i, (task, out) in enumerate(results):
                 saver.add(task, out)
                 saver.flush(force=False)
+                now = tasks[i + 1] if i + 1 < len(tasks) else task  # the clip worked on now
                 ctx.progress("transcribing", round(min(stats["seconds"], total), 2), total,
-                             detail=task.name)
+                             detail=now.name)
     finally:  # a cancel or a failure keeps what is finished
         saver.flush(force=True)
     ctx.progress("transcribing", total, total, force=True)
