@@ -75,21 +75,24 @@ def synced_ids(project: Path) -> list[str]:
 
 
 def test_transcribes_every_clip_then_skips_them(project: Path) -> None:
-    mine = synced_ids(project)[1]
+    ids = synced_ids(project)
+    mine, theirs = ids[1], ids[3]
     user_types(project, mine, "My own words.")
+    store.update(project, lambda doc: ops.edit_rows(doc, "import a list", {  # as an import does
+        theirs: {"text": "From another tool.", "origin": "imported"}}))
     events: list[tuple[str, dict]] = []
     res = transcribe(project, events, cut_long=5)  # a recording with the user's text: not cut
     (refused,) = res["failed"]
     assert refused["id"] is None and f"row {mine} holds text you typed" in refused["message"]
-    assert (res["transcribed"], res["skipped"]) == (3, 1)
+    assert (res["transcribed"], res["skipped"]) == (2, 2)
     assert res["engine"] == MODEL and res["cut_sources"] == []
     assert store.load(project).cut_sources == []
     doc = labels(project)
     assert doc["revision"] == res["revision"]
     for row in doc["rows"]:
-        if row["id"] == mine:
-            assert (row["text"], row["origin"], row["engine"]) == ("My own words.", "edited",
-                                                                  None)
+        if row["id"] in (mine, theirs):
+            assert (row["text"], row["origin"], row["engine"]) in [
+                ("My own words.", "edited", None), ("From another tool.", "imported", None)]
             continue
         assert row["origin"] == "transcribed" and row["engine"] == MODEL
         assert row["language"] == "en" and 0 < row["confidence"] <= 1
@@ -115,11 +118,13 @@ def test_transcribes_every_clip_then_skips_them(project: Path) -> None:
     before = (project / "labels.json").read_bytes()
     again = transcribe(project)
     assert (again["transcribed"], again["skipped"], again["seconds"]) == (0, 4, 0.0)
+    assert again["failed"] == []  # no cut asked for this time
     assert (project / "labels.json").read_bytes() == before  # nothing rewritten
 
     redo = transcribe(project, redo=True)  # every row again, except the user's
-    assert (redo["transcribed"], redo["skipped"]) == (3, 1)
+    assert (redo["transcribed"], redo["skipped"]) == (2, 2)
     assert store.load(project).row(mine)["text"] == "My own words."
+    assert store.load(project).row(theirs)["text"] == "From another tool."
 
 
 def _slices(project: Path) -> list[dict]:
