@@ -65,12 +65,19 @@ Change = tuple[dict[str, Any], set[str], set[str]]  # (reply fields, changed ids
 
 def _edit(args: dict, change: Callable[[store.LabelsDoc], Change]) -> dict:
     """Sync, run ``change`` and save in one locked read-modify-write; the reply lists the
-    rows changed (rows the sync added or marked included) and the rows removed."""
+    rows changed (rows the sync added or marked included) and every row that is gone."""
     project = _project(args)
+    before: set[str] = set()
 
     def edit(doc: store.LabelsDoc) -> tuple[Change, set[str], store.LabelsDoc]:
+        nonlocal before
+        before = {r["id"] for r in doc.rows}
         synced = rows.sync(doc, project)
-        return change(doc), synced, doc
+        cut = sorted(doc.cut_sources)
+        done = change(doc)
+        if sorted(doc.cut_sources) != cut:  # an undo made a recording uncut: its rows
+            synced |= rows.sync(doc, project)  # follow the prepared clips again
+        return done, synced, doc
 
     try:
         with _writing(project):
@@ -80,10 +87,11 @@ def _edit(args: dict, change: Callable[[store.LabelsDoc], Change]) -> dict:
     except ValueError as exc:  # OpError, history.NothingTo
         raise CommandError(str(exc), code=E_BAD_ARGS) from exc
     view = rows.View(project)
-    ids = (changed | synced) - removed
+    now = {r["id"] for r in doc.rows}
+    ids = (changed | synced) & now
     return {**extra, "revision": doc.revision,
             "changed": [view.row(r) for r in doc.rows if r["id"] in ids],
-            "removed": sorted(removed), **history.labels(doc)}
+            "removed": sorted((removed | before) - now), **history.labels(doc)}
 
 
 @command("labels.apply")

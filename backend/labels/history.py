@@ -118,6 +118,11 @@ def forget(doc: LabelsDoc, ids: set[str]) -> None:
     doc.redo[:] = [i for i in doc.redo if not touches(i)]
 
 
+def referenced(doc: LabelsDoc) -> set[str]:
+    """The ids of the rows any undo or redo step holds."""
+    return {r["id"] for item in doc.undo + doc.redo for r in item["before"] + item["after"]}
+
+
 def labels(doc: LabelsDoc) -> dict[str, Any]:
     """``can_undo``, ``can_redo``, ``undo_label``, ``redo_label`` for the replies."""
     return {"can_undo": bool(doc.undo), "can_redo": bool(doc.redo),

@@ -113,13 +113,13 @@ def sync(doc: LabelsDoc, project: proj.Project) -> set[str]:
 
 def _drop_blank_stale(doc: LabelsDoc) -> None:
     """Stale rows that hold nothing (never transcribed, no text, flag, speaker or language)
-    go: keeping them would only clutter the table. Their undo steps go with them."""
+    and that no undo or redo step refers to go: keeping them would only clutter the table."""
     blank = {r["id"] for r in doc.rows if r.get("stale") and r.get("origin") == "none"
              and not str(r.get("text") or "").strip() and not r.get("flag")
              and not r.get("speaker") and not r.get("language")}
     if blank:
+        blank -= history.referenced(doc)
         doc.rows = [r for r in doc.rows if r["id"] not in blank]
-        history.forget(doc, blank)
 
 
 class View:

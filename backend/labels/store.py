@@ -108,16 +108,37 @@ def load(root: Path) -> LabelsDoc:
     except (OSError, ValueError) as exc:
         raise LabelsError(f"{path} cannot be read ({exc}); restore it from a backup or move "
                           "it away to start the labels afresh", path) from exc
+    found = data.get("format") if isinstance(data, dict) else None
+    if isinstance(found, int) and not isinstance(found, bool) and found > FORMAT:
+        raise LabelsError(newer_format_message(path, found), path)
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
         raise LabelsError(f"{path} is not a labels file (no 'rows' list); move it away to "
                           "start the labels afresh", path)
-    found = data.get("format")
-    if isinstance(found, int) and not isinstance(found, bool) and found > FORMAT:
-        raise LabelsError(newer_format_message(path, found), path)
-    return LabelsDoc(rows=data["rows"], cut_sources=list(data.get("cut_sources") or []),
-                     next_id=int(data.get("next_id") or 1),
+    rows = [_checked_row(path, i, r) for i, r in enumerate(data["rows"])]
+    top = max((id_number(r["id"]) for r in rows), default=0)
+    return LabelsDoc(rows=rows, cut_sources=list(data.get("cut_sources") or []),
+                     next_id=max(int(data.get("next_id") or 1), top + 1),
                      revision=int(data.get("revision") or 0),
                      undo=list(data.get("undo") or []), redo=list(data.get("redo") or []))
+
+
+_ROW_DEFAULTS: dict[str, Any] = {"text": "", "language": None, "speaker": None,
+                                 "confidence": None, "flag": None, "origin": "none",
+                                 "engine": None, "words": None, "stale": False}
+
+
+def _checked_row(path: Path, index: int, row: Any) -> dict[str, Any]:
+    """A stored row with its optional fields filled in; LabelsError naming the row when its
+    id, recording or span is missing or wrong (a hand edit gone wrong)."""
+    ok = (isinstance(row, dict) and isinstance(row.get("id"), str)
+          and isinstance(row.get("source_id"), str)
+          and all(isinstance(row.get(k), (int, float)) and not isinstance(row.get(k), bool)
+                  for k in ("start", "end")))
+    if not ok or not 0 <= row["start"] < row["end"]:
+        raise LabelsError(f"{path}: row {index + 1} ({str(row)[:80]}) needs an 'id', a "
+                          "'source_id' and 0 <= 'start' < 'end' in seconds; fix or remove that "
+                          "row, or restore the file from a backup", path)
+    return {**_ROW_DEFAULTS, **row}
 
 
 def dumps(doc: LabelsDoc) -> str:

@@ -34,6 +34,7 @@ def test_split_merge_delete_then_prepare(root: Path) -> None:
     b_files = {s["name"]: (root / s["path"]).read_bytes()
                for s in manifest(root)["sources"][b]["slices"]}
     first = next(r for r in rows if r["source_id"] == a)
+    apply(root, kind="set", ids=[first["id"]], fields={"text": "one two three"})
     at = round(first["start"] + 0.6, 3)
     apply(root, kind="split", id=first["id"], at=at, text_at=None)
     rows = table(root)
@@ -70,14 +71,21 @@ def test_split_merge_delete_then_prepare(root: Path) -> None:
     assert clips(root, a) == expected
     assert not any(r["pending"] for r in table(root))
 
-    while cmds.get({"project": str(root)}, None)["can_undo"]:
+    for _ in range(2):  # the delete, the merge
         cmds.undo({"project": str(root)}, None)
-    assert cuts.clip_spans(root) == {}
+    undone = cmds.undo({"project": str(root)}, None)  # the split: the recording is uncut
+    assert cuts.clip_spans(root) == {} and undone["undo_label"].startswith("edit text")
+    shown = {r["id"]: r for r in undone["changed"]}
+    assert shown[first["id"]]["stale"]  # its whole span has no clip until the next prepare
+    assert [(r["start"], r["end"]) for r in table(root) if r["source_id"] == a
+            and not r["stale"]] == clips(root, a)  # the rows follow the clips on disk
     res = run_prepare({"project": str(root)})
     assert res["sources_processed"] == 1
     assert clips(root, a) == original_a  # silence slicing again
-    rows = table(root)
-    assert spans_of(rows, a) == original_a and not any(r["pending"] for r in rows)
+    got = cmds.get({"project": str(root)}, None)
+    assert spans_of(got["rows"], a) == original_a and not any(r["pending"] for r in got["rows"])
+    assert got["summary"]["stale"] == 0  # the blank rows of the cut clips are gone
+    assert next(r for r in got["rows"] if r["id"] == first["id"])["text"] == "one two three"
 
 
 def test_deleting_every_row_of_a_recording(root: Path) -> None:

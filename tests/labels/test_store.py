@@ -152,3 +152,19 @@ def test_odd_project_path(tmp_path: Path) -> None:
     assert store.load(root).rows[0]["text"] == "你好 wörld"
     data = json.loads(store.labels_path(root).read_text("utf-8"))
     assert data["format"] == store.FORMAT and data["revision"] == 1 and data["next_id"] == 2
+
+
+def test_bad_rows_are_named_and_missing_fields_filled(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    rows = [{"id": "r1", "source_id": "s", "start": 0, "end": 1, "text": "hi"},
+            {"id": "r7", "source_id": "s", "start": 2, "end": 1}]
+    store.labels_path(root).write_text(json.dumps({"format": 1, "rows": rows}), "utf-8")
+    with pytest.raises(store.LabelsError, match="row 2 .* 0 <= 'start' < 'end'"):
+        store.load(root)
+    rows[1]["end"] = 3
+    store.labels_path(root).write_text(json.dumps({"format": 1, "rows": rows,
+                                                   "next_id": 2}), "utf-8")
+    doc = store.load(root)
+    assert doc.rows[0]["origin"] == "none" and doc.rows[0]["text"] == "hi"
+    assert doc.new_id() == "r8"  # never an id that is taken

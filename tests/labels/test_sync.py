@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from backend.dataset import project as proj
-from backend.labels import ops, rows, store
+from backend.labels import history, ops, rows, store
 from tests.labels.helpers import clips, run_prepare
 
 
@@ -41,8 +41,15 @@ def test_sync_adds_rows_for_clips_and_marks_stale(project: proj.Project) -> None
     ops.apply(doc, {"kind": "set", "ids": [ids[2]], "fields": {"speaker": "Ann"}})
     rows.sync(doc, project)
     old = [r for r in doc.rows if r["id"] in ids]
-    # rows that hold something are kept (stale); blank ones go, with their undo steps
+    # rows that hold something are kept (stale); blank ones go unless an undo step needs them
     assert [r["id"] for r in old] == ids[:3] and all(r["stale"] for r in old)
+    history.undo(doc)  # the speaker: r3 is blank now, but the redo step holds it
+    rows.sync(doc, project)
+    assert doc.row(ids[2])["stale"]
+    ops.apply(doc, {"kind": "flag", "ids": [ids[0]], "flag": "user"})  # clears redo
+    rows.sync(doc, project)
+    with pytest.raises(KeyError):
+        doc.row(ids[2])
     assert old[0]["text"] == "hello"
     fresh = [r for r in doc.rows if not r["stale"]]
     assert len(fresh) == sum(len(clips(project.root, s)) for s in (a, b))
@@ -51,7 +58,7 @@ def test_sync_adds_rows_for_clips_and_marks_stale(project: proj.Project) -> None
     assert all(r["clip"] and Path(r["clip_path"]).is_file() and not r["pending"]
                for r in shown if not r["stale"])
     assert all(r["clip"] is None and not r["pending"] for r in shown if r["stale"])
-    assert rows.summary(shown)["stale"] == len(old)
+    assert rows.summary(shown)["stale"] == 2  # the text and the flag (r3 went)
 
 
 def test_set_transcript_leaves_user_text(project: proj.Project) -> None:
