@@ -63,7 +63,7 @@ class WhisperEngine:
         self.device, index = parse_device(device)
         self.compute_type = choose_compute_type(self.device, index)
         self._model: Any = load_model(resolved.folder, self.device, index, self.compute_type)
-        self.languages = tuple(self._model.supported_languages)
+        self.languages = known_languages(self._model)
         self.model_id = f"faster-whisper:{resolved.label}:{self.compute_type}"
         self.language = self._check_language(language)
         self.options = options or DecodeOptions()
@@ -72,10 +72,11 @@ class WhisperEngine:
         if language in (None, "", "auto"):
             return None
         code = language.strip().lower()
-        if code not in self.languages:
+        known = self.languages or ()
+        if code not in known:
             raise BadArgs(f"the faster-whisper model {self.model_id} does not know the "
-                          f"language {language!r}; it knows {len(self.languages)} languages "
-                          f"({', '.join(self.languages[:12])}, ...); leave it empty to detect")
+                          f"language {language!r}; it knows {len(known)} languages "
+                          f"({', '.join(known[:12])}, ...); leave it empty to detect")
         return code
 
     def transcribe(self, audio: np.ndarray, *, language: str | None = None,
@@ -94,6 +95,15 @@ class WhisperEngine:
         text = " ".join("".join(s.text for s in kept).split())
         words = tuple(_words(kept, duration)) if word_timestamps else ()
         return Transcript(text, info.language, _confidence(kept) if text else None, words)
+
+
+def known_languages(model: Any) -> tuple[str, ...]:
+    """The model's languages: faster-whisper lists all 100 codes, but only large-v3 has the
+    100th (Cantonese, ``yue``); the others have 99 language tokens."""
+    codes = tuple(model.supported_languages)
+    if model.model.is_multilingual:
+        return codes[:model.model.num_languages]
+    return codes
 
 
 def max_new_tokens(duration: float) -> int:

@@ -105,6 +105,7 @@ def test_whisper_loads_a_folder_with_spaces_and_chinese_characters(whisper, tiny
     assert whisper.model_id == f"faster-whisper:{tiny_whisper.name}:int8"
     assert whisper._model.model.is_multilingual
     assert "en" in whisper.languages and "zh" in whisper.languages
+    assert len(whisper.languages) == 99 and "yue" not in whisper.languages  # large-v3 has it
 
 
 def test_whisper_transcribes_with_word_timestamps(whisper, speech, no_network):
@@ -160,6 +161,8 @@ def test_whisper_bad_language_model_and_device(tiny_whisper, tmp_path, whisper):
 
     with pytest.raises(BadArgs, match="does not know the language 'xx'"):
         whisper.transcribe(np.zeros(SAMPLE_RATE, np.float32), language="xx")
+    with pytest.raises(BadArgs, match="does not know the language 'yue'; it knows 99"):
+        WhisperEngine(model=str(tiny_whisper), language="yue")
     with pytest.raises(BadArgs, match="unknown faster-whisper model 'huge'"):
         WhisperEngine(model="huge")
     broken = tmp_path / "半个 model"
