@@ -15,7 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from backend.dataset import project as proj
 from backend.jobs import transcribe as transcribe_job
@@ -198,10 +200,17 @@ def test_rows_without_a_clip_are_read_from_the_recording(project: Path) -> None:
 
 
 def test_killed_cli_then_rerun_loses_nothing(prepared: Path, unicode_dir: Path) -> None:
-    """SIGKILL of the CLI process mid-run in a project whose path has spaces and Chinese
-    characters; the rerun finishes and every saved text is still there."""
-    project = copy_project(prepared, unicode_dir / "我的 声音 project")
-    mine = synced_ids(project)[0]
+    """SIGKILL of the CLI process mid-run in a project whose path (and its recording's)
+    has spaces and Chinese characters; the rerun finishes and every saved text is still
+    there. Eight clips, so the run goes on for a while after its first save."""
+    audio, rate = sf.read(prepared.parent / "four sentences.wav", dtype="float32")
+    recording = unicode_dir / "八个 句子.wav"
+    sf.write(recording, np.concatenate([audio, audio]), rate)
+    project = unicode_dir / "我的 声音 project"
+    prepare(project, [recording])
+    ids = synced_ids(project)
+    assert len(ids) >= 7
+    mine = ids[0]
     user_types(project, mine, "Mine, not the engine's.")
     env = {**os.environ, "PYTHONUTF8": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "backend", "transcribe", "--project",
@@ -217,12 +226,12 @@ def test_killed_cli_then_rerun_loses_nothing(prepared: Path, unicode_dir: Path) 
     after_kill = store.load(project)  # whole and readable
     assert all(after_kill.row(rid)["text"] == text for rid, text in done.items())
     done = {r["id"]: r["text"] for r in after_kill.rows if r["origin"] == "transcribed"}
-    assert 1 <= len(done) < 3, "the job finished before it could be killed"
+    assert 1 <= len(done) < len(ids) - 1, "the job finished before it could be killed"
 
     code, summary, err = run_cli("transcribe", "--project", str(project))
     assert code == 0, err
     res = summary["result"]
-    assert res["transcribed"] == 3 - len(done) and res["skipped"] == 1 + len(done)
+    assert res["transcribed"] == len(ids) - 1 - len(done) and res["skipped"] == 1 + len(done)
     doc = store.load(project)
     assert doc.row(mine)["text"] == "Mine, not the engine's."
     assert all(doc.row(rid)["text"] == text for rid, text in done.items())
@@ -231,18 +240,18 @@ def test_killed_cli_then_rerun_loses_nothing(prepared: Path, unicode_dir: Path) 
 
 def _wait_for_transcribed(project: Path, proc: subprocess.Popen,
                           timeout: float = 90) -> dict[str, str]:
+    """The rows transcribed, as soon as the running CLI has saved the first one."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            doc = store.load(project)
-        except store.LabelsError:  # never: the file is replaced atomically
-            raise
+    while time.monotonic() < deadline:
+        running = proc.poll() is None
+        doc = store.load(project)  # never damaged: it is replaced atomically
         done = {r["id"]: r["text"] for r in doc.rows if r["origin"] == "transcribed"}
-        if done:
+        if done or not running:
+            assert running, (f"the CLI ended (exit {proc.returncode}) before it could be "
+                             f"killed, {len(done)} rows done: {proc.stderr.read().decode()}")
             return done
         time.sleep(0.02)
-    raise AssertionError(f"no clip was saved (exit {proc.poll()}): "
-                         f"{proc.stderr.read().decode() if proc.poll() is not None else ''}")
+    raise AssertionError("no clip was saved in 90 s")
 
 
 def test_cut_long_cuts_at_words_and_prepare_writes_those_clips(tmp_path: Path) -> None:
@@ -375,7 +384,8 @@ def test_through_the_server_with_an_edit_while_it_runs(project: Path) -> None:
         assert edit["type"] == "result", edit
         done = backend.event("job.finished", timeout=90, job_id=job_id)["data"]
         assert done["status"] == "ok", done
-        assert (done["result"]["transcribed"], done["result"]["skipped"]) == (3, 1)
+        # the edit may land before or after the job reached that row: either way it stays
+        assert done["result"]["transcribed"] + done["result"]["skipped"] == 4
         assert done["result"]["revision"] == labels(project)["revision"]
     finally:
         backend.close()
