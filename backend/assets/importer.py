@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from backend.assets.catalogue import Asset, find_asset
+from backend.assets.catalogue import Asset, bundle, find_asset
 from backend.assets.store import asset_path, record_install, verified_note
 from backend.assets.verify import CHUNK, FileStructure, check_expected, describe, read_structure
 from backend.fsutil import create_temp_file, sha256_file
@@ -41,10 +41,13 @@ def _refuse_unsafe(source: Path, fs: FileStructure, digest: str) -> None:
 
 
 def import_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext, *,
-                 as_name: str | None = None) -> dict[str, Any]:
+                 as_name: str | None = None,
+                 chosen: tuple[Asset, str, str] | None = None) -> dict[str, Any]:
+    """``chosen``: what ``_choose_asset`` already said about ``source`` (a folder import
+    checks every file before copying any)."""
     if not source.is_file():
         raise BadArgs(f"cannot import {source}: no such file")
-    asset, verified_by, digest = _choose_asset(source, catalogue, ctx, as_name)
+    asset, verified_by, digest = chosen or _choose_asset(source, catalogue, ctx, as_name)
     target = asset_path(asset)
     if target.is_file():
         ctx.log(f"{asset.name} is already installed at {target}; replacing it")
@@ -70,6 +73,49 @@ def import_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext, *,
     return {"name": asset.name, "path": str(target), "status": "imported",
             "size": target.stat().st_size, "sha256": digest, "verified_by": verified_by,
             "checksum": record["checksum"], "verified_note": note, "source": str(source)}
+
+
+def import_folder(folder: Path, catalogue: dict[str, Asset], ctx: JobContext, *,
+                  as_name: str | None = None) -> dict[str, Any]:
+    """Import a model folder (a faster-whisper model the user already has) as the bundle it
+    is: ``as_name``, or the bundle its main file is recognised as. Every file of the bundle
+    must be in the folder (checked before anything is copied); each is verified and
+    imported like a single file. Every file is verified before the first is copied, so a
+    wrong file imports nothing."""
+    asset = find_asset(catalogue, as_name) if as_name else _folder_bundle(folder, catalogue, ctx)
+    members = folder_members(folder, catalogue, asset)
+    checked = [(m, _choose_asset(folder / m.basename, catalogue, ctx, m.name))
+               for m in members]
+    results = [import_asset(folder / m.basename, catalogue, ctx, chosen=chosen)
+               for m, chosen in [*checked[1:], checked[0]]]
+    checks = [r["checksum"] for r in results]
+    weakest = next(c for c in ("differs", "unpublished", "match") if c in checks)
+    return {**results[-1], "source": str(folder), "files": results, "checksum": weakest,
+            "size": sum(r["size"] for r in results)}
+
+
+def folder_members(folder: Path, catalogue: dict[str, Asset], asset: Asset) -> list[Asset]:
+    """The bundle's files, once every one of them is in ``folder`` (else ``BadArgs``)."""
+    members = bundle(catalogue, asset)
+    if len(members) == 1:
+        raise BadArgs(f"{asset.name} is a single file, not a model folder: import "
+                      f"{folder / asset.basename} instead")
+    missing = [m.basename for m in members if not (folder / m.basename).is_file()]
+    if missing:
+        raise BadArgs(f"cannot import {folder} as {asset.name}: {', '.join(missing)} "
+                      "missing from the folder (nothing was imported)")
+    return members
+
+
+def _folder_bundle(folder: Path, catalogue: dict[str, Asset], ctx: JobContext) -> Asset:
+    mains = {a.basename for a in catalogue.values()
+             if not a.part_of and len(bundle(catalogue, a)) > 1}
+    for name in sorted(mains):
+        if (folder / name).is_file():
+            asset, _how, _digest = _choose_asset(folder / name, catalogue, ctx, None)
+            return catalogue[asset.part_of] if asset.part_of else asset
+    raise BadArgs(f"{folder} holds no model file this app knows ({', '.join(sorted(mains))}); "
+                  "to import a single file, give its path")
 
 
 def _choose_asset(source: Path, catalogue: dict[str, Asset], ctx: JobContext,

@@ -36,7 +36,7 @@ class TensorInfo:
 class FileStructure:
     """What a file contains: its format and, for weights, each candidate state dict."""
 
-    format: str  # "torch", "safetensors", "ctranslate2", "json" or "unknown"
+    format: str  # "torch", "safetensors", "ctranslate2", "json", "text" or "unknown"
     how: str = ""  # "safe_loader", "header", "parsed"
     top_keys: list[str] = field(default_factory=list)
     state_dicts: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
@@ -61,6 +61,8 @@ def read_structure(path: Path) -> FileStructure:
         return FileStructure("unknown", error=audio)
     if head[:1] in (b"{", b"[") or path.suffix.lower() == ".json":
         return _read_json(path)
+    if path.suffix.lower() == ".txt":
+        return _read_text(path)
     if len(head) >= 9 and head[8:9] == b"{":
         sf = _read_safetensors(path)
         if sf is not None:
@@ -77,6 +79,17 @@ def _read_ct2(path: Path) -> FileStructure:
                          state_dicts={"": header.variables},
                          json={"spec": header.spec, "binary_version": header.binary_version,
                                "revision": header.revision})
+
+
+def _read_text(path: Path) -> FileStructure:
+    """A vocabulary file: one token per line (an empty token is an empty line)."""
+    try:
+        data = path.read_bytes()
+        data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return FileStructure("unknown", error=f"not a UTF-8 text file ({exc})")
+    lines = len(data.removesuffix(b"\n").split(b"\n")) if data else 0
+    return FileStructure("text", "parsed", json={"lines": lines})
 
 
 def _read_json(path: Path) -> FileStructure:
@@ -177,7 +190,13 @@ def check_expected(fs: FileStructure, expected: dict[str, Any]) -> list[str]:
         return ["the catalogue has no structure to check this asset against"]
     want = expected.get("format", "torch")
     if want == "json":
-        return _check_json(fs, expected.get("fields", {}))
+        return _check_json(fs, expected)
+    if want == "text":
+        if fs.format != "text":
+            return [fs.error or f"expected a text file, found {fs.format} content"]
+        lines = fs.json["lines"]
+        return [] if lines == expected.get("lines", lines) else [
+            f"the file has {lines} lines, expected {expected['lines']}"]
     if want == "ctranslate2":
         return _check_ct2(fs, expected)
     if fs.format not in ("torch", "safetensors"):
@@ -216,11 +235,19 @@ def _check_ct2(fs: FileStructure, expected: dict[str, Any]) -> list[str]:
     return _check_keys(fs.state_dicts[""], expected.get("keys", {}), expected.get("absent", []))
 
 
-def _check_json(fs: FileStructure, fields: dict[str, Any]) -> list[str]:
+def _check_json(fs: FileStructure, expected: dict[str, Any]) -> list[str]:
+    """``fields`` (values), ``required`` (keys present) of an object; ``length`` of a list."""
+    if "length" in expected:
+        if fs.format != "json" or not isinstance(fs.json, list):
+            return [fs.error or "expected a JSON list"]
+        n = len(fs.json)
+        return [] if n == expected["length"] else [
+            f"the list has {n} entries, expected {expected['length']}"]
     if fs.format != "json" or not isinstance(fs.json, dict):
         return [fs.error or "expected a JSON object"]
-    return [f"{k} is {fs.json.get(k)!r}, expected {v!r}" for k, v in fields.items()
-            if fs.json.get(k) != v]
+    problems = [f"missing key {k}" for k in expected.get("required", ()) if k not in fs.json]
+    return problems + [f"{k} is {fs.json.get(k)!r}, expected {v!r}"
+                       for k, v in expected.get("fields", {}).items() if fs.json.get(k) != v]
 
 
 # identification -------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 python -m backend assets list | download NAME | import PATH [--as NAME] | remove NAME [--json]
 
+``import`` takes a folder too: a model of several files (a faster-whisper model folder) is
+imported as its bundle, every file verified.
+
 A bundle (a faster-whisper model: several files) downloads and is removed as one by its main
 name (``whisper-small``); ``list`` shows it as one row.
 
@@ -22,7 +25,7 @@ from typing import Any
 
 from backend.assets.catalogue import Asset, find_asset, load_catalogue
 from backend.assets.download import Timeouts, download_bundle
-from backend.assets.importer import import_asset
+from backend.assets.importer import folder_members, import_asset, import_folder
 from backend.assets.store import data_dir, list_assets, remove_asset
 from backend.kernel import BadArgs, JobContext
 
@@ -67,8 +70,10 @@ def prepare(args: dict) -> AssetsParams:
         if not isinstance(raw, str) or not raw:
             raise BadArgs("'import' needs the 'path' of the file to import")
         path = Path(raw).expanduser()
-        if not path.is_file():
-            raise BadArgs(f"cannot import {path}: no such file")
+        if not path.exists():
+            raise BadArgs(f"cannot import {path}: no such file or folder")
+        if path.is_dir() and name:
+            folder_members(path, catalogue, catalogue[name])
     timeouts = Timeouts(_timeout(args, "connect_timeout", Timeouts.connect),
                         _timeout(args, "read_timeout", Timeouts.read))
     return AssetsParams(action, catalogue, name, path, timeouts, bool(args.get("force")),
@@ -82,6 +87,8 @@ def run(params: AssetsParams, ctx: JobContext) -> dict:
                                params.timeouts, force=params.force)
     if params.action == "import":
         assert params.path is not None
+        if params.path.is_dir():
+            return import_folder(params.path, params.catalogue, ctx, as_name=params.name)
         return import_asset(params.path, params.catalogue, ctx, as_name=params.name)
     if params.action == "remove":
         assert params.name is not None
@@ -131,7 +138,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the usage lines
     parser.add_argument("action", choices=ACTIONS, help="what to do")
     parser.add_argument("target", nargs="?",
-                        help="asset NAME (download, remove) or file PATH (import)")
+                        help="asset NAME (download, remove) or file or model folder PATH (import)")
     parser.add_argument("--as", dest="as_name", metavar="NAME",
                         help="import: the asset this file is (default: recognise it)")
     parser.add_argument("--force", action="store_true",

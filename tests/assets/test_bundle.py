@@ -28,6 +28,7 @@ def ct2_file(path, variables: dict[str, tuple[int, ...]], spec="WhisperSpec", ve
             n *= d
         out += _string(name) + struct.pack("<B", len(shape))
         out += b"".join(struct.pack("<I", d) for d in shape)
+        # version 4+: type id (1 = int8) and byte count; before: item size and element count
         out += struct.pack("<BI", 1, n) + bytes(n)
     aliases = aliases or {}
     out += struct.pack("<I", len(aliases))
@@ -66,6 +67,20 @@ def test_ct2_structure_mismatches_are_named(tmp_path):
     newer = ct2_file(tmp_path / "newer.bin", TINY, version=7)
     fs = read_structure(newer)
     assert fs.format == "unknown" and "binary version 7 is newer" in fs.error
+
+
+def test_ct2_old_binary_versions_and_bad_names(tmp_path):
+    old = ct2_file(tmp_path / "v3.bin", TINY, version=3)  # int8: item size 1 = 1 byte each
+    assert read_ct2_header(old).variables == TINY
+    ancient = ct2_file(tmp_path / "v1.bin", TINY, version=1)
+    with pytest.raises(NotCTranslate2, match="binary version 1 has no spec name"):
+        read_ct2_header(ancient)
+    bad = bytearray(ct2_file(tmp_path / "bad.bin", TINY).read_bytes())
+    at = bad.index(b"encoder/conv1/weight") + len("encoder/conv1/weight")
+    bad[at] = ord("x")  # the name loses its NUL
+    (tmp_path / "bad.bin").write_bytes(bytes(bad))
+    with pytest.raises(NotCTranslate2, match="not a NUL-terminated string"):
+        read_ct2_header(tmp_path / "bad.bin")
 
 
 def test_truncated_ct2_file_is_damaged_not_a_crash(tmp_path):

@@ -171,6 +171,17 @@ def test_whisper_bad_language_model_and_device(tiny_whisper, tmp_path, whisper):
     with pytest.raises(BadArgs, match=r"config.json, tokenizer.json, vocabulary.json \(or "
                                       r"vocabulary.txt\) missing"):
         WhisperEngine(model=str(broken))
+    assert WhisperEngine(model=str(tiny_whisper / "model.bin")).folder == tiny_whisper
+    damaged = tmp_path / "damaged 模型"
+    damaged.mkdir()
+    for name in ("config.json", "tokenizer.json", "vocabulary.json"):
+        (damaged / name).write_bytes((tiny_whisper / name).read_bytes())
+    (damaged / "model.bin").write_bytes((tiny_whisper / "model.bin").read_bytes()[:5000])
+    from backend.kernel import JobError
+
+    with pytest.raises(JobError, match=r"could not load the faster-whisper model in .*damaged "
+                                       r"模型 on cpu \(int8\)"):
+        WhisperEngine(model=str(damaged))
     assert parse_device("auto") == ("cpu", 0) and parse_device("CPU") == ("cpu", 0)
     with pytest.raises(BadArgs, match="sees 0 CUDA GPU"):
         parse_device("cuda:0")
@@ -183,8 +194,10 @@ def test_whisper_catalogue_model_not_installed_says_how_to_get_it(tmp_path, monk
     from backend.transcribe.engine import open_engine
 
     monkeypatch.setenv("TIMBRE_DATA_DIR", str(tmp_path / "empty data"))
+    with pytest.raises(MissingAsset, match="Whisper small"):  # no model: the recommended one
+        open_engine("faster-whisper")
     with pytest.raises(MissingAsset) as err:
-        open_engine("faster-whisper", model="small")
+        open_engine("faster-whisper", model="whisper-small")
     assert "python -m backend assets download whisper-small" in err.value.message
     assert "model.bin" in err.value.message and "vocabulary.txt" in err.value.message
     assert err.value.details["name"] == "whisper-small"

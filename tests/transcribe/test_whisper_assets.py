@@ -123,3 +123,66 @@ def test_one_missing_file_makes_the_model_missing(setup, server, tiny_whisper):
             "preprocessor_config.json missing") in err.value.message
     assert "--as NAME' (names: whisper-tiny, whisper-tiny.tokenizer," in err.value.message
     assert err.value.details["download_command"] == "python -m backend assets download whisper-tiny"
+
+
+def test_import_a_model_folder_as_its_bundle(setup, tiny_whisper, tmp_path, repo_root,
+                                             no_network):
+    done = _cli(repo_root, "import", str(tiny_whisper), "--json")  # recognised by model.bin
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)["result"]
+    assert result["name"] == "whisper-tiny" and result["status"] == "imported"
+    assert result["checksum"] == "match" and len(result["files"]) == 5
+    assert result["source"] == str(tiny_whisper)
+    from backend.assets.store import list_assets, read_records
+
+    (row,) = list_assets()
+    assert row["installed"] and row["verified_note"] == "verified by checksum"
+    assert {r["how"] for r in read_records().values()} == {"import"}
+    assert (tiny_whisper / "model.bin").is_file()  # the original stays
+    from backend.transcribe.models import model_rows, resolve
+
+    assert resolve(None).label == "tiny"  # no --model: the one installed
+    assert model_rows() == [{"name": "tiny", "installed": True, "size": row["size"],
+                             "asset": "whisper-tiny"}]
+
+    partial = tmp_path / "没有 tokenizer"
+    partial.mkdir()
+    for name in FILES:
+        if name != "tokenizer.json":
+            (partial / name).write_bytes((tiny_whisper / name).read_bytes())
+    _cli(repo_root, "remove", "whisper-tiny")
+    refused = _cli(repo_root, "import", str(partial), "--as", "whisper-tiny", "--json")
+    assert refused.returncode == 2
+    message = json.loads(refused.stdout)["error"]["message"]
+    assert message == (f"cannot import {partial} as whisper-tiny: tokenizer.json missing "
+                       "from the folder (nothing was imported)")
+    assert not list_assets()[0]["parts"][1]["installed"]
+
+
+def test_random_model_is_not_the_real_whisper_tiny(tiny_whisper, tmp_path, monkeypatch):
+    """The real catalogue: the tests' model has the right spec but not whisper-tiny's shapes."""
+    from backend.assets.catalogue import load_catalogue
+    from backend.assets.importer import WrongFile, import_asset, import_folder
+    from backend.kernel import JobContext
+
+    monkeypatch.delenv("TIMBRE_ASSET_CATALOGUE", raising=False)
+    monkeypatch.setenv("TIMBRE_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "tiny as vocabulary.txt"
+    folder.mkdir()
+    for name in ("model.bin", "config.json", "tokenizer.json"):
+        (folder / name).write_bytes((tiny_whisper / name).read_bytes())
+    (folder / "vocabulary.txt").write_text("a\n", encoding="utf-8")
+    ctx = JobContext("t", "assets", lambda *a: None, min_interval=0.0)
+    with pytest.raises(WrongFile) as err:  # model.bin is checked first
+        import_folder(folder, load_catalogue(), ctx, as_name="whisper-tiny")
+    assert "encoder/conv1/weight has shape [64, 80, 3], expected [384, 80, 3]" in \
+        err.value.message
+    assert not (tmp_path / "data" / "assets").exists()  # nothing was copied
+    with pytest.raises(WrongFile) as err:
+        import_asset(folder / "vocabulary.txt", load_catalogue(), ctx,
+                     as_name="whisper-tiny.vocabulary")
+    assert "the file has 1 lines, expected 51865" in err.value.message
+    # the random model's config.json has the keys a CTranslate2 Whisper config needs
+    done = import_asset(folder / "config.json", load_catalogue(), ctx,
+                        as_name="whisper-tiny.config")
+    assert done["verified_by"] == "structure" and done["checksum"] == "differs"
