@@ -75,13 +75,10 @@ def _language(value: Any, engine_name: str) -> str | None:
 
 
 def _device(value: Any) -> str:
-    name = str(value or "auto")
-    if name not in DEVICES and not name.startswith("cuda:"):
-        raise BadArgs(f"unknown device {name!r}; use auto, cpu or cuda")
-    if name == "auto":
-        from backend.devices import list_devices
-
-        return "cuda" if any(d["kind"] == "cuda" for d in list_devices()) else "cpu"
+    """Checked here; ``auto`` is resolved by the engine (CUDA when it can use a GPU)."""
+    name = str(value or "auto").strip().lower()
+    if name not in DEVICES and not (name.startswith("cuda:") and name[5:].isdigit()):
+        raise BadArgs(f"unknown device {value!r}; use auto, cpu, cuda or cuda:N")
     return name
 
 
@@ -127,21 +124,28 @@ def run(params: TranscribeParams, ctx: JobContext) -> dict:
     from backend.labels import rows
 
     project = open_project(params.root)
-    doc = _Saver(params, ctx, []).apply(lambda d: (rows.sync(d, project), d)[1])
-    cuts = _cut_tasks(project, doc, params, ctx)
+
+    def synced(doc: Any) -> Any:
+        rows.sync(doc, project)  # rows for new clips; stale marks
+        return doc
+
+    doc = _Saver(params, ctx, []).apply(synced)
+    cuts, refused = _cut_tasks(project, doc, params, ctx)
     todo, skipped = _row_tasks(project, doc, params, exclude={t.source_id for t in cuts})
     saver = _Saver(params, ctx, cuts)
     stats = saver.stats
-    stats["skipped"] = skipped
-    total = round(sum(t.end - t.start for t in cuts + todo), 2)
-    ctx.progress("transcribing", 0, total, force=True)
+    stats["skipped"], stats["failed"] = skipped, refused
+    tasks = cuts + todo
+    total = round(sum(t.end - t.start for t in tasks), 2)
+    ctx.progress("transcribing", 0, total, force=True, detail=tasks[0].name if tasks else None)
     try:
-        with contextlib.closing(_results(params, ctx, cuts + todo)) as results:
-            for task, out in results:
+        with contextlib.closing(_results(params, ctx, tasks)) as results:
+            for i, (task, out) in enumerate(results):
                 saver.add(task, out)
                 saver.flush(force=False)
+                now = tasks[i + 1] if i + 1 < len(tasks) else task  # the clip worked on now
                 ctx.progress("transcribing", round(min(stats["seconds"], total), 2), total,
-                             detail=task.name)
+                             detail=now.name)
     finally:  # a cancel or a failure keeps what is finished
         saver.flush(force=True)
     ctx.progress("transcribing", total, total, force=True)
@@ -164,7 +168,7 @@ def _row_tasks(project: Project, doc: Any, params: TranscribeParams,
     from backend.labels import rows
 
     sources = {s["id"]: s for s in project.load_sources()}
-    clips = rows.manifest_slices(project)
+    clips = {sid: rows.SpanIndex(c) for sid, c in rows.manifest_slices(project).items()}
     todo, skipped = [], 0
     model_id = params.engine.model_id
     for row in doc.rows:
@@ -176,7 +180,7 @@ def _row_tasks(project: Project, doc: Any, params: TranscribeParams,
             skipped += 1
             continue
         start, end = float(row["start"]), float(row["end"])
-        clip = rows.find_clip(row, clips.get(sid, []))
+        clip = rows.find_clip(row, clips[sid]) if sid in clips else None
         if clip is not None:
             todo.append(Task(row["id"], sid, start, end, str(project.root / clip["path_16k"]),
                              None, clip["name"]))
@@ -188,26 +192,37 @@ def _row_tasks(project: Project, doc: Any, params: TranscribeParams,
 
 
 def _cut_tasks(project: Project, doc: Any, params: TranscribeParams,
-               ctx: JobContext) -> list[Task]:
-    """The kept segments of the sources to cut: longer than ``cut_long``, not cut yet."""
+               ctx: JobContext) -> tuple[list[Task], list[dict[str, Any]]]:
+    """(the kept segments of the sources to cut: longer than ``cut_long``, not cut yet;
+    the sources not cut because the user has written in their rows)."""
     if params.cut_long is None:
-        return []
+        return [], []
     edits = project.load_edits()
-    tasks = []
+    tasks, refused = [], []
     for source in project.load_sources():
         sid, duration = source["id"], float(source.get("duration") or 0.0)
         if source.get("status") != "ok" or duration <= params.cut_long:
             continue
+        name = _source_name(source)
         if sid in doc.cut_sources:
-            ctx.log(f"{_source_name(source)} is cut already (labels.json); its rows are "
-                    "transcribed as they are", "info")
+            ctx.log(f"{name} is cut already (labels.json); its rows are transcribed as they "
+                    "are", "info")
+            continue
+        mine = [r for r in doc.rows if r["source_id"] == sid and not r.get("stale")
+                and r.get("origin") in _USER_ORIGINS and str(r.get("text") or "").strip()]
+        if mine:
+            message = (f"{name} was not cut at its words: row {mine[0]['id']} holds text you "
+                       "typed or imported, which a new cut would drop; its rows are "
+                       "transcribed as they are (merge or delete them by hand to recut)")
+            refused.append({"id": None, "source_id": sid, "message": message})
+            ctx.log(message, "warning")
             continue
         segments = project.segments_of(sid, edits) or [[0.0, duration]]
         for i, (a, b) in enumerate(segments):
-            label = _source_name(source) + (f" part {i + 1}" if len(segments) > 1 else "")
+            label = name + (f" part {i + 1}" if len(segments) > 1 else "")
             tasks.append(Task(None, sid, float(a), float(b), str(source["path"]),
                               (float(a), float(b)), label))
-    return tasks
+    return tasks, refused
 
 
 # transcription (a worker thread, so the job answers cancel while a clip is decoded) --------
@@ -377,7 +392,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
                         "default: detected, or the engine's only language)")
     parser.add_argument("--model", help="the engine's model: an asset name (tiny, small, "
                         "large-v3, ...) or a model folder")
-    parser.add_argument("--device", default="auto", choices=DEVICES, help="auto, cpu or cuda")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--redo", action="store_true", help="transcribe again the rows "
                         "already done by this model (never the rows you edited or imported)")
     parser.add_argument("--cut-long", type=float, metavar="SECONDS",

@@ -3,10 +3,11 @@
 A cleaner cut than silence slicing for text-to-speech: no clip starts or ends inside a word,
 and each clip's text is exactly the words it holds. ``cut_at_words`` chooses the cuts with a
 small dynamic programme over the gaps between words: a cut at a sentence end followed by a
-pause is rewarded (so sentences become clips when they are long enough), a cut at a sentence
-end, a pause or a comma costs little, a cut between two words said without a pause costs
-most; no clip is longer than ``max_seconds`` (unless one word alone is), and clips shorter
-than ``min_seconds`` are made only when there is no other way.
+pause, or at a pause of twice ``pause`` or more (engines such as pocketsphinx write no
+punctuation), is rewarded, so sentences become clips when they are long enough; a cut at a
+sentence end without a pause, a pause or a comma costs little, a cut between two words said
+without a pause costs most; no clip is longer than ``max_seconds`` (unless one word alone
+is), and clips shorter than ``min_seconds`` are made only when there is no other way.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def _cut_cost(ws: list[Word], i: int, pause: float) -> float:
     paused = gap >= pause
     if text.endswith(_SENTENCE_END):
         return -4.0 if paused else 1.0
+    if gap >= 2 * pause:  # a long pause: a sentence end to an engine that writes no stops
+        return -1.0 - min(gap, 1.0)
     if paused:
         return 2.0 - min(gap, 1.0)  # longer pauses are better places
     if text.endswith(_CLAUSE_END):
