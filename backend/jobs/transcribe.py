@@ -20,7 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +52,13 @@ class Task:
 @dataclass(frozen=True)
 class TranscribeParams:
     root: Path
-    engine: Engine
+    engine_name: str
+    model: str | None
+    device: str
     language: str | None
     redo: bool
     cut_long: float | None
+    engine: Engine | None = None  # opened by ``run`` (loading a model takes seconds)
 
 
 def _language(value: Any, engine_name: str) -> str | None:
@@ -92,7 +95,7 @@ def _cut_long(value: Any) -> float | None:
 
 def prepare(args: dict) -> TranscribeParams:
     from backend.labels import rows, store
-    from backend.transcribe.engine import engine_class, open_engine
+    from backend.transcribe.engine import check_engine, engine_class
 
     project = project_arg(args)
     try:
@@ -110,9 +113,10 @@ def prepare(args: dict) -> TranscribeParams:
     model = args.get("model") or None
     if model is not None and not isinstance(model, str):
         raise BadArgs(f"'model' must be a model name or folder, not {model!r}")
-    engine = open_engine(name, model=model, language=language,
-                         device=_device(args.get("device")))  # MissingAsset: how to get it
-    return TranscribeParams(project.root, engine, language, bool(args.get("redo")), cut_long)
+    device = _device(args.get("device"))
+    check_engine(name, model=model, language=language, device=device)  # MissingAsset: how
+    return TranscribeParams(project.root, name, model, device, language,
+                            bool(args.get("redo")), cut_long)
 
 
 def project_folder(params: TranscribeParams) -> Path:
@@ -123,7 +127,13 @@ def run(params: TranscribeParams, ctx: JobContext) -> dict:
     from backend.dataset.project import open_project
     from backend.labels import rows
 
+    from backend.transcribe.engine import open_engine
+
     project = open_project(params.root)
+    ctx.progress("loading the model", 0, 1, force=True)
+    params = replace(params, engine=open_engine(params.engine_name, model=params.model,
+                                                language=params.language,
+                                                device=params.device))
 
     def synced(doc: Any) -> Any:
         rows.sync(doc, project)  # rows for new clips; stale marks
@@ -181,11 +191,11 @@ def _row_tasks(project: Project, doc: Any, params: TranscribeParams,
             continue
         start, end = float(row["start"]), float(row["end"])
         clip = rows.find_clip(row, clips[sid]) if sid in clips else None
+        name = f"{_source_name(sources[sid])} {start:.2f}-{end:.2f} s"  # what the user knows
         if clip is not None:
             todo.append(Task(row["id"], sid, start, end, str(project.root / clip["path_16k"]),
-                             None, clip["name"]))
+                             None, name))
         else:  # pending: no prepared clip for this span yet, read the recording
-            name = f"{_source_name(sources[sid])} {start:.2f}-{end:.2f} s"
             todo.append(Task(row["id"], sid, start, end, str(sources[sid]["path"]),
                              (start, end), name))
     return todo, skipped

@@ -41,6 +41,13 @@ class Engine(Protocol):
     model_id: str  # what exactly transcribed (engine:model[:compute type]); stored per row
     languages: tuple[str, ...] | None  # None: any (detected or given)
 
+    @staticmethod
+    def check(*, model: str | None = None, language: str | None = None,
+              device: str = "cpu") -> None:
+        """Refuse what the constructor would refuse, as far as it can be known without
+        loading a model (a job's ``prepare`` runs on the server's reader thread)."""
+        ...
+
     def transcribe(self, audio: np.ndarray, *, language: str | None = None,
                    word_timestamps: bool = False) -> Transcript:
         """``audio``: mono float32 at 16 kHz. Never returns None; silence gives empty text."""
@@ -61,6 +68,13 @@ def engine_class(name: str) -> Any:
                       f"{', '.join(ENGINES)}")
     module, cls = ENGINES[name]
     return getattr(importlib.import_module(module), cls)
+
+
+def check_engine(name: str, *, model: str | None = None, language: str | None = None,
+                 device: str = "cpu") -> None:
+    """``open_engine``'s refusals that need no model loaded: fast enough for a job's
+    ``prepare``."""
+    engine_class(name).check(model=model, language=language, device=device)
 
 
 def open_engine(name: str, *, model: str | None = None, language: str | None = None,

@@ -39,13 +39,19 @@ class SphinxEngine:
     def models() -> list[dict[str, Any]]:
         return [{"name": "en-us", "installed": True, "size": None, "asset": None}]
 
-    def __init__(self, *, model: str | None = None, language: str | None = None,
-                 device: str = "cpu") -> None:
+    @staticmethod
+    def check(*, model: str | None = None, language: str | None = None,
+              device: str = "cpu") -> None:
+        """What ``__init__`` would refuse, without loading anything (``BadArgs``)."""
         if language not in (None, "en"):
             raise BadArgs(f"the pocketsphinx engine only recognises English, not {language!r}; "
                           "choose faster-whisper for other languages")
         if model not in (None, "", "en-us"):
             raise BadArgs(f"the pocketsphinx engine has one model, en-us, not {model!r}")
+
+    def __init__(self, *, model: str | None = None, language: str | None = None,
+                 device: str = "cpu") -> None:
+        self.check(model=model, language=language, device=device)
         try:
             from pocketsphinx import Decoder, Vad
         except ImportError as exc:

@@ -56,6 +56,15 @@ class WhisperEngine:
     def models() -> list[dict[str, Any]]:
         return model_rows()
 
+    @staticmethod
+    def check(*, model: str | None = None, language: str | None = None,
+              device: str = "cpu") -> None:
+        """What ``__init__`` would refuse that can be known without loading the model (a
+        missing or incomplete model: ``MissingAsset``/``BadArgs``; a device without a GPU);
+        the model's own languages are checked when it loads."""
+        resolve(model)
+        parse_device(device)
+
     def __init__(self, *, model: str | None = None, language: str | None = None,
                  device: str = "cpu", options: DecodeOptions | None = None) -> None:
         resolved = resolve(model)

@@ -111,11 +111,13 @@ def test_transcribes_every_clip_then_skips_them(project: Path) -> None:
     assert all(d["project"] == str(project) for d in changed)
     assert [d["revision"] for d in changed] == sorted({d["revision"] for d in changed})
     progress = [d for e, d in events if e == "job.progress"]
-    assert {d["stage"] for d in progress} == {"transcribing"}
+    assert {d["stage"] for d in progress} == {"loading the model", "transcribing"}
+    progress = [d for d in progress if d["stage"] == "transcribing"]
     assert progress[-1]["done"] == progress[-1]["total"] == pytest.approx(res["seconds"],
                                                                           abs=0.02)
-    clips = {Path(s["path"]).name for s in _slices(project)}
-    assert {d["detail"] for d in progress if d.get("detail")} <= clips
+    # progress names the recording and the span the user knows, not the hashed clip file
+    spans = {f"four sentences.wav {s['start']:.2f}-{s['end']:.2f} s" for s in _slices(project)}
+    assert {d["detail"] for d in progress if d.get("detail")} <= spans
 
     before = (project / "labels.json").read_bytes()
     again = transcribe(project)
@@ -351,6 +353,24 @@ def test_faster_whisper_path_end_to_end(project: Path, tiny_whisper: Path,
     again = transcribe(project, engine="faster-whisper", model=str(tiny_whisper),
                        device="cpu")
     assert (again["transcribed"], again["skipped"]) == (0, 4)
+
+
+def test_checking_a_request_loads_no_model(project: Path, tiny_whisper: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``prepare`` runs on the server's reader thread: it resolves the model's files but
+    leaves the (seconds-long) load to ``run``, so the backend keeps answering meanwhile."""
+    from backend.transcribe import whisper
+
+    def no_load(*_a: object, **_k: object) -> None:
+        raise AssertionError("prepare loaded the model")
+
+    monkeypatch.setattr(whisper, "load_model", no_load)
+    params = transcribe_job.prepare({"project": str(project), "engine": "faster-whisper",
+                                     "model": str(tiny_whisper), "device": "cpu"})
+    assert params.engine is None and params.model == str(tiny_whisper)
+    with pytest.raises(BadArgs, match="not a complete faster-whisper model folder"):
+        transcribe_job.prepare({"project": str(project), "engine": "faster-whisper",
+                                "model": str(tiny_whisper.parent)})
 
 
 def test_a_missing_whisper_model_says_how_to_get_it(project: Path, tmp_path: Path,
