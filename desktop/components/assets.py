@@ -24,6 +24,7 @@ GROUPS: list[tuple[str, str]] = [
     ("pitch", "Pitch"),
     ("base-v1", "Pretrained bases v1"),
     ("base-v2", "Pretrained bases v2"),
+    ("transcription", "Transcription (Whisper)"),
     ("other", "Other"),
 ]
 
@@ -56,6 +57,8 @@ def group_of(row: dict[str, Any]) -> str:
         return "content"
     if kind.startswith("pitch"):
         return "pitch"
+    if kind.startswith("transcription"):
+        return "transcription"
     if kind.startswith("rvc_base"):
         text = f"{row.get('family', '')} {row.get('name', '')}".lower()
         if "v1" in text:

@@ -94,6 +94,7 @@ def test_an_installed_row_and_group_of_unknown_kinds() -> None:
     assert (row.can_download, row.can_remove) == (False, True)
     assert model.installed() == {"rmvpe"}
     assert group_of({"kind": "vocoder", "name": "x"}) == "other"
+    assert group_of({"kind": "transcription_model", "name": "whisper-small"}) == "transcription"
     assert group_of({"kind": "rvc_base_generator", "family": "RVC v2 pretrained generator"}) \
         == "base-v2"
 
