@@ -126,7 +126,6 @@ def project_folder(params: TranscribeParams) -> Path:
 def run(params: TranscribeParams, ctx: JobContext) -> dict:
     from backend.dataset.project import open_project
     from backend.labels import rows
-
     from backend.transcribe.engine import open_engine
 
     project = open_project(params.root)

@@ -30,7 +30,8 @@ from typing import Any
 from desktop.components.labels_requests import LabelsRequest, TextEdit, done_text, same_typing
 from desktop.components.labels_view import LabelsView
 
-Sender = Callable[[str, dict, Callable[[dict], None], Callable[[Any], None]], Any]
+Sender = Callable[[str, dict[str, Any], Callable[[dict[str, Any]], None],
+                  Callable[[Any], None]], Any]
 
 AWAY_CODES = ("backend_crashed", "backend_stopped")
 SAFE_TWICE = ("set", "flag")
@@ -267,7 +268,7 @@ class LabelsTable(LabelsView):
 
     def _push(self, req: LabelsRequest) -> None:
         last = self._queue[-1] if self._queue else None
-        if last is not None and same_typing(last, req):
+        if last is not None and req.op is not None and same_typing(last, req):
             last.op = req.op  # the newer text replaces the one not sent yet
             self._text_sets[req.op["ids"][0]] -= 1
         else:
@@ -323,7 +324,7 @@ class LabelsTable(LabelsView):
             self._changed("state")
             return
         if code in AWAY_CODES:
-            req.uncertain = bool(req.op) and req.op["kind"] not in SAFE_TWICE \
+            req.uncertain = (req.op is not None and req.op["kind"] not in SAFE_TWICE) \
                 or req.cmd in ("labels.undo", "labels.redo")
             self._queue.appendleft(req)
             self.ready = False

@@ -249,11 +249,13 @@ class TranscribeSettings:
             return v if isinstance(v, str) and v else None
 
         cut = value.get("cut_long")
-        cut_ok = isinstance(cut, int | float) and not isinstance(cut, bool)
+        cut_long = float(cut) if isinstance(cut, int | float) and not isinstance(cut, bool) \
+            else None
+        device = text("device")
         return cls(engine=text("engine") or "", model=text("model"),
                    language=text("language"),
-                   device=text("device") if text("device") in DEVICES else "auto",
-                   cut_long=float(cut) if cut_ok else None)
+                   device=device if device is not None and device in DEVICES else "auto",
+                   cut_long=cut_long)
 
 
 @dataclass
