@@ -65,13 +65,17 @@ def test_rows_from_the_recorded_list() -> None:
     assert model.data_dir == result["data_dir"] and len(model.names()) == len(result["assets"])
     groups = model.grouped()
     assert [t for t, _rows in groups] == ["Content encoders", "Pitch", "Pretrained bases v1",
-                                          "Pretrained bases v2"]
+                                          "Pretrained bases v2", "Transcription (Whisper)"]
     by_group = {t: [r.name for r in rows] for t, rows in groups}
     assert by_group["Pitch"] == ["rmvpe"]
     assert by_group["Content encoders"] == ["hubert-base", "contentvec-hf",
                                             "contentvec-hf-config"]
     assert all(n.startswith("rvc-v1-") for n in by_group["Pretrained bases v1"])
     assert len(by_group["Pretrained bases v2"]) == 12
+    # one row per Whisper model, however many files its bundle has
+    assert by_group["Transcription (Whisper)"] == [
+        f"whisper-{m}" for m in ("tiny", "base", "small", "medium", "large-v3",
+                                 "large-v3-turbo")]
     rmvpe = model.row("rmvpe")
     assert rmvpe.status_text == "Not installed; partial download, resumes at 40.0 MB"
     assert rmvpe.size_text == "181 MB" and not rmvpe.installed
@@ -191,7 +195,7 @@ def test_recorded_import_wrong_file_and_remove(qtbot, make_client, tmp_path) -> 
     page.refresh()
     qtbot.waitUntil(lambda: page.model.loaded, timeout=5000)
     assert page.group_titles() == ["Content encoders", "Pitch", "Pretrained bases v1",
-                                   "Pretrained bases v2"]
+                                   "Pretrained bases v2", "Transcription (Whisper)"]
     assert "resumes at 40.0 MB" in page.cell_text("rmvpe", COL_STATUS)
     assert page.cell_text("rvc-v1-G40k", COL_SIZE) == "?"
     assert "training" in page.cell_text("hubert-base", COL_NEEDED)
