@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from backend.dataset.project import ProjectError, newer_format_message
-from backend.fsutil import atomic_write_bytes, read_json
+from backend.fsutil import atomic_write_bytes
 
 LABELS_FILE = "labels.json"
 FORMAT = 1
@@ -100,11 +100,16 @@ def _lock(root: Path) -> threading.RLock:
 def load(root: Path) -> LabelsDoc:
     """The project's labels; an empty document when there is no file yet. A damaged or
     newer-format file raises ``LabelsError`` naming it (nothing is rewritten)."""
-    path = labels_path(root)
+    return _load(labels_path(root))[0]
+
+
+def _load(path: Path) -> tuple[LabelsDoc, str | None]:
+    """The document and the file's text (None when there is no file)."""
     if not path.exists():
-        return LabelsDoc()
+        return LabelsDoc(), None
     try:
-        data = read_json(path)
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
     except (OSError, ValueError) as exc:
         raise LabelsError(f"{path} cannot be read ({exc}); restore it from a backup or move "
                           "it away to start the labels afresh", path) from exc
@@ -116,10 +121,11 @@ def load(root: Path) -> LabelsDoc:
                           "start the labels afresh", path)
     rows = [_checked_row(path, i, r) for i, r in enumerate(data["rows"])]
     top = max((id_number(r["id"]) for r in rows), default=0)
-    return LabelsDoc(rows=rows, cut_sources=list(data.get("cut_sources") or []),
-                     next_id=max(int(data.get("next_id") or 1), top + 1),
-                     revision=int(data.get("revision") or 0),
-                     undo=list(data.get("undo") or []), redo=list(data.get("redo") or []))
+    doc = LabelsDoc(rows=rows, cut_sources=list(data.get("cut_sources") or []),
+                    next_id=max(int(data.get("next_id") or 1), top + 1),
+                    revision=int(data.get("revision") or 0),
+                    undo=list(data.get("undo") or []), redo=list(data.get("redo") or []))
+    return doc, text
 
 
 _ROW_DEFAULTS: dict[str, Any] = {"text": "", "language": None, "speaker": None,
@@ -138,7 +144,8 @@ def _checked_row(path: Path, index: int, row: Any) -> dict[str, Any]:
         raise LabelsError(f"{path}: row {index + 1} ({str(row)[:80]}) needs an 'id', a "
                           "'source_id' and 0 <= 'start' < 'end' in seconds; fix or remove that "
                           "row, or restore the file from a backup", path)
-    return {**_ROW_DEFAULTS, **row}
+    # the row's own key order first, so a file read and written again is the same text
+    return {**row, **{k: v for k, v in _ROW_DEFAULTS.items() if k not in row}}
 
 
 def dumps(doc: LabelsDoc) -> str:
@@ -183,11 +190,14 @@ def update(root: Path, fn: Callable[[LabelsDoc], T]) -> T:
     write a project also hold the project lock (a job) or ``project_lock.editing`` (a
     command)."""
     with _lock(root):
-        doc = load(root)
-        head, body = _head(doc), _body(doc)
+        doc, before = _load(labels_path(root))
+        if before is None:  # no file: written only when ``fn`` puts something in
+            before = _head(doc) + _body(doc)
         result = fn(doc)
+        # one serialisation, compared with the file as read (a big project's rows take a
+        # good part of a second to write out: not twice per edit)
         after = _body(doc)
-        if after != body or _head(doc) != head:
+        if _head(doc) + after != before:
             doc.revision += 1
             save(root, doc, after)
         return result
