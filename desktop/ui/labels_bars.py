@@ -4,6 +4,7 @@ bar (``QtReplaceBar``) and the current row's reading preview (``QtReadingPreview
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.components.labels_rows import ANY, FLAG_FILTERS, NONE_SET, Filters
+from desktop.components.text_check import TextCheck
 from desktop.ui.elided_label import QtElidedLabel
 
 ERROR_STYLE = "color: #b00020;"
@@ -209,3 +211,76 @@ class QtReadingPreview(QGroupBox):
                                   and wanted else ""))
         self.shown = wanted
 
+
+
+class QtTextCheck(QWidget):
+    """Check every row's text with its front-end (``text.check``) and visit the rows it
+    cannot read; ``sig_goto`` asks the page to make a row current."""
+
+    sig_goto = Signal(str)
+
+    def __init__(self, client: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.project: str | None = None
+        self.result = TextCheck()
+        self.check_btn = QPushButton("Check every text")
+        self.check_btn.setToolTip("Read every row's text with its language's front-end and "
+                                  "list the characters it cannot read (before training "
+                                  "text-to-speech, these must be written out or removed)")
+        self.next_btn = QPushButton("Next unreadable")
+        self.next_btn.setEnabled(False)
+        self.message = QtElidedLabel(lines=4)
+        self.message.setObjectName("labels_text_check")
+        self.check_btn.clicked.connect(self.check)
+        self.next_btn.clicked.connect(self._on_next_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.check_btn)
+        buttons.addWidget(self.next_btn)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        # the page says which row is current and which rows are shown, in order
+        self.where: Callable[[], tuple[str | None, list[str]]] = lambda: (None, [])
+
+    def set_project(self, path: str | None) -> None:
+        if path != self.project:
+            self.project, self.result = path, TextCheck()
+            self.message.setText("")
+            self.next_btn.setEnabled(False)
+        self.check_btn.setEnabled(path is not None)
+
+    def check(self) -> None:
+        if self.project is None:
+            return
+        project = self.project
+        self.check_btn.setEnabled(False)
+        self.message.setStyleSheet("")
+        self.message.setText("Checking every text…")
+        self.client.request("text.check", {"project": project},
+                            lambda result: self._answered(project, result),
+                            lambda err: self._failed(project, err))
+
+    def _answered(self, project: str, result: dict[str, Any]) -> None:
+        if project != self.project:
+            return
+        self.result = TextCheck.from_result(result)
+        self.check_btn.setEnabled(True)
+        self.message.setStyleSheet(ERROR_STYLE if self.result.error else "")
+        self.message.setText(self.result.text)
+        self.next_btn.setEnabled(bool(self.result.ids))
+
+    def _failed(self, project: str, err: Any) -> None:
+        if project == self.project:
+            self.check_btn.setEnabled(True)
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(f"The texts were not checked: {getattr(err, 'message', err)}")
+
+    def _on_next_clicked(self) -> None:
+        rid = self.result.next_after(*self.where())
+        if rid is None:
+            self.message.setText(self.result.text + " The rows left are hidden by the "
+                                 "filters: show all rows to visit them.")
+        else:
+            self.sig_goto.emit(rid)

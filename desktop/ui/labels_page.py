@@ -41,6 +41,7 @@ from desktop.ui.labels_bars import (
     QtLabelsFilters,
     QtReadingPreview,
     QtReplaceBar,
+    QtTextCheck,
 )
 from desktop.ui.labels_table import QtLabelsTable
 from desktop.ui.project_controller import ProjectController
@@ -188,12 +189,17 @@ class QtLabelsPage(QWidget):
         layout.addLayout(files)
         layout.addWidget(self.filters)
         layout.addWidget(self.preview)
+        self.text_check = QtTextCheck(self.client)
+        self.text_check.sig_goto.connect(self._on_text_check_goto)
+        self.text_check.where = lambda: (self.table.current, list(self.table.view))
+        layout.addWidget(self.text_check)
         layout.addStretch(1)
         return side
 
     # project and backend ------------------------------------------------------------------
     def set_project(self, state: ProjectState | None) -> None:
         path = state.path if state is not None else None
+        self.text_check.set_project(path)
         if path != self.table.project:
             self.table.load(path)
             self._job_text = None
@@ -275,6 +281,10 @@ class QtLabelsPage(QWidget):
     # view ---------------------------------------------------------------------------------
     def _on_current(self, row: dict | None) -> None:
         self.preview.show_row(row)
+
+    def _on_text_check_goto(self, rid: str) -> None:
+        self.table.set_current(rid)
+        self.view.setFocus()
 
     def _on_view_message(self, text: str, error: bool) -> None:
         self._job_text = (text, error) if text else None
