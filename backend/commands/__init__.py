@@ -36,6 +36,23 @@ class CommandError(JobError):
     """A command that cannot be carried out, with a protocol error code."""
 
 
+def project_arg(args: dict, key: str = "project") -> Any:
+    """The project (``backend.dataset.project.Project``) named by ``args[key]``: the one
+    project-argument helper of the commands (the jobs' is ``backend.jobs.common.project_arg``,
+    which answers ``bad_arguments``). A missing or empty value is ``bad_arguments``, a folder
+    that is no project (or whose project.json is damaged) ``not_found``, naming it."""
+    from backend.dataset import project as proj
+    from backend.protocol import E_BAD_ARGS, E_NOT_FOUND
+
+    path = args.get(key)
+    if not isinstance(path, str) or not path.strip():
+        raise CommandError(f"'{key}' must be the path of a project folder", code=E_BAD_ARGS)
+    try:
+        return proj.open_project(path)
+    except proj.ProjectError as exc:
+        raise CommandError(exc.message, code=E_NOT_FOUND) from exc
+
+
 def command(name: str) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         COMMANDS[name] = fn

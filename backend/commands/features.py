@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from backend.commands import CommandError, command
+from backend.commands import CommandError, command, project_arg
 from backend.dataset import project as proj
 from backend.features import store
 from backend.features.f0_stats import HOP_SECONDS, f0_stats
@@ -25,14 +25,6 @@ from backend.protocol import E_BAD_ARGS, E_NOT_FOUND
 RUN_EXTRACT = "run Extract first"
 
 
-def _project(args: dict) -> proj.Project:
-    path = args.get("project")
-    if not isinstance(path, str) or not path.strip():
-        raise CommandError("'project' must be the path of a project folder", code=E_BAD_ARGS)
-    try:
-        return proj.open_project(path)
-    except proj.ProjectError as exc:
-        raise CommandError(exc.message, code=E_NOT_FOUND) from exc
 
 
 def _stem(args: dict) -> str:
@@ -79,7 +71,7 @@ def _stale(f0: np.ndarray, wav16k: Path | None) -> bool:
 
 @command("features.f0")
 def f0(args: dict, server: Any) -> dict:
-    project = _project(args)
+    project = project_arg(args)
     stem = _stem(args)
     manifest = store.load_manifest(project.root)
     method = manifest.get("settings", {}).get("f0_method")

@@ -10,21 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from backend.commands import CommandError, command
+from backend.commands import CommandError, command, project_arg
 from backend.commands.project import _writing
 from backend.dataset import project as proj
 from backend.labels import history, ops, rows, store
 from backend.protocol import E_BAD_ARGS, E_BUSY, E_IO, E_NOT_FOUND
-
-
-def _project(args: dict) -> proj.Project:
-    path = args.get("project")
-    if not isinstance(path, str) or not path.strip():
-        raise CommandError("'project' must be the path of a project folder", code=E_BAD_ARGS)
-    try:
-        return proj.open_project(path)
-    except proj.ProjectError as exc:
-        raise CommandError(exc.message, code=E_NOT_FOUND) from exc
 
 
 def _synced(project: proj.Project) -> store.LabelsDoc:
@@ -49,7 +39,7 @@ def _synced(project: proj.Project) -> store.LabelsDoc:
 
 @command("labels.get")
 def get(args: dict, server: Any) -> dict:
-    project = _project(args)
+    project = project_arg(args)
     doc = _synced(project)
     view = rows.View(project)
     shown = view.rows(doc)
@@ -66,7 +56,7 @@ Change = tuple[dict[str, Any], set[str], set[str]]  # (reply fields, changed ids
 def _edit(args: dict, change: Callable[[store.LabelsDoc], Change]) -> dict:
     """Sync, run ``change`` and save in one locked read-modify-write; the reply lists the
     rows changed (rows the sync added or marked included) and every row that is gone."""
-    project = _project(args)
+    project = project_arg(args)
     before: set[str] = set()
 
     def edit(doc: store.LabelsDoc) -> tuple[Change, set[str], store.LabelsDoc]:

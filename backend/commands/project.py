@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from backend.commands import CommandError, command
+from backend.commands import CommandError, command, project_arg
 from backend.dataset import manifest as mf
 from backend.dataset import project as proj
 from backend.dataset import project_lock
@@ -24,10 +24,7 @@ def _path(args: dict) -> str:
 
 
 def _open(args: dict) -> proj.Project:
-    try:
-        return proj.open_project(_path(args))
-    except proj.ProjectError as exc:
-        raise CommandError(exc.message, code=E_NOT_FOUND) from exc
+    return project_arg(args, "path")
 
 
 @contextlib.contextmanager

@@ -15,24 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.commands import CommandError, command
-from backend.dataset import project as proj
+from backend.commands import CommandError, command, project_arg
 from backend.labels import store
-from backend.protocol import E_BAD_ARGS, E_NOT_FOUND, E_UNAVAILABLE
+from backend.protocol import E_BAD_ARGS, E_UNAVAILABLE
 from backend.text import frontend as fe
 from backend.text.check import check_rows
 
 MAX_PREVIEW_CHARS = 100_000
 
 
-def _project(args: dict) -> proj.Project:
-    path = args.get("project")
-    if not isinstance(path, str) or not path.strip():
-        raise CommandError("'project' must be the path of a project folder", code=E_BAD_ARGS)
-    try:
-        return proj.open_project(path)
-    except proj.ProjectError as exc:
-        raise CommandError(exc.message, code=E_NOT_FOUND) from exc
 
 
 def _language(value: Any, field: str = "language") -> str:
@@ -67,7 +58,7 @@ def text_preview(args: dict, server: Any) -> dict:
 
 @command("text.check")
 def text_check(args: dict, server: Any) -> dict:
-    project = _project(args)
+    project = project_arg(args)
     forced = _language(args["language"]) if args.get("language") is not None else None
     frontend = _frontend(forced) if forced else None
     try:

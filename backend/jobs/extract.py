@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import multiprocessing as mp
 import os
-import queue
 import threading
 import time
 from collections.abc import Generator
@@ -28,7 +27,7 @@ from backend.features import store
 from backend.features.extract_worker import ClipWorker, WorkerSetup, init_worker, process_clips
 from backend.features.f0_runners import PITCH_RULES
 from backend.fsutil import describe_os_error
-from backend.jobs.common import project_arg
+from backend.jobs.common import in_thread, project_arg
 from backend.kernel import BadArgs, JobContext, JobError
 from backend.protocol import E_IO
 
@@ -330,29 +329,16 @@ def _in_thread(setup: WorkerSetup, ctx: JobContext,
                batches: list[list[Task]]) -> Generator[dict, None, None]:
     """One worker in a thread of this process (GPU, or too few clips for a pool): the job
     answers cancel at once while the thread finishes at most the batch it is on."""
-    results: queue.Queue[dict] = queue.Queue()
-    stop = threading.Event()
-
-    def work() -> None:
+    def work(stop: threading.Event, put: Any) -> None:
         worker = ClipWorker(setup, set_threads=False)  # keep this process's thread count
         for batch in batches:
             if stop.is_set():
                 return
             for out in worker.process_batch(batch):
-                results.put(out)
+                put(out)
 
-    threading.Thread(target=work, name="extract-worker", daemon=True).start()
-    try:
-        for _ in range(sum(len(b) for b in batches)):
-            while True:
-                ctx.check()
-                try:
-                    yield results.get(timeout=_POLL_S)
-                    break
-                except queue.Empty:
-                    continue
-    finally:
-        stop.set()
+    yield from in_thread(ctx, work, sum(len(b) for b in batches), name="extract-worker",
+                         daemon=True)
 
 
 def add_cli_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -25,12 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from backend.dataset.project import Project, ProjectError
-from backend.jobs.common import project_arg
+from backend.jobs.common import in_thread, project_arg
 from backend.kernel import BadArgs, JobContext
 from backend.transcribe.engine import DEFAULT_ENGINE, ENGINES, Engine, Transcript
 
 _SAVE_EVERY_S = 2.0
-_POLL_S = 0.2
 _USER_ORIGINS = ("edited", "imported")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -271,29 +269,16 @@ def _results(params: TranscribeParams, ctx: JobContext,
     that stops after the clip in flight when the job stops."""
     if not tasks:
         return
-    results: queue.Queue[tuple[Task, dict[str, Any]]] = queue.Queue()
-    stop = threading.Event()
 
-    def work() -> None:
+    def work(stop: threading.Event, put: Any) -> None:
         for task in tasks:
             if stop.is_set():
                 return
-            results.put((task, _transcribe(params, task)))
+            put((task, _transcribe(params, task)))
 
     # not a daemon: after a cancel it ends with the clip in flight (an engine's native
     # threads still running at interpreter exit can abort the process)
-    threading.Thread(target=work, name="transcribe-worker").start()
-    try:
-        for _ in tasks:
-            while True:
-                ctx.check()
-                try:
-                    yield results.get(timeout=_POLL_S)
-                    break
-                except queue.Empty:
-                    continue
-    finally:
-        stop.set()
+    yield from in_thread(ctx, work, len(tasks), name="transcribe-worker")
 
 
 # recording -------------------------------------------------------------------------------
