@@ -14,6 +14,7 @@ cell (its tooltip has it whole); the table never grows wider than the page.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
@@ -192,7 +193,9 @@ class QtLabelsTable(QTableView):
         if QtSplitDialog is None:
             self.sig_message.emit(NO_SPLIT_DIALOG, True)
             return None
-        dialog = QtSplitDialog(row, self.client, self)
+        project = self.table.project  # the waveform analysis goes with the project's caches
+        cache = str(Path(project) / "cache") if project else None  # as ProjectState.cache_dir
+        dialog = QtSplitDialog(row, self.client, self, cache_dir=cache)
         dialog.exec()
         choice = dialog.result()
         return choice if isinstance(choice, tuple) else None

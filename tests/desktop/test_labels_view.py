@@ -77,3 +77,28 @@ def test_s_without_the_split_dialog_says_so(qtbot, monkeypatch) -> None:
     assert view.split_current(0.75, 4)  # a split given directly
     assert wire.sent[-1][1]["op"] == {"kind": "split", "id": "r1", "at": 0.75, "text_at": 4}
     assert len(table.view) == 7
+
+
+def test_the_split_dialog_analyses_into_the_projects_cache(qtbot, monkeypatch) -> None:
+    """The waveform of the row goes to <project>/cache (with the editor's), not a temporary
+    folder of the app."""
+    import desktop.ui.labels_split as split_mod
+    import desktop.ui.labels_table as labels_view
+
+    made: list[str | None] = []
+
+    class Recording(split_mod.QtSplitDialog):  # the real dialog, its cache folder noted
+        def __init__(self, row, client, parent=None, *, cache_dir=None) -> None:
+            made.append(cache_dir)
+            super().__init__(row, client, parent, cache_dir=cache_dir)
+
+        def exec(self) -> int:  # not modal in a test: cancelled at once
+            return 0
+
+    monkeypatch.setattr(labels_view, "QtSplitDialog", Recording)
+    table = LabelsTable(Wire(LabelsFake(make_rows()), auto=True))
+    view = labels_view.QtLabelsTable(table, BackendClient())
+    qtbot.addWidget(view)
+    table.load("/projects/My voice ü")
+    assert view.ask_split(dict(table.row("r1"))) is None  # cancelled
+    assert made == ["/projects/My voice ü/cache"]
