@@ -224,11 +224,12 @@ class QtTextCheck(QWidget):
         self.client = client
         self.project: str | None = None
         self.result = TextCheck()
-        self.check_btn = QPushButton("Check every text")
+        self.check_btn = QPushButton("Check texts")
         self.check_btn.setToolTip("Read every row's text with its language's front-end and "
                                   "list the characters it cannot read (before training "
                                   "text-to-speech, these must be written out or removed)")
-        self.next_btn = QPushButton("Next unreadable")
+        self.next_btn = QPushButton("Next problem")
+        self.next_btn.setToolTip("Go to the next row shown whose text cannot be read")
         self.next_btn.setEnabled(False)
         self.message = QtElidedLabel(lines=4)
         self.message.setObjectName("labels_text_check")
