@@ -8,6 +8,7 @@ file, an original ``G_<step>.pth`` with its ``config.json``, our training checkp
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zipfile
@@ -333,12 +334,18 @@ def build(cfg: VitsConfig, device: str | torch.device = "cpu") -> torch.nn.Modul
         return VitsGenerator(cfg)
 
 
+@functools.lru_cache(maxsize=16)
 def expected_shapes(cfg: VitsConfig) -> dict[str, list[int]]:
-    """The generator's state-dict shapes, built on the meta device (no memory, no time)."""
+    """The generator's state-dict shapes (built on the meta device: no memory; kept per
+    config, since building takes a second or two)."""
     try:
         net = build(cfg, "meta")
     except (RuntimeError, NotImplementedError):  # an op that cannot run on meta tensors
         net = build(cfg, "cpu")
+    return shapes_of(net)
+
+
+def shapes_of(net: torch.nn.Module) -> dict[str, list[int]]:
     return {k: list(v.shape) for k, v in net.state_dict().items()}
 
 
