@@ -46,8 +46,8 @@ FORMAT = ff.FORMAT
 FORMAT_VERSION = ff.FORMAT_VERSION
 CONFIG_NAME = ff.CONFIG_NAME
 __all__ = ["CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "NotATtsModel", "TtsModel",
-           "TtsModelError", "ids_for", "inference_file", "inspect_tts", "is_tts_file", "load_tts_model",
-           "write_tts_model", "write_tts_package"]
+           "TtsModelError", "ids_for", "inference_file", "inspect_tts", "is_tts_file",
+           "load_tts_model", "write_tts_model", "write_tts_package"]
 
 
 @dataclass
