@@ -123,8 +123,14 @@ class VitsGenerator(nn.Module):
 
     @torch.no_grad()
     def _align(self, z_p, m_p, logs_p, x_mask, z_mask) -> torch.Tensor:
-        """Log-likelihood of every frame under every symbol's prior, then MAS."""
-        z_p, m_p, logs_p = z_p.float(), m_p.float(), logs_p.float()
+        """Log-likelihood of every frame under every symbol's prior, then MAS (in float32
+        even under autocast: half-precision scores would pick another path)."""
+        with torch.autocast(z_p.device.type, enabled=False):
+            return self._align_fp32(z_p.float(), m_p.float(), logs_p.float(),
+                                    x_mask.float(), z_mask).to(z_mask.dtype)
+
+    @staticmethod
+    def _align_fp32(z_p, m_p, logs_p, x_mask, z_mask) -> torch.Tensor:
         inv_var = torch.exp(-2 * logs_p)  # [B, C, T_text]
         const = torch.sum(-0.5 * math.log(2 * math.pi) - logs_p, [1], keepdim=True)
         quad = torch.matmul(-0.5 * (z_p**2).transpose(1, 2), inv_var)  # [B, T_spec, T_text]
@@ -132,7 +138,7 @@ class VitsGenerator(nn.Module):
         mean_sq = torch.sum(-0.5 * (m_p**2) * inv_var, [1], keepdim=True)
         neg_cent = quad + cross + const + mean_sq
         mask = z_mask.squeeze(1).unsqueeze(2) * x_mask  # [B, T_spec, T_text]
-        return alignment.maximum_path(neg_cent, mask.float()).unsqueeze(1).to(z_mask.dtype)
+        return alignment.maximum_path(neg_cent, mask.float()).unsqueeze(1)
 
     @torch.no_grad()
     def infer(self, x: torch.Tensor, x_lengths: torch.Tensor, sid: torch.Tensor | None = None,
