@@ -66,7 +66,7 @@ def test_tts_models_in_the_library_and_the_project(unicode_dir: Path, data: Path
         (["Ana", "Bó"], "en", 22050, str(folder / "config.json"))
     assert _call("models.import", path=str(g))["model"]["id"] == "VITS run G_500"
     loaded = files.load_tts_model(got["path"])  # finds the config stored beside it
-    assert loaded.speakers == {"Ana": 0, "Bó": 1}
+    assert loaded.speakers == {"Ana": 0, "Bó": 1} and loaded.name == "VITS run G_500"
 
     ckpt = files.inference_file(vf.tiny_generator(vf.tiny_config(len(EN))).state_dict(),
                                 vf.tiny_config(len(EN)), EN, {}, "en")

@@ -25,6 +25,7 @@ from backend.safeload import UnreadableFile, UnsafeFile, load_weights
 FORMAT = "timbre-vits"
 FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
+LIBRARY_CARD = "model.json"  # written by backend.convert.library beside model.pth
 EMB = "enc_p.emb.weight"
 PICK = ("choose a VITS text-to-speech model: a .pth or .zip exported by Timbre Studio, or "
         "an original VITS G_<step>.pth with its config.json")
@@ -136,12 +137,27 @@ def read_any(src: Path, config: Path | str | None, *, mmap: bool,
     obj = load_object(src, mmap=mmap, shown=shown)
     kind = kind_of(obj)
     if kind == "export":
-        return _export(shown, src, obj)
-    if kind == "checkpoint":
-        return _checkpoint(shown, obj)
-    if kind == "original":
-        return _original(shown, obj, Path(config).expanduser() if config else None)
-    raise _not_tts(shown, obj)
+        found = _export(shown, src, obj)
+    elif kind == "checkpoint":
+        found = _checkpoint(shown, obj)
+    elif kind == "original":
+        found = _original(shown, obj, Path(config).expanduser() if config else None)
+    else:
+        raise _not_tts(shown, obj)
+    found.name = _library_name(shown) or found.name
+    return found
+
+
+def _library_name(src: Path) -> str:
+    """The name the models library gave a model (its ``model.json`` beside ``model.pth``)."""
+    card = src.with_name(LIBRARY_CARD)
+    if src.name != "model.pth" or not card.is_file():
+        return ""
+    try:
+        name = json.loads(card.read_text(encoding="utf-8")).get("name")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return name if isinstance(name, str) else ""
 
 
 def _tensors(src: Path, state: Any) -> dict[str, torch.Tensor]:
