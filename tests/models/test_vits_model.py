@@ -105,6 +105,10 @@ def test_speaker_ids_are_checked():
     one = model.infer(x, xl, torch.tensor(4)).audio  # one id for the whole batch
     assert one.shape[0] == 2
     assert "emb_g.weight" not in VitsGenerator(_tiny("ljs_base")).state_dict()
+    # the original builds the table for two or more speakers only
+    one_speaker = VitsGenerator(_tiny("ljs_base").with_speakers(1)).eval()
+    assert "emb_g.weight" not in one_speaker.state_dict()
+    assert one_speaker.infer(x, xl, torch.tensor(0)).audio.shape[0] == 2
 
 
 @pytest.mark.parametrize("name", ["ljs_base", "vctk_base"])
