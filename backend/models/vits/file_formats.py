@@ -370,8 +370,9 @@ def check_shapes(found: Found, want: dict[str, list[int]]) -> None:
         return
     shown = "; ".join(diff[:4]) + (f"; and {len(diff) - 4} more" if len(diff) > 4 else "")
     held = _rows(found.state, "emb_g.weight")
-    if held != found.cfg.n_speakers:
-        said = found.cfg.n_speakers or "no"
+    table = found.cfg.n_speakers if found.cfg.n_speakers > 1 else 0  # 1: no table
+    if held != table:
+        said = table or "no"
         shown = f"the config says {said} speakers, the file holds {held or 'none'}: {shown}"
     if found.config_path is not None:
         fix = (f"{found.config_path.name} describes another model than {found.path.name}: "

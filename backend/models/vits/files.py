@@ -70,7 +70,7 @@ class TtsModel:
     @property
     def multi_speaker(self) -> bool:
         """True when the generator takes a speaker id (``sid``)."""
-        return self.cfg.n_speakers > 0
+        return self.cfg.n_speakers > 1  # as the original: one speaker has no table
 
 
 # writing ----------------------------------------------------------------------------------
