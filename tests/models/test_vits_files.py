@@ -214,6 +214,9 @@ def test_ids_for_names_a_symbol_the_model_lacks(tmp_path: Path):
     with pytest.raises(TtsModelError) as err:
         ids_for(model, "Hello about the sofa.")
     assert "has no symbol for 'ə'" in str(err.value)
+    with pytest.raises(TtsModelError, match="'😀' has nothing the en-espeak-vits front-end "
+                                            "can read aloud"):
+        ids_for(model, "😀")
     ids, reading = ids_for(model, "Sit.")
     assert ids[0::2] == [0] * (len(reading.symbols) + 1)
     assert ids[1::2] == [table.index(s) for s in reading.symbols]

@@ -241,5 +241,8 @@ def ids_for(model: TtsModel, text: str) -> tuple[list[int], Any]:
             "another front-end): reword the text, or use a model trained with this front-end")
     ids = [table[s] for s in reading.symbols]
     if not ids:
-        raise TtsModelError("the text has nothing to say (no readable letters or words)")
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise TtsModelError(f"{shown!r} has nothing the {frontend.name} front-end can read "
+                            "aloud (no letters, words or numbers): type some text",
+                            code="bad_arguments")
     return (intersperse(ids, 0) if model.cfg.add_blank else ids), reading
