@@ -183,7 +183,8 @@ def load_tts_model(path: Path | str, config: Path | str | None = None,
         built.append(ff.build(cfg))  # the generator itself: built once, checked, loaded
         return ff.shapes_of(built[-1])
 
-    found = _read(path, config, mmap=False, shapes=shapes)
+    # mapped, not read: an original G_ file's optimizer state is never loaded
+    found = _read(path, config, mmap=True, shapes=shapes)
     net = built[-1]
     del net.enc_q  # the posterior encoder only serves training
     state = {k: v.float() if v.is_floating_point() else v for k, v in found.state.items()
