@@ -18,7 +18,6 @@ from backend.kernel import BadArgs, JobContext, JobError
 from backend.train import run_settings as rs
 from backend.train import tts_labels as tl
 
-SAMPLE_RATE = 22050  # the published VITS configs' rate: clips are resampled to it at load
 MAX_NAMED = tl.MAX_NAMED
 
 
@@ -47,7 +46,7 @@ def _prepare(params: Any, args: dict, project: Any, run: str,
             f"no labelled clip of project {project.root.name} is in {language}; the labelled "
             f"clips are in {_counts(found.languages())}: choose one of those languages, or set "
             "the rows' language on the Labels page")
-    params = replace(params, language=language, sample_rate=SAMPLE_RATE,
+    params = replace(params, language=language, sample_rate=rs.VITS_SAMPLE_RATE,
                      duration=args.get("duration") or "stochastic",
                      speakers=tl.speaker_table(used, project),
                      symbols=tuple(frontend.symbols), version="", f0=False)

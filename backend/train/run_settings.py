@@ -21,6 +21,7 @@ VITS_KEYS = ("size", "language", "duration", "sample_rate")
 MODELS = ("rvc", "vits")
 MODEL_WORDS = {"rvc": "voice conversion (RVC)", "vits": "text-to-speech (VITS)"}
 DURATIONS = ("stochastic", "deterministic")
+VITS_SAMPLE_RATE = 22050  # the published VITS configs' rate: clips are resampled to it
 RUN_FILE = "run.json"
 
 
