@@ -63,6 +63,21 @@ def speaker_table(rows: list[dict[str, Any]], project: proj.Project) -> dict[str
     return {name: i for i, name in enumerate(names)}
 
 
+def _time(seconds: float) -> str:
+    """``m:ss.s`` (``h:mm:ss`` from an hour on), as the Labels table writes it."""
+    secs, tenth = divmod(int(round(max(seconds, 0.0) * 10)), 10)
+    minutes, sec = divmod(secs, 60)
+    if minutes >= 60:
+        return f"{minutes // 60}:{minutes % 60:02d}:{sec:02d}"
+    return f"{minutes}:{sec:02d}.{tenth}"
+
+
+def clip_label(row: dict[str, Any]) -> str:
+    """The clip as the Labels table's Clip column names it: ``take 1.wav 0:03.2–0:05.8``."""
+    source = str(row.get("source_name") or row.get("source_id") or "")
+    return f"{source} {_time(float(row['start']))}–{_time(float(row['end']))}"
+
+
 def labelled(project: proj.Project) -> Labelled:
     """The project's labelled rows and every row's table line (``LabelsProblem`` for a
     damaged ``labels.json``, named). Nothing is written: the rows are brought in step with
@@ -108,9 +123,9 @@ def check_texts(rows: list[dict[str, Any]], language: str, lines: dict[str, int]
         return
     by_id = {r["id"]: r for r in rows}
     found = [{"id": r["id"], "line": lines.get(r["id"]), "clip": by_id[r["id"]]["clip"],
-              "problems": r["problems"], "unsupported": r["unsupported"]}
-             for r in result["rows"]]
-    named = "; ".join(f"line {f['line']} (clip {f['clip']}): {', '.join(f['problems'])}"
+              "shown": clip_label(by_id[r["id"]]), "problems": r["problems"],
+              "unsupported": r["unsupported"]} for r in result["rows"]]
+    named = "; ".join(f"line {f['line']} ({f['shown']}): {', '.join(f['problems'])}"
                       for f in found[:MAX_NAMED])
     more = f"; and {len(found) - MAX_NAMED} more" if len(found) > MAX_NAMED else ""
     title = fe.LANGUAGE_NAMES.get(language, language)
