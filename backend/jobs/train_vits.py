@@ -17,6 +17,7 @@ from typing import Any
 from backend.kernel import BadArgs, JobContext, JobError
 from backend.train import run_settings as rs
 from backend.train import tts_labels as tl
+from backend.train import vits_data as vd
 
 MAX_NAMED = tl.MAX_NAMED
 
@@ -49,11 +50,11 @@ def _prepare(params: Any, args: dict, project: Any, run: str,
             "the rows' language on the Labels page")
     params = replace(params, language=language, sample_rate=rs.VITS_SAMPLE_RATE,
                      duration=args.get("duration") or "stochastic",
-                     speakers=tl.speaker_table(used, project),
+                     speakers=vd.speaker_table(used),
                      symbols=tuple(frontend.symbols), version="", f0=False)
     params = _keep_run_settings(params, run, stored)
-    used = [r for r in used if tl.row_speaker(r, project) in params.speakers]
-    tl.check_texts(used, language, found.lines)
+    used = [r for r in used if r["speaker_name"] in params.speakers]
+    tl.check_texts(used, language)
     _check_bases(params)
     return params
 
