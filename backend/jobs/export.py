@@ -1,4 +1,6 @@
-"""Export the trained voice as an RVC inference model (.pth) or a model package (.zip)."""
+"""Export a training run: a voice-conversion run as an RVC inference model (.pth) or a model
+package (.zip); a text-to-speech run as our VITS inference file (.pth) or its package (.zip)
+(``backend/models/vits/files.py``). The run's checkpoint says which kind it is."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.jobs.common import project_arg, run_folder
+from backend.jobs.train import resume_settings
 from backend.kernel import BadArgs, JobContext, JobError
 
 
@@ -27,11 +30,17 @@ def prepare(args: dict) -> ExportParams:
     folder = run_folder(project, args.get("run"))
     if not ck.list_checkpoints(folder):
         raise BadArgs(f"run {folder.name} has no checkpoint yet: train first")
-    out = Path(args.get("out") or project.root / "export" / f"{project.file_stem}.pth")
+    if args.get("out"):
+        out = Path(args["out"]).expanduser()
+    else:  # export/<project>.pth; a text-to-speech model <project>-tts.pth, so that it
+        # never replaces the project's voice model
+        settings = resume_settings(folder) or {}
+        tts = "-tts" if settings.get("model") == "vits" else ""
+        out = project.root / "export" / f"{project.file_stem}{tts}.pth"
     if out.suffix.lower() not in (".pth", ".zip"):
         raise BadArgs(f"--out must end in .pth (model) or .zip (package), not {out.name}")
-    return ExportParams(project.root, str(args.get("name") or project.name), folder,
-                        out.expanduser(), out.suffix.lower() == ".zip")
+    return ExportParams(project.root, str(args.get("name") or project.name), folder, out,
+                        out.suffix.lower() == ".zip")
 
 
 def project_folder(params: ExportParams) -> Path:
@@ -50,6 +59,10 @@ def run(params: ExportParams, ctx: JobContext) -> dict:
     if loaded is None or not loaded.state:
         raise JobError(f"no checkpoint of {params.run_dir} could be read")
     st = loaded.state
+    if "vits" in st["task"]:
+        from backend.jobs.export_vits import export_vits
+
+        return export_vits(params, st, ctx)
     rvc = st["task"]["rvc"]
     g_state = st["task"]["G"]
     ckpt = inference_checkpoint(g_state, _config_args(rvc), sample_rate=rvc["sample_rate"],
