@@ -66,7 +66,7 @@ def job_args(project: Path) -> dict:
     return {"project": str(project), "run": "main", "size": "tiny", "epochs": 2,
             "batch_size": 2, "learning_rate": 0.0001, "save_every": 1, "keep_last": 3,
             "pretrained_g": None, "pretrained_d": None, "device": "cpu", "precision": "auto",
-            "tensorboard": False}
+            "tensorboard": False, "model": "rvc"}
 
 
 def resume_args(project: Path) -> dict:
@@ -74,7 +74,7 @@ def resume_args(project: Path) -> dict:
     return {"project": str(project), "run": "main", "size": "tiny", "epochs": 2,
             "batch_size": 2, "learning_rate": 0.0002, "save_every": 1, "keep_last": 2,
             "pretrained_g": None, "pretrained_d": None, "device": "cpu", "precision": "fp32",
-            "tensorboard": False}
+            "tensorboard": False, "model": "rvc"}
 
 
 def _write_before_answer(rec: Recorder, index: int, path: Path, text: str) -> None:

@@ -82,7 +82,7 @@ def test_history_loads_on_project_open_and_form_is_prefilled(qtbot, live) -> Non
     # the hello had no CUDA device: that choice is disabled
     index = page.form.device.findData("cuda")
     assert not page.form.device.model().item(index).isEnabled()
-    assert "step 20" in page.plot.readout_at(20.2) and "loss_g 58" in page.plot.readout_at(20)
+    assert "step 20" in page.plot.readout_at(20.2) and "total 58" in page.plot.readout_at(20)
 
 
 def test_training_live_pause_stop_samples_and_checkpoints(qtbot, live) -> None:
@@ -98,7 +98,7 @@ def test_training_live_pause_stop_samples_and_checkpoints(qtbot, live) -> None:
         "batch_size": 6, "learning_rate": 0.0001, "save_every": 25, "keep_last": 3,
         "pretrained_g": str(project / "assets" / "f0G40k.pth"),
         "pretrained_d": str(project / "assets" / "f0D40k.pth"),
-        "device": "auto", "precision": "auto", "tensorboard": True}
+        "device": "auto", "precision": "auto", "tensorboard": True, "model": "rvc"}
     qtbot.waitUntil(lambda: page.samples_table.rowCount() == 2, timeout=5000)
     assert page.history.last_step == 140 and page.session.job_id == "job-1"
     assert page.checkpoints_table.rowCount() == 2
@@ -165,7 +165,7 @@ def test_toggles_log_scale_smoothing_and_the_timer(qtbot, live) -> None:
     raw = np.array(plot.curve("loss_g").yData)
     plot.checkbox("loss_g").setChecked(False)
     assert not plot.curve("loss_g").isVisible() and "loss_g" not in plot.shown_terms()
-    assert "loss_g" not in plot.readout_at(10)
+    assert "total" not in plot.readout_at(10)
     plot.checkbox("loss_g").click()
     assert plot.curve("loss_g").isVisible()
     plot.checkbox("step_time").setChecked(True)
@@ -202,7 +202,7 @@ def test_hover_reads_out_values_under_the_mouse(qtbot, live) -> None:
     pos = vb.mapViewToScene(QPointF(30.2, 50.0))
     plot.loss.widget.scene().sigMouseMoved.emit(pos)
     assert plot.readout.text().startswith("step 30:")
-    assert "loss_g 57" in plot.readout.text() and "lr 0.0001" in plot.readout.text()
+    assert "total 57" in plot.readout.text() and "learning rate 0.0001" in plot.readout.text()
     assert plot.loss.cursor.isVisible() and plot.aux.cursor.value() == pytest.approx(30.2)
 
 
