@@ -1,0 +1,137 @@
+"""Records real text-to-speech training sessions for the Train page's replay tests.
+
+Run from the repo root: ``.venv/bin/python tests/desktop/record_tts_train_sessions.py``.
+The project is a text-to-speech project (``model_kind`` vits) of espeak-ng speech, really
+prepared, each clip given a text through the real ``labels.apply`` (``tts_project``).
+
+``tts_train_real`` (``sessions/tts_train_real.jsonl``): the real ``python -m backend
+serve`` driven the way the Train page does: ``project.open``, ``train.suggest`` (model
+vits), ``train.runs``, ``train.suggest`` (model rvc: the user looks at voice conversion,
+which has no features), ``train.suggest`` (vits again), ``job.start`` train (``tts_args``:
+tiny, 2 epochs, a checkpoint and a spoken sample every epoch) up to ``job.finished``, the
+refresh (``train.suggest`` vits, ``train.runs``; the run's ``metrics.jsonl`` stored as a
+``write`` directive before that answer), then ``export`` to a ``.pth`` and to a ``.zip``
+(``tts_outputs``), each up to its ``job.finished``.
+
+``tts_unreadable_real`` (``sessions/tts_unreadable_real.jsonl``): the same project with a
+snowman in the text of the table's line 2: ``project.open``, ``train.suggest``,
+``train.runs``, and the ``job.start`` that the backend refuses, naming the clip, the line
+and the character.
+
+Pass scenario names to record only those. Paths under the temporary folder are written as
+``$PROJECT``.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.desktop.record_sessions import Recorder  # noqa: E402
+from tests.desktop.record_train_sessions import PROJECT_NAME, _finish  # noqa: E402
+
+WORDS = ("the quick brown fox jumps over the lazy dog then it rests in the sun a voice model "
+         "learns from many short clips of clean speech").split()
+SNOWMAN_LINE = 2  # the line of the Labels table whose text gets a character English lacks
+
+
+def tts_project(folder: Path) -> Path:
+    """A prepared text-to-speech project whose clips all have a text (labels.apply)."""
+    from backend.commands import labels as cmds
+    from tests.labels.helpers import run_prepare, voices
+
+    root = folder / PROJECT_NAME
+    res = run_prepare({"project": str(root), "inputs": [str(voices(folder / "voices"))],
+                       "create": {"model_kind": "vits"},
+                       "settings": {"chunk_seconds": 1.5, "overlap_seconds": 0.0,
+                                    "min_chunk_seconds": 0.5}})
+    assert res["errors"] == [], res["errors"]
+    rows = cmds.get({"project": str(root)}, None)["rows"]
+    for n, row in enumerate(rows):
+        text = " ".join(WORDS[(3 * n + k) % len(WORDS)] for k in range(4)).capitalize() + "."
+        cmds.apply({"project": str(root), "op": {"kind": "set", "ids": [row["id"]],
+                                                 "fields": {"text": text}}}, None)
+    return root
+
+
+def tts_args(project: Path) -> dict:
+    """What the Train page sends with the test's text-to-speech settings."""
+    return {"project": str(project), "run": "main", "size": "tiny", "epochs": 2,
+            "batch_size": 2, "learning_rate": 0.0002, "save_every": 1, "keep_last": 3,
+            "pretrained_g": None, "pretrained_d": None, "device": "cpu", "precision": "auto",
+            "tensorboard": False, "model": "vits", "language": None,
+            "duration": "deterministic"}
+
+
+def tts_outputs(folder: Path) -> dict[str, Path]:
+    out = folder / "exports é"
+    return {"model": out / "Voice ü speech.pth", "package": out / "Voice ü speech.zip"}
+
+
+def _note(rec: Recorder, name: str) -> None:
+    rec.session.insert(0, {"fake": "note", "text": "recorded from the real backend by "
+                           f"tests/desktop/record_tts_train_sessions.py {name}"})
+
+
+def _suggest(rec: Recorder, project: Path, model: str) -> dict:
+    return rec.send("train.suggest", {"project": str(project), "model": model})
+
+
+def tts_train_real(folder: Path) -> Path:
+    project = tts_project(folder)
+    rec = Recorder(folder, wait_ready=True)
+    _note(rec, "tts_train_real")
+    rec.send("project.open", {"path": str(project)})
+    suggested = _suggest(rec, project, "vits")
+    if not suggested.get("result", {}).get("ready"):
+        raise SystemExit(f"the project is not ready for text-to-speech: {suggested}")
+    rec.send("train.runs", {"project": str(project)})
+    _suggest(rec, project, "rvc")
+    _suggest(rec, project, "vits")
+    _finish(rec, rec.send("job.start", {"kind": "train", "args": tts_args(project)}))
+    _suggest(rec, project, "vits")
+    at = len(rec.session)
+    rec.send("train.runs", {"project": str(project)})
+    metrics = project / "train" / "main" / "metrics.jsonl"
+    rec.session.insert(at + 1, {"fake": "write", "path": str(metrics),
+                                "text": metrics.read_text(encoding="utf-8")})
+    for key, out in tts_outputs(folder).items():
+        args = {"project": str(project), "run": "main", "out": str(out)}
+        _finish(rec, rec.send("job.start", {"kind": "export", "args": args}))
+        if not out.is_file():
+            raise SystemExit(f"the {key} export wrote no {out}")
+    rec.close()
+    return rec.write("tts_train_real")
+
+
+def tts_unreadable_real(folder: Path) -> Path:
+    from backend.commands import labels as cmds
+
+    project = tts_project(folder)
+    row = cmds.get({"project": str(project)}, None)["rows"][SNOWMAN_LINE - 1]
+    cmds.apply({"project": str(project), "op": {"kind": "set", "ids": [row["id"]],
+                                                "fields": {"text": "Hello ☃ there."}}}, None)
+    rec = Recorder(folder, wait_ready=True)
+    _note(rec, "tts_unreadable_real")
+    rec.send("project.open", {"path": str(project)})
+    _suggest(rec, project, "vits")
+    rec.send("train.runs", {"project": str(project)})
+    refused = rec.send("job.start", {"kind": "train", "args": tts_args(project)})
+    if "error" not in refused:
+        raise SystemExit(f"the unreadable text was not refused: {refused}")
+    rec.close()
+    return rec.write("tts_unreadable_real")
+
+
+def main(names: list[str]) -> None:
+    scenarios = {"tts_train_real": tts_train_real, "tts_unreadable_real": tts_unreadable_real}
+    for name in names or list(scenarios):
+        with tempfile.TemporaryDirectory(prefix="timbre-rec-") as tmp:
+            print("recorded", scenarios[name](Path(tmp)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
