@@ -12,6 +12,7 @@ from backend.features import store
 from backend.protocol import E_BAD_ARGS, E_NOT_FOUND
 from backend.train import clips as cl
 from backend.train import run_settings as rs
+from backend.train import tts_labels as tl
 
 
 def _project(args: dict) -> Any:
@@ -42,7 +43,11 @@ def _installed_base(version: str, filename: str | None) -> str | None:
     return str(path) if path.is_file() else None
 
 
-def suggest(project: Any) -> dict:
+def suggest(project: Any, model: str | None = None) -> dict:
+    """What to train with: for the project's model kind unless ``model`` says."""
+    model = model or str(project.meta.get("model_kind") or "rvc")
+    if model == "vits":
+        return suggest_tts(project)
     from backend.dataset.health import recommend
 
     feats = store.load_manifest(project.root)
@@ -63,7 +68,7 @@ def suggest(project: Any) -> dict:
                   "batch_size": rec.get("batch_size"), "save_every": 5,
                   "base_g": rec.get("base_g"), "base_d": rec.get("base_d"),
                   "mode": rec.get("mode"), "text": rec.get("text")}
-    return {"ready": not problems, "problems": problems, "version": version,
+    return {"model": "rvc", "ready": not problems, "problems": problems, "version": version,
             "sample_rate": project.sample_rate, "f0": True, "dataset_seconds": round(seconds, 1),
             "clips": len(ready), "unusable_clips": clips.listing(), "suggestion": suggestion,
             "bases": {"g": _installed_base(version, rec.get("base_g")),
@@ -72,9 +77,48 @@ def suggest(project: Any) -> dict:
                             "d": _base_asset(version, rec.get("base_d"))}}
 
 
+def suggest_tts(project: Any) -> dict:
+    """The text-to-speech side: the labelled clips of the most common language, and how
+    much labelled audio TTS needs (``health.recommend_tts``). The texts themselves are
+    checked when training starts (``text.check`` reads them on the Labels page)."""
+    from backend.dataset.health import recommend_tts
+
+    problems: list[str] = []
+    try:
+        found = tl.labelled(project)
+    except tl.LabelsProblem as exc:
+        found, problems = tl.Labelled([]), [str(exc)]
+    language = found.default_language()
+    used = found.of_language(language) if language else []
+    if not problems and not used:
+        problems.append(tl.nothing_labelled(project))
+    if language:
+        try:
+            tl.frontend(language)
+        except tl.LabelsProblem as exc:
+            problems.append(str(exc))
+    seconds = sum(float(r["end"]) - float(r["start"]) for r in used)
+    rec = recommend_tts(seconds, len(used))
+    suggestion = {"epochs": rec["epochs"], "learning_rate": rec["learning_rate"],
+                  "batch_size": rec["batch_size"], "save_every": 5, "base_g": None,
+                  "base_d": None, "mode": rec["mode"], "text": rec["text"]}
+    return {"model": "vits", "ready": not problems, "problems": problems,
+            "language": language, "languages": dict(found.languages()),
+            "speakers": sorted(tl.speaker_table(used, project)),
+            "sample_rate": rs.VITS_SAMPLE_RATE, "labelled_seconds": round(seconds, 1),
+            "labelled_rows": len(used), "dataset_seconds": round(seconds, 1),
+            "clips": len(used), "unusable_clips": [], "suggestion": suggestion,
+            "recommendation": rec, "bases": {"g": None, "d": None},
+            "base_assets": {"g": None, "d": None}}
+
+
 @command("train.suggest")
 def train_suggest(args: dict, server: Any) -> dict:
-    return suggest(_project(args))
+    model = args.get("model")
+    if model is not None and model not in rs.MODELS:
+        raise CommandError(f"'model' must be one of {', '.join(rs.MODELS)}, not {model!r}",
+                           code=E_BAD_ARGS)
+    return suggest(_project(args), model)
 
 
 def _run_entry(run_dir: Path) -> dict:

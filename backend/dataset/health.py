@@ -212,6 +212,58 @@ def _recommend_text(rec: dict, minutes: float) -> str:
     return " ".join(parts)
 
 
+# Text-to-speech (VITS) learns from clips with their text (docs/tts.md, "job"): the amounts
+# below are those of its users' reports. From nothing, the published models took about
+# 24 hours (LJ Speech, one voice); fine-tuning a pretrained base works from ~5 minutes and
+# sounds clearly better from 30 minutes on.
+TTS_MIN_MINUTES = 5.0
+TTS_GOOD_MINUTES = 30.0
+TTS_SCRATCH_HOURS = 10.0
+TTS_STEPS = {"fine-tune": 10000, "from scratch": 100000}  # optimiser steps to aim for
+
+
+def recommend_tts(labelled_seconds: float, labelled_rows: int) -> dict:
+    """Mode, epochs and batch size for a text-to-speech run on this much labelled audio,
+    with a text saying how much labelled audio TTS needs."""
+    minutes = max(labelled_seconds, 0.0) / 60
+    scratch = minutes >= TTS_SCRATCH_HOURS * 60
+    mode = "from scratch" if scratch else "fine-tune"
+    batch = 16 if minutes >= TTS_GOOD_MINUTES else 8
+    steps_per_epoch = max(1, math.ceil(max(labelled_rows, 1) / batch))
+    epochs = int(min(max(math.ceil(TTS_STEPS[mode] / steps_per_epoch), 10), 10000))
+    rec = {"mode": mode, "minutes": round(minutes, 1), "rows": labelled_rows,
+           "enough_data": minutes >= TTS_MIN_MINUTES, "learning_rate": 2e-4,
+           "epochs": epochs, "batch_size": batch}
+    rec["text"] = _tts_text(rec, labelled_seconds)
+    return rec
+
+
+def _tts_text(rec: dict, seconds: float) -> str:
+    minutes = rec["minutes"]
+    amount = (f"{seconds:.0f} seconds" if minutes < 1 else f"{minutes:.0f} minutes"
+              if minutes < 90 else f"{minutes / 60:.1f} hours")
+    parts = [f"You have {amount} of labelled speech ({rec['rows']} clips with their text)."]
+    if not rec["enough_data"]:
+        parts.append(
+            f"Text-to-speech needs at least {TTS_MIN_MINUTES:.0f} minutes of clips with their "
+            f"text, even from a pretrained base, and {TTS_GOOD_MINUTES:.0f} minutes or more "
+            "sound clearly better: label more clips on the Labels page. With less, speak with "
+            "a pretrained text-to-speech model and pass it through a voice-conversion model "
+            "of this voice (Speak page, in the voice of), which needs far less audio.")
+    elif rec["mode"] == "fine-tune":
+        parts.append(
+            f"Fine-tune a pretrained VITS base (its G_ and D_ files): learning to speak from "
+            f"nothing takes many hours of speech (the published models used about 24). "
+            f"{TTS_GOOD_MINUTES:.0f} minutes or more sound clearly better than less.")
+    else:
+        parts.append("That is enough to train from scratch (no base), which avoids the "
+                     "base's accent; fine-tuning a base still converges much sooner.")
+    parts.append(f"Train about {rec['epochs']} epochs (about {TTS_STEPS[rec['mode']]} steps) "
+                 f"at learning rate {rec['learning_rate']:g} with batch size "
+                 f"{rec['batch_size']}, and listen to the samples spoken at each save.")
+    return " ".join(parts)
+
+
 def build_report(slices: list[dict], source_errors: list[dict], sample_rate: int,
                  version: str = "v2") -> dict:
     """Summarise prepared clips: totals, flattened problems and the recommendation."""

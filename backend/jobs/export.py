@@ -1,9 +1,11 @@
-"""Export the trained voice as an RVC inference model (.pth) or a model package (.zip)."""
+"""Export a training run: a voice-conversion run as an RVC inference model (.pth) or a model
+package (.zip); a text-to-speech run as our VITS inference file (.pth) or its package (.zip)
+(``backend/models/vits/files.py``). The run's checkpoint says which kind it is."""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,9 @@ class ExportParams:
     root: Path
     name: str
     run_dir: Path
-    out: Path
+    out: Path | None  # None: export/<stem>.pth (a text-to-speech run: <stem>-tts.pth)
     package: bool
+    stem: str = "model"  # the project's name as a file name
 
 
 def prepare(args: dict) -> ExportParams:
@@ -27,11 +30,17 @@ def prepare(args: dict) -> ExportParams:
     folder = run_folder(project, args.get("run"))
     if not ck.list_checkpoints(folder):
         raise BadArgs(f"run {folder.name} has no checkpoint yet: train first")
-    out = Path(args.get("out") or project.root / "export" / f"{project.file_stem}.pth")
-    if out.suffix.lower() not in (".pth", ".zip"):
+    out = Path(args["out"]).expanduser() if args.get("out") else None
+    if out is not None and out.suffix.lower() not in (".pth", ".zip"):
         raise BadArgs(f"--out must end in .pth (model) or .zip (package), not {out.name}")
-    return ExportParams(project.root, str(args.get("name") or project.name), folder,
-                        out.expanduser(), out.suffix.lower() == ".zip")
+    return ExportParams(project.root, str(args.get("name") or project.name), folder, out,
+                        out is not None and out.suffix.lower() == ".zip", project.file_stem)
+
+
+def default_out(params: ExportParams, model: str) -> Path:
+    """``export/<project>.pth``; a text-to-speech model ``<project>-tts.pth``, so that it
+    never replaces the project's voice model."""
+    return params.root / "export" / f"{params.stem}{'-tts' if model == 'vits' else ''}.pth"
 
 
 def project_folder(params: ExportParams) -> Path:
@@ -50,6 +59,11 @@ def run(params: ExportParams, ctx: JobContext) -> dict:
     if loaded is None or not loaded.state:
         raise JobError(f"no checkpoint of {params.run_dir} could be read")
     st = loaded.state
+    if "vits" in st["task"]:
+        from backend.jobs.export_vits import export_vits
+
+        return export_vits(params, st, ctx)
+    params = replace(params, out=params.out or default_out(params, "rvc"))
     rvc = st["task"]["rvc"]
     g_state = st["task"]["G"]
     ckpt = inference_checkpoint(g_state, _config_args(rvc), sample_rate=rvc["sample_rate"],

@@ -1,33 +1,32 @@
-"""Train an RVC-compatible voice model on the project's features.
+"""Train a model on the project: a voice-conversion (RVC) model on its extracted features,
+or a text-to-speech (VITS) model on its labelled clips (``backend/jobs/train_vits.py``).
 
 A run lives in ``train/<run>/`` inside the project. Starting a run whose folder
-has checkpoints resumes from the newest one that loads, with the model settings the run
-was started with (a request that contradicts them is refused). Stop (cancel) writes a
-checkpoint, then exits; pause holds between steps. With ``tensorboard`` the metrics
+has checkpoints resumes from the newest one that loads, with the model kind and settings
+the run was started with (a request that contradicts them is refused). Stop (cancel) writes
+a checkpoint, then exits; pause holds between steps. With ``tensorboard`` the metrics
 are also written as TensorBoard scalars under ``train/<run>/tensorboard/`` (an
-optional extra).
+optional extra). The engine's side of a run is ``backend/jobs/train_loop.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
-import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from backend.dataset.project import Project
 from backend.features import store
-from backend.fsutil import atomic_write_json, describe_os_error
 from backend.jobs.common import project_arg, run_folder
 from backend.kernel import BadArgs, JobContext, JobError
-from backend.protocol import E_IO
 from backend.train import clips as cl
 from backend.train import run_settings as rs
 
 PAUSABLE = True
 SIZES = ("tiny", "standard")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+LEARNING_RATES = {"rvc": 1e-4, "vits": 2e-4}  # the published configs' rates
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,22 @@ class TrainParams:
     seed: int
     deterministic: bool
     tensorboard: bool = False
+    model: str = "rvc"
+    # text-to-speech only
+    language: str | None = None
+    duration: str = "stochastic"
+    speakers: dict[str, int] = field(default_factory=dict)
+    symbols: tuple[str, ...] = ()
+
+    def settings(self) -> dict[str, Any]:
+        """The settings that fix the model's weights (``run.json``, see run_settings)."""
+        if self.model == "vits":
+            return {"model": "vits", "size": self.size, "language": self.language,
+                    "duration": self.duration, "sample_rate": self.sample_rate,
+                    "speakers": dict(self.speakers), "n_symbols": len(self.symbols),
+                    "symbols": list(self.symbols)}
+        return {"model": "rvc", "version": self.version, "sample_rate": self.sample_rate,
+                "f0": self.f0, "size": self.size}
 
 
 def _number(args: dict, key: str, default: Any, lo: float, hi: float, kind: type = int) -> Any:
@@ -106,18 +121,15 @@ def _check_bases(p: TrainParams) -> None:
 
 def prepare(args: dict) -> TrainParams:
     project = project_arg(args)
-    feats = store.load_manifest(project.root)
-    version = feats.get("settings", {}).get("version") or project.version
-    if not cl.clip_set(project.root, version).total:
-        raise BadArgs(f"project {project.root.name} has no extracted features: run Extract "
-                      "first")
     run = str(args.get("run") or "main")
     if not run.replace("-", "").replace("_", "").replace(" ", "").isalnum():
         raise BadArgs(f"run name {run!r} may only hold letters, digits, spaces, - and _")
+    run_dir = run_folder(project, run)
+    stored = _resume_settings(run_dir)
+    model = _model(args, project, stored, run)
     size = args.get("size")  # unset: the run's own size, or standard for a new run
     if size is not None and size not in SIZES:
         raise BadArgs(f"'size' must be one of {', '.join(SIZES)}")
-    f0 = None if args.get("f0") is None else bool(args["f0"])
     precision = args.get("precision", "auto")
     if precision not in PRECISIONS:
         raise BadArgs(f"'precision' must be one of {', '.join(PRECISIONS)}")
@@ -125,34 +137,72 @@ def prepare(args: dict) -> TrainParams:
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise BadArgs(f"unknown device {device!r}; use auto, cpu or cuda")
     params = TrainParams(
-        root=project.root, run_dir=run_folder(project, run), version=version,
-        sample_rate=project.sample_rate, f0=True if f0 is None else f0,
-        size=size or "standard",
+        root=project.root, run_dir=run_dir, version=project.version,
+        sample_rate=project.sample_rate, f0=True, size=size or "standard",
         epochs=_number(args, "epochs", 200, 1, 100000),
         batch_size=_number(args, "batch_size", 8, 1, 256),
-        learning_rate=_number(args, "learning_rate", 1e-4, 1e-7, 1e-1, float),
+        learning_rate=_number(args, "learning_rate", LEARNING_RATES[model], 1e-7, 1e-1, float),
         save_every=_number(args, "save_every", 5, 1, 10000),
         keep_last=_number(args, "keep_last", 3, 0, 1000),  # 0: keep every one
         pretrained_g=_pretrained(args, "pretrained_g"),
         pretrained_d=_pretrained(args, "pretrained_d"), device=device, precision=precision,
         seed=_number(args, "seed", 1234, 0, 2**31), deterministic=bool(args.get("deterministic")),
-        tensorboard=_tensorboard(args))
-    params = _keep_run_settings(params, run, {"size": size, "f0": f0})
+        tensorboard=_tensorboard(args), model=model)
+    if model == "vits":
+        from backend.jobs import train_vits
+
+        return train_vits.prepare(params, args, project, run, stored)
+    return _prepare_rvc(params, args, project, run, stored)
+
+
+def _model(args: dict, project: Project, stored: dict[str, Any] | None, run: str) -> str:
+    """The model kind: the one asked for, else the resumed run's, else the project's. A
+    request for another kind than the run's is refused in one sentence."""
+    asked = args.get("model")
+    if asked is not None and asked not in rs.MODELS:
+        raise BadArgs(f"'model' must be one of {', '.join(rs.MODELS)} (voice conversion or "
+                      f"text-to-speech), not {asked!r}")
+    if stored is None:
+        return asked or str(project.meta.get("model_kind") or "rvc")
+    if asked is not None and asked != stored["model"]:
+        raise BadArgs(f"run '{run}' was started as {rs.MODEL_WORDS[stored['model']]} with "
+                      f"{rs.describe(stored)}; this request asks for "
+                      f"{rs.MODEL_WORDS[asked]}. Start a new run with another name, or leave "
+                      "the model kind unset to resume it as it was.")
+    return stored["model"]
+
+
+def _prepare_rvc(params: TrainParams, args: dict, project: Project, run: str,
+                 stored: dict[str, Any] | None) -> TrainParams:
+    feats = store.load_manifest(project.root)
+    version = feats.get("settings", {}).get("version") or project.version
+    if not cl.clip_set(project.root, version).total:
+        raise BadArgs(f"project {project.root.name} has no extracted features: run Extract "
+                      "first")
+    f0 = None if args.get("f0") is None else bool(args["f0"])
+    params = replace(params, version=version, f0=True if f0 is None else f0)
+    params = _keep_run_settings(params, run, stored, {"size": args.get("size"), "f0": f0})
     _check_clips(params)
     _check_bases(params)
     return params
 
 
-def _keep_run_settings(params: TrainParams, run: str, asked: dict[str, Any]) -> TrainParams:
-    """A run with checkpoints resumes with its own settings; unset ones are taken from it,
-    contradicting ones are refused in one sentence."""
+def _resume_settings(run_dir: Path) -> dict[str, Any] | None:
+    """The model settings of the run a start resumes (None: nothing to resume, or no
+    checkpoint can be read, so the run starts over; see Engine)."""
     from backend.train import checkpoint as ck
 
-    if not ck.list_checkpoints(params.run_dir):
-        return params  # nothing to resume: this request's settings start the run
-    stored = rs.stored(params.run_dir) or _checkpoint_settings(params.run_dir)
+    if not ck.list_checkpoints(run_dir):
+        return None  # nothing to resume: this request's settings start the run
+    return rs.stored(run_dir) or _checkpoint_settings(run_dir)
+
+
+def _keep_run_settings(params: TrainParams, run: str, stored: dict[str, Any] | None,
+                       asked: dict[str, Any]) -> TrainParams:
+    """A run with checkpoints resumes with its own settings; unset ones are taken from it,
+    contradicting ones are refused in one sentence."""
     if stored is None:
-        return params  # no checkpoint can be read: the run starts over (see Engine)
+        return params
     wanted = {k: v for k, v in asked.items() if v is not None}
     wanted.update(version=params.version, sample_rate=params.sample_rate)
     diff = rs.differences(stored, wanted)
@@ -190,9 +240,15 @@ def project_folder(params: TrainParams) -> Path:
 
 
 def run(params: TrainParams, ctx: JobContext) -> dict:
-    from backend.train.checkpoint import WriteFailed
-    from backend.train.engine import Engine, EngineConfig, IncompatibleCheckpoint, OutOfMemory
-    from backend.train.pretrained import PretrainedError
+    if params.model == "vits":
+        from backend.jobs import train_vits
+
+        return train_vits.run(params, ctx)
+    return _run_rvc(params, ctx)
+
+
+def _run_rvc(params: TrainParams, ctx: JobContext) -> dict:
+    from backend.jobs.train_loop import train_task
     from backend.train.rvc_data import DatasetError
     from backend.train.rvc_task import RvcConfig, RvcTask
 
@@ -205,48 +261,9 @@ def run(params: TrainParams, ctx: JobContext) -> dict:
     except DatasetError as exc:
         raise JobError(str(exc)) from exc
     _report_unusable(ctx, task.data.clips)
-    cfg = EngineConfig(run_dir=params.run_dir, epochs=params.epochs,
-                       batch_size=params.batch_size, seed=params.seed,
-                       save_every_epochs=params.save_every, keep_last=params.keep_last,
-                       device=params.device, precision=params.precision,
-                       deterministic=params.deterministic, task_config=rvc.to_dict())
-    engine = Engine(cfg, task)
-    saves: dict[str, int] = {}  # the epoch of each save, by step
-    tb: list[Any] = []  # the TensorBoard log, once the first step is known
-    engine.hooks = _hooks(params, ctx, engine, task, saves, tb)
-    try:
-        result = _train(params, ctx, engine, task, saves, tb)
-    except IncompatibleCheckpoint as exc:
-        raise BadArgs(str(exc)) from exc
-    except (OutOfMemory, PretrainedError, DatasetError) as exc:
-        raise JobError(str(exc)) from exc
-    except WriteFailed as exc:
-        raise JobError(str(exc), code=E_IO) from exc
-    except OSError as exc:  # e.g. a read-only run folder
-        raise JobError(describe_os_error(exc, "writing in", exc.filename or params.run_dir,
-                                         retry="start the run again"), code=E_IO) from exc
-    finally:
-        _close_tensorboard(tb, ctx)
-    return {**result, "dataset_seconds": round(task.data.seconds(), 1),
-            "tensorboard": str(tb[0].dir) if tb else None,
-            "unusable_clips": task.data.clips.listing(),
-            "set_aside": [str(p) for p in engine.set_aside]}
-
-
-def _train(params: TrainParams, ctx: JobContext, engine: Any, task: Any,
-           saves: dict[str, int], tb: list[Any]) -> dict:
-    if engine.find_checkpoint() is not None:  # resuming: its weights, not the bases
-        task.pretrained = (None, None)
-        old = rs.read_run_info(params.run_dir).get("saves")
-        saves.update(old if isinstance(old, dict) else {})
-    engine.prepare()
-    _write_run_info(params, engine, saves)
-    if params.tensorboard:
-        tb.append(_open_tensorboard(params, engine.step + 1))
-        ctx.log(f"TensorBoard event files go to {tb[0].dir}", "info")
-    result = engine.run()
-    _write_run_info(params, engine, saves, state="stopped" if result["stopped"] else "finished")
-    return result
+    result = train_task(params, ctx, task, rvc.to_dict(), (DatasetError,))
+    return {**result, "model": "rvc", "dataset_seconds": round(task.data.seconds(), 1),
+            "unusable_clips": task.data.clips.listing()}
 
 
 def _report_unusable(ctx: JobContext, clips: Any) -> None:
@@ -257,100 +274,33 @@ def _report_unusable(ctx: JobContext, clips: Any) -> None:
                 f"and are left out: {named}; {fix} to train on them", "warning")
 
 
-def _close_tensorboard(tb: list[Any], ctx: JobContext) -> None:
-    for log in tb:
-        try:
-            log.close()
-        except OSError as exc:  # the run's own outcome (or its error) is what matters
-            ctx.log(f"the TensorBoard event file in {log.dir} could not be completed "
-                    f"({exc})", "warning")
-
-
-def _open_tensorboard(params: TrainParams, first_step: int) -> Any:
-    from backend.train.tb_writer import TensorBoardLog
-
-    try:
-        return TensorBoardLog(params.run_dir, first_step)
-    except (RuntimeError, OSError) as exc:
-        raise JobError(str(exc)) from exc
-
-
-def _hooks(params: TrainParams, ctx: JobContext, engine: Any, task: Any,
-           saves: dict[str, int], tb: list[Any]) -> Any:
-    from backend.train.checkpoint import write_failed
-    from backend.train.engine import TrainHooks
-
-    steps_per_epoch = math.ceil(len(task.dataset_lengths()) / params.batch_size)
-    total = steps_per_epoch * params.epochs
-    start = {"t": time.monotonic(), "step": None}
-
-    def on_metrics(record: dict) -> None:
-        if start["step"] is None:
-            start["step"] = record["step"] - 1
-        ctx.metrics(record)
-        for log in tb:
-            log.add(record)
-        done = record["step"] - start["step"]
-        rate = done / max(time.monotonic() - start["t"], 1e-6)
-        eta = round((total - record["step"]) / rate, 1) if rate > 0 else None
-        ctx.progress("training", record["step"], total, eta=eta, epoch=record["epoch"])
-
-    def on_save(path: Path, step: int) -> None:
-        epoch = engine.sampler.epoch if engine.sampler else 0  # epochs completed
-        saves[str(step)] = epoch
-        for log in tb:
-            log.flush()
-        _write_run_info(params, engine, saves)  # train.runs reads the epochs from here
-        ctx.event("train.checkpoint", {"path": str(path), "step": step, "epoch": epoch})
-        out = params.run_dir / "samples" / f"step_{step:09d}.wav"
-        try:
-            sample = task.render_sample(out)
-        except OSError as exc:
-            raise write_failed(exc, "the sample", out, params.run_dir) from exc
-        if sample is not None:
-            ctx.event("train.sample", {"path": str(sample), "step": step, "epoch": epoch})
-
-    return TrainHooks(check_stop=lambda: ctx.cancelled, wait_if_paused=ctx.wait_if_paused,
-                      on_metrics=on_metrics, on_log=lambda m, lvl: ctx.log(m, lvl),
-                      on_save=on_save)
-
-
-def _write_run_info(params: TrainParams, engine: Any, saves: dict[str, int],
-                    state: str = "running") -> None:
-    """``run.json``: the run's settings, its state, and the epoch of every save by step."""
-    from backend.train.checkpoint import write_failed
-
-    info = {"state": state, "step": engine.step, "epochs": params.epochs,
-            "version": params.version, "sample_rate": params.sample_rate, "f0": params.f0,
-            "size": params.size, "batch_size": params.batch_size,
-            "learning_rate": params.learning_rate,
-            "pretrained_g": str(params.pretrained_g) if params.pretrained_g else None,
-            "pretrained_d": str(params.pretrained_d) if params.pretrained_d else None,
-            "tensorboard": params.tensorboard, "save_every": params.save_every,
-            "keep_last": params.keep_last, "device": params.device,
-            "precision": params.precision, "saves": dict(saves), "updated": time.time()}
-    path = params.run_dir / rs.RUN_FILE
-    try:
-        params.run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(path, info)
-    except OSError as exc:
-        raise write_failed(exc, "the run settings", path, params.run_dir) from exc
-
-
 def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", required=True, help="project folder")
     parser.add_argument("--run", default="main", help="run name (folder under train/)")
+    parser.add_argument("--model", choices=rs.MODELS,
+                        help="rvc (voice conversion, from the extracted features) or vits "
+                             "(text-to-speech, from the labelled clips); default: the "
+                             "project's model kind, and a resumed run keeps its own")
+    parser.add_argument("--language",
+                        help="vits: the language to train (en, zh, ja); default: the most "
+                             "common language of the labelled clips")
+    parser.add_argument("--duration", choices=rs.DURATIONS,
+                        help="vits: the duration predictor of a new run (default "
+                             "stochastic)")
     parser.add_argument("--size", choices=SIZES,
                         help="model size of a new run (default standard); a resumed run keeps "
                              "its own")
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--learning-rate", type=float, default=1e-4)
+    parser.add_argument("--learning-rate", type=float,
+                        help="default 1e-4 (rvc), 2e-4 (vits)")
     parser.add_argument("--save-every", type=int, default=5, help="epochs between checkpoints")
     parser.add_argument("--keep-last", type=int, default=3,
                         help="checkpoints to keep (0: all)")
-    parser.add_argument("--pretrained-g", help="pretrained generator (e.g. f0G40k.pth)")
-    parser.add_argument("--pretrained-d", help="pretrained discriminator (e.g. f0D40k.pth)")
+    parser.add_argument("--pretrained-g",
+                        help="pretrained generator (e.g. f0G40k.pth; vits: a G_<step>.pth)")
+    parser.add_argument("--pretrained-d",
+                        help="pretrained discriminator (e.g. f0D40k.pth; vits: a D_<step>.pth)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto")
     parser.add_argument("--seed", type=int, default=1234)
@@ -361,7 +311,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def args_from_cli(ns: argparse.Namespace) -> dict:
-    keys = ("project", "run", "size", "epochs", "batch_size", "learning_rate", "save_every",
-            "keep_last", "pretrained_g", "pretrained_d", "device", "precision", "seed",
-            "deterministic", "tensorboard")
+    keys = ("project", "run", "model", "language", "duration", "size", "epochs", "batch_size",
+            "learning_rate", "save_every", "keep_last", "pretrained_g", "pretrained_d",
+            "device", "precision", "seed", "deterministic", "tensorboard")
     return {k: getattr(ns, k) for k in keys}

@@ -51,8 +51,8 @@ def test_unset_settings_resume_the_run_as_it_was(trained: Path) -> None:
 
 def test_train_runs_returns_the_stored_settings(trained: Path) -> None:
     [run] = train_runs({"project": str(trained)}, None)["runs"]
-    assert run["settings"] == {"size": "tiny", "version": "v2", "sample_rate": 40000,
-                               "f0": True}
+    assert run["settings"] == {"model": "rvc", "size": "tiny", "version": "v2",
+                               "sample_rate": 40000, "f0": True}
 
 
 def test_without_run_json_the_checkpoint_tells_the_settings(trained: Path,

@@ -112,7 +112,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("backend.train.rvc_task.atomic_write_bytes", "the sample",
      "samples/step_000000002.wav", "it resumes from its last good checkpoint, "
                                    "ckpt_000000002.pt, which is kept"),
-    ("backend.jobs.train.atomic_write_json", "the run settings", "run.json",
+    ("backend.jobs.train_loop.atomic_write_json", "the run settings", "run.json",
      "(no checkpoint was saved yet: it starts from step 1)"),
 ])
 def test_a_sample_or_run_json_that_does_not_fit(project: Path, monkeypatch: pytest.MonkeyPatch,
