@@ -5,6 +5,7 @@ user left when switching to the other kind (switching back restores them).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from desktop.components.train_kind import RVC, kind_label, kind_of
@@ -55,8 +56,9 @@ class TrainChoices:
         return latest_run(self.runs, kind or self.kind)
 
     def switch(self, kind: str, values: TrainSettings) -> None:
-        """The user picked ``kind``; ``values`` are what the form held for the other one."""
-        self.left[self.kind] = values
+        """The user picked ``kind``; ``values`` are what the form held for the other one
+        (its kind field already says the new one)."""
+        self.left[self.kind] = replace(values, model=self.kind)
         self.kind = kind_of(kind)
 
     def form_values(self, keep_left: bool = True) -> TrainSettings:

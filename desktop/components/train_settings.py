@@ -230,6 +230,7 @@ class TrainSuggestion:
     language: str = ""  # the language the job picks by default ("" when not said)
     languages: list[str] = field(default_factory=list)
     speakers: list[str] = field(default_factory=list)
+    enough_data: bool | None = None  # text-to-speech: False when the labels are too few
 
     def missing_bases(self) -> dict[str, str]:
         """Part -> asset name of each recommended base that is not installed."""
@@ -308,7 +309,9 @@ def _tts_fields(result: dict[str, Any]) -> dict[str, Any]:
     languages, speakers = result.get("languages"), result.get("speakers")
     if isinstance(languages, dict):  # {code: rows}: the most common first
         languages = sorted(languages, key=lambda k: -_num0(languages[k]))
+    enough = _dict(result.get("recommendation")).get("enough_data")
     return {"model": kind_of(result.get("model")),
+            "enough_data": enough if isinstance(enough, bool) else None,
             "labelled_seconds": _num0(seconds), "labelled_rows": int(_num0(rows)),
             "language": language if isinstance(language, str) else "",
             "languages": [str(x) for x in languages] if isinstance(languages, list) else [],

@@ -199,6 +199,8 @@ class QtTrainPage(QWidget):
         self.bases.set_suggestion(sug, self._resuming())
         lines = [t for t in (sug.summary(), sug.text) if t] if sug else []
         self.suggestion_label.setText("\n".join(lines) or self.choices.error)
+        few = sug is not None and sug.enough_data is False  # too little labelled audio
+        self.suggestion_label.setStyleSheet("color: #8a5a00;" if few else "")
         if sug is not None:
             self.form.set_languages(sug.languages, sug.language)
         self._update_controls()

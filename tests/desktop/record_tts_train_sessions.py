@@ -1,8 +1,9 @@
 """Records real text-to-speech training sessions for the Train page's replay tests.
 
 Run from the repo root: ``.venv/bin/python tests/desktop/record_tts_train_sessions.py``.
-The project is a text-to-speech project (``model_kind`` vits) of espeak-ng speech, really
-prepared, each clip given a text through the real ``labels.apply`` (``tts_project``).
+The project is a text-to-speech project (``model_kind`` vits) of espeak-ng sentences by two
+speakers, really prepared, each clip given its sentence through the real ``labels.apply``
+(``tests/train/vits_job_project.py``).
 
 ``tts_train_real`` (``sessions/tts_train_real.jsonl``): the real ``python -m backend
 serve`` driven the way the Train page does: ``project.open``, ``train.suggest`` (model
@@ -33,28 +34,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.desktop.record_sessions import Recorder  # noqa: E402
 from tests.desktop.record_train_sessions import PROJECT_NAME, _finish  # noqa: E402
 
-WORDS = ("the quick brown fox jumps over the lazy dog then it rests in the sun a voice model "
-         "learns from many short clips of clean speech").split()
 SNOWMAN_LINE = 2  # the line of the Labels table whose text gets a character English lacks
+SPEAKERS = ("Anna", "Bert")
 
 
 def tts_project(folder: Path) -> Path:
-    """A prepared text-to-speech project whose clips all have a text (labels.apply)."""
-    from backend.commands import labels as cmds
-    from tests.labels.helpers import run_prepare, voices
+    """A prepared text-to-speech project of two speakers whose clips all have their text."""
+    from tests.train.vits_job_project import make_labelled_project
 
-    root = folder / PROJECT_NAME
-    res = run_prepare({"project": str(root), "inputs": [str(voices(folder / "voices"))],
-                       "create": {"model_kind": "vits"},
-                       "settings": {"chunk_seconds": 1.5, "overlap_seconds": 0.0,
-                                    "min_chunk_seconds": 0.5}})
-    assert res["errors"] == [], res["errors"]
-    rows = cmds.get({"project": str(root)}, None)["rows"]
-    for n, row in enumerate(rows):
-        text = " ".join(WORDS[(3 * n + k) % len(WORDS)] for k in range(4)).capitalize() + "."
-        cmds.apply({"project": str(root), "op": {"kind": "set", "ids": [row["id"]],
-                                                 "fields": {"text": text}}}, None)
-    return root
+    return make_labelled_project(folder / PROJECT_NAME, speakers=SPEAKERS)
 
 
 def tts_args(project: Path) -> dict:
@@ -108,12 +96,10 @@ def tts_train_real(folder: Path) -> Path:
 
 
 def tts_unreadable_real(folder: Path) -> Path:
-    from backend.commands import labels as cmds
+    from tests.train.vits_job_project import set_text, shown_rows
 
     project = tts_project(folder)
-    row = cmds.get({"project": str(project)}, None)["rows"][SNOWMAN_LINE - 1]
-    cmds.apply({"project": str(project), "op": {"kind": "set", "ids": [row["id"]],
-                                                "fields": {"text": "Hello ☃ there."}}}, None)
+    set_text(project, shown_rows(project)[SNOWMAN_LINE - 1]["id"], "Hello ☃ there.")
     rec = Recorder(folder, wait_ready=True)
     _note(rec, "tts_unreadable_real")
     rec.send("project.open", {"path": str(project)})

@@ -80,6 +80,9 @@ def test_tts_suggestion_says_how_much_labelled_audio_there_is() -> None:
     s = sug.settings
     assert (s.model, s.epochs, s.batch_size, s.learning_rate) == ("vits", 400, 16, "0.0002")
     assert sug.missing_bases() == {} and sug.bases_text() == ""
+    assert sug.enough_data is None
+    few = TrainSuggestion.from_result({**TTS_SUGGEST, "recommendation": {"enough_data": False}})
+    assert few.enough_data is False
     rvc = TrainSuggestion.from_result(RVC_SUGGEST)
     assert rvc.model == "rvc" and rvc.summary().startswith("v2 · 40 kHz")
     assert TrainSuggestion.from_result({"model": "vits", "labelled_seconds": 40}).summary() \
@@ -133,7 +136,7 @@ def test_choices_keep_a_suggestion_per_kind_and_the_values_left() -> None:
     assert c.take_suggestion("vits", TTS_SUGGEST) is True
     assert c.take_suggestion("vits", TTS_SUGGEST) is False  # not the first any more
     assert c.suggestion is not None and c.suggestion.labelled_rows == 140
-    edited = TrainSettings(model="vits", epochs=7, run="main")
+    edited = TrainSettings(model="rvc", epochs=7, run="main")  # the kind field already moved
     c.switch("rvc", edited)
     assert c.kind == "rvc" and c.suggestion is None
     # a backend that knows one kind answers for it: kept there, the asked one has none
@@ -143,7 +146,8 @@ def test_choices_keep_a_suggestion_per_kind_and_the_values_left() -> None:
     assert c.take_suggestion("rvc", RVC_SUGGEST) is True and c.error == ""
     assert c.form_values().epochs == 150
     c.switch("vits", c.form_values())
-    assert c.form_values().epochs == 7  # what the user left
+    left = c.form_values()
+    assert (left.epochs, left.model) == (7, "vits")  # what the user left
     assert c.form_values().epochs == 400  # once: then the suggestion
     c.reset("rvc")
     assert c.suggestions == {} and c.left == {} and c.kind == "rvc"
