@@ -13,6 +13,7 @@ from backend.protocol import E_BAD_ARGS, E_NOT_FOUND
 from backend.train import clips as cl
 from backend.train import run_settings as rs
 from backend.train import tts_labels as tl
+from backend.train import vits_data as vd
 
 
 def _project(args: dict) -> Any:
@@ -97,14 +98,14 @@ def suggest_tts(project: Any) -> dict:
             tl.frontend(language)
         except tl.LabelsProblem as exc:
             problems.append(str(exc))
-    seconds = sum(float(r["end"]) - float(r["start"]) for r in used)
+    seconds = tl.seconds(used)
     rec = recommend_tts(seconds, len(used))
     suggestion = {"epochs": rec["epochs"], "learning_rate": rec["learning_rate"],
                   "batch_size": rec["batch_size"], "save_every": 5, "base_g": None,
                   "base_d": None, "mode": rec["mode"], "text": rec["text"]}
     return {"model": "vits", "ready": not problems, "problems": problems,
             "language": language, "languages": dict(found.languages()),
-            "speakers": sorted(tl.speaker_table(used, project)),
+            "speakers": sorted(vd.speaker_table(used)),
             "sample_rate": rs.VITS_SAMPLE_RATE, "labelled_seconds": round(seconds, 1),
             "labelled_rows": len(used), "dataset_seconds": round(seconds, 1),
             "clips": len(used), "unusable_clips": [], "suggestion": suggestion,

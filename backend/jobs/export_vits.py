@@ -40,7 +40,8 @@ def train_config(saved: dict[str, Any]) -> Any:
     """The run's ``VitsTrainConfig`` from its checkpoint (``task.vits``)."""
     from backend.train.vits_task import VitsTrainConfig
 
-    return VitsTrainConfig.from_dict(saved)
+    return VitsTrainConfig(**{k: v for k, v in saved.items()
+                              if k in VitsTrainConfig.__dataclass_fields__})
 
 
 def _inference(st: dict[str, Any], tcfg: Any, info: str) -> dict[str, Any]:
@@ -60,7 +61,7 @@ def _card(params: Any, st: dict[str, Any], tcfg: Any) -> Any:
         used = tl.labelled(project).of_language(tcfg.language)
     except tl.LabelsProblem:
         used = []  # the card says what it can; the model is what matters
-    seconds = sum(float(r["end"]) - float(r["start"]) for r in used)
+    seconds = tl.seconds(used)
     return ModelCard(params.name, "vits", tcfg.sample_rate, False, None, int(st["epoch"]),
                      int(st["step"]), seconds,
                      extra={"model": "vits (text-to-speech)", "size": tcfg.size,

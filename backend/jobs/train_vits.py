@@ -17,6 +17,7 @@ from typing import Any
 from backend.kernel import BadArgs, JobContext, JobError
 from backend.train import run_settings as rs
 from backend.train import tts_labels as tl
+from backend.train import vits_data as vd
 
 MAX_NAMED = tl.MAX_NAMED
 
@@ -39,6 +40,7 @@ def _prepare(params: Any, args: dict, project: Any, run: str,
     if not found.rows:
         raise tl.LabelsProblem(tl.nothing_labelled(project))
     language = _language(args, found, stored)
+    _refuse_contradictions(args, run, stored, language)
     frontend = tl.frontend(language)
     used = found.of_language(language)
     if not used:
@@ -48,11 +50,11 @@ def _prepare(params: Any, args: dict, project: Any, run: str,
             "the rows' language on the Labels page")
     params = replace(params, language=language, sample_rate=rs.VITS_SAMPLE_RATE,
                      duration=args.get("duration") or "stochastic",
-                     speakers=tl.speaker_table(used, project),
+                     speakers=vd.speaker_table(used),
                      symbols=tuple(frontend.symbols), version="", f0=False)
-    params = _keep_run_settings(params, args, run, stored)
-    used = [r for r in used if tl.row_speaker(r, project) in params.speakers]
-    tl.check_texts(used, language, found.lines)
+    params = _keep_run_settings(params, run, stored)
+    used = [r for r in used if r["speaker_name"] in params.speakers]
+    tl.check_texts(used, language)
     _check_bases(params)
     return params
 
@@ -77,19 +79,27 @@ def _language(args: dict, found: tl.Labelled, stored: dict[str, Any] | None) -> 
     return str(found.default_language())
 
 
-def _keep_run_settings(params: Any, args: dict, run: str,
-                       stored: dict[str, Any] | None) -> Any:
-    """A resumed run keeps its size, language, duration predictor, speakers and symbols; a
-    request that contradicts the first three is refused in one sentence."""
+def _refuse_contradictions(args: dict, run: str, stored: dict[str, Any] | None,
+                           language: str) -> None:
+    """A resumed run keeps its size, language and duration predictor: a request that
+    contradicts one is refused in one sentence."""
     if stored is None:
-        return params
-    asked = {k: args.get(k) for k in ("size", "language", "duration")}
-    wanted = {k: getattr(params, k) for k, v in asked.items() if v is not None}
+        return
+    wanted = {k: args[k] for k in ("size", "duration") if args.get(k) is not None}
+    if args.get("language") is not None:
+        wanted["language"] = language
     diff = rs.differences(stored, wanted)
     if diff:
         raise BadArgs(f"run '{run}' was started with {rs.describe(stored)}; this request asks "
                       f"for {rs.describe(wanted, diff)}. Start a new run with another name, "
                       f"or leave {' and '.join(diff)} unset to resume it as it was.")
+
+
+def _keep_run_settings(params: Any, run: str,
+                       stored: dict[str, Any] | None) -> Any:
+    """A resumed run keeps its size, language, duration predictor, speakers and symbols."""
+    if stored is None:
+        return params
     symbols = rs.read_run_info(params.run_dir).get("symbols")
     if not (isinstance(symbols, list) and len(symbols) == stored["n_symbols"]):
         symbols = list(params.symbols)  # a run.json without its table: the front-end's

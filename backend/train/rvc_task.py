@@ -1,12 +1,7 @@
-"""The voice-conversion GAN as an engine task: models, optimisers and one step.
+"""The voice-conversion GAN as an engine task: models, optimisers and the losses of a step.
 
-Step order (as RVC-style training does): generator forward, discriminator
-update on the detached output, then generator update against the updated
-discriminator. With ``n`` micro-batches (the CUDA out-of-memory fallback) the
-discriminator gradients are accumulated over all micro-batches first, then each
-micro-batch's generator pass is replayed from the same RNG state (identical
-segments and noise) for the generator update, so the effective batch and the
-step order stay the same.
+The step itself (discriminator update, then generator update, and the micro-batch replay
+of the out-of-memory fallback) is ``backend.train.gan.GanTask``'s.
 """
 
 from __future__ import annotations
@@ -28,6 +23,7 @@ from backend.models.mel import mel_config, spectrogram
 from backend.models.synthesizer import build_generator
 from backend.train import run_settings as rs
 from backend.train.engine import Amp, IncompatibleCheckpoint
+from backend.train.gan import GanTask
 from backend.train.rvc_data import Batch, RvcDataset, collate
 
 
@@ -52,7 +48,7 @@ class RvcConfig:
         return d
 
 
-class RvcTask:
+class RvcTask(GanTask):
     def __init__(self, cfg: RvcConfig, root: Path, *, pretrained_g: Path | None = None,
                  pretrained_d: Path | None = None, log: Any = None):
         self.cfg = cfg
@@ -63,7 +59,7 @@ class RvcTask:
         self.hop = self.mel_cfg.hop_length
         self.data = RvcDataset(root, cfg.version, cfg.sample_rate, self.hop)
         self.held_out = self._pick_held_out()
-        self._d_done: dict[str, float] | None = None  # D half of a step retried after OOM
+        self._d_done = None  # D half of a step retried after OOM (see GanTask)
 
     # data -----------------------------------------------------------------
     def _pick_held_out(self) -> int | None:
@@ -82,9 +78,6 @@ class RvcTask:
     def collate(self, indices: list[int]) -> Batch:
         ids = self.train_indices()
         return collate([self.data[ids[i]] for i in indices])
-
-    def split(self, batch: Batch, parts: int) -> list[Batch]:
-        return batch.split(parts)
 
     # models ---------------------------------------------------------------
     def setup(self, device: torch.device) -> None:
@@ -107,10 +100,6 @@ class RvcTask:
         self.opt_d = torch.optim.AdamW(self.D.parameters(), **kw)
         self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.opt_g, c.lr_decay)
         self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.opt_d, c.lr_decay)
-
-    def end_epoch(self, epoch: int) -> None:
-        self.sched_g.step()
-        self.sched_d.step()
 
     def state_dict(self) -> dict[str, Any]:
         return {"G": self.G.state_dict(), "D": self.D.state_dict(),
@@ -163,77 +152,6 @@ class RvcTask:
         total = adv + c.c_fm * fm + c.c_mel * mel + c.c_kl * kl
         return {"loss_g": total, "loss_adv": adv, "loss_fm": fm, "loss_mel": mel, "loss_kl": kl}
 
-    def _step_opt(self, opt: torch.optim.Optimizer, params: Any, amp: Amp) -> float:
-        amp.scaler.unscale_(opt)
-        norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.grad_clip)
-        amp.scaler.step(opt)
-        return float(norm)
-
-    def train_step(self, micro: list[Batch], amp: Amp) -> dict[str, float]:
-        self.G.train()
-        self.D.train()
-        micro = [b.to(self.device) for b in micro]
-        total = sum(b.phone.shape[0] for b in micro)
-        weights = [b.phone.shape[0] / total for b in micro]
-        if self._d_done is None:
-            rng, kept, self._d_done = self._d_phase(micro, weights, amp)
-        else:  # retry after out-of-memory in the generator half: D is updated already
-            rng, kept = [None] * len(micro), []
-        try:
-            sums, gn_g = self._g_phase(micro, weights, rng, kept, amp)
-        except torch.OutOfMemoryError:
-            raise  # the engine retries with more micro-batches: only the generator half
-        except BaseException:
-            self._d_done = None
-            raise
-        d_stats, self._d_done = self._d_done, None
-        amp.scaler.update()
-        return {**d_stats, **sums, "grad_norm_g": gn_g, "lr": self.opt_g.param_groups[0]["lr"]}
-
-    def _d_phase(self, micro: list[Batch], weights: list[float],
-                 amp: Amp) -> tuple[list[Any], list[tuple], dict[str, float]]:
-        """Generator forward and the discriminator update on its detached output.
-
-        With one micro-batch the generator graph is kept for the generator half; with
-        several, each forward runs without autograd and its RNG state is recorded so the
-        generator half replays it exactly (same segment offsets, same noise)."""
-        n = len(micro)
-        self.opt_d.zero_grad(set_to_none=True)
-        rng: list[Any] = []
-        kept: list[tuple] = []
-        loss_d = 0.0
-        for b, w in zip(micro, weights, strict=True):
-            rng.append(_rng_snapshot(self.device))
-            with torch.set_grad_enabled(n == 1), amp.autocast():
-                y, y_hat, aux = self._g_forward(b)
-            with amp.autocast():
-                ld = self._d_loss(y, y_hat) * w
-            amp.scaler.scale(ld).backward()
-            loss_d += float(ld.detach())
-            if n == 1:
-                kept.append((y, y_hat, aux))
-        gn_d = self._step_opt(self.opt_d, self.D.parameters(), amp)
-        return rng, kept, {"loss_d": loss_d, "grad_norm_d": gn_d}
-
-    def _g_phase(self, micro: list[Batch], weights: list[float], rng: list[Any],
-                 kept: list[tuple], amp: Amp) -> tuple[dict[str, float], float]:
-        self.opt_g.zero_grad(set_to_none=True)
-        sums: dict[str, float] = {}
-        for i, (b, w) in enumerate(zip(micro, weights, strict=True)):
-            if kept:
-                y, y_hat, aux = kept[0]
-            else:
-                if rng[i] is not None:
-                    _rng_restore(self.device, rng[i])
-                with amp.autocast():
-                    y, y_hat, aux = self._g_forward(b)
-            terms = self._g_loss(y, y_hat, aux, amp)
-            amp.scaler.scale(terms["loss_g"] * w).backward()
-            for k, v in terms.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach()) * w
-        kept.clear()
-        return sums, self._step_opt(self.opt_g, self.G.parameters(), amp)
-
     # samples --------------------------------------------------------------
     @torch.no_grad()
     def render_sample(self, out: Path) -> Path | None:
@@ -253,13 +171,3 @@ class RvcTask:
         out.parent.mkdir(parents=True, exist_ok=True)
         return atomic_write_bytes(out, buf.getvalue())
 
-
-def _rng_snapshot(device: torch.device) -> tuple:
-    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
-    return torch.get_rng_state(), cuda
-
-
-def _rng_restore(device: torch.device, snap: tuple) -> None:
-    torch.set_rng_state(snap[0])
-    if snap[1] is not None:
-        torch.cuda.set_rng_state(snap[1], device)

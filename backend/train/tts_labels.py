@@ -1,21 +1,23 @@
-"""The labelled clips a text-to-speech run learns from, as the Labels table shows them.
+"""The checks of the labelled clips a text-to-speech run learns from, made before training
+(the train job) and for ``train.suggest``; the rows themselves are listed by
+``backend/train/vits_data.py`` (``labelled_rows``: text, prepared clip, table ``line``,
+``speaker_name``), the one listing the run's data is made from.
 
-A row of ``labels.json`` is labelled when it has a text and a prepared clip. A run trains
-on the labelled rows of one language (a row without one is English, as the text check
-reads it); each row's speaker is its ``speaker``, or the project's name when it has none.
-Rows are named by their clip and their line in the Labels table (1-based, in the table's
-order: recordings in the project's order, then time). Used by the train job (before any
-training) and by ``train.suggest`` (how much labelled audio there is). No torch here.
+A run trains on the labelled rows of one language (a row without one is English, as the text
+check reads it). Rows are named by their line in the Labels table (1-based, in the table's
+order: recordings in the project's order, then time) and their clip as the table's Clip
+column shows it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from backend.dataset import project as proj
 from backend.text import frontend as fe
+from backend.train import vits_data as vd
 
 MAX_NAMED = 5  # unreadable rows named in a message; the details hold them all
 
@@ -30,14 +32,10 @@ class LabelsProblem(ValueError):
 
 @dataclass
 class Labelled:
-    rows: list[dict[str, Any]]  # labelled rows as labels.get shows them (with "clip")
-    lines: dict[str, int] = field(default_factory=dict)  # row id -> line in the table
-
-    def seconds(self) -> float:
-        return sum(float(r["end"]) - float(r["start"]) for r in self.rows)
+    rows: list[dict[str, Any]]  # vits_data.labelled_rows that have a prepared clip
 
     def languages(self) -> Counter[str]:
-        return Counter(row_language(r) for r in self.rows)
+        return vd.language_counts(self.rows)
 
     def default_language(self) -> str | None:
         """The most common language of the labelled rows (the first in the table on a tie)."""
@@ -45,22 +43,11 @@ class Labelled:
         return counts.most_common(1)[0][0] if counts else None
 
     def of_language(self, language: str) -> list[dict[str, Any]]:
-        return [r for r in self.rows if row_language(r) == language]
+        return [r for r in self.rows if vd.row_language(r) == language]
 
 
-def row_language(row: dict[str, Any]) -> str:
-    return fe.language_code(row.get("language")) or fe.DEFAULT_LANGUAGE
-
-
-def row_speaker(row: dict[str, Any], project: proj.Project) -> str:
-    speaker = row.get("speaker")
-    return speaker.strip() if isinstance(speaker, str) and speaker.strip() else project.name
-
-
-def speaker_table(rows: list[dict[str, Any]], project: proj.Project) -> dict[str, int]:
-    """Speaker names sorted, ids 0..n-1."""
-    names = sorted({row_speaker(r, project) for r in rows})
-    return {name: i for i, name in enumerate(names)}
+def seconds(rows: list[dict[str, Any]]) -> float:
+    return sum(float(r["duration"]) for r in rows)
 
 
 def _time(seconds: float) -> str:
@@ -79,20 +66,13 @@ def clip_label(row: dict[str, Any]) -> str:
 
 
 def labelled(project: proj.Project) -> Labelled:
-    """The project's labelled rows and every row's table line (``LabelsProblem`` for a
-    damaged ``labels.json``, named). Nothing is written: the rows are brought in step with
-    the prepared clips in memory, as the Labels page shows them."""
-    from backend.labels import rows, store
-
+    """The project's labelled rows with a prepared clip (``LabelsProblem`` for a damaged
+    ``labels.json``, named). Nothing is written."""
     try:
-        doc = store.load(project.root)
-        rows.sync(doc, project)
-        shown = rows.View(project).rows(doc)
+        rows = vd.labelled_rows(project.root)
     except proj.ProjectError as exc:  # a LabelsError too
         raise LabelsProblem(str(exc)) from exc
-    lines = {r["id"]: i + 1 for i, r in enumerate(shown)}
-    return Labelled([r for r in shown if r["clip"] and str(r.get("text") or "").strip()],
-                    lines)
+    return Labelled([r for r in rows if r["clip"]])
 
 
 def nothing_labelled(project: proj.Project) -> str:
@@ -110,7 +90,7 @@ def frontend(language: str) -> fe.Frontend:
         raise LabelsProblem(exc.message, {"language": language}) from exc
 
 
-def check_texts(rows: list[dict[str, Any]], language: str, lines: dict[str, int]) -> None:
+def check_texts(rows: list[dict[str, Any]], language: str) -> None:
     """``LabelsProblem`` naming every row (line, clip, character) whose text the front-end
     of ``language`` cannot read completely (the first ``MAX_NAMED`` in the message, all in
     ``details["unreadable"]``)."""
@@ -122,7 +102,7 @@ def check_texts(rows: list[dict[str, Any]], language: str, lines: dict[str, int]
     if not result["rows"]:
         return
     by_id = {r["id"]: r for r in rows}
-    found = [{"id": r["id"], "line": lines.get(r["id"]), "clip": by_id[r["id"]]["clip"],
+    found = [{"id": r["id"], "line": by_id[r["id"]]["line"], "clip": by_id[r["id"]]["clip"],
               "shown": clip_label(by_id[r["id"]]), "problems": r["problems"],
               "unsupported": r["unsupported"]} for r in result["rows"]]
     named = "; ".join(f"line {f['line']} ({f['shown']}): {', '.join(f['problems'])}"

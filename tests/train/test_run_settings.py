@@ -40,6 +40,19 @@ def test_a_contradicting_size_is_refused_in_one_sentence(trained: Path) -> None:
         train.prepare(_args(trained, size="standard", f0=False))
 
 
+def test_another_model_kind_is_refused_in_one_sentence(trained: Path) -> None:
+    with pytest.raises(BadArgs) as err:
+        train.prepare(_args(trained, model="vits"))
+    assert str(err.value) == (
+        "run 'main' was started as voice conversion (RVC) with size tiny, version v2, 40k; "
+        "this request asks for text-to-speech (VITS). Start a new run with another name, or "
+        "leave the model kind unset to resume it as it was.")
+    assert train.prepare(_args(trained, model="rvc")).model == "rvc"  # agreeing is fine
+    with pytest.raises(BadArgs, match=r"^'model' must be one of rvc, vits \(voice conversion "
+                                      r"or text-to-speech\), not 'tts'$"):
+        train.prepare(_args(trained, model="tts"))
+
+
 def test_unset_settings_resume_the_run_as_it_was(trained: Path) -> None:
     params = train.prepare(_args(trained))
     assert (params.size, params.version, params.sample_rate, params.f0) == ("tiny", "v2",
