@@ -4,8 +4,15 @@ all have their text."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
+from desktop.components.metrics import term_label
+from desktop.components.train_output import MODEL, PACKAGE
 from desktop.components.train_settings import TrainSettings
-from tests.desktop.record_tts_train_sessions import SNOWMAN_LINE, tts_args
+from tests.desktop.record_tts_train_sessions import SNOWMAN_LINE, tts_args, tts_outputs
 from tests.desktop.test_train_page import _page, _received, _received_wait
 
 TTS_FORM = TrainSettings(model="vits", epochs=2, batch_size=2, learning_rate="2e-4",
@@ -70,3 +77,76 @@ def test_voice_conversion_rows_are_hidden_for_it_and_switching_keeps_each_kinds_
     s = form.values()
     assert (s.model, s.epochs, s.duration) == ("vits", 7, "deterministic")  # as left
     assert page.suggestion is not None and page.suggestion.labelled_rows == 4
+
+
+def _recorded(name: str) -> list[dict]:
+    path = Path(__file__).parent / "sessions" / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_tts_training_shows_its_curves_in_words_plays_samples_and_exports(
+        qtbot, make_client, tmp_path) -> None:
+    """tts_train_real.jsonl: a look at voice conversion (no features), back to
+    text-to-speech, 2 epochs of a tiny model, then the model and the package exported."""
+    recorded = [m["data"] for m in _recorded("tts_train_real.jsonl")
+                if m.get("event") == "job.metrics"]
+    page, _client, sig, project = _page(qtbot, make_client, tmp_path, "tts_train_real.jsonl")
+    qtbot.waitUntil(lambda: page.suggestion is not None and page.start_btn.isEnabled(),
+                    timeout=5000)
+    form = page.form
+    assert page.runs == [] and page.shown_run is None
+    form.model_kind.setCurrentIndex(form.model_kind.findData("rvc"))
+    qtbot.waitUntil(lambda: page.suggestion is not None, timeout=5000)
+    assert page.suggestion.model == "rvc" and not page.start_btn.isEnabled()
+    assert "no features: run Extract first" in page.problems_label.text()
+    form.model_kind.setCurrentIndex(form.model_kind.findData("vits"))
+    qtbot.waitUntil(lambda: len(_received(sig, "train.suggest")) == 3, timeout=5000)
+    assert [r["args"]["model"] for r in _received(sig, "train.suggest")] == \
+        ["vits", "rvc", "vits"]
+    assert page.problems_label.text() == "" and page.start_btn.isEnabled()
+
+    form.set_values(TTS_FORM)
+    assert page.start_training() is not None
+    sent = _received_wait(qtbot, sig, "job.start")[0]["args"]
+    assert sent == {"kind": "train", "args": tts_args(project)}  # what was recorded
+    qtbot.waitUntil(lambda: not page.session.running and page.session.status != "",
+                    timeout=10000)
+    assert page.status_label.text() == "Training finished at step 4, epoch 2."
+    page.plot.repaint_curves()
+    for term in ("loss_mel", "loss_kl", "loss_dur", "loss_adv", "loss_fm", "loss_d"):
+        curve = page.plot.curve(term)
+        assert curve is not None and list(curve.xData) == [1, 2, 3, 4], term
+        assert list(curve.yData) == pytest.approx([r[term] for r in recorded]), term
+        assert page.plot.checkbox(term).text().replace("\n", " ") == term_label(term)
+    assert "(logged as loss_dur)" in page.plot.checkbox("loss_dur").toolTip()
+    assert "duration" in page.plot.readout_at(3) and "mel" in page.plot.readout_at(3)
+
+    assert [(s.step, s.epoch) for s in page.session.samples] == [(2, 1), (4, 2)]
+    page.samples_table.cellWidget(1, 2).click()  # Play: the test sentence at step 4
+    play = _received_wait(qtbot, sig, "audio.play")[0]["args"]
+    assert play == {"path": str(project / "train" / "main" / "samples" / "step_000000004.wav"),
+                    "start": 0, "end": None}
+    assert page.files.audio_label.text() == "Playing the sample of step 4…"
+
+    qtbot.waitUntil(lambda: bool(page.runs) and page.shown_run is not None, timeout=5000)
+    assert page.shown_run.name == "main" and page.shown_run.model == "vits"
+    # Start would resume it as it was trained: the language its run.json keeps
+    resume = page.form.values().to_job_args(str(project))
+    assert resume == {**tts_args(project), "language": "en"}
+    assert page.form.language.currentText() == "English (en)"
+    out = tts_outputs(tmp_path)
+    output = page.output
+    assert output.model_btn.isEnabled() and "Speak page" in output.model_btn.toolTip()
+    for action, text in ((MODEL, "Text-to-speech model exported from the checkpoint of step "
+                                 "4, epoch 2: pick it on the Speak page."),
+                         (PACKAGE, "Package exported from the checkpoint of step 4, epoch 2: "
+                                   "the text-to-speech model, its config.json and a model "
+                                   "card.")):
+        job = output.export(action, str(out[action]))
+        qtbot.waitUntil(lambda job=job: job.finished, timeout=5000)
+        assert output.result_label.text() == text
+        assert output.path_edit.text() == str(out[action])
+    exports = [r["args"]["args"] for r in _received(sig, "job.start")
+               if r["args"]["kind"] == "export"]
+    assert exports == [{"project": str(project), "run": "main", "out": str(out[key])}
+                       for key in ("model", "package")]
