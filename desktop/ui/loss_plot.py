@@ -36,6 +36,7 @@ from desktop.ui.elided_label import QtElidedLabel
 
 REPAINT_MS = 100
 AUX_SHOWN = ("lr", "grad_norm")  # aux terms ticked by default (by prefix)
+HIDDEN_LOSSES = ("loss_g",)  # the total: ten times the others, it flattens them
 MAX_SMOOTHING = 0.99
 BOX_COLUMN_WIDTH = 130  # at least; wider when a term's name needs it
 BOX_TEXT_WIDTH = 24  # characters: longer names wrap onto a second line
@@ -49,6 +50,10 @@ def plot_group(term: str) -> str:
 
 
 def shown_by_default(term: str) -> bool:
+    """Every loss but the generator's total (its scale flattens the terms it sums), the
+    learning rate and the gradient norms."""
+    if term in HIDDEN_LOSSES:
+        return False
     return plot_group(term) == "loss" or term.startswith(AUX_SHOWN)
 
 

@@ -12,6 +12,7 @@ import pytest
 from desktop.components.metrics import term_label
 from desktop.components.train_output import MODEL, PACKAGE
 from desktop.components.train_settings import TrainSettings
+from tests.desktop.conftest import fake_command
 from tests.desktop.record_tts_train_sessions import SNOWMAN_LINE, tts_args, tts_outputs
 from tests.desktop.test_train_page import _page, _received, _received_wait
 
@@ -150,3 +151,62 @@ def test_tts_training_shows_its_curves_in_words_plays_samples_and_exports(
                if r["args"]["kind"] == "export"]
     assert exports == [{"project": str(project), "run": "main", "out": str(out[key])}
                        for key in ("model", "package")]
+
+
+def _tts_layout_session(folder: Path) -> Path:
+    """The hello, ``project.open``, ``train.suggest`` and the final ``train.runs`` (with the
+    run's metrics file) of tts_train_real.jsonl: a text-to-speech project with a run."""
+    lines = _recorded("tts_train_real.jsonl")
+    opened = _answer(lines, "project.open")
+    runs_at = max(i for i, m in enumerate(lines) if m.get("cmd") == "train.runs")
+    metrics = next(m for m in lines[runs_at:] if m.get("fake") == "write")
+    runs = next(m for m in lines[runs_at:] if m.get("type") == "result")
+    out = [lines[1], lines[2], {"fake": "await", "cmd": "project.open", "as": "1"}, opened,
+           {"fake": "await", "cmd": "train.suggest", "as": "2"}, _answer(lines, "train.suggest"),
+           {"fake": "await", "cmd": "train.runs", "as": "3"}, metrics, {**runs, "id": "3"}]
+    path = folder / "tts layout.jsonl"
+    path.write_text("\n".join(json.dumps(m, ensure_ascii=False) for m in out) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def _answer(lines: list[dict], cmd: str) -> dict:
+    at = next(i for i, m in enumerate(lines) if m.get("cmd") == cmd and m.get("fake"))
+    reply = next(m for m in lines[at + 1:] if m.get("type") in ("result", "error"))
+    return {**reply, "id": {"project.open": "1", "train.suggest": "2"}[cmd]}
+
+
+@pytest.mark.parametrize("size", ((1024, 700), (1920, 1080)), ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_tts_train_page_fits_a_laptop_and_a_large_screen(qtbot, make_client, qsettings,
+                                                             tmp_path, size) -> None:
+    from desktop.ui.main_window import MainWindow
+    from tests.desktop.test_layout import (
+        LONG,
+        hover_loss_plot,
+        settled_problems,
+        status_labels,
+    )
+
+    client, _sig = make_client([*fake_command("hello_ping.jsonl")[:2],
+                                str(_tts_layout_session(tmp_path)), str(tmp_path)])
+    win = MainWindow(client, qsettings)
+    qtbot.addWidget(win)
+    client.start()
+    win.resize(*size)
+    win.show()
+    qtbot.waitExposed(win)
+    win.controller.open(str(tmp_path / "Voice ü"))
+    page = win.train_page
+    win.show_page("train")
+    qtbot.waitUntil(lambda: page.suggestion is not None and page.history.last_step == 4,
+                    timeout=5000)
+    assert page.kind == "vits" and not page.form.language.isHidden()
+    page.plot.repaint_curves()
+    hover_loss_plot(page)
+    assert page.plot.readout.text().startswith("step ")
+    for label in status_labels(page):
+        label.setText(LONG)
+    found = settled_problems(qtbot, win)
+    assert not found, "\n".join(found)
+    assert (win.width(), win.height()) == size, "the window grew"
+    assert win.minimumSizeHint().width() <= 1024 and win.minimumSizeHint().height() <= 700
