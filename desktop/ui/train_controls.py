@@ -1,5 +1,6 @@
 """QtTrainControls: Start, Pause/Continue and Stop of the Train page, with the line that
-says why Start is disabled, the progress bar, the status line and the job's warnings.
+says why Start is disabled, the progress bar, the status line, the job's warnings and the
+report of how the pretrained bases were fitted (a ``JobLog``).
 
 A view of the page's ``TrainSession``; the page connects the buttons and decides."""
 
@@ -7,10 +8,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from desktop.components.train_log import MAX_WARNINGS, JobLog
 from desktop.components.train_runs import TrainSession
 from desktop.ui.elided_label import QtElidedLabel
-
-MAX_WARNINGS = 5
 
 
 class QtTrainControls(QWidget):
@@ -29,27 +29,38 @@ class QtTrainControls(QWidget):
         self.warnings_label.setObjectName("train_warnings")
         self.warnings_label.setStyleSheet("color: #8a5a00;")
         self.warnings_label.setVisible(False)
+        self.report_label = QtElidedLabel(lines=4)  # the whole report in its tooltip
+        self.report_label.setObjectName("train_base_report")
+        self.report_label.setVisible(False)
+        self.log = JobLog()
         buttons = QHBoxLayout()
         for b in (self.start_btn, self.pause_btn, self.stop_btn):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
-        for w in (self.blocker_label, self.progress, self.status_label, self.warnings_label):
+        for w in (self.blocker_label, self.progress, self.status_label, self.warnings_label,
+                  self.report_label):
             layout.addWidget(w)
 
     def say(self, text: str) -> None:
         self.status_label.setText(text)
 
-    def add_warning(self, message: str) -> None:
-        """A warning of the job (pretrained keys that did not fit, the OOM fallback)."""
-        kept = self.warnings_label.text().splitlines()[-(MAX_WARNINGS - 1):]
-        self.warnings_label.setText("\n".join([*kept, f"⚠ {message}"]))
-        self.warnings_label.setVisible(True)
+    def add_log(self, level: str, message: str) -> None:
+        """A log line of the job: a warning, or a line of a base's report, is shown."""
+        if self.log.take(level, message):
+            self._show_log()
 
-    def clear_warnings(self) -> None:
-        self.warnings_label.setText("")
-        self.warnings_label.setVisible(False)
+    def clear_log(self, bases: tuple[str | None, ...] = ()) -> None:
+        """A new job, started with the pretrained files ``bases``."""
+        self.log = JobLog(bases)
+        self._show_log()
+
+    def _show_log(self) -> None:
+        for label, text in ((self.warnings_label, self.log.warnings_text()),
+                            (self.report_label, self.log.report_text())):
+            label.setText(text)
+            label.setVisible(bool(text))
 
     def show_session(self, s: TrainSession) -> None:
         """Progress, status line and the Pause/Continue name of the running job."""

@@ -284,8 +284,8 @@ class QtTrainPage(QWidget):
         elif event == "job.started":
             self.session.reset(job.job_id)
             self._update_controls()
-        elif event == "log" and str(data.get("level", "")) in ("warning", "error"):
-            self.controls.add_warning(str(data.get("message", "")))
+        elif event == "log":
+            self.controls.add_log(str(data.get("level", "")), str(data.get("message", "")))
         else:
             self._apply(event, data)
 
@@ -314,7 +314,7 @@ class QtTrainPage(QWidget):
         if self.shown_run is None or self.shown_run.name != settings.run:
             self.history.clear()  # a different run: its own curves (resumes read events)
         self._history_live = True
-        self.controls.clear_warnings()
+        self.controls.clear_log((settings.pretrained_g, settings.pretrained_d))
         self.session.reset()
         self._say("Starting training…")
         self.job = self.client.start_job("train", settings.to_job_args(self.project))

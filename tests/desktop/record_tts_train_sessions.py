@@ -19,6 +19,12 @@ snowman in the text of the table's line 2: ``project.open``, ``train.suggest``,
 ``train.runs``, and the ``job.start`` that the backend refuses, naming the clip, the line
 and the character.
 
+``tts_base_real`` (``sessions/tts_base_real.jsonl``): the same project, one epoch from an
+original-layout base ``G_1000.pth`` (``tts_base``: 50 symbols, 5 of them unknown to the
+English front-end, three speakers) up to ``job.finished``: the job's log says how the
+symbols and speakers were mapped. The base is stored as an empty ``write`` directive (the
+form checks that the file exists).
+
 Pass scenario names to record only those. Paths under the temporary folder are written as
 ``$PROJECT``.
 """
@@ -112,8 +118,45 @@ def tts_unreadable_real(folder: Path) -> Path:
     return rec.write("tts_unreadable_real")
 
 
+BASE_G = Path("bases ü") / "G_1000.pth"
+BASE_ODD = ("Ж", "Щ", "Ы", "Э", "Ю")  # symbols of the base the English table lacks
+
+
+def tts_base(folder: Path) -> Path:
+    """An original-layout ``G_1000.pth`` of the tiny size (deterministic duration) with a
+    50-symbol table (45 of the English front-end's, shuffled, and ``BASE_ODD``) and three
+    speakers, its ``config.json`` (with the ``symbols``) beside it."""
+    import random
+
+    from backend.text import get
+    from tests.models.vits_files import manifest, tiny_config, tiny_generator, write_original
+
+    ours = list(get("en").symbols)
+    table = random.Random(5).sample(ours[1:], 45) + list(BASE_ODD)
+    state = tiny_generator(tiny_config(len(table), 3, use_sdp=False)).state_dict()
+    conf = dict(manifest()["variants"]["ljs_base"]["config"], symbols=table,
+                speakers={"Anna": 0, "Carl": 1, "Dora": 2})
+    return write_original(folder / BASE_G.parent, "ljs_base", config=conf, state=state)
+
+
+def tts_base_real(folder: Path) -> Path:
+    project = tts_project(folder)
+    base = tts_base(folder)
+    rec = Recorder(folder, wait_ready=True)
+    _note(rec, "tts_base_real")
+    rec.session.insert(1, {"fake": "write", "path": str(base), "text": ""})  # the form checks
+    rec.send("project.open", {"path": str(project)})
+    _suggest(rec, project, "vits")
+    rec.send("train.runs", {"project": str(project)})
+    args = {**tts_args(project), "epochs": 1, "pretrained_g": str(base)}
+    _finish(rec, rec.send("job.start", {"kind": "train", "args": args}))
+    rec.close()
+    return rec.write("tts_base_real")
+
+
 def main(names: list[str]) -> None:
-    scenarios = {"tts_train_real": tts_train_real, "tts_unreadable_real": tts_unreadable_real}
+    scenarios = {"tts_train_real": tts_train_real, "tts_unreadable_real": tts_unreadable_real,
+                 "tts_base_real": tts_base_real}
     for name in names or list(scenarios):
         with tempfile.TemporaryDirectory(prefix="timbre-rec-") as tmp:
             print("recorded", scenarios[name](Path(tmp)))

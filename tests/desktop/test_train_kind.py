@@ -193,3 +193,23 @@ def test_export_of_a_tts_run() -> None:
                                             "package": "/x/a.zip", "step": 4, "epoch": 2}))
     assert out.result_path() == "/x/a.zip"
     assert "the text-to-speech model, its config.json and a model card" in out.result_text()
+
+
+def test_the_job_log_keeps_each_bases_report_apart_from_the_warnings() -> None:
+    from desktop.components.train_log import JobLog
+
+    log = JobLog(["/b ü/G_1000.pth", None])
+    assert log.take("info", "training on 4 clips") == ""
+    assert log.take("info", "G_1000.pth: loaded 272 tensors") == "report"
+    assert log.take("info", "  adapted enc_p.emb.weight: 46 mapped") == "report"
+    assert log.take("warning", "  skipped dp.flows.0: file has [1], model needs [2]") == "report"
+    assert log.take("warning", "2 labelled clips are left out: a.wav (too short)") == "warning"
+    assert log.take("info", "  indented, but after the report") == ""
+    assert log.report_text() == ("Pretrained bases:\nG_1000.pth: loaded 272 tensors\n"
+                                 "  adapted enc_p.emb.weight: 46 mapped\n"
+                                 "  skipped dp.flows.0: file has [1], model needs [2]")
+    assert log.warnings_text() == "⚠ 2 labelled clips are left out: a.wav (too short)"
+    for n in range(7):
+        log.take("error", f"e{n}")
+    assert log.warnings == ["e2", "e3", "e4", "e5", "e6"]
+    assert JobLog().report_text() == ""

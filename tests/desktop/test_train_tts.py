@@ -210,3 +210,34 @@ def test_the_tts_train_page_fits_a_laptop_and_a_large_screen(qtbot, make_client,
     assert not found, "\n".join(found)
     assert (win.width(), win.height()) == size, "the window grew"
     assert win.minimumSizeHint().width() <= 1024 and win.minimumSizeHint().height() <= 700
+
+
+def test_a_tts_base_is_used_and_its_symbol_mapping_is_shown(qtbot, make_client,
+                                                            tmp_path) -> None:
+    """tts_base_real.jsonl: one epoch from an original G_1000.pth with a 50-symbol table (5
+    symbols the English front-end lacks) and three speakers; the backend logs the fit as
+    info lines, which the page shows as the base's report."""
+    from desktop.components.train_kind import PRETRAINED_TIPS
+    from tests.desktop.record_tts_train_sessions import BASE_G, BASE_ODD
+
+    page, _client, sig, project = _page(qtbot, make_client, tmp_path, "tts_base_real.jsonl")
+    qtbot.waitUntil(lambda: page.suggestion is not None and page.start_btn.isEnabled(),
+                    timeout=5000)
+    form = page.form
+    assert form.pretrained_g.toolTip() == PRETRAINED_TIPS["vits"]
+    form.set_values(TrainSettings(**{**TTS_FORM.__dict__, "epochs": 1,
+                                     "pretrained_g": str(tmp_path / BASE_G)}))
+    assert page.start_btn.isEnabled()
+    assert page.start_training() is not None
+    sent = _received_wait(qtbot, sig, "job.start")[0]["args"]["args"]
+    assert sent == {**tts_args(project), "epochs": 1, "pretrained_g": str(tmp_path / BASE_G)}
+    qtbot.waitUntil(lambda: page.session.status == "ok", timeout=10000)
+    report = page.controls.report_label
+    assert report.isVisibleTo(page) and report.text().startswith(
+        "Pretrained bases:\nG_1000.pth: loaded 272 tensors\n  adapted enc_p.emb.weight: "
+        "symbol table 50 -> 178 symbols")
+    text = report.text()
+    assert "5 of the base dropped" in text and all(f"'{s}'" in text for s in BASE_ODD)
+    assert "emb_g.weight: speaker table [3, 16] -> [2, 16]; 1 kept by name: 'Anna'" in text
+    assert report.toolTip() == text  # cut to four lines in view, whole in the tooltip
+    assert not page.warnings_label.isVisibleTo(page)  # a clean fit: nothing to warn about
