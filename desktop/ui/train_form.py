@@ -104,28 +104,33 @@ class QtTrainSettingsForm(QGroupBox):
         self.tensorboard.setToolTip(TENSORBOARD_TIP)
         self.errors: dict[str, QLabel] = {}
         self.rows = QFormLayout(self)
-        form = self.rows
-        for name, label, widget in (
-                ("model", "Model:", self.model_kind),
-                ("language", "Language:", self.language),
-                ("duration", "Duration:", self.duration),
-                ("epochs", "Epochs:", self.epochs), ("batch_size", "Batch size:", self.batch_size),
-                ("learning_rate", "Learning rate:", self.learning_rate),
-                ("save_every", "Save every:", self.save_every),
-                ("keep_last", "Keep last:", self.keep_last),
-                ("size", "Model size:", self.model_size),
-                ("device", "Device:", self.device), ("precision", "Precision:", self.precision),
-                ("pretrained_g", "Pretrained G:", g_row),
-                ("pretrained_d", "Pretrained D:", d_row),
-                ("tensorboard", "Logging:", self.tensorboard)):
-            form.addRow(label, widget)
+        self._add_rows((
+            ("model", "Model:", self.model_kind), ("language", "Language:", self.language),
+            ("duration", "Duration:", self.duration), ("epochs", "Epochs:", self.epochs),
+            ("batch_size", "Batch size:", self.batch_size),
+            ("learning_rate", "Learning rate:", self.learning_rate),
+            ("save_every", "Save every:", self.save_every),
+            ("keep_last", "Keep last:", self.keep_last), ("size", "Model size:", self.model_size),
+            ("device", "Device:", self.device), ("precision", "Precision:", self.precision),
+            ("pretrained_g", "Pretrained G:", g_row), ("pretrained_d", "Pretrained D:", d_row),
+            ("tensorboard", "Logging:", self.tensorboard)))
+        self._connect()
+        self._run = "main"
+        self.set_values(TrainSettings())
+
+    def _add_rows(self, rows: tuple[tuple[str, str, QWidget], ...]) -> None:
+        """Each field, and under it its red message line (hidden while it has none)."""
+        for name, label, widget in rows:
+            self.rows.addRow(label, widget)
             error = QLabel()
             error.setObjectName(f"error_{name}")
             error.setStyleSheet("color: #b00020;")
             error.setWordWrap(True)
             error.setVisible(False)
-            form.addRow("", error)
+            self.rows.addRow("", error)
             self.errors[name] = error
+
+    def _connect(self) -> None:
         for spin in (self.epochs, self.batch_size, self.save_every, self.keep_last):
             spin.valueChanged.connect(self.settings_changed)
         for edit in (self.learning_rate, self.pretrained_g, self.pretrained_d):
@@ -135,8 +140,6 @@ class QtTrainSettingsForm(QGroupBox):
             combo.currentIndexChanged.connect(self.settings_changed)
         self.model_kind.currentIndexChanged.connect(self._on_model_kind_changed)
         self.tensorboard.toggled.connect(self.settings_changed)
-        self._run = "main"
-        self.set_values(TrainSettings())
 
     @property
     def kind(self) -> str:
