@@ -5,11 +5,12 @@ package (.zip); a text-to-speech run as our VITS inference file (.pth) or its pa
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from backend.jobs.common import project_arg, run_folder
+from backend.jobs.train import resume_settings
 from backend.kernel import BadArgs, JobContext, JobError
 
 
@@ -18,9 +19,8 @@ class ExportParams:
     root: Path
     name: str
     run_dir: Path
-    out: Path | None  # None: export/<stem>.pth (a text-to-speech run: <stem>-tts.pth)
+    out: Path
     package: bool
-    stem: str = "model"  # the project's name as a file name
 
 
 def prepare(args: dict) -> ExportParams:
@@ -30,17 +30,17 @@ def prepare(args: dict) -> ExportParams:
     folder = run_folder(project, args.get("run"))
     if not ck.list_checkpoints(folder):
         raise BadArgs(f"run {folder.name} has no checkpoint yet: train first")
-    out = Path(args["out"]).expanduser() if args.get("out") else None
-    if out is not None and out.suffix.lower() not in (".pth", ".zip"):
+    if args.get("out"):
+        out = Path(args["out"]).expanduser()
+    else:  # export/<project>.pth; a text-to-speech model <project>-tts.pth, so that it
+        # never replaces the project's voice model
+        settings = resume_settings(folder) or {}
+        tts = "-tts" if settings.get("model") == "vits" else ""
+        out = project.root / "export" / f"{project.file_stem}{tts}.pth"
+    if out.suffix.lower() not in (".pth", ".zip"):
         raise BadArgs(f"--out must end in .pth (model) or .zip (package), not {out.name}")
     return ExportParams(project.root, str(args.get("name") or project.name), folder, out,
-                        out is not None and out.suffix.lower() == ".zip", project.file_stem)
-
-
-def default_out(params: ExportParams, model: str) -> Path:
-    """``export/<project>.pth``; a text-to-speech model ``<project>-tts.pth``, so that it
-    never replaces the project's voice model."""
-    return params.root / "export" / f"{params.stem}{'-tts' if model == 'vits' else ''}.pth"
+                        out.suffix.lower() == ".zip")
 
 
 def project_folder(params: ExportParams) -> Path:
@@ -63,7 +63,6 @@ def run(params: ExportParams, ctx: JobContext) -> dict:
         from backend.jobs.export_vits import export_vits
 
         return export_vits(params, st, ctx)
-    params = replace(params, out=params.out or default_out(params, "rvc"))
     rvc = st["task"]["rvc"]
     g_state = st["task"]["G"]
     ckpt = inference_checkpoint(g_state, _config_args(rvc), sample_rate=rvc["sample_rate"],

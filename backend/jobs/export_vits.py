@@ -11,12 +11,11 @@ from backend.kernel import JobContext, JobError
 
 
 def export_vits(params: Any, st: dict[str, Any], ctx: JobContext) -> dict:
-    from backend.jobs.export import default_out
     from backend.models.vits import files
 
     tcfg = train_config(st["task"]["vits"])
     cfg = tcfg.model_config()
-    out: Path = params.out or default_out(params, "vits")
+    out: Path = params.out
     info = f"{st['epoch']}epoch, {st['step']} steps, {tcfg.size} size"
     ctx.check()
     try:

@@ -125,7 +125,7 @@ def prepare(args: dict) -> TrainParams:
     if not run.replace("-", "").replace("_", "").replace(" ", "").isalnum():
         raise BadArgs(f"run name {run!r} may only hold letters, digits, spaces, - and _")
     run_dir = run_folder(project, run)
-    stored = _resume_settings(run_dir)
+    stored = resume_settings(run_dir)
     model = _model(args, project, stored, run)
     size = args.get("size")  # unset: the run's own size, or standard for a new run
     if size is not None and size not in SIZES:
@@ -187,7 +187,7 @@ def _prepare_rvc(params: TrainParams, args: dict, project: Project, run: str,
     return params
 
 
-def _resume_settings(run_dir: Path) -> dict[str, Any] | None:
+def resume_settings(run_dir: Path) -> dict[str, Any] | None:
     """The model settings of the run a start resumes (None: nothing to resume, or no
     checkpoint can be read, so the run starts over; see Engine)."""
     from backend.train import checkpoint as ck

@@ -161,9 +161,11 @@ def run(params: Any, ctx: JobContext) -> dict:
         raise JobError(str(exc)) from exc
     skipped = list(task.data.skipped)
     if skipped:
-        named = "; ".join(f"{s['clip']} ({s['reason']})" for s in skipped[:MAX_NAMED])
+        named = "; ".join((f"line {s['line']}, " if s.get("line") else "")
+                          + f"clip {s['clip']}: {s['reason']}" for s in skipped[:MAX_NAMED])
         more = f"; and {len(skipped) - MAX_NAMED} more" if len(skipped) > MAX_NAMED else ""
-        ctx.log(f"{len(skipped)} labelled clips are left out: {named}{more}", "warning")
+        what = "1 labelled clip is" if len(skipped) == 1 else f"{len(skipped)} labelled clips are"
+        ctx.log(f"{what} left out: {named}{more}", "warning")
     result = train_task(params, ctx, task, {**cfg.to_dict(), **params.settings()},
                         (DatasetError,))
     return {**result, "model": "vits", "language": params.language,

@@ -60,6 +60,11 @@ def test_an_unreadable_text_refuses_the_job_before_it_starts(client: Client, pro
 
 def test_a_tiny_run_reports_its_losses_checkpoint_and_sample(client: Client,
                                                              project: Path) -> None:
+    from backend.commands import labels as label_cmds
+
+    last = shown_rows(project)[3]
+    label_cmds.apply({"project": str(project), "op": {"kind": "set", "ids": [last["id"]],
+                                                      "fields": {"language": "zh"}}}, None)
     started = client.call("job.start", kind="train", args=_train_args(project))
     assert started["type"] == "result", started
     job = started["result"]["job_id"]
@@ -72,6 +77,11 @@ def test_a_tiny_run_reports_its_losses_checkpoint_and_sample(client: Client,
     [saved] = [e["data"] for e in mine if e["event"] == "train.checkpoint"]
     [sample] = [e["data"] for e in mine if e["event"] == "train.sample"]
     assert Path(saved["path"]).is_file() and Path(sample["path"]).is_file()
+    warnings = [e["data"]["message"] for e in mine if e["event"] == "log"
+                and e["data"]["level"] == "warning"]
+    assert (f"1 labelled clip is left out: line 4, clip {last['clip']}: its language is zh; "
+            "this run trains en") in warnings
+    assert done["result"]["unusable_clips"][0]["row"] == last["id"]
     [run] = client.call("train.runs", project=str(project))["result"]["runs"]
     assert run["settings"]["model"] == "vits" and run["config"]["model"] == "vits"
     assert run["state"] == "finished" and run["samples"][0]["path"] == sample["path"]

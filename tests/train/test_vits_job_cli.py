@@ -12,6 +12,8 @@ import pytest
 import torch
 
 from backend.commands.train import train_runs
+from backend.jobs import export, train
+from backend.kernel import BadArgs, JobContext
 from backend.train import checkpoint as ck
 from tests.train.vits_job_project import cli, make_labelled_project
 
@@ -66,11 +68,14 @@ def test_a_resume_keeps_the_model_kind_and_refuses_another(trained: tuple[Path, 
         "run 'main' was started as text-to-speech (VITS) with size tiny, language en, "
         "stochastic duration, 22050 Hz; this request asks for voice conversion (RVC). Start a "
         "new run with another name, or leave the model kind unset to resume it as it was.")
-    code, out, _ = cli(*_train(project, "--duration", "deterministic"))
-    assert code == 2 and out["error"]["message"] == (
+    with pytest.raises(BadArgs) as err:
+        train.prepare({"project": str(project), "duration": "deterministic"})
+    assert str(err.value) == (
         "run 'main' was started with size tiny, language en, stochastic duration, 22050 Hz; "
         "this request asks for deterministic duration. Start a new run with another name, or "
         "leave duration unset to resume it as it was.")
+    with pytest.raises(BadArgs, match="this request asks for size standard, language zh. "):
+        train.prepare({"project": str(project), "size": "standard", "language": "zh"})
     before = sorted(p.name for p in (project / "train" / "main").iterdir())
     # no --model, no --size: the run's own; a second epoch continues from step 2
     code, out, err = cli(*_train(project, epochs=2))
@@ -103,9 +108,9 @@ def test_export_writes_files_that_load_and_speak(trained: tuple[Path, dict],
         audio = model.generator.infer(torch.tensor([ids]), torch.tensor([len(ids)]),
                                       sid=torch.tensor([1])).audio
     assert audio.shape[-1] > 0 and torch.isfinite(audio).all()
-    code, out, _ = cli("export", "--project", str(project), "--out",
-                       str(tmp_path / "tts é.zip"), "--name", "Ann & Bob")
-    assert code == 0 and out["result"]["package"] == str(tmp_path / "tts é.zip")
+    args = {"project": str(project), "out": str(tmp_path / "tts é.zip"), "name": "Ann & Bob"}
+    got = export.run(export.prepare(args), JobContext("t", "export", lambda e, d: None))
+    assert got["package"] == got["path"] == str(tmp_path / "tts é.zip")
     with zipfile.ZipFile(tmp_path / "tts é.zip") as zf:
         names = set(zf.namelist())
         card = json.loads(zf.read("model_card.json"))
