@@ -241,3 +241,30 @@ def test_a_tts_base_is_used_and_its_symbol_mapping_is_shown(qtbot, make_client,
     assert "emb_g.weight: speaker table [3, 16] -> [2, 16]; 1 kept by name: 'Anna'" in text
     assert report.toolTip() == text  # cut to four lines in view, whole in the tooltip
     assert not page.warnings_label.isVisibleTo(page)  # a clean fit: nothing to warn about
+
+
+def test_a_tts_run_in_a_voice_project_gets_its_own_folder_and_each_kind_its_curves(
+        qtbot, make_client, tmp_path) -> None:
+    """train_resume_real.jsonl (real backend): a voice-conversion project whose run "main"
+    has a checkpoint. Text-to-speech must not resume (or overwrite) that run."""
+    from tests.desktop.record_train_sessions import resume_args
+
+    page, _client, sig, project = _page(qtbot, make_client, tmp_path, "train_resume_real.jsonl")
+    qtbot.waitUntil(lambda: page.shown_run is not None and page.suggestion is not None,
+                    timeout=5000)
+    form = page.form
+    assert page.kind == "rvc" and page.history.last_step == 2
+    assert page.checkpoints_table.rowCount() == 1
+    form.model_kind.setCurrentIndex(form.model_kind.findData("vits"))
+    assert form.values().run == "tts" and page.shown_run is None
+    assert page.history.last_step == 0 and page.history.terms() == []
+    assert page.checkpoints_table.rowCount() == 0 and page.samples_table.rowCount() == 0
+    assert "no checkpoint yet" in page.output.model_btn.toolTip()
+    qtbot.waitUntil(lambda: len(_received(sig, "train.suggest")) == 2, timeout=5000)
+    assert _received(sig, "train.suggest")[1]["args"]["model"] == "vits"
+    assert not page.start_btn.isEnabled()  # no answer for text-to-speech in this replay
+    form.model_kind.setCurrentIndex(form.model_kind.findData("rvc"))
+    assert page.shown_run is not None and page.shown_run.name == "main"
+    assert page.history.last_step == 2 and page.checkpoints_table.rowCount() == 1
+    assert form.values().to_job_args(str(project)) == resume_args(project)
+    assert page.start_btn.isEnabled()
