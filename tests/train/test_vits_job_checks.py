@@ -114,3 +114,21 @@ def test_suggest_for_text_to_speech_counts_the_labelled_audio(project: Path) -> 
     empty = train_suggest({"project": str(project)}, None)
     assert not empty["ready"] and "has no labelled clips" in empty["problems"][0]
     assert empty["labelled_rows"] == 0
+
+
+@pytest.mark.parametrize(("minutes", "rows", "mode", "enough", "batch", "says"), [
+    (2, 40, "fine-tune", False, 8, "Text-to-speech needs at least 5 minutes of clips with "
+                                   "their text"),
+    (12, 200, "fine-tune", True, 8, "Fine-tune a pretrained VITS base"),
+    (45, 600, "fine-tune", True, 16, "Fine-tune a pretrained VITS base"),
+    (11 * 60, 9000, "from scratch", True, 16, "That is enough to train from scratch"),
+])
+def test_the_tts_recommendation_follows_the_labelled_minutes(
+        minutes: float, rows: int, mode: str, enough: bool, batch: int, says: str) -> None:
+    from backend.dataset.health import recommend_tts
+
+    rec = recommend_tts(minutes * 60, rows)
+    assert (rec["mode"], rec["enough_data"], rec["batch_size"]) == (mode, enough, batch)
+    assert says in rec["text"] and f"({rows} clips with their text)" in rec["text"]
+    steps = 10000 if mode == "fine-tune" else 100000
+    assert rec["epochs"] == max(10, -(-steps // -(-rows // batch)))  # ceil divisions

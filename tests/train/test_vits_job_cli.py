@@ -117,3 +117,15 @@ def test_export_writes_files_that_load_and_speak(trained: tuple[Path, dict],
     assert {"config.json", "model_card.md", "model_card.json"} <= names
     assert card["language"] == "en" and card["speakers"] == "Ann, Bob"
     assert load_tts_model(tmp_path / "tts é.zip").speakers == {"Ann": 0, "Bob": 1}
+    # the export is a base a new run fine-tunes from (its symbol table read from the file);
+    # an RVC base is refused before anything is written
+    params = train.prepare({"project": str(project), "run": "from base", "size": "tiny",
+                            "pretrained_g": str(path)})
+    assert params.pretrained_g == path and params.speakers == {"Ann": 0, "Bob": 1}
+    rvc_base = tmp_path / "f0G40k.pth"
+    torch.save({"model": {"enc_p.emb_phone.weight": torch.zeros(192, 768)}}, rvc_base)
+    with pytest.raises(BadArgs, match=r"^f0G40k.pth is an RVC base \(voice conversion\), not "
+                                      r"a VITS text-to-speech base: choose a VITS base"):
+        train.prepare({"project": str(project), "run": "other", "size": "tiny",
+                       "pretrained_g": str(rvc_base)})
+    assert not (project / "train" / "from base").exists()

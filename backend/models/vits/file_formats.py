@@ -377,6 +377,11 @@ def check_shapes(found: Found, want: dict[str, list[int]]) -> None:
     if found.config_path is not None:
         fix = (f"{found.config_path.name} describes another model than {found.path.name}: "
                "use the config.json it was trained with")
+        strangers = sum(1 for k in found.state if k not in want)
+        if strangers > len(found.state) // 5:  # many names the original never had
+            fix += (f" ({strangers} of its {len(found.state)} weights have names the "
+                    "original VITS does not use: it may be another VITS variant, such as "
+                    "VITS2 or MB-iSTFT-VITS, which Timbre Studio does not load)")
     else:
         fix = f"{found.path.name} is damaged or was changed by another tool: export it again"
     raise TtsModelError(f"{found.path.name} does not fit its configuration ({shown}). {fix}",

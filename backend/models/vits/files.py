@@ -167,6 +167,9 @@ def _read_package(src: Path, config: Path | str | None, shapes: Shapes) -> ff.Fo
 
 
 def _device(device: str) -> str:
+    """"auto" is CUDA where there is one, else the CPU."""
+    if device in ("auto", "", None):
+        return "cuda" if torch.cuda.is_available() else "cpu"
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise JobError(f"device {device} was asked for but CUDA is not available here; "
                        "use the CPU", code="unavailable")
@@ -175,7 +178,8 @@ def _device(device: str) -> str:
 
 def load_tts_model(path: Path | str, config: Path | str | None = None,
                    device: str = "cpu") -> TtsModel:
-    """Read any VITS file (ours or the original's) and build its generator, in float32."""
+    """Read any VITS file (ours or the original's) and build its generator, in float32, on
+    ``device`` ("cpu", "cuda", "cuda:N" or "auto")."""
     device = _device(device)
     built: list[nn.Module] = []
 
@@ -183,7 +187,8 @@ def load_tts_model(path: Path | str, config: Path | str | None = None,
         built.append(ff.build(cfg))  # the generator itself: built once, checked, loaded
         return ff.shapes_of(built[-1])
 
-    found = _read(path, config, mmap=False, shapes=shapes)
+    # mapped, not read: an original G_ file's optimizer state is never loaded
+    found = _read(path, config, mmap=True, shapes=shapes)
     net = built[-1]
     del net.enc_q  # the posterior encoder only serves training
     state = {k: v.float() if v.is_floating_point() else v for k, v in found.state.items()
