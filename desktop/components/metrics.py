@@ -100,3 +100,51 @@ class MetricsHistory:
         cands = [j for j in (i - 1, i) if 0 <= j < len(steps)]
         j = min(cands, key=lambda k: abs(steps[k] - step))
         return self._values[term][j]
+
+
+# What each curve is, in words (the key stays in brackets for those who know it):
+# term -> (name, short name for the hover read-out, what it tells)
+TERMS: dict[str, tuple[str, str, str]] = {
+    "loss_mel": ("How far the sound is from the recording (mel)", "mel",
+                 "The one to watch: the distance between the model's sound and the real "
+                 "clip's spectrum. It should fall and then flatten."),
+    "loss_kl": ("Prior fit (KL)", "KL",
+                "How well what the model expects from the text (or features) matches what "
+                "it hears in the clip."),
+    "loss_dur": ("Timing of sounds (duration)", "duration",
+                 "How well the model predicts how long each sound lasts (text-to-speech)."),
+    "loss_adv": ("Fooling the critic (adversarial)", "adversarial",
+                 "How often the critic takes the model's sound for a recording. It goes up "
+                 "and down as both learn: that is normal."),
+    "loss_fm": ("Matching the critic's features (feature matching)", "features",
+                "How close the model's sound looks to a recording, inside the critic."),
+    "loss_d": ("Critic (discriminator)", "critic",
+               "How well the critic tells recordings from the model's sound. Near zero for "
+               "long means the critic wins and the model stops learning."),
+    "loss_g": ("All generator terms together (total)", "total",
+               "The sum of the terms above that the model minimises."),
+    "grad_norm_g": ("Generator step size (gradient norm)", "step G",
+                    "How big each update of the model is. Spikes are normal; a steady climb "
+                    "is not."),
+    "grad_norm_d": ("Critic step size (gradient norm)", "step critic",
+                    "How big each update of the critic is."),
+    "lr": ("Learning rate", "learning rate", "How fast the weights move: it decays slowly."),
+    "step_time": ("Seconds per step", "s/step", "Time of one training step."),
+    "samples_per_s": ("Clips per second", "clips/s", "Training speed."),
+    "gpu_mem_mb": ("GPU memory (MB)", "GPU MB", "The most GPU memory used so far."),
+}
+
+
+def term_label(term: str) -> str:
+    """A curve's name in words (an unknown term: its key)."""
+    return TERMS[term][0] if term in TERMS else term
+
+
+def term_short(term: str) -> str:
+    return TERMS[term][1] if term in TERMS else term
+
+
+def term_hint(term: str) -> str:
+    """The tooltip of a curve's checkbox: what it tells, and the key it is logged as."""
+    hint = TERMS[term][2] if term in TERMS else ""
+    return f"{hint} (logged as {term})" if hint else term

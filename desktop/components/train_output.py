@@ -3,6 +3,8 @@
 ``TrainOutput`` decides when "Build index", "Export model…" and "Export package…" may
 be pressed (``blocker``), builds the ``index`` / ``export`` job arguments, reads the
 progress and the end of the one job it started from its ``JobHandle`` and words them.
+A text-to-speech run (``OutputContext.model`` "vits") exports the same way (its model
+file is for the Speak page) and has no retrieval index.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.components.job_handle import REQUESTED, JobHandle
+from desktop.components.train_kind import MODEL_KINDS, RVC, VITS
 
 INDEX, MODEL, PACKAGE = "index", "model", "package"
 ACTIONS = (INDEX, MODEL, PACKAGE)
@@ -19,6 +22,13 @@ LABELS = {INDEX: "Building the index", MODEL: "Exporting the model",
           PACKAGE: "Exporting the package"}
 SUFFIX = {MODEL: ".pth", PACKAGE: ".zip"}
 FILTERS = {MODEL: "RVC voice model (*.pth)", PACKAGE: "Model package (*.zip)"}
+TTS_FILTERS = {MODEL: "Text-to-speech model (*.pth)", PACKAGE: "Model package (*.zip)"}
+NO_TTS_INDEX = ("A text-to-speech model uses no retrieval index (the index is for voice "
+                "conversion).")
+
+
+def file_filter(action: str, model: str) -> str:
+    return (TTS_FILTERS if model == VITS else FILTERS)[action]
 
 
 @dataclass
@@ -31,6 +41,7 @@ class OutputContext:
     has_checkpoint: bool = False
     features_ready: bool | None = None  # None: not asked yet
     training: bool = False
+    model: str = RVC  # the shown run's kind: rvc | vits
 
 
 def with_suffix(path: str, action: str) -> str:
@@ -87,6 +98,8 @@ class TrainOutput:
         if self.busy:
             return f"{LABELS[self.action]}: wait for it to finish."
         if action == INDEX:
+            if c.model == VITS:
+                return NO_TTS_INDEX
             if c.features_ready is None:
                 return "Asking the backend whether the project has features…"
             return "" if c.features_ready else "The project has no features: run Extract first."
@@ -129,6 +142,8 @@ class TrainOutput:
         if self.status != "ok":
             return ""
         key = {INDEX: "index", MODEL: "model", PACKAGE: "package"}.get(self.action, "")
+        if self.result.get("model") in MODEL_KINDS:  # a text-to-speech export: its ``path``
+            key = "path"
         value = self.result.get(key)
         return value if isinstance(value, str) else ""
 
@@ -152,6 +167,8 @@ class TrainOutput:
             return (f"Index built: {r.get('vectors')} vectors of {r.get('dim')} dimensions, "
                     f"{r.get('n_ivf')} IVF lists{reduced}.")
         where = f"step {r.get('step')}, epoch {r.get('epoch')}"
+        if r.get("model") == VITS or self.context.model == VITS:
+            return self._tts_ok_text(where)
         if self.action == MODEL:
             return f"Model exported from the checkpoint of {where}."
         index = r.get("index")
@@ -160,3 +177,10 @@ class TrainOutput:
                     f"{Path(index).name}.")
         return (f"Package exported from the checkpoint of {where}, without an index: build "
                 "the index, then export again to include it.")
+
+    def _tts_ok_text(self, where: str) -> str:
+        if self.action == MODEL:
+            return (f"Text-to-speech model exported from the checkpoint of {where}: pick it "
+                    "on the Speak page.")
+        return (f"Package exported from the checkpoint of {where}: the text-to-speech model, "
+                "its config.json and a model card.")

@@ -14,6 +14,7 @@ from typing import Any
 
 from desktop.components.job_handle import fmt_eta
 from desktop.components.metrics import MetricsHistory
+from desktop.components.train_kind import run_model, runs_of_kind
 
 
 def _num(value: Any) -> float | None:
@@ -73,6 +74,11 @@ class TrainRun:
                    else {})
 
     @property
+    def model(self) -> str | None:
+        """rvc | vits (its ``run.json``); None: nothing was trained in it yet."""
+        return run_model(self.config, bool(self.checkpoints))
+
+    @property
     def resumable(self) -> bool:
         """It has a checkpoint: Start resumes it (with its own settings, no bases)."""
         return bool(self.checkpoints)
@@ -98,8 +104,11 @@ def _mtime(path: str) -> float:
         return -1.0
 
 
-def latest_run(runs: list[TrainRun]) -> TrainRun | None:
-    """The run trained most recently: newest metrics file, then newest checkpoint."""
+def latest_run(runs: list[TrainRun], kind: str | None = None) -> TrainRun | None:
+    """The run trained most recently (of ``kind`` when given): newest metrics file, then
+    newest checkpoint."""
+    if kind is not None:
+        runs = runs_of_kind(runs, kind)
     if not runs:
         return None
 

@@ -5,16 +5,35 @@ The form is prefilled from the backend's ``train.suggest`` result
 per field so the page can show each next to its field; ``to_job_args`` builds the
 ``train`` job's arguments. Text fields (learning rate, pretrained paths) are kept
 as the user typed them and parsed here, so typing mistakes get a clear message.
+The model kind (``model``: voice conversion or text-to-speech, desktop/components/
+train_kind.py) picks the suggestion and the runs; language and duration predictor are
+sent for text-to-speech only.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from desktop.components.train_kind import (
+    AUTO_LANGUAGE,
+    DURATIONS,
+    MODEL_KINDS,
+    RVC,
+    VITS,
+    kind_label,
+    kind_of,
+    language_name,
+    language_problem,
+    minutes_text,
+    new_run_name,
+)
+
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from desktop.components.train_runs import TrainRun
 
 SIZES = ("tiny", "standard")
@@ -57,6 +76,9 @@ class TrainSettings:
     pretrained_d: str = ""
     run: str = "main"
     tensorboard: bool = False    # also write TensorBoard event files (an optional extra)
+    model: str = RVC             # rvc | vits
+    language: str = AUTO_LANGUAGE  # vits: "" = the most common language of the labels
+    duration: str = DURATIONS[0]   # vits: stochastic | deterministic duration predictor
 
     def validate(self, cuda_available: bool = True) -> dict[str, str]:
         """Field name → what is wrong with it (empty when the settings can be used)."""
@@ -90,6 +112,20 @@ class TrainSettings:
                 problems[name] = problem
         if not self.run.strip() or any(c in self.run for c in "/\\"):
             problems["run"] = "the run name must be a plain folder name (no slashes)"
+        problems.update(self._kind_problems())
+        return problems
+
+    def _kind_problems(self) -> dict[str, str]:
+        if self.model not in MODEL_KINDS:
+            return {"model": "the model kind must be voice conversion (rvc) or "
+                             "text-to-speech (vits)"}
+        if self.model != VITS:
+            return {}
+        problems = {}
+        if language_problem(self.language):
+            problems["language"] = language_problem(self.language)
+        if self.duration not in DURATIONS:
+            problems["duration"] = f"the duration predictor must be one of {', '.join(DURATIONS)}"
         return problems
 
     def to_job_args(self, project: str) -> dict[str, Any]:
@@ -102,7 +138,9 @@ class TrainSettings:
                 "pretrained_g": self.pretrained_g.strip() or None,
                 "pretrained_d": self.pretrained_d.strip() or None,
                 "device": self.device, "precision": self.precision,
-                "tensorboard": self.tensorboard}
+                "tensorboard": self.tensorboard, "model": self.model,
+                **({"language": self.language or None, "duration": self.duration}
+                   if self.model == VITS else {})}
 
 
 def _choice(value: Any, choices: tuple[str, ...], default: str) -> str:
@@ -133,15 +171,21 @@ def settings_from_run(name: str, config: dict[str, Any], base: TrainSettings) ->
         pretrained_d=_run_path(cfg, "pretrained_d", base.pretrained_d),
         run=name or base.run,
         tensorboard=cfg["tensorboard"] if isinstance(cfg.get("tensorboard"), bool)
-        else base.tensorboard)
+        else base.tensorboard,
+        model=kind_of(cfg.get("model"), RVC),  # a run from before TTS: voice conversion
+        language=cfg["language"] if isinstance(cfg.get("language"), str) else base.language,
+        duration=_choice(cfg.get("duration"), DURATIONS, base.duration))
 
 
-def form_settings(suggestion: TrainSuggestion | None, run: TrainRun | None) -> TrainSettings:
-    """What the Train form shows: the suggestion, under the run's own settings when the
-    run resumes from a checkpoint."""
+def form_settings(suggestion: TrainSuggestion | None, run: TrainRun | None,
+                  kind: str = RVC, runs: Sequence[TrainRun] = ()) -> TrainSettings:
+    """What the Train form shows for ``kind``: the suggestion, under the run's own
+    settings when the run (the latest of that kind) resumes from a checkpoint; a new run
+    gets a folder no run of the other kind uses."""
     base = suggestion.settings if suggestion is not None else TrainSettings()
+    base = replace(base, model=kind)
     if run is None or not run.resumable:
-        return base
+        return replace(base, run=new_run_name(kind, runs))
     return settings_from_run(run.name, run.config, base)
 
 
@@ -179,6 +223,14 @@ class TrainSuggestion:
     base_files: dict[str, str] = field(default_factory=dict)
     base_assets: dict[str, str] = field(default_factory=dict)
     bases: dict[str, str | None] = field(default_factory=dict)
+    # text-to-speech: the labelled audio the job trains on, its languages and speakers
+    model: str = RVC
+    labelled_seconds: float = 0.0
+    labelled_rows: int = 0
+    language: str = ""  # the language the job picks by default ("" when not said)
+    languages: list[str] = field(default_factory=list)
+    speakers: list[str] = field(default_factory=list)
+    enough_data: bool | None = None  # text-to-speech: False when the labels are too few
 
     def missing_bases(self) -> dict[str, str]:
         """Part -> asset name of each recommended base that is not installed."""
@@ -210,11 +262,14 @@ class TrainSuggestion:
             save_every=_int(sug.get("save_every"), base.save_every),
             pretrained_g=_path_text(bases.get("g"), sug.get("base_g")),
             pretrained_d=_path_text(bases.get("d"), sug.get("base_d")),
+            model=kind_of(result.get("model")),
+            size=_str_in(sug.get("size"), ("tiny", "standard"), base.size),
+            duration=_str_in(sug.get("duration"), DURATIONS, base.duration),
         )
         seconds = result.get("dataset_seconds")
         rate = result.get("sample_rate")
         assets = _dict(result.get("base_assets"))
-        return cls(base_files={p: str(sug[f"base_{p}"]) for p in ("g", "d")
+        return cls(**_tts_fields(result), base_files={p: str(sug[f"base_{p}"]) for p in ("g", "d")
                                if isinstance(sug.get(f"base_{p}"), str) and sug[f"base_{p}"]},
                    base_assets={p: str(a) for p, a in assets.items() if isinstance(a, str)},
                    bases={p: b if isinstance(b, str) and b else None for p, b in bases.items()},
@@ -228,12 +283,49 @@ class TrainSuggestion:
                    settings=settings)
 
     def summary(self) -> str:
+        if self.model == VITS:
+            return self._tts_summary()
         parts = [p for p in (self.version, f"{self.sample_rate / 1000:g} kHz"
                              if self.sample_rate else "",
                              "with pitch" if self.f0 else "no pitch",
                              f"{self.dataset_seconds / 60:.1f} min of audio",
                              self.mode) if p]
         return " · ".join(parts)
+
+
+    def _tts_summary(self) -> str:
+        rows = f" in {self.labelled_rows} rows" if self.labelled_rows else ""
+        speakers = len(self.speakers)
+        parts = [kind_label(VITS), f"{minutes_text(self.labelled_seconds)} of labelled audio"
+                 f"{rows}", language_name(self.language) if self.language else "",
+                 f"{speakers} speakers" if speakers > 1 else "", self.mode]
+        return " · ".join(p for p in parts if p)
+
+
+def _tts_fields(result: dict[str, Any]) -> dict[str, Any]:
+    """The text-to-speech part of a ``train.suggest`` answer (absent for voice conversion)."""
+    seconds, rows = result.get("labelled_seconds"), result.get("labelled_rows")
+    language = result.get("language")
+    languages, speakers = result.get("languages"), result.get("speakers")
+    if isinstance(languages, dict):  # {code: rows}: the most common first
+        languages = sorted(languages, key=lambda k: -_num0(languages[k]))
+    enough = _dict(result.get("recommendation")).get("enough_data")
+    return {"model": kind_of(result.get("model")),
+            "enough_data": enough if isinstance(enough, bool) else None,
+            "labelled_seconds": _num0(seconds), "labelled_rows": int(_num0(rows)),
+            "language": language if isinstance(language, str) else "",
+            "languages": [str(x) for x in languages] if isinstance(languages, list) else [],
+            "speakers": [str(x) for x in (speakers if isinstance(speakers, (list, dict))
+                                          else [])]}
+
+
+def _num0(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        else 0.0
+
+
+def _str_in(value: Any, choices: tuple[str, ...], default: str) -> str:
+    return value if value in choices else default
 
 
 def _dict(value: Any) -> dict[str, Any]:

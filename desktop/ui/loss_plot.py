@@ -3,15 +3,19 @@
 Two linked pyqtgraph plots: the loss terms (``loss*``) on top, and a smaller one
 for everything else the trainer reports (learning rate and gradient norms shown by
 default; step time, throughput and GPU memory can be ticked on). Each term has a
-checkbox; a smoothing slider applies an exponential moving average; the loss plot
-has a log-scale toggle; the mouse zooms and pans (Reset zoom fits again); hovering
-shows every visible term's value at the step under the cursor.
+checkbox named in words (``desktop.components.metrics.TERMS``: "How far the sound is
+from the recording (mel)"; what it tells, and its key, in the tooltip); a smoothing
+slider applies an exponential moving average; the loss plot has a log-scale toggle; the
+mouse zooms and pans (Reset zoom fits again); hovering shows every visible term's value
+(by its short name) at the step under the cursor.
 
 Curves are redrawn by a QTimer every ``REPAINT_MS`` and only when the history's
 ``revision`` moved, never once per message.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 import numpy as np
 import pyqtgraph as pg
@@ -27,13 +31,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.components.metrics import MetricsHistory
+from desktop.components.metrics import MetricsHistory, term_hint, term_label, term_short
 from desktop.ui.elided_label import QtElidedLabel
 
 REPAINT_MS = 100
 AUX_SHOWN = ("lr", "grad_norm")  # aux terms ticked by default (by prefix)
+HIDDEN_LOSSES = ("loss_g",)  # the total: ten times the others, it flattens them
 MAX_SMOOTHING = 0.99
 BOX_COLUMN_WIDTH = 130  # at least; wider when a term's name needs it
+BOX_TEXT_WIDTH = 24  # characters: longer names wrap onto a second line
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
 
@@ -44,6 +50,10 @@ def plot_group(term: str) -> str:
 
 
 def shown_by_default(term: str) -> bool:
+    """Every loss but the generator's total (its scale flattens the terms it sums), the
+    learning rate and the gradient norms."""
+    if term in HIDDEN_LOSSES:
+        return False
     return plot_group(term) == "loss" or term.startswith(AUX_SHOWN)
 
 
@@ -196,7 +206,8 @@ class QtLossPlot(QWidget):
         curve = panel.item.plot([], [], pen=pg.mkPen(colour, width=1.5), name=term)
         curve.setClipToView(True)
         curve.setDownsampling(auto=True, method="peak")
-        box = QCheckBox(term)
+        box = QCheckBox(textwrap.fill(term_label(term), BOX_TEXT_WIDTH))
+        box.setToolTip(term_hint(term))
         box.setStyleSheet(f"QCheckBox {{ color: {colour.name()}; }}")
         box.setChecked(shown_by_default(term))
         box.toggled.connect(lambda on, t=term: self._on_term_box_toggled(t, on))
@@ -266,7 +277,7 @@ class QtLossPlot(QWidget):
         for term in self.shown_terms():
             value = self.history.value_at(term, step)
             if value is not None:
-                values.append(f"{term} {value:.4g}")
+                values.append(f"{term_short(term)} {value:.4g}")
         if not values:
             return "No data at the cursor."
         return f"step {max(0, round(step))}: " + " · ".join(values)

@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
 from desktop.backend_client import BackendClient
 from desktop.components.job_handle import JobHandle
 from desktop.components.settings import AppSettings
+from desktop.components.train_kind import VITS
 from desktop.components.train_output import (
-    FILTERS,
     INDEX,
     MODEL,
     PACKAGE,
     OutputContext,
     TrainOutput,
+    file_filter,
     with_suffix,
 )
 from desktop.ui import file_dialogs
@@ -41,6 +42,13 @@ FOLDER_KEY = "export"
 HINTS = {INDEX: "Build the faiss retrieval index over the project's features",
          MODEL: "Write the RVC voice model (.pth) of the run's newest checkpoint",
          PACKAGE: "Write a .zip with the model, the project's newest index and a model card"}
+TTS_HINTS = {INDEX: "",
+             MODEL: "Write the text-to-speech model (.pth: no discriminator, fp16, with its "
+                    "config and symbols) of the run's newest checkpoint, for the Speak page",
+             PACKAGE: "Write a .zip with the text-to-speech model, its config.json and a "
+                      "model card"}
+TITLES = {MODEL: "Export the voice model", PACKAGE: "Export a model package"}
+TTS_TITLES = {MODEL: "Export the text-to-speech model", PACKAGE: "Export a model package"}
 
 
 class QtTrainOutput(QGroupBox):
@@ -107,10 +115,12 @@ class QtTrainOutput(QGroupBox):
     def _ask_path(self, action: str) -> str:
         """The save dialog: in the folder this project last exported to, else in the
         project's ``export/`` folder."""
-        title = "Export the voice model" if action == MODEL else "Export a model package"
+        kind = self.model.context.model
+        title = (TTS_TITLES if kind == VITS else TITLES)[action]
         default = Path(self.model.default_path(action))
         path = file_dialogs.save_file(self, self.app_settings, self.folder_key(), title,
-                                      default.name, FILTERS[action], str(default.parent))
+                                      default.name, file_filter(action, kind),
+                                      str(default.parent))
         return with_suffix(path, action) if path else ""
 
     def folder_key(self) -> str:
@@ -148,7 +158,11 @@ class QtTrainOutput(QGroupBox):
                                (PACKAGE, self.package_btn)):
             blocker = m.blocker(action)
             button.setEnabled(not blocker)
-            button.setToolTip(blocker or HINTS[action])
+            hints = TTS_HINTS if m.context.model == VITS else HINTS
+            button.setToolTip(blocker or hints[action])
+        tts = m.context.model == VITS
+        self.setTitle("Export" if tts else "Index and export")
+        self.index_btn.setVisible(not tts)  # a text-to-speech model has no index
         self.cancel_btn.setVisible(m.busy)
         self.cancel_btn.setEnabled(m.running)
         self.progress_label.setText(m.progress_text())

@@ -1,8 +1,11 @@
 """QtTrainPage: train a voice model, watch the curves, listen to samples.
 
+The model kind (voice conversion or text-to-speech) starts at the project's
+``model_kind``; each kind has its own suggestion and runs (``TrainChoices``).
 On project open (and when the page is shown) it asks the backend ``train.suggest``
-(readiness, problems, suggested settings, installed pretrained bases) and
-``train.runs`` (past runs); the latest run's ``metrics.jsonl`` is read into the
+for the kind (readiness, problems, suggested settings, installed pretrained bases; for
+text-to-speech the labelled audio and how much it needs) and
+``train.runs`` (past runs); the kind's latest run's ``metrics.jsonl`` is read into the
 ``MetricsHistory`` so the curves are there without training. The form shows the
 suggestion, or, when the latest run has a checkpoint, that run's own settings (its
 ``run.json``), so Start resumes it as it was trained. ``QtTrainBases`` offers the
@@ -23,34 +26,29 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from backend.protocol import Error, Event, Hello
+from backend.protocol import Error, Hello
 from desktop.backend_client import BackendClient
 from desktop.components.job_handle import JobHandle
 from desktop.components.metrics import MetricsHistory
 from desktop.components.project_state import ProjectState
 from desktop.components.request_book import InFlight
 from desktop.components.settings import AppSettings
+from desktop.components.train_choices import TrainChoices
+from desktop.components.train_kind import SAMPLES_TITLES, kind_of
 from desktop.components.train_output import OutputContext
-from desktop.components.train_runs import (
-    TrainRun,
-    TrainSession,
-    latest_run,
-    runs_from_result,
-)
-from desktop.components.train_settings import TrainSuggestion, form_settings, start_blocker
+from desktop.components.train_runs import TrainRun, TrainSession, runs_from_result
+from desktop.components.train_settings import TrainSuggestion, start_blocker
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.loss_plot import QtLossPlot
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.scrolling import vertical_scroll
 from desktop.ui.train_bases import QtTrainBases
+from desktop.ui.train_controls import QtTrainControls
 from desktop.ui.train_files import QtTrainFiles
 from desktop.ui.train_form import QtTrainSettingsForm
 from desktop.ui.train_output import QtTrainOutput
@@ -63,8 +61,7 @@ class QtTrainPage(QWidget):
         self.client, self.controller = client, controller
         self.history = MetricsHistory()
         self.session = TrainSession(self.history)
-        self.suggestion: TrainSuggestion | None = None
-        self.runs: list[TrainRun] = []
+        self.choices = TrainChoices()
         self.shown_run: TrainRun | None = None
         self.project: str | None = None
         self.job: JobHandle | None = None  # the training job this page follows
@@ -72,7 +69,6 @@ class QtTrainPage(QWidget):
         self._history_live = False  # the curves came from events, not from the file
         self._asked = InFlight()  # train.suggest / train.runs on their way
         self._build(settings)
-        client.sig_event.connect(self._on_client_event)
         client.sig_hello.connect(self._on_client_hello)
         controller.project_changed.connect(self.set_project)
         self._on_client_hello(client.hello)
@@ -87,31 +83,19 @@ class QtTrainPage(QWidget):
         self.problems_label.setStyleSheet("color: #b00020;")
         self.form = QtTrainSettingsForm(settings)
         self.form.settings_changed.connect(self._update_controls)
+        self.form.kind_changed.connect(self._on_form_kind_changed)
         self.bases = QtTrainBases(self.client, self.form, settings)
         self.bases.sig_installed.connect(self._on_bases_installed)
-        self.start_btn = QPushButton("Start")
-        self.pause_btn = QPushButton("Pause")
-        self.stop_btn = QPushButton("Stop")
-        self.stop_btn.setToolTip("Save a checkpoint and stop; Start resumes from it")
+        self.controls = QtTrainControls()
+        c = self.controls
+        self.start_btn, self.pause_btn, self.stop_btn = c.start_btn, c.pause_btn, c.stop_btn
+        self.status_label, self.warnings_label = c.status_label, c.warnings_label
+        self.progress = c.progress
         self.start_btn.clicked.connect(self.start_training)
         self.pause_btn.clicked.connect(self.toggle_pause)
         self.stop_btn.clicked.connect(self.stop_training)
-        buttons = QHBoxLayout()
-        for b in (self.start_btn, self.pause_btn, self.stop_btn):
-            buttons.addWidget(b)
-        self.blocker_label = QtElidedLabel(lines=3)
-        self.progress = QProgressBar()
-        self.progress.setVisible(False)
-        self.status_label = QtElidedLabel(lines=3)
-        self.status_label.setObjectName("train_status")
-        self.warnings_label = QtElidedLabel(lines=5)
-        self.warnings_label.setObjectName("train_warnings")
-        self.warnings_label.setStyleSheet("color: #8a5a00;")
-        self.warnings_label.setVisible(False)
         self.output = QtTrainOutput(self.client, settings)
-        self.files = QtTrainFiles()
-        self.files.sig_play.connect(self.play_sample)
-        self.files.sig_stop.connect(self.stop_audio)
+        self.files = QtTrainFiles(self.client)
         self.samples_table, self.checkpoints_table = (self.files.samples_table,
                                                       self.files.checkpoints_table)
         self.audio_label, self.audio_stop_btn = self.files.audio_label, self.files.audio_stop_btn
@@ -126,9 +110,7 @@ class QtTrainPage(QWidget):
         left_col = QVBoxLayout(left)
         left_col.setContentsMargins(0, 0, 0, 0)
         left_col.addWidget(self.settings_scroll, 1)
-        left_col.addLayout(buttons)
-        for w in (self.blocker_label, self.progress, self.status_label, self.warnings_label):
-            left_col.addWidget(w)
+        left_col.addWidget(self.controls)
         self.plot = QtLossPlot(self.history)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("train_splitter")
@@ -146,18 +128,33 @@ class QtTrainPage(QWidget):
         """The training job is requested, running or paused."""
         return self.job is not None and self.job.active
 
+    @property
+    def suggestion(self) -> TrainSuggestion | None:
+        """``train.suggest``'s answer for the kind the form shows."""
+        return self.choices.suggestion
+
+    @property
+    def runs(self) -> list[TrainRun]:
+        return self.choices.runs
+
+    @property
+    def kind(self) -> str:
+        return self.form.kind
+
     def set_project(self, state: ProjectState | None) -> None:
         path = state.path if state else None
         self.project_label.setText(f"{state.name} — {state.path}" if state
                                    else "No project open")
         if path != self.project and not self.running:
             self.project = path
-            self.suggestion, self.runs, self.shown_run = None, [], None
+            self.choices.reset(kind_of(state.model_kind if state else ""))
+            self.shown_run = None
             self._suggest_error = ""
             self.history.clear()
             self.session.reset()
             self.session.set_run(None)
             self._fill_tables()
+            self.form.set_values(self.choices.form_values())
             self.refresh()
         self._update_controls()
 
@@ -167,35 +164,61 @@ class QtTrainPage(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        """Ask ``train.suggest`` and ``train.runs`` for the open project."""
+        """Ask ``train.suggest`` (for the form's kind) and ``train.runs``."""
         if not self.project:
             return
-        path = self.project
-        self._ask("train.suggest", path, self._on_suggest_result, self._on_suggest_error)
-        self._ask("train.runs", path, self._on_runs_result, self._on_runs_error)
+        self._ask_suggest()
+        self._ask("train.runs", {"project": self.project}, self._on_runs_result,
+                  self._on_runs_error)
 
-    def _ask(self, cmd: str, path: str, done: Callable[[str, dict[str, Any]], None],
+    def _ask_suggest(self) -> None:
+        if self.project:
+            kind = self.kind
+            self._ask("train.suggest", {"project": self.project, "model": kind},
+                      lambda path, result: self._on_suggest_result(path, kind, result),
+                      self._on_suggest_error)
+
+    def _ask(self, cmd: str, args: dict[str, Any], done: Callable[[str, dict[str, Any]], None],
              failed: Callable[[str, Error], None]) -> None:
-        self._asked.ask(cmd, lambda ok, err: self.client.request(cmd, {"project": path}, ok, err),
+        path = str(args["project"])
+        key = " ".join([cmd, str(args.get("model", ""))])  # one question per kind in flight
+        self._asked.ask(key, lambda ok, err: self.client.request(cmd, args, ok, err),
                         lambda result: done(path, result), lambda err: failed(path, err))
 
-    def _on_suggest_result(self, path: str, result: dict[str, Any]) -> None:
+    def _on_suggest_result(self, path: str, kind: str, result: dict[str, Any]) -> None:
         if path != self.project:
             return
-        first = self.suggestion is None
-        self.suggestion = TrainSuggestion.from_result(result)
+        first = self.choices.take_suggestion(kind, result)
         self._suggest_error = ""
-        if first and not self.running:
+        if first and kind == self.kind and not self.running:
             self._prefill()
-        self.bases.set_suggestion(self.suggestion, self._resuming())
-        lines = [t for t in (self.suggestion.summary(), self.suggestion.text) if t]
-        self.suggestion_label.setText("\n".join(lines))
+        self._show_suggestion()
+
+    def _show_suggestion(self) -> None:
+        sug = self.suggestion
+        self.bases.set_suggestion(sug, self._resuming())
+        lines = [t for t in (sug.summary(), sug.text) if t] if sug else []
+        self.suggestion_label.setText("\n".join(lines) or self.choices.error)
+        few = sug is not None and sug.enough_data is False  # too little labelled audio
+        self.suggestion_label.setStyleSheet("color: #8a5a00;" if few else "")
+        if sug is not None:
+            self.form.set_languages(sug.languages, sug.language)
         self._update_controls()
 
     def _on_suggest_error(self, path: str, err: Error) -> None:
         if path == self.project:
             self._suggest_error = f"Could not ask the backend about training: {err.message}"
             self._update_controls()
+
+    def _on_form_kind_changed(self, kind: str) -> None:
+        """The user picked the other kind: its runs, curves and suggestion (asked again)."""
+        if self.running:
+            return
+        self.choices.switch(kind, self.form.values())
+        self._show_kind_run()
+        self.form.set_values(self.choices.form_values())
+        self._show_suggestion()
+        self._ask_suggest()
 
     def _on_runs_error(self, path: str, err: Error) -> None:
         if path == self.project:
@@ -204,17 +227,23 @@ class QtTrainPage(QWidget):
     def _on_runs_result(self, path: str, result: dict[str, Any]) -> None:
         if path != self.project or self.running:
             return
-        self.runs = runs_from_result(result)
-        run = latest_run(self.runs)
+        self.choices.runs = runs_from_result(result)
+        if self._show_kind_run():
+            self._prefill()
+
+    def _show_kind_run(self) -> bool:
+        """Show the latest run of the form's kind (curves, samples, checkpoints); True when
+        it is another run than the one shown."""
+        run = self.choices.shown_run()
         same = run is not None and self.shown_run is not None and run.name == self.shown_run.name
         self.shown_run = run
         if not same:
             self.load_history(run)
-            self._prefill()
         elif not self._history_live and run is not None and run.metrics:
             self.history.read_file(Path(run.metrics))  # only the lines added since
         self.session.set_run(run)
         self._fill_tables()
+        return not same
 
     def _resuming(self) -> bool:
         """The shown run has a checkpoint: Start resumes it (and uses no bases)."""
@@ -223,13 +252,11 @@ class QtTrainPage(QWidget):
     def _prefill(self) -> None:
         """The form: the suggestion, under the shown run's own settings when it resumes."""
         if not self.running:
-            self.form.set_values(form_settings(self.suggestion, self.shown_run))
+            self.form.set_values(self.choices.form_values(keep_left=False))
             self.bases.set_suggestion(self.suggestion, self._resuming())
 
     def _on_bases_installed(self) -> None:
-        if self.project:
-            self._ask("train.suggest", self.project, self._on_suggest_result,
-                      self._on_suggest_error)
+        self._ask_suggest()
 
     def load_history(self, run: TrainRun | None) -> int:
         """Replace the curves with a run's metrics.jsonl (plain file read)."""
@@ -248,10 +275,6 @@ class QtTrainPage(QWidget):
         self.form.set_cuda_available(any(d.get("kind") == "cuda" for d in devices))
         self._update_controls()
 
-    def _on_client_event(self, ev: Event) -> None:
-        if ev.event in ("audio.position", "audio.finished"):
-            self._on_audio_event(ev)
-
     def _on_job_changed(self, job: JobHandle, event: str, data: dict[str, Any]) -> None:
         """Every event of the training job, from the first (``job.started``) on."""
         if job is not self.job:
@@ -262,7 +285,7 @@ class QtTrainPage(QWidget):
             self.session.reset(job.job_id)
             self._update_controls()
         elif event == "log":
-            self._on_job_log(data)
+            self.controls.add_log(str(data.get("level", "")), str(data.get("message", "")))
         else:
             self._apply(event, data)
 
@@ -274,14 +297,6 @@ class QtTrainPage(QWidget):
             self._on_training_finished()
         elif what:
             self._show_status()
-
-    def _on_job_log(self, data: dict[str, Any]) -> None:
-        """Warnings of our job (pretrained keys that did not fit, the OOM fallback)."""
-        if str(data.get("level", "")) not in ("warning", "error"):
-            return
-        lines = [*self.warnings_label.text().splitlines()[-4:], f"⚠ {data.get('message', '')}"]
-        self.warnings_label.setText("\n".join(lines))
-        self.warnings_label.setVisible(True)
 
     # training ----------------------------------------------------------------------------
     def start_training(self) -> JobHandle | None:
@@ -299,8 +314,7 @@ class QtTrainPage(QWidget):
         if self.shown_run is None or self.shown_run.name != settings.run:
             self.history.clear()  # a different run: its own curves (resumes read events)
         self._history_live = True
-        self.warnings_label.setText("")
-        self.warnings_label.setVisible(False)
+        self.controls.clear_log((settings.pretrained_g, settings.pretrained_d))
         self.session.reset()
         self._say("Starting training…")
         self.job = self.client.start_job("train", settings.to_job_args(self.project))
@@ -343,59 +357,30 @@ class QtTrainPage(QWidget):
         elif self.project:
             self.refresh()
 
-    # audio --------------------------------------------------------------------------------
-    def play_sample(self, row: int) -> str | None:
-        if not 0 <= row < len(self.session.samples):
-            return None
-        sample = self.session.samples[row]
-        self.audio_label.setText(f"Playing the sample of step {sample.step}…")
-        return self.client.request("audio.play", {"path": sample.path, "start": 0, "end": None},
-                                   on_error=lambda e: self.audio_label.setText(
-                                       f"Could not play {sample.path}: {e.message}"))
-
-    def stop_audio(self) -> str:
-        self.audio_label.setText("")
-        return self.client.request("audio.stop", {})
-
-    def _on_audio_event(self, ev: Event) -> None:
-        if ev.event == "audio.finished":
-            self.audio_label.setText("")
-
     # view --------------------------------------------------------------------------------
     def _say(self, text: str) -> None:
-        self.status_label.setText(text)
+        self.controls.say(text)
 
     def _show_status(self) -> None:
-        s = self.session
-        self.progress.setVisible(s.running and s.total > 0)
-        if s.total > 0:
-            self.progress.setRange(0, s.total)
-            self.progress.setValue(min(s.step, s.total))
-        self._say(s.status_text())
-        self.pause_btn.setText("Continue" if s.paused else "Pause")
+        self.controls.show_session(self.session)
 
     def _update_controls(self) -> None:
         problems = self.form.values().validate(self.form.cuda_available)
         self.form.show_problems(problems)
-        blocker = self._suggest_error or start_blocker(
-            self.suggestion, problems, bool(self.project), self.running)
-        self.start_btn.setEnabled(not blocker)
-        self.start_btn.setToolTip(blocker)
-        self.blocker_label.setText(blocker if not self.running else "")
+        blocker = start_blocker(self.suggestion, problems, bool(self.project), self.running)
+        if self.project and not self.running:  # the backend could not say
+            no_answer = self.choices.error if self.suggestion is None else ""
+            blocker = self._suggest_error or no_answer or blocker
+        self.controls.enable(blocker, self.session, self.running)
         self.problems_label.setText(
             "\n".join(f"• {p}" for p in self.suggestion.problems)
             if self.suggestion and not self.suggestion.ready else "")
         self.form.setEnabled(not self.running)
-        live = self.session.running and bool(self.session.job_id)
-        self.pause_btn.setEnabled(live and not self.session.stopping)
-        self.stop_btn.setEnabled(live and not self.session.stopping)
-        if not self.running:
-            self.progress.setVisible(False)
-        self.pause_btn.setText("Continue" if self.session.paused else "Pause")
         self._update_output()
 
     def _fill_tables(self) -> None:
         self.files.set_items(self.session.samples, self.session.checkpoints)
+        self.files.set_samples_title(SAMPLES_TITLES[self.kind])
         self._update_output()
 
     def _update_output(self) -> None:
@@ -404,4 +389,9 @@ class QtTrainPage(QWidget):
         self.output.set_context(OutputContext(
             project=self.project, file_stem=state.file_stem if state else "", run=run,
             has_checkpoint=bool(self.session.checkpoints), training=self.running,
-            features_ready=self.suggestion.ready if self.suggestion else None))
+            features_ready=self._features_ready(), model=self.kind))
+
+    def _features_ready(self) -> bool | None:
+        """The voice-conversion suggestion's readiness (the index needs its features)."""
+        sug = self.choices.suggestions.get("rvc")
+        return sug.ready if sug else None

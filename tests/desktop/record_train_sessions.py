@@ -66,7 +66,7 @@ def job_args(project: Path) -> dict:
     return {"project": str(project), "run": "main", "size": "tiny", "epochs": 2,
             "batch_size": 2, "learning_rate": 0.0001, "save_every": 1, "keep_last": 3,
             "pretrained_g": None, "pretrained_d": None, "device": "cpu", "precision": "auto",
-            "tensorboard": False}
+            "tensorboard": False, "model": "rvc"}
 
 
 def resume_args(project: Path) -> dict:
@@ -74,7 +74,7 @@ def resume_args(project: Path) -> dict:
     return {"project": str(project), "run": "main", "size": "tiny", "epochs": 2,
             "batch_size": 2, "learning_rate": 0.0002, "save_every": 1, "keep_last": 2,
             "pretrained_g": None, "pretrained_d": None, "device": "cpu", "precision": "fp32",
-            "tensorboard": False}
+            "tensorboard": False, "model": "rvc"}
 
 
 def _write_before_answer(rec: Recorder, index: int, path: Path, text: str) -> None:
@@ -101,12 +101,12 @@ def train_resume_real(folder: Path) -> Path:
                            "tests/desktop/record_train_sessions.py train_resume_real: the app "
                            "opened again after a run was stopped at its first checkpoint"})
     rec.send("project.open", {"path": str(project)})
-    rec.send("train.suggest", {"project": str(project)})
+    rec.send("train.suggest", {"project": str(project), "model": "rvc"})
     at = len(rec.session)
     rec.send("train.runs", {"project": str(project)})
     _write_before_answer(rec, at, metrics, before)
     _finish(rec, rec.send("job.start", {"kind": "train", "args": resume_args(project)}))
-    rec.send("train.suggest", {"project": str(project)})
+    rec.send("train.suggest", {"project": str(project), "model": "rvc"})
     at = len(rec.session)
     rec.send("train.runs", {"project": str(project)})
     _write_before_answer(rec, at, metrics, metrics.read_text(encoding="utf-8"))
@@ -138,12 +138,13 @@ def train_bases_real(folder: Path) -> Path:
     rec.session.insert(0, {"fake": "note", "text": "recorded from the real backend by "
                            "tests/desktop/record_train_sessions.py train_bases_real"})
     rec.send("project.open", {"path": str(project)})
-    for cmd in ("train.suggest", "train.runs", "assets.list"):
+    rec.send("train.suggest", {"project": str(project), "model": "rvc"})
+    for cmd in ("train.runs", "assets.list"):
         rec.send(cmd, {"project": str(project)} if cmd.startswith("train") else {})
     _finish(rec, rec.send("job.start", {"kind": "assets", "args": {
         "action": "import", "path": str(folder / BASE_G), "name": "rvc-v2-f0G40k"}}))
     at = len(rec.session)
-    suggested = rec.send("train.suggest", {"project": str(project)})
+    suggested = rec.send("train.suggest", {"project": str(project), "model": "rvc"})
     installed = suggested["result"]["bases"]["g"]
     if not installed:
         raise SystemExit(f"the imported base is not reported: {suggested}")
@@ -159,7 +160,7 @@ def train_real(folder: Path) -> Path:
     rec.session.insert(0, {"fake": "note", "text": "recorded from the real backend by "
                            "tests/desktop/record_train_sessions.py"})
     rec.send("project.open", {"path": str(project)})
-    rec.send("train.suggest", {"project": str(project)})
+    rec.send("train.suggest", {"project": str(project), "model": "rvc"})
     rec.send("train.runs", {"project": str(project)})
     started = rec.send("job.start", {"kind": "train", "args": job_args(project)})
     if "result" not in started:
@@ -173,7 +174,7 @@ def train_real(folder: Path) -> Path:
     rec.send("job.resume", {"job_id": job_id})
     rec.take(lambda m: m.get("event") == "job.finished" and m["data"]["job_id"] == job_id,
              timeout=300)
-    rec.send("train.suggest", {"project": str(project)})
+    rec.send("train.suggest", {"project": str(project), "model": "rvc"})
     rec.send("train.runs", {"project": str(project)})
     rec.close()
     metrics = project / "train" / "main" / "metrics.jsonl"
@@ -204,8 +205,9 @@ def train_output_real(folder: Path) -> Path:
     rec = Recorder(folder, wait_ready=True)
     rec.session.insert(0, {"fake": "note", "text": "recorded from the real backend by "
                            "tests/desktop/record_train_sessions.py train_output_real"})
-    for cmd in ("project.open", "train.suggest", "train.runs"):
-        rec.send(cmd, {"path" if cmd == "project.open" else "project": str(project)})
+    rec.send("project.open", {"path": str(project)})
+    rec.send("train.suggest", {"project": str(project), "model": "rvc"})
+    rec.send("train.runs", {"project": str(project)})
     _finish(rec, rec.send("job.start", {"kind": "index", "args": {"project": str(project)}}))
     for key in ("model", "package", "folder"):
         args = {"project": str(project), "run": "main", "out": str(out[key])}

@@ -73,6 +73,8 @@ def test_history_loads_on_project_open_and_form_is_prefilled(qtbot, live) -> Non
     assert list(curve.xData) == list(range(1, 41))
     assert curve.yData[0] == pytest.approx(59.9) and curve.yData[-1] == pytest.approx(56.0)
     assert page.plot.curve("lr").isVisible() and not page.plot.curve("step_time").isVisible()
+    assert page.plot.curve("loss_mel").isVisible()
+    assert not page.plot.curve("loss_g").isVisible()  # the total would flatten the terms
     s = page.form.values()
     assert (s.epochs, s.batch_size, s.save_every, s.learning_rate) == (300, 6, 25, "0.0001")
     assert s.pretrained_g == str(project / "assets" / "f0G40k.pth")
@@ -82,7 +84,7 @@ def test_history_loads_on_project_open_and_form_is_prefilled(qtbot, live) -> Non
     # the hello had no CUDA device: that choice is disabled
     index = page.form.device.findData("cuda")
     assert not page.form.device.model().item(index).isEnabled()
-    assert "step 20" in page.plot.readout_at(20.2) and "loss_g 58" in page.plot.readout_at(20)
+    assert "step 20" in page.plot.readout_at(20.2) and "mel 39" in page.plot.readout_at(20)
 
 
 def test_training_live_pause_stop_samples_and_checkpoints(qtbot, live) -> None:
@@ -98,7 +100,7 @@ def test_training_live_pause_stop_samples_and_checkpoints(qtbot, live) -> None:
         "batch_size": 6, "learning_rate": 0.0001, "save_every": 25, "keep_last": 3,
         "pretrained_g": str(project / "assets" / "f0G40k.pth"),
         "pretrained_d": str(project / "assets" / "f0D40k.pth"),
-        "device": "auto", "precision": "auto", "tensorboard": True}
+        "device": "auto", "precision": "auto", "tensorboard": True, "model": "rvc"}
     qtbot.waitUntil(lambda: page.samples_table.rowCount() == 2, timeout=5000)
     assert page.history.last_step == 140 and page.session.job_id == "job-1"
     assert page.checkpoints_table.rowCount() == 2
@@ -163,11 +165,12 @@ def test_toggles_log_scale_smoothing_and_the_timer(qtbot, live) -> None:
     plot = page.plot
     qtbot.waitUntil(lambda: plot.curve("loss_g") is not None, timeout=2000)
     raw = np.array(plot.curve("loss_g").yData)
-    plot.checkbox("loss_g").setChecked(False)
-    assert not plot.curve("loss_g").isVisible() and "loss_g" not in plot.shown_terms()
-    assert "loss_g" not in plot.readout_at(10)
+    assert not plot.checkbox("loss_g").isChecked() and "loss_g" not in plot.shown_terms()
+    assert "total" not in plot.readout_at(10)
     plot.checkbox("loss_g").click()
-    assert plot.curve("loss_g").isVisible()
+    assert plot.curve("loss_g").isVisible() and "total 59" in plot.readout_at(10)
+    plot.checkbox("loss_mel").setChecked(False)
+    assert not plot.curve("loss_mel").isVisible() and "mel" not in plot.readout_at(10)
     plot.checkbox("step_time").setChecked(True)
     assert plot.curve("step_time").isVisible()
 
@@ -199,10 +202,10 @@ def test_hover_reads_out_values_under_the_mouse(qtbot, live) -> None:
     plot.reset_zoom()
     qtbot.wait(50)
     vb = plot.loss.item.getViewBox()
-    pos = vb.mapViewToScene(QPointF(30.2, 50.0))
+    pos = vb.mapViewToScene(QPointF(30.2, 30.0))  # inside the mel curve's range
     plot.loss.widget.scene().sigMouseMoved.emit(pos)
     assert plot.readout.text().startswith("step 30:")
-    assert "loss_g 57" in plot.readout.text() and "lr 0.0001" in plot.readout.text()
+    assert "mel 38.5" in plot.readout.text() and "learning rate 0.0001" in plot.readout.text()
     assert plot.loss.cursor.isVisible() and plot.aux.cursor.value() == pytest.approx(30.2)
 
 

@@ -29,7 +29,7 @@ def test_defaults_are_valid_and_map_to_job_args() -> None:
     assert args == {"project": "/p ü", "run": "main", "size": "standard", "epochs": 200,
                     "batch_size": 8, "learning_rate": 1e-4, "save_every": 10, "keep_last": 3,
                     "pretrained_g": None, "pretrained_d": None, "device": "auto",
-                    "precision": "auto", "tensorboard": False}
+                    "precision": "auto", "tensorboard": False, "model": "rvc"}
     assert TrainSettings(tensorboard=True).to_job_args("/p")["tensorboard"] is True
 
 
