@@ -11,7 +11,6 @@ job's progress, its end and playback in words.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from desktop.components.convert_session import fmt_seconds
@@ -94,7 +93,7 @@ class SpeakResult:
         if self.speaker:
             text += f" as {self.speaker}"
         if self.voice:
-            text += f", in the voice of {Path(self.voice).stem}"
+            text += f", in the voice of {self.voice}"
         return text + "."
 
 
@@ -157,13 +156,14 @@ class SpeakSession:
 
 
 def progress_text(stage: str, done: float, total: float, voice: str | None = None) -> str:
-    """``Speaking sentence 2 of 5…``, ``Converting into the voice of Alto…``."""
+    """``Speaking sentence 2 of 5…``, ``Converting into the voice of Alto…`` (``voice``:
+    the voice model's name), ``Loading the voice…``."""
     if stage == SPEAKING:
         if total > 1:
             return f"Speaking sentence {min(int(done) + 1, int(total))} of {int(total)}…"
         return "Speaking…"
     if stage == CONVERTING:
-        return f"Converting into the voice of {Path(voice).stem}…" if voice \
+        return f"Converting into the voice of {voice}…" if voice \
             else "Converting into the chosen voice…"
     return "Loading the model…" if stage in ("", "starting") else f"{stage.capitalize()}…"
 

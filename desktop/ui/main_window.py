@@ -133,11 +133,11 @@ class MainWindow(QMainWindow):
         self.add_page("train", "Train", self.train_page)
         self.convert_page = QtConvertPage(self.client, self.controller, self.settings)
         self.add_page("convert", "Convert", self.convert_page)
-        self.speak_page = QtSpeakPage(self.client, self.controller, self.settings)
-        self.add_page("speak", "Speak", self.speak_page)
         self.live_page = QtLivePage(self.client, self.controller, self.settings,
                                     open_url=self._open_url)
         self.add_page("live", "Live", self.live_page)
+        self.speak_page = QtSpeakPage(self.client, self.controller, self.settings)
+        self.add_page("speak", "Speak", self.speak_page)
         self.assets_page = QtAssetsPage(self.client, self.settings)
         self.add_page("assets", "Models & assets", self.assets_page)
         self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)

@@ -138,7 +138,8 @@ class QtSpeakPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        row.addWidget(self.progress, 1)
+        row.addWidget(self.progress, 3)
+        row.addStretch(1)  # the buttons stay on the left while the bar is hidden
         self.message = QtElidedLabel(INTRO, lines=3)
         self.message.setObjectName("speak_message")
         layout = QVBoxLayout(box)
@@ -271,8 +272,9 @@ class QtSpeakPage(QWidget):
             self._on_finished(job)
         elif event in ("job.started", "job.progress"):
             show_fraction(self.progress, job.fraction)
+            voice = job.args.get("voice")
             text = progress_text(job.stage, job.done, job.total, self.form.voice_name()
-                                 or job.args.get("voice"))
+                                 or (Path(voice).stem if voice else None))
             self.progress.setFormat(text.replace("%", "%%"))
             if not job.cancel_requested:
                 self._say(text)
