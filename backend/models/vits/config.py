@@ -56,6 +56,10 @@ class VitsConfig:
     use_spectral_norm: bool = False
     use_sdp: bool = True
     gin_channels: int = 0
+    # fixed in the original code (not in its config.json); written so tiny models round-trip
+    posterior_layers: int = 16
+    flow_layers: int = 4
+    dp_filter_channels: int = 256  # deterministic duration predictor
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # other keys, kept
 
     @property
@@ -75,11 +79,13 @@ class VitsConfig:
         return replace(self, inter_channels=16, hidden_channels=16, filter_channels=32,
                        n_heads=2, n_layers=2, resblock_kernel_sizes=(3, 5),
                        resblock_dilation_sizes=((1, 3), (1, 3)), upsample_initial_channel=32,
-                       n_layers_q=2, gin_channels=16 if self.n_speakers else 0)
+                       n_layers_q=2, gin_channels=16 if self.n_speakers else 0,
+                       posterior_layers=4, flow_layers=2, dp_filter_channels=32)
 
     def with_speakers(self, n_speakers: int) -> VitsConfig:
-        """``n_speakers`` > 0 adds the speaker table (and 256 conditioning channels)."""
-        gin = self.gin_channels or (256 if n_speakers else 0)
+        """``n_speakers`` > 0 adds the speaker table (and 256 conditioning channels, or the
+        hidden width for a model narrower than the published one, such as ``tiny()``)."""
+        gin = self.gin_channels or (256 if self.hidden_channels >= 192 else self.hidden_channels)
         return replace(self, n_speakers=n_speakers, gin_channels=gin if n_speakers else 0)
 
     # -- config.json ------------------------------------------------------------------------
