@@ -58,7 +58,7 @@ from desktop.ui.scrolling import vertical_scroll
 from desktop.ui.speak_form import QtSpeakForm
 
 INTRO = "Type or paste some text, choose a model, then Speak (Ctrl+Enter)."
-SPEAK_KEY = "Ctrl+Return"
+SPEAK_KEYS = ("Ctrl+Return", "Ctrl+Enter")
 SPEAK_TIP = "Speak the text with the chosen model and play it (Ctrl+Enter)."
 MODEL_FILTER = "VITS text-to-speech models (*.pth *.zip);;All (*)"
 
@@ -115,9 +115,12 @@ class QtSpeakPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self._build_run())  # below the splitter: Speak is always in view
-        self.shortcut = QShortcut(QKeySequence(SPEAK_KEY), self)
-        self.shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.shortcut.activated.connect(lambda: self.start())
+        self.shortcuts = []
+        for key in SPEAK_KEYS:  # Return and the keypad's Enter
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda: self.start())
+            self.shortcuts.append(shortcut)
 
     def _build_run(self) -> QWidget:
         box = QWidget()
