@@ -8,6 +8,7 @@ file, an original ``G_<step>.pth`` with its ``config.json``, our training checkp
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zipfile
@@ -285,23 +286,17 @@ def _original(src: Path, obj: dict[str, Any], config: Path | None) -> Found:
 
 
 # our training checkpoint ------------------------------------------------------------------
-def _checkpoint_configs(vits: dict[str, Any], n_symbols: int) -> list[VitsConfig]:
-    """The configs a run's settings may describe (the model config when the run stored
-    it, else the published layout at the run's size, speakers and duration predictor)."""
-    stored = vits.get("model_config")
-    if isinstance(stored, dict):
-        return [VitsConfig.from_json(stored, n_symbols=n_symbols)]
-    base = replace(published("ljs_base", n_symbols),
-                   use_sdp=bool(vits.get("use_sdp", True)),
-                   sampling_rate=int(vits.get("sample_rate", 22050)))
+def checkpoint_config(vits: dict[str, Any], n_symbols: int) -> VitsConfig:
+    """The model config of a run's settings (``VitsTrainConfig.to_dict()`` of
+    backend.train.vits_task): the published ljs_base layout with the run's duration
+    predictor, rate and speakers (a table from 2 speakers), ``tiny()`` at the tiny size."""
+    cfg = replace(published("ljs_base", n_symbols), use_sdp=bool(vits.get("use_sdp", True)),
+                  sampling_rate=int(vits.get("sample_rate", 22050)),
+                  learning_rate=float(vits.get("learning_rate", 2e-4)))
     n = len(vits.get("speakers") or {})
-    multi = n >= 2
-    tiny = vits.get("size") == "tiny"
-    first = base.with_speakers(n) if multi else base
-    out = [first.tiny() if tiny else first]
-    if multi and tiny:
-        out.append(base.tiny().with_speakers(n))
-    return out
+    if n >= 2:
+        cfg = cfg.with_speakers(n)
+    return cfg.tiny() if vits.get("size") == "tiny" else cfg
 
 
 def _checkpoint(src: Path, obj: dict[str, Any]) -> Found:
@@ -310,13 +305,9 @@ def _checkpoint(src: Path, obj: dict[str, Any]) -> Found:
     state = _tensors(src, task["G"])
     symbols = _symbols(src, vits.get("symbols"))
     try:
-        configs = _checkpoint_configs(vits, len(symbols))
+        cfg = checkpoint_config(vits, len(symbols))
     except (TypeError, ValueError) as exc:
         raise TtsModelError(f"{src.name}: the run's settings are damaged ({exc})") from None
-    cfg = configs[0]
-    if len(configs) > 1:
-        fits = [c for c in configs if _fits(state, expected_shapes(c))]
-        cfg = fits[0] if fits else cfg
     speakers = _speakers(src, vits.get("speakers"), cfg.n_speakers)
     info = f"epoch {obj.get('epoch')}, step {obj.get('step')}" if "step" in obj else ""
     return Found(cfg=cfg, state=state, symbols=symbols, speakers=speakers,
@@ -333,17 +324,19 @@ def build(cfg: VitsConfig, device: str | torch.device = "cpu") -> torch.nn.Modul
         return VitsGenerator(cfg)
 
 
+@functools.lru_cache(maxsize=16)
 def expected_shapes(cfg: VitsConfig) -> dict[str, list[int]]:
-    """The generator's state-dict shapes, built on the meta device (no memory, no time)."""
+    """The generator's state-dict shapes (built on the meta device: no memory; kept per
+    config, since building takes a second or two)."""
     try:
         net = build(cfg, "meta")
     except (RuntimeError, NotImplementedError):  # an op that cannot run on meta tensors
         net = build(cfg, "cpu")
+    return shapes_of(net)
+
+
+def shapes_of(net: torch.nn.Module) -> dict[str, list[int]]:
     return {k: list(v.shape) for k, v in net.state_dict().items()}
-
-
-def _fits(state: dict[str, torch.Tensor], want: dict[str, list[int]]) -> bool:
-    return not _differences(state, want)
 
 
 def _differences(state: dict[str, torch.Tensor], want: dict[str, list[int]]) -> list[str]:

@@ -26,6 +26,7 @@ import json
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,25 +135,29 @@ def write_tts_package(path: Path | str, name: str, ckpt: dict[str, Any], card: A
 
 
 # reading ----------------------------------------------------------------------------------
-def _read(path: Path | str, config: Path | str | None, *, mmap: bool) -> ff.Found:
+Shapes = Callable[[VitsConfig], dict[str, list[int]]]
+
+
+def _read(path: Path | str, config: Path | str | None, *, mmap: bool,
+          shapes: Shapes = ff.expected_shapes) -> ff.Found:
     src = Path(path).expanduser()
     if src.is_file() and zipfile.is_zipfile(src) and ff.is_package(src):
-        return _read_package(src, config)
+        return _read_package(src, config, shapes)
     found = ff.read_any(src, config, mmap=mmap)
-    ff.check_shapes(found, ff.expected_shapes(found.cfg))
+    ff.check_shapes(found, shapes(found.cfg))
     return found
 
 
-def _read_package(src: Path, config: Path | str | None) -> ff.Found:
+def _read_package(src: Path, config: Path | str | None, shapes: Shapes) -> ff.Found:
     """The package's model, copied out of the zip into a temporary folder and read there."""
     tmp = Path(tempfile.mkdtemp(prefix="timbre-tts-"))
     try:
         member, card = ff.extract_package_model(src, tmp / "model.pth")
         found = ff.read_any(member, config, mmap=False, shown=src)
         if found.source != "export":
-            raise TtsModelError(f"{src.name} holds {member.name}, which is not a Timbre Studio "
+            raise TtsModelError(f"{src.name} holds a model that is not a Timbre Studio "
                                 "text-to-speech file: export the model again")
-        ff.check_shapes(found, ff.expected_shapes(found.cfg))
+        ff.check_shapes(found, shapes(found.cfg))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     found.source, found.path, found.card = "package", src, card
@@ -171,8 +176,14 @@ def load_tts_model(path: Path | str, config: Path | str | None = None,
                    device: str = "cpu") -> TtsModel:
     """Read any VITS file (ours or the original's) and build its generator, in float32."""
     device = _device(device)
-    found = _read(path, config, mmap=False)
-    net = ff.build(found.cfg)
+    built: list[nn.Module] = []
+
+    def shapes(cfg: VitsConfig) -> dict[str, list[int]]:
+        built.append(ff.build(cfg))  # the generator itself: built once, checked, loaded
+        return ff.shapes_of(built[-1])
+
+    found = _read(path, config, mmap=False, shapes=shapes)
+    net = built[-1]
     del net.enc_q  # the posterior encoder only serves training
     state = {k: v.float() if v.is_floating_point() else v for k, v in found.state.items()
              if not k.startswith("enc_q.")}
