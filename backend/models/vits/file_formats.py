@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,16 +19,13 @@ import torch
 
 from backend.kernel import JobError
 from backend.models.vits.config import VitsConfig, published
-from backend.names import safe_name
 from backend.protocol import E_BAD_ARGS, E_NOT_A_VOICE_MODEL, E_NOT_FOUND, E_UNSAFE_FILE
 from backend.safeload import UnreadableFile, UnsafeFile, load_weights
 
 FORMAT = "timbre-vits"
 FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
-CARD_NAME = "model_card.json"
 EMB = "enc_p.emb.weight"
-MAX_MEMBER_BYTES = 8 * 1024**3
 PICK = ("choose a VITS text-to-speech model: a .pth or .zip exported by Timbre Studio, or "
         "an original VITS G_<step>.pth with its config.json")
 _CLEANER_LANGUAGES = (("english", "en"), ("mandarin", "zh"), ("chinese", "zh"),
@@ -44,6 +40,10 @@ class TtsModelError(JobError, ValueError):
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         JobError.__init__(self, message, code=code)
+
+
+class NotATtsModel(TtsModelError):
+    """The file is readable but holds no VITS model (the message says what it holds)."""
 
 
 @dataclass
@@ -91,7 +91,7 @@ def kind_of(obj: Any) -> str | None:
     return "original" if _is_vits_state(_state_of(obj)) else None
 
 
-def _not_tts(src: Path, obj: Any) -> TtsModelError:
+def _not_tts(src: Path, obj: Any) -> NotATtsModel:
     """What a readable file that is no VITS model looks like, and what to choose."""
     state = _state_of(obj) or {}
     keys = [k for k in state if isinstance(k, str)]
@@ -107,7 +107,7 @@ def _not_tts(src: Path, obj: Any) -> TtsModelError:
         shown = ", ".join(keys[:3]) or "no weights"
         what = f"no VITS text-to-speech model ({len(keys)} entries, such as {shown})"
         advice = PICK
-    return TtsModelError(f"{src.name} is not a text-to-speech model: it holds {what}. "
+    return NotATtsModel(f"{src.name} is not a text-to-speech model: it holds {what}. "
                          f"{advice[:1].upper()}{advice[1:]}.")
 
 
@@ -125,7 +125,7 @@ def load_object(src: Path, *, mmap: bool, shown: Path | None = None) -> Any:
         raise TtsModelError(str(exc).replace(str(src), str(shown)),
                             code=E_UNSAFE_FILE) from None
     except UnreadableFile as exc:
-        raise TtsModelError(f"{shown.name} could not be read as a PyTorch file "
+        raise NotATtsModel(f"{shown.name} could not be read as a PyTorch file "
                             f"({exc.reason}): it is damaged or not a model file; {PICK}"
                             ) from None
 
@@ -326,13 +326,9 @@ def build(cfg: VitsConfig, device: str | torch.device = "cpu") -> torch.nn.Modul
 
 @functools.lru_cache(maxsize=16)
 def expected_shapes(cfg: VitsConfig) -> dict[str, list[int]]:
-    """The generator's state-dict shapes (built on the meta device: no memory; kept per
-    config, since building takes a second or two)."""
-    try:
-        net = build(cfg, "meta")
-    except (RuntimeError, NotImplementedError):  # an op that cannot run on meta tensors
-        net = build(cfg, "cpu")
-    return shapes_of(net)
+    """The generator's state-dict shapes (kept per config: building takes a second for the
+    standard size; the meta device is no faster, its first build much slower)."""
+    return shapes_of(build(cfg))
 
 
 def shapes_of(net: torch.nn.Module) -> dict[str, list[int]]:
@@ -376,57 +372,3 @@ def stored_dtype(state: dict[str, torch.Tensor]) -> str:
     if len(kinds) == 1:
         return names.get(next(iter(kinds)), str(next(iter(kinds))).replace("torch.", ""))
     return "mixed" if kinds else "fp32"
-
-
-# packages ---------------------------------------------------------------------------------
-def _base(member: str) -> str:
-    return member.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-
-
-def is_package(path: Path) -> bool:
-    """A zip holding a ``.pth`` (not torch's own zip format, whose members end in data.pkl)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-    except (OSError, zipfile.BadZipFile):
-        return False
-    torch_zip = any(n.endswith("/data.pkl") or n == "data.pkl" for n in names)
-    return not torch_zip and any(_base(n).lower().endswith(".pth") for n in names)
-
-
-def _read_card(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[str, Any]:
-    cards = [i for i in infos if _base(i.filename) == CARD_NAME]
-    if not cards or cards[0].file_size > 1_000_000:
-        return {}
-    try:
-        card = json.loads(zf.read(cards[0]).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        return {}  # a damaged card costs the name, never the model
-    return card if isinstance(card, dict) else {}
-
-
-def extract_package_model(src: Path, dest: Path) -> tuple[Path, dict[str, Any]]:
-    """Copy the package's one model into ``dest`` (a size-limited copy; the member's own
-    name is never used as a path) and return it with the package's model card."""
-    try:
-        with zipfile.ZipFile(src) as zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
-            card = _read_card(zf, infos)
-            models = [i for i in infos if _base(i.filename).lower().endswith(".pth")]
-            if len(models) > 1:
-                wanted = f"{safe_name(card.get('name', ''))}.pth"
-                models = [i for i in models if _base(i.filename) == wanted]
-                if len(models) != 1:
-                    raise TtsModelError(f"{src.name} holds several models; a model package "
-                                        "holds one: unpack it and choose the .pth you want")
-            with zf.open(models[0]) as member, open(dest, "wb") as out:
-                done = 0
-                while chunk := member.read(1 << 20):
-                    done += len(chunk)
-                    if done > MAX_MEMBER_BYTES:
-                        raise TtsModelError(f"{src.name}: its model is implausibly large")
-                    out.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-        raise TtsModelError(f"{src.name} is a damaged zip archive ({exc}); download or "
-                            "export it again") from None
-    return dest, card

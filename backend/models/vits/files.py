@@ -37,15 +37,16 @@ from torch import nn
 from backend.fsutil import atomic_write_bytes
 from backend.kernel import JobError
 from backend.models.vits import file_formats as ff
+from backend.models.vits import file_package
 from backend.models.vits.config import VitsConfig
-from backend.models.vits.file_formats import TtsModelError
+from backend.models.vits.file_formats import NotATtsModel, TtsModelError
 from backend.names import safe_name
 
 FORMAT = ff.FORMAT
 FORMAT_VERSION = ff.FORMAT_VERSION
 CONFIG_NAME = ff.CONFIG_NAME
-__all__ = ["CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "TtsModel", "TtsModelError",
-           "ids_for", "inference_file", "inspect_tts", "is_tts_file", "load_tts_model",
+__all__ = ["CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "NotATtsModel", "TtsModel",
+           "TtsModelError", "ids_for", "inference_file", "inspect_tts", "is_tts_file", "load_tts_model",
            "write_tts_model", "write_tts_package"]
 
 
@@ -141,7 +142,7 @@ Shapes = Callable[[VitsConfig], dict[str, list[int]]]
 def _read(path: Path | str, config: Path | str | None, *, mmap: bool,
           shapes: Shapes = ff.expected_shapes) -> ff.Found:
     src = Path(path).expanduser()
-    if src.is_file() and zipfile.is_zipfile(src) and ff.is_package(src):
+    if src.is_file() and zipfile.is_zipfile(src) and file_package.is_package(src):
         return _read_package(src, config, shapes)
     found = ff.read_any(src, config, mmap=mmap)
     ff.check_shapes(found, shapes(found.cfg))
@@ -152,7 +153,7 @@ def _read_package(src: Path, config: Path | str | None, shapes: Shapes) -> ff.Fo
     """The package's model, copied out of the zip into a temporary folder and read there."""
     tmp = Path(tempfile.mkdtemp(prefix="timbre-tts-"))
     try:
-        member, card = ff.extract_package_model(src, tmp / "model.pth")
+        member, card = file_package.extract_package_model(src, tmp / "model.pth")
         found = ff.read_any(member, config, mmap=False, shown=src)
         if found.source != "export":
             raise TtsModelError(f"{src.name} holds a model that is not a Timbre Studio "
