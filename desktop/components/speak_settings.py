@@ -1,12 +1,14 @@
 """What the Speak page sends to the ``speak`` job, and what it lists (Qt-free).
 
-``TtsModel`` is one entry of ``tts.models`` (``{id, name, path, source, language, speakers:
-[names], sample_rate, info}``: the library's text-to-speech models and the open project's
-exports). ``SpeakSettings`` holds the page's choices: speed (the job's ``length_scale`` is
-its inverse), variation (``noise_scale``), the voice-conversion model to pass the speech
-through (a path, or none) and its key; it maps the sliders' positions to those values and
-back, and is kept in the app settings under ``speak.settings``. ``job_args`` builds the
-``speak`` job's arguments; ``blocker`` says why Speak cannot start yet.
+``TtsModel`` is one entry of ``tts.models`` (``{id, kind: "tts", name, path, config,
+source, language, speakers: [names], sample_rate, info, ...}``: the open project's
+exported text-to-speech models and the library's; ``config`` is the ``config.json`` of an
+original VITS checkpoint, passed on to the job). ``SpeakSettings`` holds the page's
+choices: speed (the job's ``length_scale`` is its inverse), variation (``noise_scale``),
+the voice-conversion model to pass the speech through (a path, or none) and its key; it
+maps the sliders' positions to those values and back, and is kept in the app settings
+under ``speak.settings``. ``job_args`` builds the ``speak`` job's arguments; ``blocker``
+says why Speak cannot start yet.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class TtsModel:
     speakers: tuple[str, ...] = ()
     sample_rate: int = 0
     info: str = ""
+    config: str | None = None  # the config.json of an original VITS checkpoint
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TtsModel | None:
@@ -65,7 +68,9 @@ class TtsModel:
                    source=str(d.get("source") or ""), language=str(d.get("language") or ""),
                    speakers=names,
                    sample_rate=rate if isinstance(rate, int) and not isinstance(rate, bool)
-                   else 0, info=str(d.get("info") or ""))
+                   else 0, info=str(d.get("info") or ""),
+                   config=d["config"] if isinstance(d.get("config"), str) and d["config"]
+                   else None)
 
     @property
     def multi_speaker(self) -> bool:
@@ -216,6 +221,8 @@ def job_args(model: TtsModel, text: str, settings: SpeakSettings) -> dict[str, A
     args: dict[str, Any] = {"model": model.path, "text": text,
                             "length_scale": settings.length_scale,
                             "noise_scale": settings.noise_scale}
+    if model.config:
+        args["config"] = model.config
     if model.multi_speaker and settings.speaker in model.speakers:
         args["speaker"] = settings.speaker
     if settings.voice:

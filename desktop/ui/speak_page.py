@@ -164,11 +164,14 @@ class QtSpeakPage(QWidget):
         return {"project": state.path} if state is not None else {}
 
     def refresh_models(self, select: str | None = None) -> bool:
-        """``tts.models`` (once while an answer is on its way); ``select``: the id to choose
-        once listed (an import)."""
+        """``tts.models`` (once per project while an answer is on its way; an answer for
+        another project than the open one is dropped); ``select``: the id to choose once
+        listed (an import)."""
         args = self._project_args()
 
         def done(result: dict[str, Any]) -> None:
+            if args != self._project_args():
+                return  # the project changed meanwhile: its own answer is on its way
             self.models_loaded = True
             self.form.set_models(tts_models_from_result(result))
             if select is not None:
@@ -178,25 +181,30 @@ class QtSpeakPage(QWidget):
             self._on_model_changed()
 
         def failed(err: Any) -> None:
+            if args != self._project_args():
+                return
             self.models_loaded = True
             self._say(f"Could not list the text-to-speech models: {err.message}", error=True)
             self._update_buttons()
 
-        return self._asked.ask("tts.models", lambda ok, err: self.client.request(
+        return self._asked.ask(f"tts.models {args}", lambda ok, err: self.client.request(
             "tts.models", args, ok, err), done, failed)
 
     def refresh_voices(self) -> bool:
         args = self._project_args()
 
         def done(result: dict[str, Any]) -> None:
-            self.voices_loaded = True
-            self.form.set_voices(voice_models_from_result(result))
+            if args == self._project_args():  # else the project changed: asked again
+                self.voices_loaded = True
+                self.form.set_voices(voice_models_from_result(result))
 
         def failed(err: Any) -> None:
-            self.voices_loaded = True
-            self.form.voice_note.setText(f"Could not list the voice models: {err.message}")
+            if args == self._project_args():
+                self.voices_loaded = True
+                self.form.voice_note.setText(f"Could not list the voice models: "
+                                             f"{err.message}")
 
-        return self._asked.ask("models.list", lambda ok, err: self.client.request(
+        return self._asked.ask(f"models.list {args}", lambda ok, err: self.client.request(
             "models.list", args, ok, err), done, failed)
 
     def _on_form_refresh(self) -> None:

@@ -69,6 +69,8 @@ def test_job_args_send_the_speaker_only_for_a_multi_speaker_model_and_the_key_wi
     voiced = job_args(SOLO, "Hi.", SpeakSettings(voice="/lib/Alto ü.pth", voice_key=-5))
     assert voiced["voice"] == "/lib/Alto ü.pth" and voiced["voice_key"] == -5
     assert "voice_key" not in job_args(SOLO, "Hi.", SpeakSettings(voice_key=3))
+    original = TtsModel("o", "G_100", "/lib/o/model.pth", config="/lib/o/config.json")
+    assert job_args(original, "Hi.", s)["config"] == "/lib/o/config.json"
 
 
 def test_blocker_names_what_is_missing() -> None:
