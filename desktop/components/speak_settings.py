@@ -31,7 +31,7 @@ DEFAULT_NOISE_SCALE = 0.667
 MAX_NOISE_SCALE = 2.0
 KEY_RANGE = (-24, 24)
 NO_MODEL = ("No text-to-speech model yet: train one on the Train page (Text-to-speech) and "
-            "export it, or import a VITS model file with Import….")
+            "export it, or add a VITS model file with Import… (above).")
 NO_TEXT = "Type or paste the text to speak."
 
 
