@@ -60,6 +60,7 @@ from desktop.ui.speak_form import QtSpeakForm
 INTRO = "Type or paste some text, choose a model, then Speak (Ctrl+Enter)."
 SPEAK_KEYS = ("Ctrl+Return", "Ctrl+Enter")
 SPEAK_TIP = "Speak the text with the chosen model and play it (Ctrl+Enter)."
+PLAY_TIP = "Play what was spoken last again."
 MODEL_FILTER = "VITS text-to-speech models (*.pth *.zip);;All (*)"
 
 
@@ -128,7 +129,7 @@ class QtSpeakPage(QWidget):
         row = QHBoxLayout()
         for key, text, tip, slot in (
                 ("speak", "Speak", SPEAK_TIP, lambda: self.start()),
-                ("play", "Play", "Play what was spoken last again.", lambda: self.play()),
+                ("play", "Play", PLAY_TIP, lambda: self.play()),
                 ("stop", "Stop", "Stop playing (or speaking, while it runs).", self.stop),
                 ("save", "Save as…", "Save a copy of what was spoken last as a WAV file.",
                  lambda: self.save_as())):
@@ -422,6 +423,10 @@ class QtSpeakPage(QWidget):
         self.buttons["speak"].setEnabled(not busy and not why)
         self.buttons["speak"].setToolTip(why or SPEAK_TIP)
         self.buttons["play"].setEnabled(has_result and not busy)
+        model = self.form.model()
+        now = job_args(model, self.text.toPlainText(), self.form.settings) if model else None
+        self.buttons["play"].setToolTip(PLAY_TIP if not has_result or self.session.is_current(
+            now) else PLAY_TIP + " The text or a setting changed since: Speak to hear it.")
         self.buttons["stop"].setEnabled(playing or (busy and self.job is not None
                                                     and not self.job.cancel_requested))
         self.buttons["save"].setEnabled(has_result)

@@ -28,8 +28,9 @@ page sends them and every ``await`` keeps its ``args``, so the replay tests
   semitones up (stages ``speaking`` then ``converting``), played to its end.
 - ``speak_failures``: Import… of the hostile pickle (``unsafe_file``) and of a voice model
   (accepted as ``kind: "voice"``); the preview of a text with a character the front-end
-  cannot read; ``Solo ü`` replaced by the hostile pickle, then deleted; hubert-base removed
-  for a speech in another voice (``asset_missing``); a long text cancelled while it is
+  cannot read; ``Solo ü`` replaced by the hostile pickle (the job fails with the safe
+  loader's message), then deleted (``not_found``, refused); hubert-base removed for a
+  speech in another voice (``asset_missing``, refused); a long text cancelled while it is
   spoken.
 """
 

@@ -125,6 +125,10 @@ def test_speak_play_again_stop_and_save(qtbot, make_client, tmp_path) -> None:
                     timeout=10000)  # played to its end
     assert page.message.text() == spoken
     assert page.buttons["play"].isEnabled() and page.form.isEnabled()
+    assert page.buttons["play"].toolTip() == "Play what was spoken last again."
+    page.text.setPlainText(args["text"] + " More.")
+    assert page.buttons["play"].toolTip().endswith("changed since: Speak to hear it.")
+    page.text.setPlainText(args["text"])
     sentences = result["sentences"]
     assert "Speaking sentence 2 of 3…" in shown and f"{spoken} Playing it." in shown
     second = [s for s in shown if s.startswith("Playing ") and "sentence 2 of 3, "
