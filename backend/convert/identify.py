@@ -13,7 +13,9 @@ Facts used (the key names each tool's files hold):
 - so-vits-svc 4.x: ``enc_p.f0_emb``, ``emb_uv``, a top-level ``pre`` conv over the content
   features, ``f0_decoder`` (4.1); 3.x: ``enc_p_.*``.
 - Diff-SVC: a Lightning-style ``state_dict`` with ``model.denoise_fn.*`` / ``model.fs2.*``.
-- VITS text-to-speech: ``enc_p.emb.weight`` (symbol embedding) and a duration predictor ``dp.``.
+- VITS text-to-speech: ``enc_p.emb.weight`` (symbol embedding) and a duration predictor ``dp.``
+  (original ``G_<step>.pth`` under ``model``, our inference file under ``weight``); its
+  discriminator has 6 sub-discriminators (periods 2, 3, 5, 7, 11 and the scale one).
 - GPT-SoVITS: ``weight`` with ``config`` as a dict; SoVITS keys ``ssl_proj.``, ``quantizer.``,
   ``ref_enc.``; GPT keys ``model.ar_text_embedding.``.
 - HuBERT / ContentVec: fairseq names (``feature_extractor.conv_layers.0.0.weight``,
@@ -36,6 +38,9 @@ RVC_EXPORT_HOW = ("export a voice model from it first: for a Timbre Studio run o
                   "page (Export) or with 'python -m backend export --project <project "
                   "folder>'; for another tool's run with that tool (RVC: \"extract small "
                   "model\" in its checkpoint tab), which writes weights/<name>.pth")
+SPEAK = ("use it on the Speak page: it reads text aloud, where voice conversion needs an "
+         "RVC voice model (.pth)")
+VITS_DISCRIMINATORS = 6  # periods 2, 3, 5, 7, 11 and the scale one (RVC v1 has 7, v2 9)
 ARCHITECTURE = "it uses another architecture: Timbre Studio converts with RVC voice models (.pth)"
 PICK = "choose the .pth of an RVC voice model (weights/<name>.pth)"
 ASSET_IMPORT = "install it on the Models & assets page or with 'python -m backend assets import " \
@@ -122,9 +127,10 @@ def _other_tool(path: Path, top: dict[str, Any], keys: list[str]) -> str | None:
         return _sentence(path, "a so-vits-svc 3.x model", ARCHITECTURE)
     if "enc_p.emb.weight" in keys:
         symbols = _rows(top, "enc_p.emb.weight")
-        return _sentence(path, f"a VITS text-to-speech checkpoint ({symbols} text symbols)",
-                         "it turns text into speech; voice conversion needs an RVC voice "
-                         "model (.pth)")
+        training = " (a training checkpoint: keep its config.json beside it)" \
+            if "optimizer" in top or "iteration" in top else ""
+        return _sentence(path, f"a VITS text-to-speech model ({symbols} text symbols)"
+                         f"{training}", SPEAK)
     return None
 
 
@@ -148,6 +154,9 @@ def _rvc_part(path: Path, top: dict[str, Any], keys: list[str]) -> str | None:
     if _has(keys, "discriminators."):
         what = "the discriminator of an RVC training run (D_<step>.pth)" if training \
             else "an RVC pretrained discriminator (f0D40k.pth style)"
+        if len({k.split(".")[1] for k in keys if k.startswith("discriminators.")}) == \
+                VITS_DISCRIMINATORS:
+            what = "the discriminator of a VITS text-to-speech training run (D_<step>.pth)"
         return _sentence(path, what, "it only judges audio during training; the voice is in "
                          "the generator, exported as weights/<name>.pth")
     if not _has(keys, "enc_p.emb_phone.", "dec.", "flow."):
@@ -165,7 +174,7 @@ def _rvc_part(path: Path, top: dict[str, Any], keys: list[str]) -> str | None:
 
 
 def _rows(top: dict[str, Any], key: str) -> str:
-    state = top.get("model", top)
+    state = next((top[k] for k in ("model", "weight") if isinstance(top.get(k), dict)), top)
     value = state.get(key) if isinstance(state, dict) else None
     return str(value.shape[0]) if isinstance(value, torch.Tensor) and value.dim() else "?"
 

@@ -68,8 +68,18 @@ def read_state_dict(path: Path, part: str = "G") -> dict[str, torch.Tensor]:
 
     Files are read by the backend's one safe loader: a file holding other Python objects
     than tensors, numbers and plain containers is refused (unpickling it could run code)."""
+    return state_dict_of(path, read_object(path), part)
+
+
+def state_dict_of(path: Path, obj: Any, part: str = "G") -> dict[str, torch.Tensor]:
+    """The state dict inside what ``read_object`` read (see ``read_state_dict``)."""
+    return _tensors_only(path, _find_state_dict(path, obj, part))
+
+
+def read_object(path: Path) -> Any:
+    """What a pretrained file holds, read by the safe loader (``PretrainedError`` if not)."""
     try:
-        obj = load_weights(path)
+        return load_weights(path)
     except FileNotFoundError:
         raise PretrainedError(f"pretrained file {path} does not exist") from None
     except UnsafeFile as exc:
@@ -78,7 +88,6 @@ def read_state_dict(path: Path, part: str = "G") -> dict[str, torch.Tensor]:
         reason = exc.reason if isinstance(exc, UnreadableFile) else _first_line(exc)
         raise PretrainedError(f"{path.name} could not be read as a torch checkpoint "
                               f"(damaged or not a model file: {reason})") from None
-    return _tensors_only(path, _find_state_dict(path, obj, part))
 
 
 def _find_state_dict(path: Path, obj: Any, part: str) -> dict[str, Any]:

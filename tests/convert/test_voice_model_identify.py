@@ -131,7 +131,22 @@ def test_vits_tts_checkpoint(tmp_path: Path):
              "dp.flows.0.logs": _t(2, 1), "enc_q.pre.weight": _t(192, 513, 1),
              "dec.conv_pre.weight": _t(512, 192, 7), "flow.flows.0.pre.weight": _t(192, 96, 1)}
     text = _message(_save(_training_top(state), tmp_path / "G_ljs.pth"))
-    assert "a VITS text-to-speech checkpoint (178 text symbols)" in text
+    assert "it looks like a VITS text-to-speech model (178 text symbols) (a training " \
+        "checkpoint: keep its config.json beside it). Use it on the Speak page" in text
+    ours = {"format": "timbre-vits", "format_version": 1, "weight": state,
+            "config": {"model": {}}, "symbols": ["_"] * 178}
+    text = _message(_save(ours, tmp_path / "Ma voix.pth"))
+    assert "it looks like a VITS text-to-speech model (178 text symbols). Use it on the " \
+        "Speak page: it reads text aloud" in text
+
+
+def test_vits_discriminator(tmp_path: Path):
+    state = {f"discriminators.{i}.convs.0.weight": _t(2) for i in range(6)}
+    text = _message(_save(_training_top(state), tmp_path / "D_100.pth"))
+    assert "the discriminator of a VITS text-to-speech training run (D_<step>.pth)" in text
+    state[f"discriminators.6.convs.0.weight"] = _t(2)
+    text = _message(_save(_training_top(state), tmp_path / "D_200.pth"))
+    assert "the discriminator of an RVC training run" in text
 
 
 def test_fairseq_hubert(tmp_path: Path):
