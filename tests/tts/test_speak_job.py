@@ -77,9 +77,9 @@ def test_long_text_is_spoken_sentence_by_sentence_without_clicks(kit: dict[str, 
     for a, b in zip(said, said[1:], strict=False):  # the joins: end, pause, start
         join = audio[int(a["end"] * RATE) - margin:int(b["start"] * RATE) + margin]
         assert largest_step(join) <= inside
-        gap = audio[int(a["end"] * RATE) + 2:int(b["start"] * RATE) - 2]
+        gap = audio[int(a["end"] * RATE) + 50:int(b["start"] * RATE) - 50]  # times: ms
         assert np.max(np.abs(gap)) <= 1 / 32768  # silence (16-bit)
-    # every sentence lasts its symbols times 6 frames: its length is plausible
+    # every sentence lasts its symbols (blanks too) times 3 frames: a plausible length
     assert all(0.8 < s["end"] - s["start"] < 4.0 for s in said)
 
 
@@ -106,7 +106,8 @@ def test_speaker_by_name_or_id_and_an_unknown_one_named(kit: dict[str, Path],
     first, _ = _run({"model": model, "text": "Good morning.", "out": str(tmp_path / "a.wav")})
     assert by_id["speaker"] == "bob" and first["speaker"] == "alice"
     assert np.array_equal(sf.read(by_id["out"])[0], sf.read(bob["out"])[0])
-    assert not np.array_equal(sf.read(first["out"])[0][:2000], sf.read(bob["out"])[0][:2000])
+    alice, bob_audio = sf.read(first["out"])[0], sf.read(bob["out"])[0]
+    assert np.max(np.abs(alice - bob_audio)) > 0.1 * np.max(np.abs(bob_audio))
     with pytest.raises(BadArgs, match=r"speaker 'carol' is not in two voices: its speakers "
                                       r"are 'alice', 'bob'"):
         _run({"model": model, "text": "Hi.", "speaker": "carol"})
