@@ -47,7 +47,7 @@ def _speech_level(gen: VitsGenerator, n_symbols: int) -> None:
 
 
 def tiny_tts_file(path: Path, *, speakers: dict[str, int] | None = None, language: str = "en",
-                  frames_per_token: int | None = 3, sdp: bool = False, seed: int = 0) -> Path:
+                  frames_per_token: int | None = 2, sdp: bool = False, seed: int = 0) -> Path:
     from backend.models.vits.files import write_tts_model
 
     symbols = list(get(language).symbols)
