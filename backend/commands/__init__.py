@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "backend.commands.labels",
     "backend.commands.text",
     "backend.commands.transcribe",
+    "backend.commands.tts",
 ]
 
 

@@ -1,9 +1,11 @@
 """The models library: ``models.list``, ``models.import``, ``models.inspect``, ``models.remove``.
 
-- ``models.list {project?}`` -> ``{models: [Model]}``: the project's exports, then the library.
-- ``models.import {path, index?}`` -> ``{model: Model}``: copies a ``.pth`` (with its index)
-  or a package ``.zip`` into the library.
-- ``models.inspect {path}`` -> ``{model: Model}``: the same checks, nothing copied.
+- ``models.list {project?, kind?}`` -> ``{models: [Model]}``: the project's exports, then the
+  library; ``kind`` "voice" (the default: voice-conversion models), "tts" or "all".
+- ``models.import {path, index?, config?}`` -> ``{model: Model}``: copies a ``.pth`` (with its
+  index) or a package ``.zip`` into the library; a text-to-speech model too (``kind: "tts"``;
+  ``config`` is the config.json of an original VITS checkpoint when it is not beside it).
+- ``models.inspect {path, config?}`` -> ``{model: Model}``: the same checks, nothing copied.
 - ``models.remove {id}`` -> ``{removed: id}``: library models only.
 
 Errors: ``not_a_voice_model`` (the message says what the file looks like), ``unsafe_file``,
@@ -51,8 +53,12 @@ def models_list(args: dict, server: Any) -> dict:
     from backend.convert import library
 
     root = _project_root(args)
+    kind = args.get("kind", "voice")
+    if kind not in library.KINDS:
+        raise CommandError(f"'kind' must be one of {', '.join(library.KINDS)}",
+                           code=E_BAD_ARGS)
     try:
-        return {"models": library.list_models(root)}
+        return {"models": library.list_models(root, kind)}
     except OSError as exc:
         raise _io(exc, "reading", library.library_dir()) from exc
 
@@ -63,8 +69,9 @@ def models_import(args: dict, server: Any) -> dict:
 
     path = _path(args, "path")
     index = _path(args, "index", required=False)
+    config = _path(args, "config", required=False)
     try:
-        return {"model": library.import_model(path, index)}
+        return {"model": library.import_model(path, index, config)}
     except OSError as exc:
         raise _io(exc, "importing into", library.library_dir()) from exc
 
@@ -74,8 +81,9 @@ def models_inspect(args: dict, server: Any) -> dict:
     from backend.convert import library
 
     path = _path(args, "path")
+    config = _path(args, "config", required=False)
     try:
-        return {"model": library.inspect(path)}
+        return {"model": library.inspect(path, config)}
     except OSError as exc:
         raise _io(exc, "reading", path) from exc
 

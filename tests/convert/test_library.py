@@ -18,8 +18,8 @@ from backend.kernel import JobError
 from tests.backend.backend_proc import BackendProcess
 from tests.convert import rvc_files as rf
 
-MODEL_KEYS = {"id", "name", "path", "index", "version", "sample_rate", "f0", "speakers", "info",
-              "stored_dtype", "source", "size_bytes"}
+MODEL_KEYS = {"id", "kind", "name", "path", "index", "version", "sample_rate", "f0", "speakers",
+              "info", "stored_dtype", "source", "size_bytes"}
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_import_list_remove_through_the_server(unicode_dir: Path, data: Path):
             return backend.reply(backend.send(cmd, **args), timeout=120)
 
         got = ask("models.import", path=str(layout.model))["result"]["model"]
-        assert set(got) == MODEL_KEYS
+        assert set(got) == MODEL_KEYS and got["kind"] == "voice"
         assert (got["id"], got["name"], got["source"]) == ("Алиса voice", "Алиса voice",
                                                            "imported")
         folder = data / "models" / "Алиса voice"
@@ -86,6 +86,7 @@ def test_import_list_remove_through_the_server(unicode_dir: Path, data: Path):
         assert ask("models.remove", id="Алиса voice")["error"]["code"] == "not_found"
         after = ask("models.list")["result"]["models"]
         assert [m["id"] for m in after] == ["Pack 声"]
+        assert ask("tts.models", project=str(project.root))["result"] == {"models": []}
         missing = ask("models.inspect", path=str(unicode_dir / "none.pth"))
         assert missing["error"]["code"] == "not_found"
         base = rf.write_pretrained_base(unicode_dir / "f0G40k.pth")

@@ -144,7 +144,7 @@ def test_vits_discriminator(tmp_path: Path):
     state = {f"discriminators.{i}.convs.0.weight": _t(2) for i in range(6)}
     text = _message(_save(_training_top(state), tmp_path / "D_100.pth"))
     assert "the discriminator of a VITS text-to-speech training run (D_<step>.pth)" in text
-    state[f"discriminators.6.convs.0.weight"] = _t(2)
+    state["discriminators.6.convs.0.weight"] = _t(2)
     text = _message(_save(_training_top(state), tmp_path / "D_200.pth"))
     assert "the discriminator of an RVC training run" in text
 

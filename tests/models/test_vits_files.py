@@ -96,8 +96,8 @@ def test_original_ljs_base_loads_and_speaks(unicode_dir: Path):
         {k: s for k, s in manifest.items() if not k.startswith("enc_q.")}
     ids, reading = ids_for(model, "Hello there.")
     assert ids == intersperse(reading.ids) and len(reading.ids) > 5
-    audio = _speak(model)
-    assert audio.shape[-1] % 256 == 0
+    audio = _speak(model, "Hi.", max_len=48)
+    assert audio.shape[-1] == 48 * 256 or audio.shape[-1] % 256 == 0
 
 
 def test_original_vctk_base_speaks_with_a_speaker(tmp_path: Path):
@@ -107,7 +107,7 @@ def test_original_vctk_base_speaks_with_a_speaker(tmp_path: Path):
         (109, ["0", "1", "2"], 109)
     model = load_tts_model(g)
     assert model.multi_speaker and model.speakers["108"] == 108
-    _speak(model, sid=108)
+    _speak(model, "Hi.", sid=108, max_len=48)
 
 
 def test_config_given_elsewhere_and_speaker_names_from_it(tmp_path: Path):
@@ -149,13 +149,21 @@ def test_a_table_of_other_size_without_symbols_asks_for_them(tmp_path: Path):
 
 def test_a_config_of_another_model_names_the_keys(tmp_path: Path):
     cfg = vf.tiny_config(len(EN))
-    conf = cfg.with_speakers(4).to_json()  # says 4 speakers; the weights have none
+    conf = cfg.with_speakers(4).to_json(EN)  # says 4 speakers; the weights have none
     g = vf.write_original(tmp_path / "x", "ljs_base", config=conf,
                           state=vf.tiny_generator(cfg).state_dict())
     err = _error(g)
     assert str(err).startswith("G_1000.pth does not fit its configuration (")
     assert "the config says 4 speakers, the file holds none" in str(err)
     assert "config.json describes another model than G_1000.pth" in str(err)
+
+
+def test_another_vits_variant_is_named(tmp_path: Path):
+    cfg = vf.tiny_config(len(EN))
+    state = {("enc_p.emb.weight" if k == "enc_p.emb.weight" else f"x.{k}"): v
+             for k, v in vf.tiny_generator(cfg).state_dict().items()}
+    g = vf.write_original(tmp_path / "v2", "ljs_base", config=cfg.to_json(EN), state=state)
+    assert "it may be another VITS variant, such as VITS2 or MB-iSTFT-VITS" in str(_error(g))
 
 
 def test_bad_json_is_named_with_its_line(tmp_path: Path):
@@ -176,7 +184,7 @@ def test_files_that_are_not_tts_models_say_what_they_are(tmp_path: Path):
     d = tmp_path / "D_1000.pth"
     torch.save({"model": {"discriminators.0.convs.0.weight": torch.zeros(2)},
                 "iteration": 1}, d)
-    assert "choose the generator G_<step>.pth beside it" in str(_error(d))
+    assert "Choose the generator G_<step>.pth beside it" in str(_error(d))
     text = tmp_path / "notes.pth"
     text.write_text("hello", encoding="utf-8")
     assert "could not be read as a PyTorch file" in str(_error(text))
@@ -214,6 +222,9 @@ def test_ids_for_names_a_symbol_the_model_lacks(tmp_path: Path):
     with pytest.raises(TtsModelError) as err:
         ids_for(model, "Hello about the sofa.")
     assert "has no symbol for 'ə'" in str(err.value)
+    with pytest.raises(TtsModelError, match="'😀' has nothing the en-espeak-vits front-end "
+                                            "can read aloud"):
+        ids_for(model, "😀")
     ids, reading = ids_for(model, "Sit.")
     assert ids[0::2] == [0] * (len(reading.symbols) + 1)
     assert ids[1::2] == [table.index(s) for s in reading.symbols]

@@ -8,9 +8,9 @@ file, an original ``G_<step>.pth`` with its ``config.json``, our training checkp
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,16 +19,14 @@ import torch
 
 from backend.kernel import JobError
 from backend.models.vits.config import VitsConfig, published
-from backend.names import safe_name
 from backend.protocol import E_BAD_ARGS, E_NOT_A_VOICE_MODEL, E_NOT_FOUND, E_UNSAFE_FILE
 from backend.safeload import UnreadableFile, UnsafeFile, load_weights
 
 FORMAT = "timbre-vits"
 FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
-CARD_NAME = "model_card.json"
+LIBRARY_CARD = "model.json"  # written by backend.convert.library beside model.pth
 EMB = "enc_p.emb.weight"
-MAX_MEMBER_BYTES = 8 * 1024**3
 PICK = ("choose a VITS text-to-speech model: a .pth or .zip exported by Timbre Studio, or "
         "an original VITS G_<step>.pth with its config.json")
 _CLEANER_LANGUAGES = (("english", "en"), ("mandarin", "zh"), ("chinese", "zh"),
@@ -43,6 +41,10 @@ class TtsModelError(JobError, ValueError):
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         JobError.__init__(self, message, code=code)
+
+
+class NotATtsModel(TtsModelError):
+    """The file is readable but holds no VITS model (the message says what it holds)."""
 
 
 @dataclass
@@ -90,7 +92,7 @@ def kind_of(obj: Any) -> str | None:
     return "original" if _is_vits_state(_state_of(obj)) else None
 
 
-def _not_tts(src: Path, obj: Any) -> TtsModelError:
+def _not_tts(src: Path, obj: Any) -> NotATtsModel:
     """What a readable file that is no VITS model looks like, and what to choose."""
     state = _state_of(obj) or {}
     keys = [k for k in state if isinstance(k, str)]
@@ -106,7 +108,7 @@ def _not_tts(src: Path, obj: Any) -> TtsModelError:
         shown = ", ".join(keys[:3]) or "no weights"
         what = f"no VITS text-to-speech model ({len(keys)} entries, such as {shown})"
         advice = PICK
-    return TtsModelError(f"{src.name} is not a text-to-speech model: it holds {what}. "
+    return NotATtsModel(f"{src.name} is not a text-to-speech model: it holds {what}. "
                          f"{advice[:1].upper()}{advice[1:]}.")
 
 
@@ -124,7 +126,7 @@ def load_object(src: Path, *, mmap: bool, shown: Path | None = None) -> Any:
         raise TtsModelError(str(exc).replace(str(src), str(shown)),
                             code=E_UNSAFE_FILE) from None
     except UnreadableFile as exc:
-        raise TtsModelError(f"{shown.name} could not be read as a PyTorch file "
+        raise NotATtsModel(f"{shown.name} could not be read as a PyTorch file "
                             f"({exc.reason}): it is damaged or not a model file; {PICK}"
                             ) from None
 
@@ -135,12 +137,27 @@ def read_any(src: Path, config: Path | str | None, *, mmap: bool,
     obj = load_object(src, mmap=mmap, shown=shown)
     kind = kind_of(obj)
     if kind == "export":
-        return _export(shown, src, obj)
-    if kind == "checkpoint":
-        return _checkpoint(shown, obj)
-    if kind == "original":
-        return _original(shown, obj, Path(config).expanduser() if config else None)
-    raise _not_tts(shown, obj)
+        found = _export(shown, src, obj)
+    elif kind == "checkpoint":
+        found = _checkpoint(shown, obj)
+    elif kind == "original":
+        found = _original(shown, obj, Path(config).expanduser() if config else None)
+    else:
+        raise _not_tts(shown, obj)
+    found.name = _library_name(shown) or found.name
+    return found
+
+
+def _library_name(src: Path) -> str:
+    """The name the models library gave a model (its ``model.json`` beside ``model.pth``)."""
+    card = src.with_name(LIBRARY_CARD)
+    if src.name != "model.pth" or not card.is_file():
+        return ""
+    try:
+        name = json.loads(card.read_text(encoding="utf-8")).get("name")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return name if isinstance(name, str) else ""
 
 
 def _tensors(src: Path, state: Any) -> dict[str, torch.Tensor]:
@@ -285,23 +302,17 @@ def _original(src: Path, obj: dict[str, Any], config: Path | None) -> Found:
 
 
 # our training checkpoint ------------------------------------------------------------------
-def _checkpoint_configs(vits: dict[str, Any], n_symbols: int) -> list[VitsConfig]:
-    """The configs a run's settings may describe (the model config when the run stored
-    it, else the published layout at the run's size, speakers and duration predictor)."""
-    stored = vits.get("model_config")
-    if isinstance(stored, dict):
-        return [VitsConfig.from_json(stored, n_symbols=n_symbols)]
-    base = replace(published("ljs_base", n_symbols),
-                   use_sdp=bool(vits.get("use_sdp", True)),
-                   sampling_rate=int(vits.get("sample_rate", 22050)))
+def checkpoint_config(vits: dict[str, Any], n_symbols: int) -> VitsConfig:
+    """The model config of a run's settings (``VitsTrainConfig.to_dict()`` of
+    backend.train.vits_task): the published ljs_base layout with the run's duration
+    predictor, rate and speakers (a table from 2 speakers), ``tiny()`` at the tiny size."""
+    cfg = replace(published("ljs_base", n_symbols), use_sdp=bool(vits.get("use_sdp", True)),
+                  sampling_rate=int(vits.get("sample_rate", 22050)),
+                  learning_rate=float(vits.get("learning_rate", 2e-4)))
     n = len(vits.get("speakers") or {})
-    multi = n >= 2
-    tiny = vits.get("size") == "tiny"
-    first = base.with_speakers(n) if multi else base
-    out = [first.tiny() if tiny else first]
-    if multi and tiny:
-        out.append(base.tiny().with_speakers(n))
-    return out
+    if n >= 2:
+        cfg = cfg.with_speakers(n)
+    return cfg.tiny() if vits.get("size") == "tiny" else cfg
 
 
 def _checkpoint(src: Path, obj: dict[str, Any]) -> Found:
@@ -310,13 +321,9 @@ def _checkpoint(src: Path, obj: dict[str, Any]) -> Found:
     state = _tensors(src, task["G"])
     symbols = _symbols(src, vits.get("symbols"))
     try:
-        configs = _checkpoint_configs(vits, len(symbols))
+        cfg = checkpoint_config(vits, len(symbols))
     except (TypeError, ValueError) as exc:
         raise TtsModelError(f"{src.name}: the run's settings are damaged ({exc})") from None
-    cfg = configs[0]
-    if len(configs) > 1:
-        fits = [c for c in configs if _fits(state, expected_shapes(c))]
-        cfg = fits[0] if fits else cfg
     speakers = _speakers(src, vits.get("speakers"), cfg.n_speakers)
     info = f"epoch {obj.get('epoch')}, step {obj.get('step')}" if "step" in obj else ""
     return Found(cfg=cfg, state=state, symbols=symbols, speakers=speakers,
@@ -333,17 +340,15 @@ def build(cfg: VitsConfig, device: str | torch.device = "cpu") -> torch.nn.Modul
         return VitsGenerator(cfg)
 
 
+@functools.lru_cache(maxsize=16)
 def expected_shapes(cfg: VitsConfig) -> dict[str, list[int]]:
-    """The generator's state-dict shapes, built on the meta device (no memory, no time)."""
-    try:
-        net = build(cfg, "meta")
-    except (RuntimeError, NotImplementedError):  # an op that cannot run on meta tensors
-        net = build(cfg, "cpu")
+    """The generator's state-dict shapes (kept per config: building takes a second for the
+    standard size; the meta device is no faster, its first build much slower)."""
+    return shapes_of(build(cfg))
+
+
+def shapes_of(net: torch.nn.Module) -> dict[str, list[int]]:
     return {k: list(v.shape) for k, v in net.state_dict().items()}
-
-
-def _fits(state: dict[str, torch.Tensor], want: dict[str, list[int]]) -> bool:
-    return not _differences(state, want)
 
 
 def _differences(state: dict[str, torch.Tensor], want: dict[str, list[int]]) -> list[str]:
@@ -365,12 +370,18 @@ def check_shapes(found: Found, want: dict[str, list[int]]) -> None:
         return
     shown = "; ".join(diff[:4]) + (f"; and {len(diff) - 4} more" if len(diff) > 4 else "")
     held = _rows(found.state, "emb_g.weight")
-    if held != found.cfg.n_speakers:
-        said = found.cfg.n_speakers or "no"
+    table = found.cfg.n_speakers if found.cfg.n_speakers > 1 else 0  # 1: no table
+    if held != table:
+        said = table or "no"
         shown = f"the config says {said} speakers, the file holds {held or 'none'}: {shown}"
     if found.config_path is not None:
         fix = (f"{found.config_path.name} describes another model than {found.path.name}: "
                "use the config.json it was trained with")
+        strangers = sum(1 for k in found.state if k not in want)
+        if strangers > len(found.state) // 5:  # many names the original never had
+            fix += (f" ({strangers} of its {len(found.state)} weights have names the "
+                    "original VITS does not use: it may be another VITS variant, such as "
+                    "VITS2 or MB-iSTFT-VITS, which Timbre Studio does not load)")
     else:
         fix = f"{found.path.name} is damaged or was changed by another tool: export it again"
     raise TtsModelError(f"{found.path.name} does not fit its configuration ({shown}). {fix}",
@@ -383,57 +394,3 @@ def stored_dtype(state: dict[str, torch.Tensor]) -> str:
     if len(kinds) == 1:
         return names.get(next(iter(kinds)), str(next(iter(kinds))).replace("torch.", ""))
     return "mixed" if kinds else "fp32"
-
-
-# packages ---------------------------------------------------------------------------------
-def _base(member: str) -> str:
-    return member.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-
-
-def is_package(path: Path) -> bool:
-    """A zip holding a ``.pth`` (not torch's own zip format, whose members end in data.pkl)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-    except (OSError, zipfile.BadZipFile):
-        return False
-    torch_zip = any(n.endswith("/data.pkl") or n == "data.pkl" for n in names)
-    return not torch_zip and any(_base(n).lower().endswith(".pth") for n in names)
-
-
-def _read_card(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[str, Any]:
-    cards = [i for i in infos if _base(i.filename) == CARD_NAME]
-    if not cards or cards[0].file_size > 1_000_000:
-        return {}
-    try:
-        card = json.loads(zf.read(cards[0]).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        return {}  # a damaged card costs the name, never the model
-    return card if isinstance(card, dict) else {}
-
-
-def extract_package_model(src: Path, dest: Path) -> tuple[Path, dict[str, Any]]:
-    """Copy the package's one model into ``dest`` (a size-limited copy; the member's own
-    name is never used as a path) and return it with the package's model card."""
-    try:
-        with zipfile.ZipFile(src) as zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
-            card = _read_card(zf, infos)
-            models = [i for i in infos if _base(i.filename).lower().endswith(".pth")]
-            if len(models) > 1:
-                wanted = f"{safe_name(card.get('name', ''))}.pth"
-                models = [i for i in models if _base(i.filename) == wanted]
-                if len(models) != 1:
-                    raise TtsModelError(f"{src.name} holds several models; a model package "
-                                        "holds one: unpack it and choose the .pth you want")
-            with zf.open(models[0]) as member, open(dest, "wb") as out:
-                done = 0
-                while chunk := member.read(1 << 20):
-                    done += len(chunk)
-                    if done > MAX_MEMBER_BYTES:
-                        raise TtsModelError(f"{src.name}: its model is implausibly large")
-                    out.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-        raise TtsModelError(f"{src.name} is a damaged zip archive ({exc}); download or "
-                            "export it again") from None
-    return dest, card

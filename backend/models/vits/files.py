@@ -26,6 +26,7 @@ import json
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,16 +37,17 @@ from torch import nn
 from backend.fsutil import atomic_write_bytes
 from backend.kernel import JobError
 from backend.models.vits import file_formats as ff
+from backend.models.vits import file_package
 from backend.models.vits.config import VitsConfig
-from backend.models.vits.file_formats import TtsModelError
+from backend.models.vits.file_formats import NotATtsModel, TtsModelError
 from backend.names import safe_name
 
 FORMAT = ff.FORMAT
 FORMAT_VERSION = ff.FORMAT_VERSION
 CONFIG_NAME = ff.CONFIG_NAME
-__all__ = ["CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "TtsModel", "TtsModelError",
-           "ids_for", "inference_file", "inspect_tts", "is_tts_file", "load_tts_model",
-           "write_tts_model", "write_tts_package"]
+__all__ = ["CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "NotATtsModel", "TtsModel",
+           "TtsModelError", "ids_for", "inference_file", "inspect_tts", "is_tts_file",
+           "load_tts_model", "write_tts_model", "write_tts_package"]
 
 
 @dataclass
@@ -68,7 +70,7 @@ class TtsModel:
     @property
     def multi_speaker(self) -> bool:
         """True when the generator takes a speaker id (``sid``)."""
-        return self.cfg.n_speakers > 0
+        return self.cfg.n_speakers > 1  # as the original: one speaker has no table
 
 
 # writing ----------------------------------------------------------------------------------
@@ -134,25 +136,29 @@ def write_tts_package(path: Path | str, name: str, ckpt: dict[str, Any], card: A
 
 
 # reading ----------------------------------------------------------------------------------
-def _read(path: Path | str, config: Path | str | None, *, mmap: bool) -> ff.Found:
+Shapes = Callable[[VitsConfig], dict[str, list[int]]]
+
+
+def _read(path: Path | str, config: Path | str | None, *, mmap: bool,
+          shapes: Shapes = ff.expected_shapes) -> ff.Found:
     src = Path(path).expanduser()
-    if src.is_file() and zipfile.is_zipfile(src) and ff.is_package(src):
-        return _read_package(src, config)
+    if src.is_file() and zipfile.is_zipfile(src) and file_package.is_package(src):
+        return _read_package(src, config, shapes)
     found = ff.read_any(src, config, mmap=mmap)
-    ff.check_shapes(found, ff.expected_shapes(found.cfg))
+    ff.check_shapes(found, shapes(found.cfg))
     return found
 
 
-def _read_package(src: Path, config: Path | str | None) -> ff.Found:
+def _read_package(src: Path, config: Path | str | None, shapes: Shapes) -> ff.Found:
     """The package's model, copied out of the zip into a temporary folder and read there."""
     tmp = Path(tempfile.mkdtemp(prefix="timbre-tts-"))
     try:
-        member, card = ff.extract_package_model(src, tmp / "model.pth")
+        member, card = file_package.extract_package_model(src, tmp / "model.pth")
         found = ff.read_any(member, config, mmap=False, shown=src)
         if found.source != "export":
-            raise TtsModelError(f"{src.name} holds {member.name}, which is not a Timbre Studio "
+            raise TtsModelError(f"{src.name} holds a model that is not a Timbre Studio "
                                 "text-to-speech file: export the model again")
-        ff.check_shapes(found, ff.expected_shapes(found.cfg))
+        ff.check_shapes(found, shapes(found.cfg))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     found.source, found.path, found.card = "package", src, card
@@ -161,6 +167,9 @@ def _read_package(src: Path, config: Path | str | None) -> ff.Found:
 
 
 def _device(device: str) -> str:
+    """"auto" is CUDA where there is one, else the CPU."""
+    if device in ("auto", "", None):
+        return "cuda" if torch.cuda.is_available() else "cpu"
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise JobError(f"device {device} was asked for but CUDA is not available here; "
                        "use the CPU", code="unavailable")
@@ -169,10 +178,18 @@ def _device(device: str) -> str:
 
 def load_tts_model(path: Path | str, config: Path | str | None = None,
                    device: str = "cpu") -> TtsModel:
-    """Read any VITS file (ours or the original's) and build its generator, in float32."""
+    """Read any VITS file (ours or the original's) and build its generator, in float32, on
+    ``device`` ("cpu", "cuda", "cuda:N" or "auto")."""
     device = _device(device)
-    found = _read(path, config, mmap=False)
-    net = ff.build(found.cfg)
+    built: list[nn.Module] = []
+
+    def shapes(cfg: VitsConfig) -> dict[str, list[int]]:
+        built.append(ff.build(cfg))  # the generator itself: built once, checked, loaded
+        return ff.shapes_of(built[-1])
+
+    # mapped, not read: an original G_ file's optimizer state is never loaded
+    found = _read(path, config, mmap=True, shapes=shapes)
+    net = built[-1]
     del net.enc_q  # the posterior encoder only serves training
     state = {k: v.float() if v.is_floating_point() else v for k, v in found.state.items()
              if not k.startswith("enc_q.")}
@@ -229,5 +246,8 @@ def ids_for(model: TtsModel, text: str) -> tuple[list[int], Any]:
             "another front-end): reword the text, or use a model trained with this front-end")
     ids = [table[s] for s in reading.symbols]
     if not ids:
-        raise TtsModelError("the text has nothing to say (no readable letters or words)")
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise TtsModelError(f"{shown!r} has nothing the {frontend.name} front-end can read "
+                            "aloud (no letters, words or numbers): type some text",
+                            code="bad_arguments")
     return (intersperse(ids, 0) if model.cfg.add_blank else ids), reading
