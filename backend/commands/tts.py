@@ -4,7 +4,8 @@
   (``export/*.pth``, ``*.zip``), then the TTS models of the library, by name. A TtsModel is
   ``{id, kind: "tts", name, path, config, source: "export"|"imported", language, speakers:
   [names], sample_rate, n_symbols, info, stored_dtype, size_bytes}`` (backend/convert/
-  library.py); ``speakers`` is empty for a single-speaker model, else the names in id order.
+  library.py); ``speakers``: the names in id order (a single-speaker model names its one
+  speaker, or none).
 
 Errors: ``not_found`` (the project), ``io_error``, ``bad_arguments``.
 """

@@ -50,6 +50,7 @@ def prepare(args: dict) -> SpeakParams:
                       "or .zip, or an original VITS G_<step>.pth")
     config = _existing(args["config"], "config", "the model's config.json") \
         if args.get("config") else None
+    info = _inspect(model, config)
     text = args.get("text")
     if not isinstance(text, str) or not text.strip():
         raise BadArgs("'text' is required: type or paste what to say")
@@ -59,6 +60,7 @@ def prepare(args: dict) -> SpeakParams:
     speaker = args.get("speaker")
     if isinstance(speaker, bool) or speaker is not None and not isinstance(speaker, str | int):
         raise BadArgs(f"speaker must be a speaker's name or id, not {speaker!r}")
+    _check_speaker(info, speaker)
     voice, voice_cfg = _voice(args)
     return SpeakParams(model, config, text, speaker, SpeakSettings.from_args(args), voice,
                        voice_cfg, _out(args.get("out")), _device(str(args.get("device")
@@ -74,6 +76,26 @@ def _existing(value: object, name: str, what: str) -> Path:
     if path.is_dir():
         raise BadArgs(f"{path} is a folder: give {what}")
     return path
+
+
+def _inspect(model: Path, config: Path | None) -> dict[str, Any]:
+    """What the model file holds (``TtsModelError`` names what a wrong file is and what to
+    choose), read without building its weights."""
+    from backend.models.vits.files import inspect_tts
+
+    return inspect_tts(model, config)
+
+
+def _check_speaker(info: dict[str, Any], speaker: object) -> None:
+    """An unknown speaker refused before the job starts, when the file's speaker names are
+    its ids in order (always for ours; the job checks again against the loaded table)."""
+    from backend.tts.speak import speaker_in
+
+    names, count = list(info.get("speakers") or []), int(info.get("n_speakers") or 0)
+    if count and len(names) != count:
+        return
+    speaker_in({n: i for i, n in enumerate(names[:max(count, 1)])}, count, info["name"],
+               speaker)
 
 
 def _voice(args: dict) -> tuple[Any | None, ConvertSettings | None]:
@@ -136,13 +158,10 @@ def run(params: SpeakParams, ctx: JobContext) -> dict:
 
 
 def _load(params: SpeakParams, ctx: JobContext) -> Any:
-    from backend.models.vits.files import TtsModelError, load_tts_model
+    from backend.models.vits.files import load_tts_model
 
     ctx.progress("loading the model", 0, 1, force=True)
-    try:
-        model = load_tts_model(params.model, config=params.config, device=params.device)
-    except TtsModelError as exc:
-        raise BadArgs(str(exc)) from exc
+    model = load_tts_model(params.model, config=params.config, device=params.device)
     ctx.progress("loading the model", 1, 1, force=True)
     return model
 

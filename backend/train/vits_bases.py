@@ -14,13 +14,15 @@ discriminator ("D") into ``model`` and returns the ``LoadReport`` of
 - Everything else is loaded key by key (``fit_state_dict``): each key that does not fit is
   reported with both shapes, missing and unexpected keys by name.
 
-The base's symbol table comes from the base itself (our exports and checkpoints store it),
+A base is an original ``G_``/``D_`` file or pretrained base, our inference file or package,
+or our training checkpoint. The base's symbol table comes from the base itself (ours store it),
 else from the ``config.json`` beside it (``symbols``, as forks write), else it is the
 published 178-symbol English table when the base has 178 rows.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ import torch
 from torch import nn
 
 from backend.models.vits import file_formats as ff
+from backend.models.vits import file_package
 from backend.train.pretrained import (
     LoadReport,
     PretrainedError,
@@ -56,7 +59,7 @@ def fit_vits_base(model: nn.Module, path: Path | str, part: str, symbols: list[s
     """Load the base at ``path`` into ``model`` (the generator for part "G", the
     discriminator for "D"); raise ``PretrainedError`` when nothing of it fits."""
     path = Path(path).expanduser()
-    obj = read_object(path)
+    obj = _read_base(path)
     state = dict(state_dict_of(path, obj, part))
     if any(k.startswith("enc_p.emb_phone.") for k in state):
         raise PretrainedError(f"{path.name} is an RVC base (voice conversion), not a VITS "
@@ -84,6 +87,18 @@ def fit_vits_base(model: nn.Module, path: Path | str, part: str, symbols: list[s
         raise PretrainedError(f"no tensor of {path.name} fits this VITS {what}: {BASES_HOW}"
                               f" ({'G' if part == 'G' else 'D'}_ file for the {what})")
     return report
+
+
+def _read_base(path: Path) -> Any:
+    """What the base holds; our package (.zip) is read through the model inside it."""
+    if not file_package.is_package(path):
+        return read_object(path)
+    with tempfile.TemporaryDirectory(prefix="timbre-base-") as tmp:
+        try:
+            member, _ = file_package.extract_package_model(path, Path(tmp) / "model.pth")
+        except ff.TtsModelError as exc:
+            raise PretrainedError(exc.message) from None
+        return read_object(member)
 
 
 def _fits_rows(state: dict[str, torch.Tensor], own: dict[str, torch.Tensor], key: str) -> bool:

@@ -87,18 +87,22 @@ class Speech:
 
 # -- speakers --------------------------------------------------------------------------------
 def resolve_speaker(model: Any, value: object) -> tuple[int | None, str | None]:
-    """``(sid, name)`` for a speaker given by name or id (``None``/"": the model's first).
+    """``(sid, name)`` for a speaker of ``model`` given by name or id (``None``/"": its
+    first). A single-speaker model takes no speaker id (``sid`` None); its own name (or 0)
+    is accepted. BadArgs names the speaker and lists the model's."""
+    return speaker_in(dict(model.speakers or {}), int(model.cfg.n_speakers or 0), model.name,
+                      value)
 
-    A single-speaker model takes no speaker id (``sid`` None); its own name (or 0) is
-    accepted. BadArgs names the speaker and lists the model's."""
-    table: dict[str, int] = dict(model.speakers or {})
-    count = int(model.cfg.n_speakers or 0)
+
+def speaker_in(table: dict[str, int], count: int, model_name: str,
+               value: object) -> tuple[int | None, str | None]:
+    """``resolve_speaker`` on a speaker table (name -> id) and the model's speaker count."""
     by_id = {i: n for n, i in sorted(table.items(), key=lambda kv: kv[1])}
     if count <= 0:
         only = next(iter(table), None)
         if value is None or value == "" or value == 0 or str(value) in ("0", only):
             return None, only
-        raise BadArgs(f"{model.name} speaks with one voice{_named(only)}: there is no "
+        raise BadArgs(f"{model_name} speaks with one voice{_named(only)}: there is no "
                       f"speaker {value!r} to choose; leave the speaker out")
     if value is None or value == "":
         sid = min(by_id) if by_id else 0
@@ -107,9 +111,9 @@ def resolve_speaker(model: Any, value: object) -> tuple[int | None, str | None]:
         return table[value], value
     sid = _as_id(value)
     if sid is None:
-        raise BadArgs(f"speaker {value!r} is not in {model.name}: {_speakers(by_id, count)}")
+        raise BadArgs(f"speaker {value!r} is not in {model_name}: {_speakers(by_id, count)}")
     if not 0 <= sid < count:
-        raise BadArgs(f"speaker {sid} is out of range: {model.name} has speaker ids 0 to "
+        raise BadArgs(f"speaker {sid} is out of range: {model_name} has speaker ids 0 to "
                       f"{count - 1} ({_speakers(by_id, count)})")
     return sid, by_id.get(sid)
 
@@ -233,6 +237,9 @@ def plan(model: Any, text: str) -> list[sentences.Piece]:
     if len(text) > MAX_CHARS:
         raise BadArgs(f"the text has {len(text):,} characters; speak at most {MAX_CHARS:,} "
                       "at a time")
+    if not model.language:
+        raise BadArgs(f"{model.name} does not say which language it reads (its config names "
+                      "no text cleaners this app knows): it cannot be given text")
     try:
         frontend = get(model.language)
     except FrontendUnavailable as exc:

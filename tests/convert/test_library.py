@@ -86,6 +86,7 @@ def test_import_list_remove_through_the_server(unicode_dir: Path, data: Path):
         assert ask("models.remove", id="Алиса voice")["error"]["code"] == "not_found"
         after = ask("models.list")["result"]["models"]
         assert [m["id"] for m in after] == ["Pack 声"]
+        assert ask("tts.models", project=str(project.root))["result"] == {"models": []}
         missing = ask("models.inspect", path=str(unicode_dir / "none.pth"))
         assert missing["error"]["code"] == "not_found"
         base = rf.write_pretrained_base(unicode_dir / "f0G40k.pth")

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from backend.commands import COMMANDS, load_all
-from backend.convert import library
 from backend.dataset.project import create_project
 from backend.kernel import JobError
 from backend.models.vits import files
@@ -67,7 +66,7 @@ def test_tts_models_in_the_library_and_the_project(unicode_dir: Path, data: Path
         (["Ana", "Bó"], "en", 22050, str(folder / "config.json"))
     assert _call("models.import", path=str(g))["model"]["id"] == "VITS run G_500"
     loaded = files.load_tts_model(got["path"])  # finds the config stored beside it
-    assert loaded.speakers == {"Ana": 0, "Bó": 1}
+    assert loaded.speakers == {"Ana": 0, "Bó": 1} and loaded.name == "VITS run G_500"
 
     ckpt = files.inference_file(vf.tiny_generator(vf.tiny_config(len(EN))).state_dict(),
                                 vf.tiny_config(len(EN)), EN, {}, "en")
@@ -84,13 +83,13 @@ def test_tts_models_in_the_library_and_the_project(unicode_dir: Path, data: Path
     assert [(m["source"], m["name"]) for m in tts] == [
         ("export", "Mon projet TTS"), ("imported", "Paquet 声"),
         ("imported", "VITS run G_500")]
-    assert all(TTS_KEYS <= set(m) and m["kind"] == "tts" for m in tts)
+    assert all(set(m) >= TTS_KEYS and m["kind"] == "tts" for m in tts)
     assert tts[0]["id"] == f"export:{spoken}" and tts[0]["speakers"] == ["Ana"]
     assert tts[0]["info"] == "4 epochs"
     every = _call("models.list", project=str(project.root), kind="all")["models"]
     assert len(every) == 4
-    assert [m["name"] for m in _call("tts.models")["models"]] == ["Paquet 声",
-                                                                   "VITS run G_500"]
+    names = [m["name"] for m in _call("tts.models")["models"]]
+    assert names == ["Paquet 声", "VITS run G_500"]
 
     assert _call("models.remove", id="Paquet 声") == {"removed": "Paquet 声"}
     assert [m["id"] for m in _call("tts.models")["models"]] == ["VITS run G_500"]

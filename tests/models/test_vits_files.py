@@ -158,6 +158,14 @@ def test_a_config_of_another_model_names_the_keys(tmp_path: Path):
     assert "config.json describes another model than G_1000.pth" in str(err)
 
 
+def test_another_vits_variant_is_named(tmp_path: Path):
+    cfg = vf.tiny_config(len(EN))
+    state = {("enc_p.emb.weight" if k == "enc_p.emb.weight" else f"x.{k}"): v
+             for k, v in vf.tiny_generator(cfg).state_dict().items()}
+    g = vf.write_original(tmp_path / "v2", "ljs_base", config=cfg.to_json(EN), state=state)
+    assert "it may be another VITS variant, such as VITS2 or MB-iSTFT-VITS" in str(_error(g))
+
+
 def test_bad_json_is_named_with_its_line(tmp_path: Path):
     cfg = vf.tiny_config(len(EN))
     g = vf.write_original(tmp_path / "x", "ljs_base", state=vf.tiny_generator(cfg).state_dict())
@@ -214,6 +222,9 @@ def test_ids_for_names_a_symbol_the_model_lacks(tmp_path: Path):
     with pytest.raises(TtsModelError) as err:
         ids_for(model, "Hello about the sofa.")
     assert "has no symbol for 'ə'" in str(err.value)
+    with pytest.raises(TtsModelError, match="'😀' has nothing the en-espeak-vits front-end "
+                                            "can read aloud"):
+        ids_for(model, "😀")
     ids, reading = ids_for(model, "Sit.")
     assert ids[0::2] == [0] * (len(reading.symbols) + 1)
     assert ids[1::2] == [table.index(s) for s in reading.symbols]

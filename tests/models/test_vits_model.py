@@ -9,6 +9,7 @@ import torch
 from backend.models.vits import (
     PUBLISHED,
     VitsGenerator,
+    alignment,
     build_vits_discriminator,
     published,
 )
@@ -104,6 +105,10 @@ def test_speaker_ids_are_checked():
     one = model.infer(x, xl, torch.tensor(4)).audio  # one id for the whole batch
     assert one.shape[0] == 2
     assert "emb_g.weight" not in VitsGenerator(_tiny("ljs_base")).state_dict()
+    # the original builds the table for two or more speakers only
+    one_speaker = VitsGenerator(_tiny("ljs_base").with_speakers(1)).eval()
+    assert "emb_g.weight" not in one_speaker.state_dict()
+    assert one_speaker.infer(x, xl, torch.tensor(0)).audio.shape[0] == 2
 
 
 @pytest.mark.parametrize("name", ["ljs_base", "vctk_base"])
@@ -129,3 +134,34 @@ def test_original_checkpoint_layout_roundtrip(tmp_path, name):
     torch.testing.assert_close(a, b)
     y = torch.randn(1, 1, 4096)
     torch.testing.assert_close(d(y, y)[0][2], d2(y, y)[0][2])
+
+
+def test_alignment_scores_are_the_prior_log_likelihood_in_float32_under_autocast():
+    model = VitsGenerator(_tiny("ljs_base"))
+    gen = torch.Generator().manual_seed(4)
+    c, t_text, t_spec = model.cfg.inter_channels, 6, 20
+    # close priors far from zero: bfloat16 scores (8-bit mantissa) pick another path here
+    z_p = torch.randn(1, c, t_spec, generator=gen) + 5
+    m_p = torch.randn(1, c, t_text, generator=gen) * 0.1 + 5
+    logs_p = torch.randn(1, c, t_text, generator=gen) * 0.3
+    x_mask, z_mask = torch.ones(1, 1, t_text), torch.ones(1, 1, t_spec)
+    # the direct definition: log N(z_p[:, frame]; m_p[:, symbol], exp(logs_p[:, symbol]))
+    normal = torch.distributions.Normal(m_p.unsqueeze(2), logs_p.exp().unsqueeze(2))
+    loglik = normal.log_prob(z_p.unsqueeze(3)).sum(1)  # [1, T_spec, T_text]
+    expected = alignment.maximum_path(loglik, torch.ones(1, t_spec, t_text))
+    got = model._align(z_p, m_p, logs_p, x_mask, z_mask)
+    assert torch.equal(got.squeeze(1), expected)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert torch.equal(model._align(z_p, m_p, logs_p, x_mask, z_mask).squeeze(1), expected)
+
+
+@pytest.mark.parametrize("name", ["ljs_base", "ljs_nosdp"])
+def test_training_pass_under_bfloat16_autocast(name):
+    cfg = _tiny(name)
+    model = VitsGenerator(cfg)
+    x, xl, spec, sl, sid = _batch(cfg)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(x, xl, spec, sl, sid)
+    assert out.attn.sum(2).sum(-1).flatten().tolist() == [45, 30]
+    assert bool(torch.isfinite(out.l_length).all()) and bool(torch.isfinite(out.audio).all())
+    (out.audio.float().abs().mean() + out.l_length.float().sum()).backward()

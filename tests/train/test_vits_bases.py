@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from backend.models.vits import build_vits_discriminator
-from backend.models.vits.files import write_tts_model
+from backend.models.vits.files import inference_file, write_tts_model, write_tts_package
 from backend.text.symbols import VITS_EN
 from backend.train.pretrained import PretrainedError, load_into
 from backend.train.vits_bases import fit_vits_base
@@ -131,6 +131,14 @@ def test_our_export_as_a_base_carries_its_table(tmp_path: Path):
     row = model.enc_p.emb.weight[OURS.index("k")].detach()
     assert torch.equal(row, base.enc_p.emb.weight[BASE.index("k")].detach().half().float())
     assert report.missing and all(k.startswith("enc_q.") for k in report.missing)
+
+    ckpt = inference_file(base.state_dict(), cfg, BASE, {}, "en")
+    card = {"name": "Base 声", "steps": 10}
+    pkg = write_tts_package(tmp_path / "base.zip", "Base 声", ckpt, card)
+    again = vf.tiny_generator(vf.tiny_config(len(OURS)))
+    report = fit_vits_base(again, pkg, "G", OURS, {})
+    assert "47 mapped by symbol (stored in the base)" in report.adapted[0]
+    assert torch.equal(again.enc_p.emb.weight[OURS.index("k")].detach(), row)
 
 
 def test_discriminator_and_wrong_files(tmp_path: Path):

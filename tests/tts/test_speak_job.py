@@ -64,12 +64,12 @@ def test_cli_speaks_sentences_into_the_wav(kit: dict[str, Path], python_exe: str
 
 def test_long_text_is_spoken_sentence_by_sentence_without_clicks(kit: dict[str, Path],
                                                                  tmp_path: Path) -> None:
-    text = " ".join(f"This is sentence number {i}, spoken alone." for i in range(1, 9))
+    text = " ".join(f"Sentence {i}, alone." for i in range(1, 6))
     result, seen = _run({"model": str(kit["model"]), "text": text,
                          "out": str(tmp_path / "long.wav")})
     said = result["sentences"]
-    assert len(said) == 8 and said[7]["text"] == "This is sentence number 8, spoken alone."
-    assert _stages(seen, "speaking")[-1] == (8, 8)
+    assert len(said) == 5 and said[4]["text"] == "Sentence 5, alone."
+    assert _stages(seen, "speaking")[-1] == (5, 5)
     audio, _ = sf.read(result["out"], dtype="float32")
     inside = max(largest_step(audio[int(s["start"] * RATE) + 300:int(s["end"] * RATE) - 300])
                  for s in said)
@@ -77,10 +77,10 @@ def test_long_text_is_spoken_sentence_by_sentence_without_clicks(kit: dict[str, 
     for a, b in zip(said, said[1:], strict=False):  # the joins: end, pause, start
         join = audio[int(a["end"] * RATE) - margin:int(b["start"] * RATE) + margin]
         assert largest_step(join) <= inside
-        gap = audio[int(a["end"] * RATE) + 2:int(b["start"] * RATE) - 2]
+        gap = audio[int(a["end"] * RATE) + 50:int(b["start"] * RATE) - 50]  # times: ms
         assert np.max(np.abs(gap)) <= 1 / 32768  # silence (16-bit)
-    # every sentence lasts its symbols times 6 frames: its length is plausible
-    assert all(0.8 < s["end"] - s["start"] < 4.0 for s in said)
+    # every sentence lasts its symbols (blanks too) times 2 frames: a plausible length
+    assert all(0.5 < s["end"] - s["start"] < 3.0 for s in said)
 
 
 def test_length_scale_two_speaks_about_twice_as_long(kit: dict[str, Path],
@@ -106,7 +106,8 @@ def test_speaker_by_name_or_id_and_an_unknown_one_named(kit: dict[str, Path],
     first, _ = _run({"model": model, "text": "Good morning.", "out": str(tmp_path / "a.wav")})
     assert by_id["speaker"] == "bob" and first["speaker"] == "alice"
     assert np.array_equal(sf.read(by_id["out"])[0], sf.read(bob["out"])[0])
-    assert not np.array_equal(sf.read(first["out"])[0][:2000], sf.read(bob["out"])[0][:2000])
+    alice, bob_audio = sf.read(first["out"])[0], sf.read(bob["out"])[0]
+    assert np.max(np.abs(alice - bob_audio)) > 0.1 * np.max(np.abs(bob_audio))
     with pytest.raises(BadArgs, match=r"speaker 'carol' is not in two voices: its speakers "
                                       r"are 'alice', 'bob'"):
         _run({"model": model, "text": "Hi.", "speaker": "carol"})

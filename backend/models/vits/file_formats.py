@@ -25,6 +25,7 @@ from backend.safeload import UnreadableFile, UnsafeFile, load_weights
 FORMAT = "timbre-vits"
 FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
+LIBRARY_CARD = "model.json"  # written by backend.convert.library beside model.pth
 EMB = "enc_p.emb.weight"
 PICK = ("choose a VITS text-to-speech model: a .pth or .zip exported by Timbre Studio, or "
         "an original VITS G_<step>.pth with its config.json")
@@ -136,12 +137,27 @@ def read_any(src: Path, config: Path | str | None, *, mmap: bool,
     obj = load_object(src, mmap=mmap, shown=shown)
     kind = kind_of(obj)
     if kind == "export":
-        return _export(shown, src, obj)
-    if kind == "checkpoint":
-        return _checkpoint(shown, obj)
-    if kind == "original":
-        return _original(shown, obj, Path(config).expanduser() if config else None)
-    raise _not_tts(shown, obj)
+        found = _export(shown, src, obj)
+    elif kind == "checkpoint":
+        found = _checkpoint(shown, obj)
+    elif kind == "original":
+        found = _original(shown, obj, Path(config).expanduser() if config else None)
+    else:
+        raise _not_tts(shown, obj)
+    found.name = _library_name(shown) or found.name
+    return found
+
+
+def _library_name(src: Path) -> str:
+    """The name the models library gave a model (its ``model.json`` beside ``model.pth``)."""
+    card = src.with_name(LIBRARY_CARD)
+    if src.name != "model.pth" or not card.is_file():
+        return ""
+    try:
+        name = json.loads(card.read_text(encoding="utf-8")).get("name")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return name if isinstance(name, str) else ""
 
 
 def _tensors(src: Path, state: Any) -> dict[str, torch.Tensor]:
@@ -354,12 +370,18 @@ def check_shapes(found: Found, want: dict[str, list[int]]) -> None:
         return
     shown = "; ".join(diff[:4]) + (f"; and {len(diff) - 4} more" if len(diff) > 4 else "")
     held = _rows(found.state, "emb_g.weight")
-    if held != found.cfg.n_speakers:
-        said = found.cfg.n_speakers or "no"
+    table = found.cfg.n_speakers if found.cfg.n_speakers > 1 else 0  # 1: no table
+    if held != table:
+        said = table or "no"
         shown = f"the config says {said} speakers, the file holds {held or 'none'}: {shown}"
     if found.config_path is not None:
         fix = (f"{found.config_path.name} describes another model than {found.path.name}: "
                "use the config.json it was trained with")
+        strangers = sum(1 for k in found.state if k not in want)
+        if strangers > len(found.state) // 5:  # many names the original never had
+            fix += (f" ({strangers} of its {len(found.state)} weights have names the "
+                    "original VITS does not use: it may be another VITS variant, such as "
+                    "VITS2 or MB-iSTFT-VITS, which Timbre Studio does not load)")
     else:
         fix = f"{found.path.name} is damaged or was changed by another tool: export it again"
     raise TtsModelError(f"{found.path.name} does not fit its configuration ({shown}). {fix}",

@@ -46,8 +46,8 @@ FORMAT = ff.FORMAT
 FORMAT_VERSION = ff.FORMAT_VERSION
 CONFIG_NAME = ff.CONFIG_NAME
 __all__ = ["CONFIG_NAME", "FORMAT", "FORMAT_VERSION", "NotATtsModel", "TtsModel",
-           "TtsModelError", "ids_for", "inference_file", "inspect_tts", "is_tts_file", "load_tts_model",
-           "write_tts_model", "write_tts_package"]
+           "TtsModelError", "ids_for", "inference_file", "inspect_tts", "is_tts_file",
+           "load_tts_model", "write_tts_model", "write_tts_package"]
 
 
 @dataclass
@@ -70,7 +70,7 @@ class TtsModel:
     @property
     def multi_speaker(self) -> bool:
         """True when the generator takes a speaker id (``sid``)."""
-        return self.cfg.n_speakers > 0
+        return self.cfg.n_speakers > 1  # as the original: one speaker has no table
 
 
 # writing ----------------------------------------------------------------------------------
@@ -167,6 +167,9 @@ def _read_package(src: Path, config: Path | str | None, shapes: Shapes) -> ff.Fo
 
 
 def _device(device: str) -> str:
+    """"auto" is CUDA where there is one, else the CPU."""
+    if device in ("auto", "", None):
+        return "cuda" if torch.cuda.is_available() else "cpu"
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise JobError(f"device {device} was asked for but CUDA is not available here; "
                        "use the CPU", code="unavailable")
@@ -175,7 +178,8 @@ def _device(device: str) -> str:
 
 def load_tts_model(path: Path | str, config: Path | str | None = None,
                    device: str = "cpu") -> TtsModel:
-    """Read any VITS file (ours or the original's) and build its generator, in float32."""
+    """Read any VITS file (ours or the original's) and build its generator, in float32, on
+    ``device`` ("cpu", "cuda", "cuda:N" or "auto")."""
     device = _device(device)
     built: list[nn.Module] = []
 
@@ -183,7 +187,8 @@ def load_tts_model(path: Path | str, config: Path | str | None = None,
         built.append(ff.build(cfg))  # the generator itself: built once, checked, loaded
         return ff.shapes_of(built[-1])
 
-    found = _read(path, config, mmap=False, shapes=shapes)
+    # mapped, not read: an original G_ file's optimizer state is never loaded
+    found = _read(path, config, mmap=True, shapes=shapes)
     net = built[-1]
     del net.enc_q  # the posterior encoder only serves training
     state = {k: v.float() if v.is_floating_point() else v for k, v in found.state.items()
@@ -241,5 +246,8 @@ def ids_for(model: TtsModel, text: str) -> tuple[list[int], Any]:
             "another front-end): reword the text, or use a model trained with this front-end")
     ids = [table[s] for s in reading.symbols]
     if not ids:
-        raise TtsModelError("the text has nothing to say (no readable letters or words)")
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise TtsModelError(f"{shown!r} has nothing the {frontend.name} front-end can read "
+                            "aloud (no letters, words or numbers): type some text",
+                            code="bad_arguments")
     return (intersperse(ids, 0) if model.cfg.add_blank else ids), reading

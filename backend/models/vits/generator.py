@@ -2,7 +2,8 @@
 
 Modules (state-dict prefixes): ``enc_p`` text encoder, ``dec`` HiFi-GAN decoder, ``enc_q``
 posterior encoder (training only), ``flow`` residual-coupling flow, ``dp`` duration
-predictor (stochastic when ``cfg.use_sdp``), ``emb_g`` speaker table (``n_speakers`` > 0).
+predictor (stochastic when ``cfg.use_sdp``), ``emb_g`` speaker table (``n_speakers`` > 1,
+as the original: a one-speaker config is a single-speaker model).
 The decoder, posterior encoder and flow are the voice-conversion synthesizer's modules.
 
 Training (``forward``): the posterior ``z`` of the linear spectrogram goes through the flow
@@ -57,7 +58,9 @@ class VitsGenerator(nn.Module):
     def __init__(self, cfg: VitsConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        gin = cfg.gin_channels if cfg.n_speakers > 0 else 0
+        # as the original: every module gets gin_channels; the speaker table exists for
+        # two or more speakers (with n_speakers == 1 the model is single-speaker)
+        gin = cfg.gin_channels
         self.enc_p = TextEncoder(cfg.n_symbols, cfg.inter_channels, cfg.hidden_channels,
                                  cfg.filter_channels, cfg.n_heads, cfg.n_layers,
                                  cfg.kernel_size, float(cfg.p_dropout))
@@ -77,7 +80,8 @@ class VitsGenerator(nn.Module):
         else:
             self.dp = DurationPredictor(cfg.hidden_channels, cfg.dp_filter_channels, 3, 0.5,
                                         gin_channels=gin)
-        if cfg.n_speakers > 0:
+        self.n_speakers = cfg.n_speakers if cfg.n_speakers > 1 else 0
+        if self.n_speakers:
             self.emb_g = nn.Embedding(cfg.n_speakers, cfg.gin_channels)
 
     @property
@@ -85,17 +89,17 @@ class VitsGenerator(nn.Module):
         return self.cfg.hop_length
 
     def _speaker(self, sid: torch.Tensor | None, batch: int) -> torch.Tensor | None:
-        if self.cfg.n_speakers <= 0:
+        if not self.n_speakers:
             return None
         if sid is None:
-            raise ValueError(f"this model has {self.cfg.n_speakers} speakers: pass sid "
+            raise ValueError(f"this model has {self.n_speakers} speakers: pass sid "
                              "(speaker ids)")
         sid = torch.as_tensor(sid, device=self.emb_g.weight.device).long().reshape(-1)
         if sid.numel() == 1 and batch > 1:
             sid = sid.expand(batch)
-        if bool(((sid < 0) | (sid >= self.cfg.n_speakers)).any()):
+        if bool(((sid < 0) | (sid >= self.n_speakers)).any()):
             raise ValueError(f"speaker id {sid.tolist()} out of range: this model has "
-                             f"speakers 0..{self.cfg.n_speakers - 1}")
+                             f"speakers 0..{self.n_speakers - 1}")
         return self.emb_g(sid).unsqueeze(-1)
 
     def forward(self, x: torch.Tensor, x_lengths: torch.Tensor, spec: torch.Tensor,
@@ -123,8 +127,14 @@ class VitsGenerator(nn.Module):
 
     @torch.no_grad()
     def _align(self, z_p, m_p, logs_p, x_mask, z_mask) -> torch.Tensor:
-        """Log-likelihood of every frame under every symbol's prior, then MAS."""
-        z_p, m_p, logs_p = z_p.float(), m_p.float(), logs_p.float()
+        """Log-likelihood of every frame under every symbol's prior, then MAS (in float32
+        even under autocast: half-precision scores would pick another path)."""
+        with torch.autocast(z_p.device.type, enabled=False):
+            return self._align_fp32(z_p.float(), m_p.float(), logs_p.float(),
+                                    x_mask.float(), z_mask).to(z_mask.dtype)
+
+    @staticmethod
+    def _align_fp32(z_p, m_p, logs_p, x_mask, z_mask) -> torch.Tensor:
         inv_var = torch.exp(-2 * logs_p)  # [B, C, T_text]
         const = torch.sum(-0.5 * math.log(2 * math.pi) - logs_p, [1], keepdim=True)
         quad = torch.matmul(-0.5 * (z_p**2).transpose(1, 2), inv_var)  # [B, T_spec, T_text]
@@ -132,7 +142,7 @@ class VitsGenerator(nn.Module):
         mean_sq = torch.sum(-0.5 * (m_p**2) * inv_var, [1], keepdim=True)
         neg_cent = quad + cross + const + mean_sq
         mask = z_mask.squeeze(1).unsqueeze(2) * x_mask  # [B, T_spec, T_text]
-        return alignment.maximum_path(neg_cent, mask.float()).unsqueeze(1).to(z_mask.dtype)
+        return alignment.maximum_path(neg_cent, mask.float()).unsqueeze(1)
 
     @torch.no_grad()
     def infer(self, x: torch.Tensor, x_lengths: torch.Tensor, sid: torch.Tensor | None = None,
