@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from desktop.components.settings import AppSettings, JsonSettingsStore
+from desktop.components.speak_session import ADVICE
 from desktop.components.speak_settings import NO_TEXT, SETTINGS_KEY, speed_position
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.speak_page import INTRO, QtSpeakPage
@@ -78,6 +79,15 @@ def _fill(qtbot, page: QtSpeakPage, args: dict[str, Any]) -> None:
     if "voice_key" in args:
         page.form.key.setValue(args["voice_key"])
     _type(qtbot, page, args["text"])
+
+
+def _outcome(msgs: list[dict[str, Any]], n: int) -> dict[str, Any]:
+    """The error of the ``n``-th ``speak`` start: its refusal, else its job's end."""
+    reply = replies(msgs, "job.start")[n]
+    if reply["type"] == "error":
+        return reply["error"]
+    job_id = reply["result"]["job_id"]
+    return next(e["error"] for e in events(msgs, "job.finished") if e["job_id"] == job_id)
 
 
 def _speak_args(msgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -209,16 +219,15 @@ def test_imports_unreadable_text_failures_missing_asset_and_cancel(qtbot, make_c
 
     args = _speak_args(msgs)
     _fill(qtbot, page, args[0])
-    failed = [e["error"] for e in events(msgs, "job.finished") if e.get("error")]
-    for expected in (failed[0], replies(msgs, "job.start")[1]["error"]):
-        job = page.start()  # the model replaced by a hostile pickle, then deleted
+    for n, code in enumerate(("unsafe_file", "not_found")):  # replaced by a hostile pickle,
+        expected = _outcome(msgs, n)                           # then deleted
+        job = page.start()
         qtbot.waitUntil(lambda j=job: j.finished, timeout=10000)
         head = "Could not start speaking" if job.refused else "Speaking failed"
-        assert job.error_code == expected["code"]
-        assert page.message.text().startswith(f"{head}: {expected['message']}")
+        assert job.error_code == expected["code"] == code
+        assert page.message.text() == f"{head}: {expected['message']}\n{ADVICE[code]}"
         assert "b00020" in page.message.styleSheet()
-    assert "it was not loaded" in failed[0]["message"]
-    assert page.message.text().endswith("Refresh lists the models that are there.")
+    assert "it was not loaded" in _outcome(msgs, 0)["message"]
 
     _choose(page.form.voice_combo, args[2]["voice"])
     page.start()
