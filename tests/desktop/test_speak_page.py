@@ -276,3 +276,29 @@ def test_the_lists_follow_exports_and_the_project(qtbot, make_client, tmp_path) 
     qtbot.waitUntil(lambda: len(sent(sig, "tts.models")) == 3, timeout=5000)
     qtbot.waitUntil(lambda: len(sent(sig, "models.list")) == 3, timeout=5000)
     assert sent(sig, "tts.models")[2] == sent(sig, "models.list")[2] == {"project": state.path}
+
+
+def test_in_the_window_the_jobs_dock_follows_the_pages_handle(qtbot, make_client, qsettings,
+                                                              tmp_path) -> None:
+    from desktop.ui.jobs_panel import COL_STATUS
+    from desktop.ui.main_window import MainWindow
+
+    msgs = _materialize("speak_run.jsonl", tmp_path)
+    client, _sig = make_client(fake_command("speak_run.jsonl", tmp_path))
+    window = MainWindow(client, qsettings)
+    qtbot.addWidget(window)
+    client.start()
+    window.show()
+    window.show_page("speak")
+    page = window.speak_page
+    qtbot.waitUntil(lambda: page.models_loaded and page.voices_loaded, timeout=10000)
+    _fill(qtbot, page, _speak_args(msgs)[0])
+    states: list[str] = []
+    job = page.start()
+    assert job is not None
+    job.subscribe(lambda j, *_a: states.append(j.state) if states[-1:] != [j.state] else None)
+    qtbot.waitUntil(lambda: job.finished, timeout=10000)
+    assert states == ["running", "ok"]
+    assert window.jobs_panel.handle(job.job_id) is job
+    assert window.jobs_panel.cell_text(job, COL_STATUS) == "ok"
+    assert [h for h in window.jobs.handles() if h.job_id == job.job_id] == [job]
