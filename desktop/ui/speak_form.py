@@ -1,10 +1,13 @@
 """QtSpeakForm: the Speak page's settings column; it views a ``SpeakSettings``.
 
-The text-to-speech model (``tts.models``: Import…, Refresh, its details), the speaker of a
-multi-speaker model, the speed and variation sliders and the optional voice-conversion
-pass ("In the voice of", ``models.list``'s voice models, and its key). ``settings_changed``
-carries the new ``SpeakSettings`` whenever the user changes one; ``sig_import`` and
-``sig_refresh`` ask the page for those actions.
+The text-to-speech model (``tts.models {project?}``: Import… through ``models.import``,
+Refresh, its details), the speaker of a multi-speaker model, the speed and variation
+sliders and the optional voice-conversion pass ("In the voice of", the voice models of
+``models.list {project?}``, and its key). The lists are asked once per project while an
+answer is on its way; an answer for another project than the current one is dropped.
+``settings_changed`` carries the new ``SpeakSettings`` whenever the user changes one,
+``models_changed`` says the models were listed, ``sig_message(text, error)`` what an
+import or a listing came to.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.components.request_book import InFlight
+from desktop.components.settings import AppSettings
+from desktop.components.speak_session import failed_text
 from desktop.components.speak_settings import (
     KEY_RANGE,
     SPEED_STEPS,
@@ -33,13 +39,17 @@ from desktop.components.speak_settings import (
     TtsModel,
     speed_position,
     speed_text,
+    tts_models_from_result,
     variation_position,
     variation_text,
+    voice_models_from_result,
 )
+from desktop.ui import file_dialogs
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.live_pickers import narrow_combo
 
 NO_VOICE = "none (the model's own voice)"
+MODEL_FILTER = "VITS text-to-speech models (*.pth *.zip);;All (*)"
 
 
 def _slider(name: str, low: int, high: int, tip: str) -> QSlider:
@@ -53,14 +63,20 @@ def _slider(name: str, low: int, high: int, tip: str) -> QSlider:
 
 class QtSpeakForm(QWidget):
     settings_changed = Signal(object)  # SpeakSettings
-    sig_import = Signal()
-    sig_refresh = Signal()
+    models_changed = Signal()
+    sig_message = Signal(str, bool)  # text, error
 
-    def __init__(self, settings: SpeakSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, client: Any, settings: SpeakSettings,
+                 app_settings: AppSettings | None = None, parent: QWidget | None = None
+                 ) -> None:
         super().__init__(parent)
+        self.client, self.app_settings = client, app_settings
         self.settings = settings
         self.models: list[TtsModel] = []
         self.voices: list[dict[str, Any]] = []
+        self.project: str | None = None
+        self.models_loaded = self.voices_loaded = False
+        self._asked = InFlight()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._build_model_box())
@@ -81,8 +97,8 @@ class QtSpeakForm(QWidget):
         self.refresh_btn = QPushButton("Refresh")
         self.refresh_btn.setToolTip("List the models again (the library and the project's "
                                     "exports).")
-        self.import_btn.clicked.connect(self.sig_import.emit)
-        self.refresh_btn.clicked.connect(self.sig_refresh.emit)
+        self.import_btn.clicked.connect(lambda: self.import_model())
+        self.refresh_btn.clicked.connect(lambda: self.refresh())
         self.model_details = QtElidedLabel(lines=3)
         self.model_details.setObjectName("speak_model_details")
         self.speaker_combo = narrow_combo("speak_speaker")
@@ -151,6 +167,92 @@ class QtSpeakForm(QWidget):
         form.addRow("Key:", self.key)
         form.addRow(self.voice_note)
         return box
+
+    # lists --------------------------------------------------------------------------------
+    def set_project(self, path: str | None, *, now: bool, again: bool = False) -> None:
+        """The open project (its exports are listed); ``again``: the same project, whose
+        exports changed. Asked at once when ``now``, else when the page is next shown."""
+        if path == self.project and not again:
+            return
+        self.project = path
+        self.models_loaded = self.voices_loaded = False
+        if now:
+            self.refresh()
+
+    def refresh(self, missing_only: bool = False) -> None:
+        if not (missing_only and self.models_loaded):
+            self.refresh_models()
+        if not (missing_only and self.voices_loaded):
+            self.refresh_voices()
+
+    def _args(self) -> dict[str, Any]:
+        return {"project": self.project} if self.project else {}
+
+    def refresh_models(self, select: str | None = None) -> bool:
+        """``tts.models``; ``select``: the id to choose once listed (an import)."""
+        args = self._args()
+
+        def done(result: dict[str, Any]) -> None:
+            if args == self._args():  # else the project changed: its answer is coming
+                self.models_loaded = True
+                self.set_models(tts_models_from_result(result))
+                if select is not None:
+                    self.select_model(select)
+                self.models_changed.emit()
+
+        def failed(err: Any) -> None:
+            if args == self._args():
+                self.models_loaded = True
+                self.models_changed.emit()
+                self.sig_message.emit("Could not list the text-to-speech models: "
+                                      f"{err.message}", True)
+
+        return self._asked.ask(f"tts.models {args}", lambda ok, err: self.client.request(
+            "tts.models", args, ok, err), done, failed)
+
+    def refresh_voices(self) -> bool:
+        args = self._args()
+
+        def done(result: dict[str, Any]) -> None:
+            if args == self._args():
+                self.voices_loaded = True
+                self.set_voices(voice_models_from_result(result))
+
+        def failed(err: Any) -> None:
+            if args == self._args():
+                self.voices_loaded = True
+                self.voice_note.setText(f"Could not list the voice models: {err.message}")
+
+        return self._asked.ask(f"models.list {args}", lambda ok, err: self.client.request(
+            "models.list", args, ok, err), done, failed)
+
+    def pick_model_file(self) -> str:
+        """A model file chosen by the user ("" if cancelled). Tests replace this."""
+        return file_dialogs.open_file(self, self.app_settings, "tts_model",
+                                      "Import a text-to-speech model", MODEL_FILTER)
+
+    def import_model(self, path: str | None = None) -> str | None:
+        """``models.import``: a TTS model is listed and chosen; a voice-conversion model is
+        listed under "In the voice of"."""
+        path = path or self.pick_model_file()
+        if not path:
+            return None
+        self.sig_message.emit(f"Importing {path}…", False)
+
+        def done(result: dict[str, Any]) -> None:
+            model = result.get("model") if isinstance(result.get("model"), dict) else {}
+            if model.get("kind") == "voice":
+                self.sig_message.emit(f"{path} is a voice-conversion model, not "
+                                      "text-to-speech: it was added to the library and is "
+                                      "listed under “In the voice of”.", False)
+                self.refresh_voices()
+                return
+            self.sig_message.emit(f"Imported {model.get('name') or path}.", False)
+            self.refresh_models(select=str(model.get("id") or ""))
+
+        return self.client.request("models.import", {"path": path}, done, lambda err: (
+            self.sig_message.emit(failed_text(err.code, err.message,
+                                              f"Could not import {path}"), True)))
 
     # models -----------------------------------------------------------------------------------
     def set_models(self, models: list[TtsModel]) -> None:

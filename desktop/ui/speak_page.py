@@ -36,7 +36,6 @@ from desktop.components.assets import missing_from_job
 from desktop.components.convert_session import save_copy
 from desktop.components.job_handle import JobHandle
 from desktop.components.project_state import ProjectState
-from desktop.components.request_book import InFlight
 from desktop.components.settings import AppSettings
 from desktop.components.speak_session import SpeakSession, failed_text, progress_text
 from desktop.components.speak_settings import (
@@ -45,8 +44,6 @@ from desktop.components.speak_settings import (
     SpeakSettings,
     blocker,
     job_args,
-    tts_models_from_result,
-    voice_models_from_result,
 )
 from desktop.ui import file_dialogs
 from desktop.ui.asset_missing_dialog import QtAssetMissingDialog
@@ -61,7 +58,6 @@ INTRO = "Type or paste some text, choose a model, then Speak (Ctrl+Enter)."
 SPEAK_KEYS = ("Ctrl+Return", "Ctrl+Enter")
 SPEAK_TIP = "Speak the text with the chosen model and play it (Ctrl+Enter)."
 PLAY_TIP = "Play what was spoken last again."
-MODEL_FILTER = "VITS text-to-speech models (*.pth *.zip);;All (*)"
 
 
 class QtSpeakPage(QWidget):
@@ -73,12 +69,12 @@ class QtSpeakPage(QWidget):
         self.session = SpeakSession()
         self.job: JobHandle | None = None
         self.missing_dialog: QtAssetMissingDialog | None = None
-        self.models_loaded = self.voices_loaded = False
-        self._asked = InFlight()
         self._build(SpeakSettings.from_stored(store.get(SETTINGS_KEY) if store else None))
         controller.project_changed.connect(self._on_controller_project_changed)
         client.jobs.subscribe(self._on_jobs_changed)
         client.sig_event.connect(self._on_client_event)
+        state = controller.state
+        self.form.set_project(state.path if state is not None else None, now=False)
         self._update_buttons()
 
     # construction ---------------------------------------------------------------------------
@@ -101,10 +97,10 @@ class QtSpeakPage(QWidget):
         self.text_splitter.addWidget(vertical_scroll(self.preview, frame=False))
         self.text_splitter.setStretchFactor(0, 3)
         self.text_splitter.setStretchFactor(1, 2)
-        self.form = QtSpeakForm(settings)
+        self.form = QtSpeakForm(self.client, settings, self.app_settings)
         self.form.settings_changed.connect(self._on_form_settings_changed)
-        self.form.sig_import.connect(lambda: self.import_model())
-        self.form.sig_refresh.connect(self._on_form_refresh)
+        self.form.models_changed.connect(self._on_form_models_changed)
+        self.form.sig_message.connect(self._on_form_message)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("speak_splitter")
         self.splitter.setChildrenCollapsible(False)
@@ -155,98 +151,25 @@ class QtSpeakPage(QWidget):
     # lists ----------------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        if not self.models_loaded:
-            self.refresh_models()
-        if not self.voices_loaded:
-            self.refresh_voices()
+        self.form.refresh(missing_only=True)
 
-    def _project_args(self) -> dict[str, Any]:
-        state = self.controller.state
-        return {"project": state.path} if state is not None else {}
+    def _on_form_models_changed(self) -> None:
+        if self.form.models_loaded and not self.form.models and not self.busy:
+            self._say(NO_MODEL)
+        self._on_model_changed()
 
-    def refresh_models(self, select: str | None = None) -> bool:
-        """``tts.models`` (once per project while an answer is on its way; an answer for
-        another project than the open one is dropped); ``select``: the id to choose once
-        listed (an import)."""
-        args = self._project_args()
+    def _on_form_message(self, text: str, error: bool) -> None:
+        self._say(text, error)
 
-        def done(result: dict[str, Any]) -> None:
-            if args != self._project_args():
-                return  # the project changed meanwhile: its own answer is on its way
-            self.models_loaded = True
-            self.form.set_models(tts_models_from_result(result))
-            if select is not None:
-                self.form.select_model(select)
-            if not self.form.models:
-                self._say(NO_MODEL)
-            self._on_model_changed()
-
-        def failed(err: Any) -> None:
-            if args != self._project_args():
-                return
-            self.models_loaded = True
-            self._say(f"Could not list the text-to-speech models: {err.message}", error=True)
-            self._update_buttons()
-
-        return self._asked.ask(f"tts.models {args}", lambda ok, err: self.client.request(
-            "tts.models", args, ok, err), done, failed)
-
-    def refresh_voices(self) -> bool:
-        args = self._project_args()
-
-        def done(result: dict[str, Any]) -> None:
-            if args == self._project_args():  # else the project changed: asked again
-                self.voices_loaded = True
-                self.form.set_voices(voice_models_from_result(result))
-
-        def failed(err: Any) -> None:
-            if args == self._project_args():
-                self.voices_loaded = True
-                self.form.voice_note.setText(f"Could not list the voice models: "
-                                             f"{err.message}")
-
-        return self._asked.ask(f"models.list {args}", lambda ok, err: self.client.request(
-            "models.list", args, ok, err), done, failed)
-
-    def _on_form_refresh(self) -> None:
-        self.refresh_models()
-        self.refresh_voices()
-
-    def _on_controller_project_changed(self, _state: ProjectState | None) -> None:
+    def _on_controller_project_changed(self, state: ProjectState | None) -> None:
         """The project's exports are listed: ask again (now if shown, else when shown)."""
-        self.models_loaded = self.voices_loaded = False
-        if self.isVisible():
-            self._on_form_refresh()
+        self.form.set_project(state.path if state is not None else None,
+                              now=self.isVisible())
 
     def _on_jobs_changed(self, job: JobHandle, event: str, _data: dict) -> None:
         """A model exported (the Train page) is listed at once."""
         if event == "job.finished" and job.kind == "export" and job.state == "ok":
-            self._on_controller_project_changed(self.controller.state)
-
-    # import ------------------------------------------------------------------------------------
-    def pick_model_file(self) -> str:
-        """A model file chosen by the user ("" if cancelled). Tests replace this."""
-        return file_dialogs.open_file(self, self.app_settings, "tts_model",
-                                      "Import a text-to-speech model", MODEL_FILTER)
-
-    def import_model(self, path: str | None = None) -> str | None:
-        path = path or self.pick_model_file()
-        if not path:
-            return None
-        self._say(f"Importing {path}…")
-
-        def done(result: dict[str, Any]) -> None:
-            model = result.get("model") if isinstance(result.get("model"), dict) else {}
-            if model.get("kind") == "voice":
-                self._say(f"{path} is a voice-conversion model, not text-to-speech: it "
-                          "was added to the library and is listed under “In the voice of”.")
-                self.refresh_voices()
-                return
-            self._say(f"Imported {model.get('name') or path}.")
-            self.refresh_models(select=str(model.get("id") or ""))
-
-        return self.client.request("models.import", {"path": path}, done, lambda err: self._say(
-            failed_text(err.code, err.message, f"Could not import {path}"), error=True))
+            self.form.set_project(self.form.project, now=self.isVisible(), again=True)
 
     # speaking -----------------------------------------------------------------------------------
     @property
@@ -255,7 +178,7 @@ class QtSpeakPage(QWidget):
 
     def _blocker(self) -> str:
         return blocker(self.form.model(), self.text.toPlainText(), self.form.settings,
-                       self.models_loaded)
+                       self.form.models_loaded)
 
     def start(self) -> JobHandle | None:
         """Speak the text with the form's settings, then play it."""

@@ -209,7 +209,7 @@ def fill_speak_page(qtbot, page) -> None:
     """The models listed (one more with a long name and many speakers) and a long text."""
     from desktop.components.speak_settings import TtsModel
 
-    qtbot.waitUntil(lambda: page.models_loaded and page.voices_loaded, timeout=5000)
+    qtbot.waitUntil(lambda: page.form.models_loaded and page.form.voices_loaded, timeout=5000)
     long = TtsModel("long", "A text-to-speech model with a rather long name " * 3,
                     "/models/" + "a folder " * 10 + "/G_100000.pth", "imported", "en",
                     tuple(f"speaker with a long name {n}" for n in range(12)), 22050, LONG)

@@ -11,6 +11,7 @@ test checks that the page sent exactly the requests (and arguments) the session 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ def _page(qtbot, client, tmp_path: Path) -> QtSpeakPage:
 def _ready(qtbot, client, page: QtSpeakPage) -> None:
     client.start()
     page.show()
-    qtbot.waitUntil(lambda: page.models_loaded and page.voices_loaded, timeout=10000)
+    qtbot.waitUntil(lambda: page.form.models_loaded and page.form.voices_loaded, timeout=10000)
 
 
 def _choose(combo, data: Any) -> None:
@@ -200,7 +201,7 @@ def test_imports_unreadable_text_failures_missing_asset_and_cancel(qtbot, make_c
     _ready(qtbot, client, page)
     imports = awaited(msgs, "models.import")
     answers = replies(msgs, "models.import")
-    page.pick_model_file = lambda: imports[0]["path"]
+    page.form.pick_model_file = lambda: imports[0]["path"]
     page.form.import_btn.click()
     qtbot.waitUntil(lambda: "Could not import" in page.message.text(), timeout=5000)
     assert answers[0]["error"]["code"] == "unsafe_file"
@@ -209,7 +210,7 @@ def test_imports_unreadable_text_failures_missing_asset_and_cancel(qtbot, make_c
                                    "model never needs to run code when it is opened: get it "
                                    "from a source you trust.")
     voices = page.form.voice_combo.count()
-    page.import_model(imports[1]["path"])  # a voice model: listed under In the voice of
+    page.form.import_model(imports[1]["path"])  # a voice model: listed under In the voice of
     qtbot.waitUntil(lambda: page.form.voice_combo.count() == voices + 1, timeout=5000)
     assert "is a voice-conversion model, not text-to-speech" in page.message.text()
 
@@ -291,7 +292,7 @@ def test_in_the_window_the_jobs_dock_follows_the_pages_handle(qtbot, make_client
     window.show()
     window.show_page("speak")
     page = window.speak_page
-    qtbot.waitUntil(lambda: page.models_loaded and page.voices_loaded, timeout=10000)
+    qtbot.waitUntil(lambda: page.form.models_loaded and page.form.voices_loaded, timeout=10000)
     _fill(qtbot, page, _speak_args(msgs)[0])
     states: list[str] = []
     job = page.start()
@@ -302,3 +303,18 @@ def test_in_the_window_the_jobs_dock_follows_the_pages_handle(qtbot, make_client
     assert window.jobs_panel.handle(job.job_id) is job
     assert window.jobs_panel.cell_text(job, COL_STATUS) == "ok"
     assert [h for h in window.jobs.handles() if h.job_id == job.job_id] == [job]
+
+
+def test_an_old_backend_without_tts_models_is_said_in_words(qtbot, make_client,
+                                                            tmp_path) -> None:
+    hello = messages("hello_ping.jsonl", tmp_path)[0]
+    session = tmp_path / "old backend.jsonl"  # knows no tts.models: unknown_command
+    session.write_text("\n".join(json.dumps(m) for m in (
+        hello, {"type": "event", "event": "backend.ready", "data": {"commands": ["ping"]}},
+        {"fake": "serve"})) + "\n", encoding="utf-8")
+    client, _sig = make_client(fake_command(str(session)))
+    page = _page(qtbot, client, tmp_path)
+    _ready(qtbot, client, page)
+    assert page.message.text().startswith("Could not list the text-to-speech models: ")
+    assert "tts.models" in page.message.text() and "b00020" in page.message.styleSheet()
+    assert not page.buttons["speak"].isEnabled()
