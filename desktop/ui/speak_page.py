@@ -304,6 +304,10 @@ class QtSpeakPage(QWidget):
         result = self.session.result
         if result is None:
             return None
+        if not Path(result.out).is_file():
+            self._say(f"The spoken file {result.out} is no longer there (the app's cache "
+                      "keeps the newest speeches only): Speak again, then save.", error=True)
+            return None
         path = path or self.pick_save_path(Path(result.out).name)
         if not path:
             return None

@@ -163,6 +163,10 @@ def test_speak_play_again_stop_and_save(qtbot, make_client, tmp_path) -> None:
     assert names == [Path(result["out"]).name]
     assert saved.read_bytes() == Path(result["out"]).read_bytes()
     assert page.message.text() == f"Saved a copy as {saved}"
+    Path(result["out"]).unlink()  # the cache keeps the newest speeches only
+    assert page.save_as(str(tmp_path / "again.wav")) is None
+    assert page.message.text().startswith(f"The spoken file {result['out']} is no longer")
+    assert not (tmp_path / "again.wav").exists()
 
     stored = page.app_settings.store.get(SETTINGS_KEY)
     assert (stored["model_id"], stored["speaker"], stored["length_scale"],
