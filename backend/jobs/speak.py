@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.convert.settings import PITCH_METHODS, ConvertSettings
+from backend.convert.voice_model import NotAVoiceModel
 from backend.fsutil import atomic_write_bytes, describe_os_error
 from backend.jobs.common import in_thread
 from backend.kernel import BadArgs, JobCancelled, JobContext, JobError
@@ -107,10 +108,27 @@ def _voice(args: dict) -> tuple[Any | None, ConvertSettings | None]:
     key = args.get("voice_key")
     settings = voice_settings(0.0 if key is None else key, args.get("voice_f0"),
                               args.get("voice_index_rate"))
-    parts = conversion.resolve(str(args["voice"]), index=args.get("voice_index"),
-                               encoder=args.get("voice_encoder"),
-                               f0_method=settings.f0_method)
+    try:
+        parts = conversion.resolve(str(args["voice"]), index=args.get("voice_index"),
+                                   encoder=args.get("voice_encoder"),
+                                   f0_method=settings.f0_method)
+    except NotAVoiceModel:
+        _not_a_tts_model_either(Path(str(args["voice"])).expanduser())
+        raise
     return parts, settings
+
+
+def _not_a_tts_model_either(path: Path) -> None:
+    """A text-to-speech model given as the voice: say where it goes instead."""
+    from backend.models.vits.files import TtsModelError, inspect_tts
+
+    try:
+        inspect_tts(path)
+    except (TtsModelError, OSError):
+        return
+    raise NotAVoiceModel(f"{path.name} is a text-to-speech model, not a voice to speak in: "
+                         "choose it as the model that speaks, and as the voice a "
+                         "voice-conversion (RVC) model (.pth or .zip) of the models library")
 
 
 def _out(value: object) -> Path | None:
