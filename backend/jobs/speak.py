@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from backend.convert.settings import PITCH_METHODS, ConvertSettings
+from backend.convert.voice_model import NotAVoiceModel
 from backend.fsutil import atomic_write_bytes, describe_os_error
 from backend.jobs.common import in_thread
 from backend.kernel import BadArgs, JobCancelled, JobContext, JobError
-from backend.tts.speak import MAX_CHARS, SpeakSettings, Speech
+from backend.tts.speak import SpeakSettings, Speech
 
 KEEP_CACHED = 50  # spoken files kept in the cache folder (the newest)
 _SCALES = ("length_scale", "noise_scale", "noise_scale_w")
@@ -45,22 +46,18 @@ class SpeakParams:
 
 def prepare(args: dict) -> SpeakParams:
     from backend.jobs.extract import _device
+    from backend.tts.speak import plan
 
     model = _existing(args.get("model"), "model", "a text-to-speech model: an exported .pth "
                       "or .zip, or an original VITS G_<step>.pth")
     config = _existing(args["config"], "config", "the model's config.json") \
         if args.get("config") else None
-    info = _inspect(model, config)
     text = args.get("text")
     if not isinstance(text, str) or not text.strip():
         raise BadArgs("'text' is required: type or paste what to say")
-    if len(text) > MAX_CHARS:
-        raise BadArgs(f"the text has {len(text):,} characters; speak at most {MAX_CHARS:,} "
-                      "at a time")
-    speaker = args.get("speaker")
-    if isinstance(speaker, bool) or speaker is not None and not isinstance(speaker, str | int):
-        raise BadArgs(f"speaker must be a speaker's name or id, not {speaker!r}")
-    _check_speaker(info, speaker)
+    info = _inspect(model, config)
+    plan(text, info.get("language") or "", info["name"])  # nothing to say: said now
+    speaker = _check_speaker(info, args.get("speaker"))
     voice, voice_cfg = _voice(args)
     return SpeakParams(model, config, text, speaker, SpeakSettings.from_args(args), voice,
                        voice_cfg, _out(args.get("out")), _device(str(args.get("device")
@@ -86,16 +83,19 @@ def _inspect(model: Path, config: Path | None) -> dict[str, Any]:
     return inspect_tts(model, config)
 
 
-def _check_speaker(info: dict[str, Any], speaker: object) -> None:
-    """An unknown speaker refused before the job starts, when the file's speaker names are
-    its ids in order (always for ours; the job checks again against the loaded table)."""
+def _check_speaker(info: dict[str, Any], speaker: object) -> str | int | None:
+    """The speaker argument; an unknown speaker is refused before the job starts, when the
+    file's speaker names are its ids in order (always for ours; the job checks again
+    against the loaded table)."""
     from backend.tts.speak import speaker_in
 
+    if isinstance(speaker, bool) or speaker is not None and not isinstance(speaker, str | int):
+        raise BadArgs(f"speaker must be a speaker's name or id, not {speaker!r}")
     names, count = list(info.get("speakers") or []), int(info.get("n_speakers") or 0)
-    if count and len(names) != count:
-        return
-    speaker_in({n: i for i, n in enumerate(names[:max(count, 1)])}, count, info["name"],
-               speaker)
+    if not count or len(names) == count:
+        speaker_in({n: i for i, n in enumerate(names[:max(count, 1)])}, count, info["name"],
+                   speaker)
+    return speaker
 
 
 def _voice(args: dict) -> tuple[Any | None, ConvertSettings | None]:
@@ -107,10 +107,27 @@ def _voice(args: dict) -> tuple[Any | None, ConvertSettings | None]:
     key = args.get("voice_key")
     settings = voice_settings(0.0 if key is None else key, args.get("voice_f0"),
                               args.get("voice_index_rate"))
-    parts = conversion.resolve(str(args["voice"]), index=args.get("voice_index"),
-                               encoder=args.get("voice_encoder"),
-                               f0_method=settings.f0_method)
+    try:
+        parts = conversion.resolve(str(args["voice"]), index=args.get("voice_index"),
+                                   encoder=args.get("voice_encoder"),
+                                   f0_method=settings.f0_method)
+    except NotAVoiceModel:
+        _not_a_tts_model_either(Path(str(args["voice"])).expanduser())
+        raise
     return parts, settings
+
+
+def _not_a_tts_model_either(path: Path) -> None:
+    """A text-to-speech model given as the voice: say where it goes instead."""
+    from backend.models.vits.files import TtsModelError, inspect_tts
+
+    try:
+        inspect_tts(path)
+    except (TtsModelError, OSError):
+        return
+    raise NotAVoiceModel(f"{path.name} is a text-to-speech model, not a voice to speak in: "
+                         "choose it as the model that speaks, and as the voice a "
+                         "voice-conversion (RVC) model (.pth or .zip) of the models library")
 
 
 def _out(value: object) -> Path | None:
@@ -146,6 +163,7 @@ def run(params: SpeakParams, ctx: JobContext) -> dict:
     voice = None
     if params.voice is not None:
         speech, voice = _convert(speech, params, ctx)
+    ctx.check()  # a cancel while the last sentence was spoken
     out = params.out or _cache_file(model.name)
     _write(out, speech)
     return {"out": str(out), "seconds": round(speech.seconds, 3),
@@ -204,7 +222,7 @@ def _worker(ctx: JobContext, name: str, fn: Callable[[Callable[[], None]], Any])
 
     def work(stop: Any, put: Callable[[Any], None]) -> None:
         def check() -> None:
-            if stop.is_set():
+            if stop.is_set() or ctx.cancelled:
                 raise JobCancelled()
 
         try:

@@ -206,7 +206,7 @@ def speak(model: Any, text: str, settings: SpeakSettings, sid: int | None, *,
     """The whole text spoken; BadArgs when there is nothing to say."""
     from backend.models.vits.files import ids_for
 
-    pieces = plan(model, text)
+    pieces = plan(text, model.language, model.name)
     parts, readings = [], []
     progress(0, len(pieces))
     for i, piece in enumerate(pieces):
@@ -226,8 +226,9 @@ def speak(model: Any, text: str, settings: SpeakSettings, sid: int | None, *,
                    for p, r in readings for u in r.unsupported])
 
 
-def plan(model: Any, text: str) -> list[sentences.Piece]:
-    """The sentences of ``text`` for ``model``'s language; BadArgs when there are none."""
+def plan(text: str, language: str, model_name: str) -> list[sentences.Piece]:
+    """The sentences of ``text`` for a model of ``language``; BadArgs when there are none
+    (and JobError ``unavailable`` when the language's front-end cannot run here)."""
     from backend.protocol import E_UNAVAILABLE
     from backend.text import FrontendUnavailable, get
     from backend.text.frontend import LANGUAGE_NAMES
@@ -237,13 +238,13 @@ def plan(model: Any, text: str) -> list[sentences.Piece]:
     if len(text) > MAX_CHARS:
         raise BadArgs(f"the text has {len(text):,} characters; speak at most {MAX_CHARS:,} "
                       "at a time")
-    if not model.language:
-        raise BadArgs(f"{model.name} does not say which language it reads (its config names "
+    if not language:
+        raise BadArgs(f"{model_name} does not say which language it reads (its config names "
                       "no text cleaners this app knows): it cannot be given text")
     try:
-        frontend = get(model.language)
+        frontend = get(language)
     except FrontendUnavailable as exc:
-        raise JobError(f"{model.name} speaks {model.language}: {exc.message}",
+        raise JobError(f"{model_name} speaks {language}: {exc.message}",
                        code=E_UNAVAILABLE) from exc
     pieces = sentences.split(text, frontend.language, frontend.normalize_mapped)
     if not pieces:

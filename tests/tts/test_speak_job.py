@@ -132,7 +132,7 @@ def test_bad_arguments_are_named(kit: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(BadArgs, match=r"length_scale \(speed\) must be a number from 0.25"):
         job.prepare({"model": model, "text": "Hi.", "length_scale": 9})
     with pytest.raises(BadArgs, match="nothing to say: the text has no words the English"):
-        _run({"model": model, "text": "... —"})
+        job.prepare({"model": model, "text": "... —"})  # before any job starts
 
 
 def test_cli_reads_a_text_file_and_names_one_that_is_not_utf8(kit: dict[str, Path],
@@ -150,15 +150,22 @@ def test_cli_reads_a_text_file_and_names_one_that_is_not_utf8(kit: dict[str, Pat
     assert not (tmp_path / "x.wav").exists()
 
 
-def test_cancel_leaves_no_file(kit: dict[str, Path], tmp_path: Path) -> None:
+def test_cancel_between_sentences_leaves_no_file(kit: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "never.wav"
-    params = job.prepare({"model": str(kit["model"]), "text": TEXT * 4, "out": str(out)})
-    ctx = JobContext("t", "speak", lambda e, d: None)
+    params = job.prepare({"model": str(kit["model"]), "text": "One. Two. Three. Four.",
+                          "out": str(out)})
+    seen: list[dict] = []
 
-    ctx.cancel()
+    def emit(event: str, data: dict) -> None:
+        if event == "job.progress" and data["stage"] == "speaking":
+            seen.append(data)
+            if data["done"] == 1:
+                ctx.cancel()
+
+    ctx = JobContext("t", "speak", emit, min_interval=0)
     with pytest.raises(JobCancelled):
         job.run(params, ctx)
-    assert not out.exists()
+    assert not out.exists() and max(d["done"] for d in seen) == 1  # the worker stopped too
 
 
 def test_without_out_the_speech_goes_to_the_cache(kit: dict[str, Path], tmp_path: Path,

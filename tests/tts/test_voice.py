@@ -66,7 +66,15 @@ def test_a_bad_voice_is_refused_before_speaking(kit: dict[str, Path]) -> None:
     with pytest.raises(JobError) as not_voice:  # the TTS model given as the voice
         job.prepare({**args, "voice": str(kit["tts"])})
     assert not_voice.value.code == "not_a_voice_model"
-    assert "text-to-speech" in not_voice.value.message
+    assert not_voice.value.message == (
+        "tiny tts.pth is a text-to-speech model, not a voice to speak in: choose it as the "
+        "model that speaks, and as the voice a voice-conversion (RVC) model (.pth or .zip) "
+        "of the models library")
+    junk = kit["root"] / "notes.pth"
+    junk.write_text("not a model")
+    with pytest.raises(JobError, match="notes.pth is not a voice model") as not_model:
+        job.prepare({**args, "voice": str(junk)})
+    assert not_model.value.code == "not_a_voice_model"
 
 
 def test_regate_keeps_the_sentences_and_silences_the_rest() -> None:
