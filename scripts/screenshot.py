@@ -26,6 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 LINES = ["Welcome to Timbre Studio. Drop a folder of recordings on this window.",
          "Every clip is cleaned, sliced and checked before training starts.",
          "The health report tells you how much usable audio you have."]
+SPEAK_TEXT = "Dr. Smith paid $5.50 at 3:30 on 12 May. Can you hear me? ☃"
 PAGE_SETTLE_MS = 600  # each page asks the backend something when first shown
 
 
@@ -111,9 +112,12 @@ def shoot(ns: argparse.Namespace, tmp: Path) -> list[Path]:
         key = keys[len(written)]
         if key == "convert":  # the demo takes, queued for conversion
             window.convert_page.add_paths([str(project.parent / "My recordings")])
+        if key == "speak":  # a text to read (the demo has no text-to-speech model)
+            window.speak_page.text.setPlainText(SPEAK_TEXT)
         window.show_page(key)
         written.append(ns.out / f"page-{key}.png")
-        QTimer.singleShot(PAGE_SETTLE_MS, grab_next)
+        # the Speak page's reading preview is asked once the text stops changing
+        QTimer.singleShot(PAGE_SETTLE_MS * (4 if key == "speak" else 1), grab_next)
 
     QTimer.singleShot(100, step)
     app.aboutToQuit.connect(client.stop)

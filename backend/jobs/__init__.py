@@ -18,6 +18,7 @@ JOB_MODULES: dict[str, str] = {
     "convert": "backend.jobs.convert",
     "labels": "backend.jobs.labels",
     "transcribe": "backend.jobs.transcribe",
+    "speak": "backend.jobs.speak",
 }
 
 

@@ -7,7 +7,8 @@ weights), ``asset_import`` (model files for the asset manager), ``export <projec
 page's ``voice_model`` (a model to import), ``convert_input`` (recordings to convert),
 ``convert_out`` (the output folder) and ``convert_save`` (Save as), and the Labels page's
 ``labels_import`` and ``labels_export`` (transcript files) and ``transcribe_model`` (a folder
-holding a transcription model). Without
+holding a transcription model), and the Speak page's ``tts_model`` (a text-to-speech model
+to import) and ``speak_save`` (Save as). Without
 ``AppSettings`` a dialog starts in ``default`` (else the home folder) and remembers
 nothing.
 """

@@ -47,6 +47,7 @@ from desktop.ui.log_panel import QtLogPanel
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.project_picker import QtProjectPicker
 from desktop.ui.qsettings_store import QSettingsStore
+from desktop.ui.speak_page import QtSpeakPage
 from desktop.ui.train_page import QtTrainPage
 from desktop.ui.waveform_editor import QtWaveformEditor
 from desktop.ui.wheel_guard import guard_wheel
@@ -135,6 +136,8 @@ class MainWindow(QMainWindow):
         self.live_page = QtLivePage(self.client, self.controller, self.settings,
                                     open_url=self._open_url)
         self.add_page("live", "Live", self.live_page)
+        self.speak_page = QtSpeakPage(self.client, self.controller, self.settings)
+        self.add_page("speak", "Speak", self.speak_page)
         self.assets_page = QtAssetsPage(self.client, self.settings)
         self.add_page("assets", "Models & assets", self.assets_page)
         self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)

@@ -34,7 +34,8 @@ from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.main_window import MainWindow
 from tests.desktop.conftest import SESSIONS, fake_command
 
-PAGES = ("project", "dataset", "label", "extract", "train", "convert", "live", "assets")
+PAGES = ("project", "dataset", "label", "extract", "train", "convert", "live", "speak",
+         "assets")
 SIZES = ((1024, 700), (1280, 800), (1920, 1080))
 MIN_PLOT_HEIGHT = 60
 PROJECT = "My voice"
@@ -68,7 +69,7 @@ def _slices(open_result: dict[str, Any]) -> list[dict[str, Any]]:
 def layout_session(folder: Path) -> Path:
     prepare, train = _messages("import_prepare.jsonl"), _messages("train_output_real.jsonl")
     assets, live = _messages("assets_manage.jsonl"), _messages("live_run.jsonl")
-    models = _messages("convert_models.jsonl")
+    models, speak = _messages("convert_models.jsonl"), _messages("speak_run.jsonl")
     metrics = [{k: v for k, v in m["data"].items() if k != "job_id"}
                for m in _messages("train_real.jsonl") if m.get("event") == "job.metrics"]
     opened = [m for m in prepare if m.get("type") == "result"
@@ -83,7 +84,9 @@ def layout_session(folder: Path) -> Path:
                ("assets.list", _answer(assets, "assets.list")["result"]),
                ("models.list", _answer(live, "models.list")["result"]),
                ("live.devices", _answer(live, "live.devices")["result"]),
-               ("models.list", _answer(models, "models.list")["result"])]  # the Convert page's
+               ("models.list", _answer(models, "models.list")["result"]),  # the Convert page's
+               ("tts.models", _answer(speak, "tts.models")["result"]),  # the Speak page's
+               ("models.list", _answer(speak, "models.list")["result"])]
     out: list[dict[str, Any]] = [
         {"fake": "note", "text": "assembled by tests/desktop/test_layout.py"},
         train[1], train[2], report,
@@ -202,6 +205,19 @@ def fill_convert_page(qtbot, page) -> None:
     page.results.refresh()
 
 
+def fill_speak_page(qtbot, page) -> None:
+    """The models listed (one more with a long name and many speakers) and a long text."""
+    from desktop.components.speak_settings import TtsModel
+
+    qtbot.waitUntil(lambda: page.form.models_loaded and page.form.voices_loaded, timeout=5000)
+    long = TtsModel("long", "A text-to-speech model with a rather long name " * 3,
+                    "/models/" + "a folder " * 10 + "/G_100000.pth", "imported", "en",
+                    tuple(f"speaker with a long name {n}" for n in range(12)), 22050, LONG)
+    page.form.set_models([*page.form.models, long])
+    page.form.select_model("long")
+    page.text.setPlainText(LONG * 5)
+
+
 def hover_loss_plot(page) -> None:
     """Move the mouse over the middle of the loss graph (the read-out gets every term)."""
     from PySide6.QtTest import QTest
@@ -240,6 +256,8 @@ def test_every_page_fits_with_long_messages(qtbot, window, size) -> None:
             assert win.train_page.plot.readout.text().startswith("step "), "no hover read-out"
         if key == "convert":
             fill_convert_page(qtbot, win.convert_page)
+        if key == "speak":
+            fill_speak_page(qtbot, win.speak_page)
         for label in labels:
             label.setText(LONG)
         for dock in (win.log_dock, win.jobs_dock):

@@ -37,7 +37,7 @@ def test_unbuilt_pages_say_so_and_have_no_buttons(qtbot, make_client, qsettings)
     qtbot.addWidget(window)
     titles = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
     assert titles == ["Project", "Dataset", "Label", "Extract", "Train", "Convert", "Live",
-                      "Models & assets"]
+                      "Speak", "Models & assets"]
     assert COMING == {}  # every page is built: the Label page is the labels page
     from desktop.ui.labels_page import QtLabelsPage
 
@@ -53,7 +53,7 @@ def test_unbuilt_pages_say_so_and_have_no_buttons(qtbot, make_client, qsettings)
 
     real = QLabel("label page")
     window.add_page("label", "Label", real)
-    assert window.page("label") is real and window.sidebar.count() == 8
+    assert window.page("label") is real and window.sidebar.count() == 9
     window.show_page("label")
     assert window.stack.currentWidget() is real
 
