@@ -175,3 +175,22 @@ def test_without_out_the_speech_goes_to_the_cache(kit: dict[str, Path], tmp_path
     out = Path(result["out"])
     assert out.parent == tmp_path / "data ü" / "cache" / "speech"
     assert out.name.startswith("tiny speaker-") and out.suffix == ".wav" and out.is_file()
+
+
+def test_a_chinese_model_speaks_chinese_sentences(tmp_path: Path) -> None:
+    model = tiny_tts_file(tmp_path / "中文.pth", language="zh")
+    result, _ = _run({"model": str(model), "text": "你好。今天天气很好！",
+                      "out": str(tmp_path / "zh.wav")})
+    assert [s["text"] for s in result["sentences"]] == ["你好。", "今天天气很好！"]
+    assert result["language"] == "zh"
+    assert result["reading"]["phonemes"].startswith("ni2 hao3")  # tone sandhi
+    mixed, seen = _run({"model": str(model), "text": "你好。Hi you. 很好！",
+                        "out": str(tmp_path / "mixed.wav")})
+    assert [s["text"] for s in mixed["sentences"]] == ["你好。", "很好！"]  # no Latin read
+    unread = mixed["reading"]["unsupported"]
+    assert [(u["char"], u["index"]) for u in unread][:2] == [("H", 3), ("i", 4)]
+    assert ("log", "not read: LATIN CAPITAL LETTER H (U+0048) at character 4") in \
+        [(e, d["message"]) for e, d in seen if e == "log"]
+    with pytest.raises(BadArgs, match=r"nothing to say: the Chinese front-end cannot read "
+                                      r"'H' \(LATIN CAPITAL LETTER H\), 'e'"):
+        _run({"model": str(model), "text": "Hello."})
