@@ -41,6 +41,7 @@ from backend.models.vits import file_package
 from backend.models.vits.config import VitsConfig
 from backend.models.vits.file_formats import NotATtsModel, TtsModelError
 from backend.names import safe_name
+from backend.protocol import E_BAD_ARGS, E_UNAVAILABLE
 
 FORMAT = ff.FORMAT
 FORMAT_VERSION = ff.FORMAT_VERSION
@@ -172,7 +173,7 @@ def _device(device: str) -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise JobError(f"device {device} was asked for but CUDA is not available here; "
-                       "use the CPU", code="unavailable")
+                       "use the CPU", code=E_UNAVAILABLE)
     return device
 
 
@@ -202,8 +203,8 @@ def load_tts_model(path: Path | str, config: Path | str | None = None,
 
 
 def inspect_tts(path: Path | str, config: Path | str | None = None) -> dict[str, Any]:
-    """Every check ``load_tts_model`` makes, without building the weights: what the
-    models library lists."""
+    """Every check ``load_tts_model`` makes, without loading the weights into a generator
+    (the shapes it needs are kept per config): what the models library lists."""
     found = _read(path, config, mmap=True)
     return {"name": found.name, "path": str(found.path), "source": found.source,
             "language": found.language, "frontend": found.frontend,
@@ -249,5 +250,5 @@ def ids_for(model: TtsModel, text: str) -> tuple[list[int], Any]:
         shown = text if len(text) <= 40 else text[:37] + "..."
         raise TtsModelError(f"{shown!r} has nothing the {frontend.name} front-end can read "
                             "aloud (no letters, words or numbers): type some text",
-                            code="bad_arguments")
+                            code=E_BAD_ARGS)
     return (intersperse(ids, 0) if model.cfg.add_blank else ids), reading
