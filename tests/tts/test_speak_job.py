@@ -4,6 +4,7 @@ real ``write_tts_model`` (in folders with spaces and non-ASCII names)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -171,10 +172,18 @@ def test_cancel_between_sentences_leaves_no_file(kit: dict[str, Path], tmp_path:
 def test_without_out_the_speech_goes_to_the_cache(kit: dict[str, Path], tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIMBRE_DATA_DIR", str(tmp_path / "data ü"))
+    cache = tmp_path / "data ü" / "cache" / "speech"
+    cache.mkdir(parents=True)
+    for i in range(job.KEEP_CACHED + 5):  # earlier speech, oldest first
+        old = cache / f"old {i:02d}.wav"
+        old.write_bytes(b"")
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
     result, _ = _run({"model": str(kit["model"]), "text": "Hi there."})
     out = Path(result["out"])
-    assert out.parent == tmp_path / "data ü" / "cache" / "speech"
+    assert out.parent == cache
     assert out.name.startswith("tiny speaker-") and out.suffix == ".wav" and out.is_file()
+    kept = sorted(p.name for p in cache.glob("*.wav"))
+    assert len(kept) == job.KEEP_CACHED and "old 05.wav" not in kept and "old 06.wav" in kept
 
 
 def test_a_chinese_model_speaks_chinese_sentences(tmp_path: Path) -> None:
