@@ -6,7 +6,8 @@
     speech.audio, speech.sample_rate, speech.sentences, speech.reading
 
 The text is cut into sentences (``backend.tts.sentences``); each is read by the model's
-front-end into the model's own symbol ids (``ids_for``: blanks interspersed when the model
+front-end (``read_pieces``: a sentence with no readable letter is left out) into the model's
+own symbol ids (``ids_for``: blanks interspersed when the model
 was trained with them) and synthesised alone with ``VitsGenerator.infer``, from the same
 random seed each time, so the same sentence with the same settings always sounds the same.
 Each sentence's first and last ``FADE_S`` are faded (raised cosine) and a pause of silence
@@ -32,6 +33,8 @@ FADE_S = 0.01  # fade-in and fade-out of every sentence
 MAX_SECONDS = 120.0  # per sentence: a guard against a runaway duration predictor
 MAX_CHARS = 100_000  # of text per job (the text preview's limit)
 SEED = 0
+RANGES = {"length_scale": (0.25, 4.0, "speed"), "noise_scale": (0.0, 2.0, "variation"),
+          "noise_scale_w": (0.0, 2.0, "timing variation")}  # name: (lowest, highest, words)
 
 
 @dataclass(frozen=True)
@@ -40,16 +43,13 @@ class SpeakSettings:
     noise_scale: float = 0.667
     noise_scale_w: float = 0.8
 
-    _RANGES = {"length_scale": (0.25, 4.0, "speed"), "noise_scale": (0.0, 2.0, "variation"),
-               "noise_scale_w": (0.0, 2.0, "timing variation")}
-
     @classmethod
     def from_args(cls, args: dict[str, Any]) -> SpeakSettings:
         """From request/CLI arguments (absent or null: the default); BadArgs names the
         argument and its range."""
-        values = {k: args[k] for k in cls._RANGES if args.get(k) is not None}
+        values = {k: args[k] for k in RANGES if args.get(k) is not None}
         for name, value in values.items():
-            lo, hi, what = cls._RANGES[name]
+            lo, hi, what = RANGES[name]
             if isinstance(value, bool) or not isinstance(value, int | float) \
                     or not lo <= value <= hi or value != value:
                 raise BadArgs(f"{name} ({what}) must be a number from {lo:g} to {hi:g}, "
