@@ -203,3 +203,23 @@ def test_a_chinese_model_speaks_chinese_sentences(tmp_path: Path) -> None:
     with pytest.raises(BadArgs, match=r"nothing to say: the Chinese front-end cannot read "
                                       r"'H' \(LATIN CAPITAL LETTER H\), 'e'"):
         _run({"model": str(model), "text": "Hello."})
+
+
+def test_cli_options_become_the_job_arguments(tmp_path: Path) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    job.add_cli_arguments(parser)
+    text = tmp_path / "text ü.txt"
+    text.write_text("\ufeffFirst line.\n\nSecond paragraph.", encoding="utf-8")  # with a BOM
+    args = job.args_from_cli(parser.parse_args([
+        "--model", "m.pth", "--text-file", str(text), "--speaker", "bob", "--length-scale",
+        "1.5", "--voice", "v.pth", "--voice-key", "-3", "--voice-f0", "harvest",
+        "--voice-encoder", "enc.pt", "--out", "o.wav"]))
+    assert args["text"] == "First line.\n\nSecond paragraph."
+    assert (args["speaker"], args["length_scale"], args["noise_scale"]) == ("bob", 1.5, 0.667)
+    assert (args["voice"], args["voice_key"], args["voice_f0"], args["voice_encoder"]) == \
+        ("v.pth", -3.0, "harvest", "enc.pt")
+    assert (args["voice_index_rate"], args["out"], args["device"]) == (0.75, "o.wav", "auto")
+    with pytest.raises(SystemExit):  # --text and --text-file together
+        parser.parse_args(["--model", "m", "--text", "a", "--text-file", "b", "--out", "o.wav"])
