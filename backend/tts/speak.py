@@ -6,7 +6,8 @@
     speech.audio, speech.sample_rate, speech.sentences, speech.reading
 
 The text is cut into sentences (``backend.tts.sentences``); each is read by the model's
-front-end into the model's own symbol ids (``ids_for``: blanks interspersed when the model
+front-end (``read_pieces``: a sentence with no readable letter is left out) into the model's
+own symbol ids (``ids_for``: blanks interspersed when the model
 was trained with them) and synthesised alone with ``VitsGenerator.infer``, from the same
 random seed each time, so the same sentence with the same settings always sounds the same.
 Each sentence's first and last ``FADE_S`` are faded (raised cosine) and a pause of silence
@@ -32,6 +33,8 @@ FADE_S = 0.01  # fade-in and fade-out of every sentence
 MAX_SECONDS = 120.0  # per sentence: a guard against a runaway duration predictor
 MAX_CHARS = 100_000  # of text per job (the text preview's limit)
 SEED = 0
+RANGES = {"length_scale": (0.25, 4.0, "speed"), "noise_scale": (0.0, 2.0, "variation"),
+          "noise_scale_w": (0.0, 2.0, "timing variation")}  # name: (lowest, highest, words)
 
 
 @dataclass(frozen=True)
@@ -40,16 +43,13 @@ class SpeakSettings:
     noise_scale: float = 0.667
     noise_scale_w: float = 0.8
 
-    _RANGES = {"length_scale": (0.25, 4.0, "speed"), "noise_scale": (0.0, 2.0, "variation"),
-               "noise_scale_w": (0.0, 2.0, "timing variation")}
-
     @classmethod
     def from_args(cls, args: dict[str, Any]) -> SpeakSettings:
         """From request/CLI arguments (absent or null: the default); BadArgs names the
         argument and its range."""
-        values = {k: args[k] for k in cls._RANGES if args.get(k) is not None}
+        values = {k: args[k] for k in RANGES if args.get(k) is not None}
         for name, value in values.items():
-            lo, hi, what = cls._RANGES[name]
+            lo, hi, what = RANGES[name]
             if isinstance(value, bool) or not isinstance(value, int | float) \
                     or not lo <= value <= hi or value != value:
                 raise BadArgs(f"{name} ({what}) must be a number from {lo:g} to {hi:g}, "
@@ -204,26 +204,56 @@ def speak(model: Any, text: str, settings: SpeakSettings, sid: int | None, *,
           check: Callable[[], None] = lambda: None,
           progress: Progress = lambda _d, _t: None) -> Speech:
     """The whole text spoken; BadArgs when there is nothing to say."""
-    from backend.models.vits.files import ids_for
-
-    pieces = plan(text, model.language, model.name)
-    parts, readings = [], []
-    progress(0, len(pieces))
-    for i, piece in enumerate(pieces):
+    lines, unread = read_pieces(model, plan(text, model.language, model.name))
+    parts = []
+    progress(0, len(lines))
+    for i, (piece, ids, _) in enumerate(lines):
         check()
-        ids, reading = ids_for(model, piece.text)
-        readings.append((piece, reading))
-        audio = synthesize(model, ids, sid, settings)
-        parts.append((audio, piece.pause * settings.length_scale))
-        progress(i + 1, len(pieces))
+        parts.append((synthesize(model, ids, sid, settings),
+                      piece.pause * settings.length_scale))
+        progress(i + 1, len(lines))
     audio, spans = join(parts, model.sample_rate)
     said = [Sentence(p.text, round(a, 3), round(b, 3))
-            for (p, _), (a, b) in zip(readings, spans, strict=True)]
+            for (p, _, _), (a, b) in zip(lines, spans, strict=True)]
     return Speech(audio, int(model.sample_rate), said,
-                  " ".join(r.normalized for _, r in readings),
-                  " ".join(r.phonemes for _, r in readings),
-                  [{**u.to_json(), "index": p.start + u.index}
-                   for p, r in readings for u in r.unsupported])
+                  " ".join(r.normalized for _, _, r in lines),
+                  " ".join(r.phonemes for _, _, r in lines), unread)
+
+
+Line = tuple[sentences.Piece, list[int], Any]  # a piece, its ids, its Reading
+
+
+def read_pieces(model: Any, pieces: list[sentences.Piece]
+                ) -> tuple[list[Line], list[dict[str, Any]]]:
+    """The pieces with something the front-end can read, as the model's ids, and every
+    character left unread (``Unsupported.to_json()``, index in the whole text). A piece
+    whose letters are all unreadable (Latin words for a Chinese model) is left out, its
+    pause given to the one before; none left: BadArgs naming what cannot be read."""
+    from backend.models.vits.files import ids_for
+    from backend.text import get
+    from backend.text.frontend import LANGUAGE_NAMES
+
+    frontend = get(model.language)
+    lines: list[Line] = []
+    unread: list[dict[str, Any]] = []
+    for piece in pieces:
+        reading = frontend.read(piece.text)
+        unread += [{**u.to_json(), "index": piece.start + u.index}
+                   for u in reading.unsupported]
+        bad = {u.index for u in reading.unsupported}
+        if any(ch.isalnum() and i not in bad for i, ch in enumerate(piece.text)):
+            ids, reading = ids_for(model, piece.text)
+            lines.append((piece, ids, reading))
+        elif lines:
+            last, ids, r = lines[-1]
+            lines[-1] = (sentences.Piece(last.text, last.start, max(last.pause, piece.pause)),
+                         ids, r)
+    if not lines:
+        language = LANGUAGE_NAMES.get(frontend.language, frontend.language)
+        shown = ", ".join(f"{u['char']!r} ({u['name']})" for u in unread[:3])
+        raise BadArgs(f"nothing to say: the {language} front-end cannot read "
+                      f"{shown or 'this text'}")
+    return lines, unread
 
 
 def plan(text: str, language: str, model_name: str) -> list[sentences.Piece]:

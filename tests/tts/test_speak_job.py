@@ -4,6 +4,7 @@ real ``write_tts_model`` (in folders with spaces and non-ASCII names)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -171,7 +172,54 @@ def test_cancel_between_sentences_leaves_no_file(kit: dict[str, Path], tmp_path:
 def test_without_out_the_speech_goes_to_the_cache(kit: dict[str, Path], tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIMBRE_DATA_DIR", str(tmp_path / "data ü"))
+    cache = tmp_path / "data ü" / "cache" / "speech"
+    cache.mkdir(parents=True)
+    for i in range(job.KEEP_CACHED + 5):  # earlier speech, oldest first
+        old = cache / f"old {i:02d}.wav"
+        old.write_bytes(b"")
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
     result, _ = _run({"model": str(kit["model"]), "text": "Hi there."})
     out = Path(result["out"])
-    assert out.parent == tmp_path / "data ü" / "cache" / "speech"
+    assert out.parent == cache
     assert out.name.startswith("tiny speaker-") and out.suffix == ".wav" and out.is_file()
+    kept = sorted(p.name for p in cache.glob("*.wav"))
+    assert len(kept) == job.KEEP_CACHED and "old 05.wav" not in kept and "old 06.wav" in kept
+
+
+def test_a_chinese_model_speaks_chinese_sentences(tmp_path: Path) -> None:
+    model = tiny_tts_file(tmp_path / "中文.pth", language="zh")
+    result, _ = _run({"model": str(model), "text": "你好。今天天气很好！",
+                      "out": str(tmp_path / "zh.wav")})
+    assert [s["text"] for s in result["sentences"]] == ["你好。", "今天天气很好！"]
+    assert result["language"] == "zh"
+    assert result["reading"]["phonemes"].startswith("ni2 hao3")  # tone sandhi
+    mixed, seen = _run({"model": str(model), "text": "你好。Hi you. 很好！",
+                        "out": str(tmp_path / "mixed.wav")})
+    assert [s["text"] for s in mixed["sentences"]] == ["你好。", "很好！"]  # no Latin read
+    unread = mixed["reading"]["unsupported"]
+    assert [(u["char"], u["index"]) for u in unread][:2] == [("H", 3), ("i", 4)]
+    assert ("log", "not read: LATIN CAPITAL LETTER H (U+0048) at character 4") in \
+        [(e, d["message"]) for e, d in seen if e == "log"]
+    with pytest.raises(BadArgs, match=r"nothing to say: the Chinese front-end cannot read "
+                                      r"'H' \(LATIN CAPITAL LETTER H\), 'e'"):
+        _run({"model": str(model), "text": "Hello."})
+
+
+def test_cli_options_become_the_job_arguments(tmp_path: Path) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    job.add_cli_arguments(parser)
+    text = tmp_path / "text ü.txt"
+    text.write_text("\ufeffFirst line.\n\nSecond paragraph.", encoding="utf-8")  # with a BOM
+    args = job.args_from_cli(parser.parse_args([
+        "--model", "m.pth", "--text-file", str(text), "--speaker", "bob", "--length-scale",
+        "1.5", "--voice", "v.pth", "--voice-key", "-3", "--voice-f0", "harvest",
+        "--voice-encoder", "enc.pt", "--out", "o.wav"]))
+    assert args["text"] == "First line.\n\nSecond paragraph."
+    assert (args["speaker"], args["length_scale"], args["noise_scale"]) == ("bob", 1.5, 0.667)
+    assert (args["voice"], args["voice_key"], args["voice_f0"], args["voice_encoder"]) == \
+        ("v.pth", -3.0, "harvest", "enc.pt")
+    assert (args["voice_index_rate"], args["out"], args["device"]) == (0.75, "o.wav", "auto")
+    with pytest.raises(SystemExit):  # --text and --text-file together
+        parser.parse_args(["--model", "m", "--text", "a", "--text-file", "b", "--out", "o.wav"])
