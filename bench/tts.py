@@ -232,7 +232,7 @@ HEADER = (f"{'row':40s} {'s/step':>8s} {'MAS %':>6s} {'clip au/s':>9s} {'peak MB
 
 def _row(name: str, r: dict, base: float | None = None) -> str:
     ratio = f"{r['step_s'] / base:6.2f}" if base else "      "
-    return (f"{name:40s} {r['step_s']:8.3f} {100 * r['mas_share']:6.2f} "
+    return (f"{name:40s} {r['step_s']:8.3f} {100 * r['mas_share']:6.3f} "
             f"{r['clip_audio_per_s']:9.3f} {r['peak_mb']:8.0f} {ratio}")
 
 
