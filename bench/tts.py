@@ -1,7 +1,7 @@
 """Text-to-speech (VITS) speed: training steps and speaking.
 
 Usage: .venv/bin/python bench/tts.py [--threads 2] [--steps 3] [--skip-standard]
-       [--cuda-steps 10] [--speak-only]
+       [--cuda-steps 10] [--speak-only | --train-only]
 
 A labelled speech project is made once (festival, 12 sentences, one clip each, prepared by
 the real prepare job, tests/train/vits_project.py); every row then runs in its own
@@ -232,7 +232,7 @@ HEADER = (f"{'row':40s} {'s/step':>8s} {'MAS %':>6s} {'clip au/s':>9s} {'peak MB
 
 def _row(name: str, r: dict, base: float | None = None) -> str:
     ratio = f"{r['step_s'] / base:6.2f}" if base else "      "
-    return (f"{name:40s} {r['step_s']:8.3f} {100 * r['mas_share']:6.2f} "
+    return (f"{name:40s} {r['step_s']:8.3f} {100 * r['mas_share']:6.3f} "
             f"{r['clip_audio_per_s']:9.3f} {r['peak_mb']:8.0f} {ratio}")
 
 
@@ -286,6 +286,7 @@ def main() -> None:
     parser.add_argument("--cuda-steps", type=int, default=10)
     parser.add_argument("--skip-standard", action="store_true", help="training: tiny only")
     parser.add_argument("--speak-only", action="store_true")
+    parser.add_argument("--train-only", action="store_true")
     args = parser.parse_args()
     if args.child:
         child(json.loads(args.child))
@@ -293,7 +294,8 @@ def main() -> None:
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="timbre-bench-tts-") as tmp:
         project = make_labelled_project(Path(tmp) / "bench voice", sentences=SENTENCES)
-        speak_rows(project)
+        if not args.train_only:
+            speak_rows(project)
         if args.speak_only:
             return
         train_rows(args, project, "cpu", args.steps)

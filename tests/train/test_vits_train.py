@@ -20,6 +20,7 @@ import soundfile as sf
 import torch
 
 from backend.labels import store
+from backend.text.symbols import symbol_ids
 from backend.train import checkpoint as ck
 from backend.train.engine import Amp, Engine, EngineConfig, IncompatibleCheckpoint, TrainHooks
 from backend.train.vits_task import SAMPLE_SENTENCES, VitsTask
@@ -214,3 +215,29 @@ def test_speakers_from_the_labels_and_samples_leave_training_random(
     wav = task.render_sample(tmp_path / "samples" / "step_000000001.wav")
     assert wav is not None and sf.info(wav).samplerate == 22050
     assert torch.equal(torch.get_rng_state(), state), "a sample must not move training RNG"
+
+
+def test_bases_load_into_the_task_with_their_report(root: Path, tmp_path: Path) -> None:
+    src = _task(root, tmp_path / "source")
+    with torch.no_grad():
+        for p in [*src.G.parameters(), *src.D.parameters()]:
+            p.add_(0.01)  # not what a fresh model starts with
+    bases = tmp_path / "bases – é"
+    bases.mkdir()
+    for part, model in (("G", src.G), ("D", src.D)):
+        torch.save({"model": model.state_dict(), "iteration": 3, "optimizer": {},
+                    "learning_rate": 2e-4}, bases / f"{part}_3.pth")
+    logs: list[tuple[str, str]] = []
+    task = VitsTask(vits_config(root), root, tmp_path / "run", pretrained_g=bases / "G_3.pth",
+                    pretrained_d=bases / "D_3.pth", log=lambda m, lvl: logs.append((lvl, m)))
+    task.setup(torch.device("cpu"))
+    used = sorted(symbol_ids(task.cfg.symbols).values())  # a symbol listed twice: its last id
+    for part in ("G", "D"):
+        want = getattr(src, part).state_dict()
+        for key, value in getattr(task, part).state_dict().items():
+            got, ref = (value[used], want[key][used]) if key == "enc_p.emb.weight" else \
+                (value, want[key])
+            torch.testing.assert_close(got, ref, rtol=0, atol=0, msg=f"{part}.{key}")
+    said = [m for _, m in logs]
+    assert any(m.startswith("G_3.pth: loaded") for m in said), said
+    assert any(m.startswith("D_3.pth: loaded") for m in said), said
