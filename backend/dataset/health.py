@@ -209,6 +209,10 @@ def _recommend_text(rec: dict, minutes: float) -> str:
             "pretrained base also works and converges much sooner.")
     parts += [w[0].upper() + w[1:] + "." for w in rec["warnings"]]
     parts.append("Batch size is limited by GPU memory: halve it if training runs out of memory.")
+    parts.append(f"Text-to-speech learns from the same clips with their text: it needs at least "
+                 f"{TTS_MIN_MINUTES:.0f} minutes of labelled clips, and {TTS_GOOD_MINUTES:.0f} "
+                 "minutes or more sound clearly better (the Labels page gives clips their text; "
+                 "the Train page counts them).")
     return " ".join(parts)
 
 

@@ -67,7 +67,8 @@ class SpeakResult:
         sentences = tuple(Sentence(str(s.get("text") or ""), _num(s.get("start")),
                                    _num(s.get("end")))
                           for s in result.get("sentences") or [] if isinstance(s, dict))
-        reading = result.get("reading") if isinstance(result.get("reading"), dict) else {}
+        got = result.get("reading")
+        reading: dict[str, Any] = got if isinstance(got, dict) else {}
         speaker, voice = result.get("speaker"), result.get("voice")
         rate = result.get("sample_rate")
         return cls(out=out, seconds=_num(result.get("seconds")),

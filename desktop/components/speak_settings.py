@@ -126,7 +126,7 @@ def speed_position(length_scale: float) -> int:
 
 def length_scale_at(position: int) -> float:
     p = int(_clamp(position, -SPEED_STEPS, SPEED_STEPS))
-    return round(2.0 ** (-p / SPEED_PER_DOUBLING), 4)
+    return round(float(2.0 ** (-p / SPEED_PER_DOUBLING)), 4)
 
 
 def speed_text(length_scale: float) -> str:

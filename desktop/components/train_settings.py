@@ -308,7 +308,8 @@ def _tts_fields(result: dict[str, Any]) -> dict[str, Any]:
     language = result.get("language")
     languages, speakers = result.get("languages"), result.get("speakers")
     if isinstance(languages, dict):  # {code: rows}: the most common first
-        languages = sorted(languages, key=lambda k: -_num0(languages[k]))
+        counts: dict[str, Any] = languages
+        languages = sorted(counts, key=lambda k: -_num0(counts[k]))
     enough = _dict(result.get("recommendation")).get("enough_data")
     return {"model": kind_of(result.get("model")),
             "enough_data": enough if isinstance(enough, bool) else None,

@@ -91,6 +91,9 @@ def test_recommend_rules():
     big = recommend(4 * 3600, 48000)
     assert big["mode"] == "from scratch" and big["base_g"] is None
     assert "from scratch" in big["text"]
+    # the report also says how much labelled audio text-to-speech needs
+    assert "at least 5 minutes of labelled clips" in tiny["text"]
+    assert "Text-to-speech" in big["text"]
 
 
 @pytest.mark.parametrize(("sr", "version", "g", "d", "folder"), [
