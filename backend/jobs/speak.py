@@ -261,7 +261,7 @@ def _write(out: Path, speech: Speech) -> None:
         atomic_write_bytes(out, buf.getvalue())
     except OSError as exc:
         raise JobError(describe_os_error(exc, "writing", out,
-                                         retry="free some space or choose another file"),
+                                         retry="speak again, or choose another file"),
                        code="io_error") from exc
 
 

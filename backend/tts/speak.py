@@ -98,7 +98,7 @@ def speaker_in(table: dict[str, int], count: int, model_name: str,
                value: object) -> tuple[int | None, str | None]:
     """``resolve_speaker`` on a speaker table (name -> id) and the model's speaker count."""
     by_id = {i: n for n, i in sorted(table.items(), key=lambda kv: kv[1])}
-    if count <= 0:
+    if count <= 1:  # as the generator: one speaker has no speaker table
         only = next(iter(table), None)
         if value is None or value == "" or value == 0 or str(value) in ("0", only):
             return None, only

@@ -176,6 +176,11 @@ class ModelsLibrary:
             self.error = "The backend's import answer named no model."
             return None
         model = Model.from_dict(raw)
+        if raw.get("kind") == "tts":  # the library's text-to-speech models are the Speak page's
+            self.error = ""
+            self.message = (f"Imported {model.name}, a text-to-speech model: pick it on the "
+                            "Speak page (this list holds voice-conversion models).")
+            return None
         at = self.index_of(model.id)
         if at >= 0:
             self.models[at] = model

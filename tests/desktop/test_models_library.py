@@ -94,3 +94,13 @@ def test_remove_blocker_and_list_args() -> None:
 def test_size_text() -> None:
     assert [size_text(n) for n in (0, 999, 1500, 55_234_567, 2_500_000_000)] == \
         ["", "999 B", "1.5 kB", "55 MB", "2.5 GB"]
+
+
+def test_an_imported_text_to_speech_model_is_not_listed_with_the_voices() -> None:
+    lib = ModelsLibrary()
+    models = _session_models()
+    lib.set_listing({"models": models[:1]})
+    tts = {**models[-1], "id": "reader", "name": "Reader", "kind": "tts"}
+    assert lib.imported({"model": tts}) is None
+    assert [m.id for m in lib.models] == [models[0]["id"]] and not lib.error
+    assert "text-to-speech" in lib.message and "Speak page" in lib.message

@@ -60,3 +60,12 @@ def test_settings_take_the_defaults_and_name_a_value_out_of_range() -> None:
         SpeakSettings.from_args({"noise_scale": "loud"})
     with pytest.raises(BadArgs, match="noise_scale_w"):
         SpeakSettings.from_args({"noise_scale_w": float("nan")})
+
+
+def test_a_one_speaker_model_takes_no_speaker_id():
+    """The generator has no speaker table for one speaker (as the original): no sid."""
+    from backend.tts.speak import speaker_in
+
+    assert speaker_in({"alice": 0}, 1, "m", None) == (None, "alice")
+    assert speaker_in({"alice": 0}, 1, "m", "alice") == (None, "alice")
+    assert speaker_in({"a": 0, "b": 1}, 2, "m", "b") == (1, "b")
