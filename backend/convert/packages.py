@@ -24,10 +24,11 @@ from typing import Any
 from backend.assets.store import data_dir
 from backend.fsutil import TEMP_PREFIX, atomic_writer
 from backend.names import safe_name
+from backend.zipmembers import MemberTooLarge, copy_member, read_card
+from backend.zipmembers import base_name as _base
+from backend.zipmembers import is_package as is_package  # the voice loader asks packages
 
 CARD = "model_card.json"
-MAX_MEMBER_BYTES = 8 * 1024**3
-_CHUNK = 1 << 20
 
 
 class PackageError(ValueError):
@@ -42,22 +43,6 @@ class Extracted:
     card: dict[str, Any]
 
 
-def is_torch_zip(names: list[str]) -> bool:
-    """torch's own zip format (``<archive>/data.pkl``) rather than a package."""
-    return any(n.endswith("/data.pkl") or n == "data.pkl" for n in names)
-
-
-def is_package(path: Path) -> bool:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-    except (OSError, zipfile.BadZipFile):
-        return False
-    return not is_torch_zip(names) and any(_base(n).lower().endswith(".pth") for n in names)
-
-
-def _base(member: str) -> str:
-    return member.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
 def _pick_model(path: Path, infos: list[zipfile.ZipInfo], card: dict[str, Any]) -> zipfile.ZipInfo:
@@ -83,25 +68,12 @@ def _pick_index(infos: list[zipfile.ZipInfo], version: str | None) -> zipfile.Zi
     return found[0] if found else None
 
 
-def _read_card(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[str, Any]:
-    cards = [i for i in infos if _base(i.filename) == CARD]
-    if not cards or cards[0].file_size > 1_000_000:
-        return {}
-    try:
-        card = json.loads(zf.read(cards[0]).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        return {}  # a damaged card costs the name, never the model
-    return card if isinstance(card, dict) else {}
-
-
 def _copy_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path) -> Path:
-    with atomic_writer(dest) as out, zf.open(info) as src:
-        done = 0
-        while chunk := src.read(_CHUNK):
-            done += len(chunk)
-            if done > MAX_MEMBER_BYTES:
-                raise PackageError(f"{info.filename} in the package is implausibly large")
-            out.write(chunk)
+    try:
+        with atomic_writer(dest) as out:
+            copy_member(zf, info, out)
+    except MemberTooLarge:
+        raise PackageError(f"{info.filename} in the package is implausibly large") from None
     return dest
 
 
@@ -111,7 +83,7 @@ def extract(path: Path, dest: Path, *, model_name: str = "model.pth") -> Extract
     try:
         with zipfile.ZipFile(path) as zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
-            card = _read_card(path, zf, infos)
+            card = read_card(zf, infos, CARD)
             model_info = _pick_model(path, infos, card)
             index_info = _pick_index(infos, card.get("version"))
             dest.mkdir(parents=True)
