@@ -7,8 +7,8 @@ accumulated over all micro-batches first, then each micro-batch's generator pass
 replayed from the same RNG state (identical segments and noise) for the generator update,
 so the effective batch and the step order stay the same.
 
-A subclass sets ``G``, ``D``, ``opt_g``, ``opt_d``, ``sched_g``, ``sched_d``, ``device`` and
-``cfg.grad_clip`` in its ``setup`` and provides the maths:
+A subclass sets ``G``, ``D``, ``device`` and ``cfg.grad_clip`` in its ``setup`` (then calls
+``_optimisers`` for the optimisers and schedulers) and provides the maths:
   ``_g_forward(batch) -> (y, y_hat, aux)``  real segment, generated segment, what the
                                             generator loss needs besides them
   ``_d_loss(y, y_hat) -> tensor``
@@ -26,9 +26,28 @@ from backend.train.engine import Amp
 from backend.train.engine import _restore_step_rng as rng_restore
 from backend.train.engine import _step_rng as rng_snapshot
 
+_STATE = ("G", "D", "opt_g", "opt_d", "sched_g", "sched_d")
+
 
 class GanTask:
     _d_done: dict[str, float] | None = None  # D half of a step retried after OOM
+
+    def _optimisers(self, lr: float, betas: tuple[float, float], eps: float,
+                    lr_decay: float) -> None:
+        """AdamW for G and D, each with an ExponentialLR stepped per epoch."""
+        kw = {"lr": lr, "betas": betas, "eps": eps}
+        self.opt_g = torch.optim.AdamW(self.G.parameters(), **kw)
+        self.opt_d = torch.optim.AdamW(self.D.parameters(), **kw)
+        self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.opt_g, lr_decay)
+        self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.opt_d, lr_decay)
+
+    def _gan_state(self) -> dict[str, Any]:
+        """Models, optimisers and schedulers, for the task's checkpoint state."""
+        return {key: getattr(self, key).state_dict() for key in _STATE}
+
+    def _load_gan_state(self, state: dict[str, Any]) -> None:
+        for key in _STATE:
+            getattr(self, key).load_state_dict(state[key])
 
     def split(self, batch: Any, parts: int) -> list[Any]:
         return batch.split(parts)

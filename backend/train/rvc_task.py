@@ -95,17 +95,10 @@ class RvcTask(GanTask):
                 level = "info" if report.clean else "warning"
                 for line in report.lines():
                     self._log(line, level)
-        kw = {"lr": c.learning_rate, "betas": c.betas, "eps": c.eps}
-        self.opt_g = torch.optim.AdamW(self.G.parameters(), **kw)
-        self.opt_d = torch.optim.AdamW(self.D.parameters(), **kw)
-        self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.opt_g, c.lr_decay)
-        self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.opt_d, c.lr_decay)
+        self._optimisers(c.learning_rate, c.betas, c.eps, c.lr_decay)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"G": self.G.state_dict(), "D": self.D.state_dict(),
-                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-                "sched_g": self.sched_g.state_dict(), "sched_d": self.sched_d.state_dict(),
-                "rvc": self.cfg.to_dict()}
+        return {**self._gan_state(), "rvc": self.cfg.to_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         saved = rs.valid(state.get("rvc"))
@@ -115,12 +108,7 @@ class RvcTask(GanTask):
                 f"it was saved with {rs.describe(saved)}, but this run asks for "
                 f"{rs.describe(asdict(self.cfg), diff)}; start a new run with another name, "
                 f"or resume with the checkpoint's settings")
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        self.sched_g.load_state_dict(state["sched_g"])
-        self.sched_d.load_state_dict(state["sched_d"])
+        self._load_gan_state(state)
 
     # one step -------------------------------------------------------------
     def _g_forward(self, b: Batch) -> tuple[torch.Tensor, torch.Tensor, tuple]:

@@ -109,11 +109,7 @@ class VitsTask(GanTask):
         self.G = VitsGenerator(m).to(device)
         self.D = build_vits_discriminator(m).to(device)
         self._load_bases()
-        kw = {"lr": self.cfg.learning_rate, "betas": m.betas, "eps": m.eps}
-        self.opt_g = torch.optim.AdamW(self.G.parameters(), **kw)
-        self.opt_d = torch.optim.AdamW(self.D.parameters(), **kw)
-        self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.opt_g, m.lr_decay)
-        self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.opt_d, m.lr_decay)
+        self._optimisers(self.cfg.learning_rate, m.betas, m.eps, m.lr_decay)
 
     def _load_bases(self) -> None:
         if not any(self.pretrained):
@@ -129,10 +125,7 @@ class VitsTask(GanTask):
                     self._log(line, level)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"G": self.G.state_dict(), "D": self.D.state_dict(),
-                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-                "sched_g": self.sched_g.state_dict(), "sched_d": self.sched_d.state_dict(),
-                "vits": self.cfg.to_dict()}
+        return {**self._gan_state(), "vits": self.cfg.to_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         saved = state.get("vits")
@@ -146,9 +139,7 @@ class VitsTask(GanTask):
                 f"it was saved with {describe(saved, diff)}, but this run asks for "
                 f"{describe(mine, diff)}; start a new run with another name, or resume "
                 "with the checkpoint's settings")
-        for key in ("G", "D", "opt_g", "opt_d", "sched_g", "sched_d"):
-            target = getattr(self, key)
-            target.load_state_dict(state[key])
+        self._load_gan_state(state)
 
     # one step -------------------------------------------------------------
     def _g_forward(self, b: Batch) -> tuple[torch.Tensor, torch.Tensor, Any]:
