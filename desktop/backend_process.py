@@ -20,15 +20,14 @@ same thread), so the client has answered what was lost before the state changes.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from backend.protocol import Request, encode
+from backend.resources import backend_command, source_root
 from desktop.components.backend_logic import (
     CRASHED,
     READY,
@@ -47,7 +46,7 @@ STDERR_TAIL = 20
 
 
 def default_command() -> list[str]:
-    return [sys.executable, "-m", "backend", "serve"]
+    return backend_command("serve")
 
 
 class BackendProcess(QObject):
@@ -136,9 +135,10 @@ class BackendProcess(QObject):
         proc.setParent(self)
         proc.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
         env = QProcessEnvironment.systemEnvironment()
-        root = str(Path(__file__).resolve().parents[1])
-        old = env.value("PYTHONPATH", "")
-        env.insert("PYTHONPATH", root + (os.pathsep + old if old else ""))
+        root = source_root()
+        if root is not None:  # from source: the checkout on the path; frozen: nothing to add
+            old = env.value("PYTHONPATH", "")
+            env.insert("PYTHONPATH", str(root) + (os.pathsep + old if old else ""))
         env.insert("PYTHONUNBUFFERED", "1")
         env.insert("PYTHONUTF8", "1")
         proc.setProcessEnvironment(env)

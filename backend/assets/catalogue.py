@@ -20,9 +20,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from backend.kernel import BadArgs, JobError
+from backend.resources import resource
 
 CATALOGUE_ENV = "TIMBRE_ASSET_CATALOGUE"
-DEFAULT_CATALOGUE = Path(__file__).resolve().parents[2] / "resources" / "assets.json"
+DEFAULT_CATALOGUE = resource("assets.json")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,8 @@ from typing import Any
 from backend.assets.catalogue import Asset, bundle, find_asset, load_catalogue
 from backend.fsutil import create_temp_file
 from backend.kernel import JobError
+from backend.resources import data_dir
 
-DATA_DIR_ENV = "TIMBRE_DATA_DIR"
-APP_DIR_NAME = "TimbreStudio"
 _RECORDS = "installed.json"
 
 
@@ -41,21 +39,6 @@ class MissingAsset(JobError):
                             f"'python -m backend assets import PATH --as {name}'"),
         }
         super().__init__(message, details=details)
-
-
-def data_dir() -> Path:
-    """The per-user data folder (not created here)."""
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    home = Path.home()
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA")
-        return (Path(base) if base else home / "AppData" / "Local") / APP_DIR_NAME
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support" / APP_DIR_NAME
-    xdg = os.environ.get("XDG_DATA_HOME")
-    return (Path(xdg) if xdg else home / ".local" / "share") / APP_DIR_NAME
 
 
 def assets_dir() -> Path:

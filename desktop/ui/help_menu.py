@@ -16,11 +16,12 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
+from backend.resources import doc
 from desktop import __version__
 from desktop.backend_client import BackendClient
 from desktop.components.about import about_lines
 
-DOCS_PATH = Path(__file__).resolve().parents[2] / "README.md"  # links every doc in docs/
+DOCS_PATH = doc()  # README.md, which links every doc in docs/
 
 UrlOpener = Callable[[QUrl], bool]
 

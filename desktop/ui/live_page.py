@@ -15,7 +15,6 @@ Ctrl+B toggles bypass, while the page is shown.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from backend.protocol import Error
+from backend.resources import doc
 from desktop.backend_client import BackendClient
 from desktop.components.job_handle import JobHandle
 from desktop.components.live_controls import (
@@ -57,7 +57,7 @@ from desktop.ui.live_widgets import QtLiveControlsBox, QtLiveReadout
 from desktop.ui.project_controller import ProjectController
 from desktop.ui.scrolling import vertical_scroll
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "live.md"
+DOCS = doc("live.md")
 START_KEY, BYPASS_KEY = "F5", "Ctrl+B"
 DEBOUNCE_MS = 150
 REPAINT_MS = 100
