@@ -7,7 +7,7 @@
 #
 # Fixtures come from the dev venv (VENV, default .venv) and the tests' helpers
 # (installer/linux/smoke_fixtures.py), in a folder whose path has spaces and non-ASCII
-# characters: generated takes, a random-weight RVC model DIR/model.pth, a tiny TTS
+# characters: espeak-ng takes, a random-weight RVC model DIR/model.pth, a tiny TTS
 # model, and a data folder (TIMBRE_DATA_DIR) with tiny HuBERT and RMVPE assets. Then:
 #   1. the frozen backend alone: `TimbreStudio backend serve` answers hello, ping,
 #      audio.devices (PortAudio), assets.list and text.preview (espeak-ng, pypinyin);
@@ -60,8 +60,10 @@ trap 'rm -rf "$base"' EXIT
 work="$base/smoke dïr – 声"
 mkdir -p "$work"
 step "fixtures (dev venv)" "$py" installer/linux/smoke_fixtures.py "$work"
-export TIMBRE_DATA_DIR="$work/data ü"
-take="$work/takes/take 1 – ü.wav"
+TIMBRE_DATA_DIR=$(tail -n 1 "$work/log fixtures (dev venv).txt")
+export TIMBRE_DATA_DIR
+[ -d "$TIMBRE_DATA_DIR/assets" ] || fail "the fixtures made no data folder ($TIMBRE_DATA_DIR)"
+take=$(find "$work/takes" -name '*.wav' | sort | head -n 1)
 
 # 1. the frozen backend -------------------------------------------------------------------
 serve_check() {
