@@ -1,7 +1,10 @@
 """``python -m desktop``: the Timbre Studio window.
 
 ``--screenshot PATH`` renders the window (offscreen works) to a PNG once the
-backend is ready (or after a few seconds) and exits.
+backend is ready (or after a few seconds) and exits. ``--self-test DIR`` lets the
+window's backend prepare ``DIR/takes`` and convert a take with ``DIR/model.pth``, writes
+``DIR/self-test.json`` and exits with 0 when all passed (desktop/self_test.py); it keeps
+its settings and log in ``DIR``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
@@ -17,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.backend_client import BackendClient
 from desktop.components.backend_logic import READY
 from desktop.components.log_file import default_log_dir
+from desktop.self_test import QtSelfTest
 from desktop.ui.main_window import MainWindow
 
 
@@ -28,6 +33,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                         help="quit as soon as the window is shown (startup benchmark)")
     parser.add_argument("--settings", metavar="INI",
                         help="use this settings file (default: the user's settings)")
+    parser.add_argument("--self-test", metavar="DIR",
+                        help="check this installation with the recordings and model in DIR "
+                             "(takes/, model.pth), write DIR/self-test.json and exit")
     parser.add_argument("--log-dir", metavar="DIR",
                         help=f"write the log here (default: {default_log_dir()})")
     return parser.parse_args(argv)
@@ -56,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("TimbreStudio")
     t0 = time.perf_counter()
     client = BackendClient()
+    if ns.self_test:  # the user's settings, last project and log stay untouched
+        ns.settings = ns.settings or str(Path(ns.self_test, "settings.ini"))
+        ns.log_dir = ns.log_dir or str(Path(ns.self_test, "logs"))
     qsettings = QSettings(ns.settings, QSettings.Format.IniFormat) if ns.settings else None
     window = MainWindow(client, qsettings, log_dir=ns.log_dir or str(default_log_dir()))
     client.start()
@@ -63,9 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"window shown in {time.perf_counter() - t0:.3f} s", file=sys.stderr)
     if ns.project:
         window.controller.open(ns.project)
-    else:
+    elif not ns.self_test:
         window.open_initial_project()
     app.aboutToQuit.connect(client.stop)
+    if ns.self_test:
+        QtSelfTest(client, ns.self_test, app.exit)
     if ns.exit_after_show:
         QTimer.singleShot(0, app.quit)
     if ns.screenshot:
