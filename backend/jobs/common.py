@@ -40,7 +40,8 @@ def in_thread(ctx: JobContext, work: Callable[[threading.Event, Callable[[Any], 
     items and ends after the one in flight."""
     results: queue.Queue[Any] = queue.Queue()
     stop = threading.Event()
-    threading.Thread(target=work, args=(stop, results.put), name=name, daemon=daemon).start()
+    thread = threading.Thread(target=work, args=(stop, results.put), name=name, daemon=daemon)
+    thread.start()
     try:
         for _ in range(count):
             while True:
@@ -50,5 +51,9 @@ def in_thread(ctx: JobContext, work: Callable[[threading.Event, Callable[[Any], 
                     break
                 except queue.Empty:
                     continue
+        # every result is in: let the thread end before the caller goes on, or a CLI verb
+        # can exit while it still runs native code (a daemon thread killed mid-torch at
+        # interpreter exit aborts the process: "terminate called without an active exception")
+        thread.join()
     finally:
         stop.set()

