@@ -16,14 +16,20 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from backend.resources import frozen
+
 INSTALL_HINT = "install the optional tensorboard extra: pip install 'timbre-studio[tensorboard]'"
+FROZEN_HINT = ("the installed app comes without it (left out to keep the download small); "
+               "train from a source checkout with the tensorboard extra to log, or follow "
+               "the run's metrics.jsonl")
 FLUSH_SECONDS = 10
 
 
 def missing_message() -> str:
     """Why TensorBoard logging cannot be used here ("" when it can)."""
     if importlib.util.find_spec("tensorboard") is None:
-        return f"TensorBoard logging needs the tensorboard package: {INSTALL_HINT}"
+        hint = FROZEN_HINT if frozen() else INSTALL_HINT  # no pip in the bundle
+        return f"TensorBoard logging needs the tensorboard package: {hint}"
     return ""
 
 
