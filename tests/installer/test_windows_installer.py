@@ -273,3 +273,18 @@ def test_build_checks_answer_what_the_script_asks(tmp_path: Path) -> None:
         "Metadata-Version: 2.1\nName: typing\nVersion: 3.7.4.3\n")
     assert ask("typing", fake).stdout.strip() == "3.7.4.3"
     assert ask("nonsense").returncode == 2
+
+
+def test_install_doc_names_what_the_scripts_make(ps1: str, cuda) -> None:
+    doc = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
+    assert "TimbreStudio-<version>-<flavour>-Setup.exe" in doc
+    assert "TimbreStudio-<version>-<flavour>-SHA256SUMS.txt" in doc
+    index = re.search(r"'cuda' = '(https://download\.pytorch\.org/whl/(cu\d+))'", ps1)
+    assert f"`{index[2]}`" in doc and f"+{index[2]}" in doc
+    assert f"{int(cuda['setup']['diskslicesize']):,} bytes" in doc
+    assert "%LOCALAPPDATA%\\Programs\\TimbreStudio" in doc
+    assert "HKEY_CURRENT_USER\\Software\\TimbreStudio" in doc
+    assert "**No** is the default" in doc and "never removed" in doc
+    for command in ("Get-FileHash", "certutil -hashfile", "sha256sum -c"):
+        assert command in doc
+    assert re.search(r"^## Linux\n\nTODO", doc, re.MULTILINE)
