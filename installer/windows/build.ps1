@@ -99,7 +99,8 @@ function Find-Python311 {
             throw 'The Python launcher (py) is not installed: install Python 3.11 from python.org ' +
                   '(with the launcher) or pass -Python C:\path\to\python.exe'
         }
-        $exe = Get-Output 'finding Python 3.11 (py -3.11)' 'py' @('-3.11', '-c', 'import sys; print(sys.executable)')
+        $exe = Get-Output 'finding Python 3.11 with py -3.11 (install it from python.org, or pass -Python)' 'py' @(
+            '-3.11', '-c', 'import sys; print(sys.executable)')
     }
     # no double quotes inside arguments: Windows PowerShell 5.1 mangles them
     $version = Get-Output 'asking Python its version' $exe @('-c', 'import sys; print(*sys.version_info[:2], sep=chr(46))')
@@ -156,7 +157,7 @@ function Test-BackendHello {
     }
     $line = $first.Result
     $null = $proc.StandardOutput.ReadToEndAsync()  # keep the pipe drained until it ends
-    $proc.StandardInput.Close()
+    try { $proc.StandardInput.Close() } catch [System.IO.IOException] { }  # already gone
     if (-not $proc.WaitForExit(60000)) {
         $proc.Kill()
         throw 'the frozen backend did not end within 60 s of its standard input closing'
@@ -180,7 +181,7 @@ function Test-SelfTest {
     $report = Join-Path $Dir 'self-test.json'
     if (Test-Path -LiteralPath $report) { Remove-Item -LiteralPath $report }
     $proc = Start-Bundle $Exe ('--self-test "' + $Dir + '"') $DataDir
-    $proc.StandardInput.Close()
+    try { $proc.StandardInput.Close() } catch [System.IO.IOException] { }
     $stderr = $proc.StandardError.ReadToEndAsync()
     $null = $proc.StandardOutput.ReadToEndAsync()
     if (-not $proc.WaitForExit(600000)) { $proc.Kill(); throw 'the self-test did not finish within 10 minutes' }
@@ -260,7 +261,10 @@ try {
     }
     New-Item -ItemType Directory -Force -Path $dataDir | Out-Null
     Test-BackendHello $exe $version $dataDir
-    if ($SelfTestDir) { Test-SelfTest $exe (Resolve-Path -LiteralPath $SelfTestDir).Path $dataDir }
+    if ($SelfTestDir) {
+        $selfTestFolder = (Resolve-Path -LiteralPath $SelfTestDir).Path
+        Test-SelfTest $exe $selfTestFolder $dataDir
+    }
     if ($SkipInstaller) { Write-Host "Bundle ready: $(Split-Path $exe)"; return }
 
     $isccExe = Find-Iscc

@@ -288,3 +288,29 @@ def test_install_doc_names_what_the_scripts_make(ps1: str, cuda) -> None:
     for command in ("Get-FileHash", "certutil -hashfile", "sha256sum -c"):
         assert command in doc
     assert re.search(r"^## Linux\n\nTODO", doc, re.MULTILINE)
+
+
+def _unbalanced(text: str) -> list[str]:
+    """Brackets of a PowerShell script that do not pair up, outside comments and strings
+    (a syntax check for a machine without PowerShell: a lost brace fails here)."""
+    pairs, stack, problems = {"}": "{", ")": "(", "]": "["}, [], []
+    token = re.compile(r"<#.*?#>|#[^\n]*|'(?:[^']|'')*'|\"(?:`.|[^\"`])*\"|`.|[{}()\[\]]|\n",
+                       re.DOTALL)
+    line = 1
+    for m in token.finditer(text):
+        piece = m[0]
+        if piece in "{([":
+            stack.append((piece, line))
+        elif piece in "})]":
+            if not stack or stack[-1][0] != pairs[piece]:
+                problems.append(f"line {line}: unexpected {piece}")
+            else:
+                stack.pop()
+        line += piece.count("\n")
+    return problems + [f"line {n}: {c} never closed" for c, n in stack]
+
+
+def test_build_script_brackets_pair_up(ps1: str) -> None:
+    assert _unbalanced(ps1) == []
+    assert _unbalanced("if ($a) { foo(\n") == ["line 1: { never closed", "line 1: ( never closed"]
+    assert _unbalanced("# { not code\n'}' \"(\" <# ] #>") == []
