@@ -138,19 +138,19 @@ end;
 // uninstall (/SILENT, /VERYSILENT) or /SUPPRESSMSGBOXES keeps everything.
 function AskToRemoveUserData: Boolean;
 var
-  Text: String;
+  Question: String;
 begin
   Result := False;
   if UninstallSilent then
     Exit;
   if not DirExists(DataDir) and not RegKeyExists(HKCU, '{#SettingsKey}') then
     Exit;
-  Text := 'Also remove your Timbre Studio data and settings?' + #13#10#13#10 +
+  Question := 'Also remove your Timbre Studio data and settings?' + #13#10#13#10 +
     'Data: downloaded assets, imported models and logs in' + #13#10 + DataDir + #13#10 +
     'Settings: recent projects, folders and the window layout.' + #13#10#13#10 +
     'Your projects are never removed, whatever you answer.' + #13#10 +
     'Choose No to keep all of this for a later installation.';
-  Result := SuppressibleMsgBox(Text, mbConfirmation, MB_YESNO or MB_DEFBUTTON2, IDNO) = IDYES;
+  Result := SuppressibleMsgBox(Question, mbConfirmation, MB_YESNO or MB_DEFBUTTON2, IDNO) = IDYES;
 end;
 
 procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);
