@@ -2,6 +2,11 @@
 
 ``--screenshot PATH`` renders the window (offscreen works) to a PNG once the
 backend is ready (or after a few seconds) and exits.
+
+Started by a person (none of ``--screenshot``, ``--self-test``, ``--exit-after-show``),
+the window runs the start-up checks and the first-run offer (desktop/ui/launcher.py);
+an error before the window is up is written to the log folder and shown, never a
+silent exit.
 """
 
 from __future__ import annotations
@@ -10,14 +15,20 @@ import argparse
 import os
 import sys
 import time
+import traceback
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from backend.resources import resource
 from desktop.backend_client import BackendClient
 from desktop.components.backend_logic import READY
 from desktop.components.log_file import default_log_dir
+from desktop.ui.launcher import QtLauncher, show_crash
 from desktop.ui.main_window import MainWindow
+
+ICON = resource("icons", "timbre-studio.png")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -47,6 +58,36 @@ def _schedule_screenshot(app: QApplication, window: MainWindow, client: BackendC
     QTimer.singleShot(100, shoot)
 
 
+def _unattended(ns: argparse.Namespace) -> bool:
+    """A run nobody watches: no start-up dialogs, no first-run offer."""
+    return bool(ns.screenshot or ns.exit_after_show or getattr(ns, "self_test", None))
+
+
+def _startup(window: MainWindow, client: BackendClient, ns: argparse.Namespace,
+             log_dir: str) -> QtLauncher | None:
+    """The start-up checks and the first-run offer, once the window is shown."""
+    if _unattended(ns):
+        return None
+    launcher = QtLauncher(window, client, log_dir)
+    launcher.start()
+    return launcher
+
+
+def _crashed(ns: argparse.Namespace, log_dir: str) -> int:
+    """The window could not start: the report goes to the log folder and on screen."""
+    text = traceback.format_exc()
+    print(text, file=sys.stderr)
+    dialog, path = show_crash(text, log_dir)
+    print(f"crash report: {path}", file=sys.stderr)
+    if _unattended(ns):
+        dialog.close()
+        return 1
+    loop = QEventLoop()  # not app.exec(): its end would stop every later event loop
+    dialog.finished.connect(loop.quit)
+    loop.exec()
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     ns = _parse(sys.argv[1:] if argv is None else argv)
     if ns.screenshot:
@@ -54,18 +95,25 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Timbre Studio")
     app.setOrganizationName("TimbreStudio")
+    if ICON.is_file():
+        app.setWindowIcon(QIcon(str(ICON)))
+    log_dir = ns.log_dir or str(default_log_dir())
     t0 = time.perf_counter()
-    client = BackendClient()
-    qsettings = QSettings(ns.settings, QSettings.Format.IniFormat) if ns.settings else None
-    window = MainWindow(client, qsettings, log_dir=ns.log_dir or str(default_log_dir()))
-    client.start()
-    window.show()
-    print(f"window shown in {time.perf_counter() - t0:.3f} s", file=sys.stderr)
-    if ns.project:
-        window.controller.open(ns.project)
-    else:
-        window.open_initial_project()
-    app.aboutToQuit.connect(client.stop)
+    try:
+        client = BackendClient()
+        qsettings = QSettings(ns.settings, QSettings.Format.IniFormat) if ns.settings else None
+        window = MainWindow(client, qsettings, log_dir=log_dir)
+        client.start()
+        window.show()
+        print(f"window shown in {time.perf_counter() - t0:.3f} s", file=sys.stderr)
+        if ns.project:
+            window.controller.open(ns.project)
+        else:
+            window.open_initial_project()
+        app.aboutToQuit.connect(client.stop)
+        launcher = _startup(window, client, ns, log_dir)  # noqa: F841 (kept alive)
+    except Exception:
+        return _crashed(ns, log_dir)
     if ns.exit_after_show:
         QTimer.singleShot(0, app.quit)
     if ns.screenshot:
