@@ -25,7 +25,7 @@ from backend.resources import resource
 from desktop.backend_client import BackendClient
 from desktop.components.backend_logic import READY
 from desktop.components.log_file import default_log_dir
-from desktop.ui.launcher import QtLauncher, show_crash
+from desktop.ui.launcher import QtLauncher, log_uncaught, show_crash
 from desktop.ui.main_window import MainWindow
 
 ICON = resource("icons", "timbre-studio.png")
@@ -68,6 +68,7 @@ def _startup(window: MainWindow, client: BackendClient, ns: argparse.Namespace,
     """The start-up checks and the first-run offer, once the window is shown."""
     if _unattended(ns):
         return None
+    log_uncaught(window.log)
     launcher = QtLauncher(window, client, log_dir)
     launcher.start()
     return launcher
@@ -77,7 +78,11 @@ def _crashed(ns: argparse.Namespace, log_dir: str) -> int:
     """The window could not start: the report goes to the log folder and on screen."""
     text = traceback.format_exc()
     print(text, file=sys.stderr)
-    dialog, path = show_crash(text, log_dir)
+    try:
+        dialog, path = show_crash(text, log_dir)
+    except Exception:  # Qt itself is broken: the report file is all there is
+        print(traceback.format_exc(), file=sys.stderr)
+        return 1
     print(f"crash report: {path}", file=sys.stderr)
     if _unattended(ns):
         dialog.close()

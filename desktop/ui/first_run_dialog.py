@@ -65,7 +65,7 @@ class QtFirstRunDialog(QDialog):
         intro = _wrapped("Some features need model files that are downloaded once (they are "
                          "kept in your data folder). Choose what to get now; you can get or "
                          "remove them at any time on the Models & assets page, and this "
-                         "offer stays in Help ▸ Get models….")
+                         "offer stays in the Help menu (Get models…).")
         content = QWidget()
         column = QVBoxLayout(content)
         for group in self.groups:

@@ -13,6 +13,8 @@ time the backend is ready, the model-download offer opens (once: a settings valu
 from __future__ import annotations
 
 import shutil
+import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from desktop import __version__
 from desktop.backend_client import BackendClient
 from desktop.components import first_run
 from desktop.components import startup_checks as checks
+from desktop.components.log_model import LogModel
 from desktop.components.startup_checks import FAILURE, OK, CheckResult, ReportContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.startup_dialog import QtStartupReport, UrlOpener
@@ -171,6 +174,20 @@ class QtLauncher:
                                            f"first-run offer: {err.message}", "desktop")
 
         self.client.request("assets.list", {}, got, failed)
+
+
+def log_uncaught(log: LogModel) -> None:
+    """An exception no slot caught goes to the Log panel and the log file too (a windowed
+    Windows executable has no console for Python to print it on)."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        text = "".join(traceback.format_exception(kind, exc, tb)).rstrip()
+        log.add("error", f"Unexpected error (please report it with the log file):\n{text}",
+                "desktop")
+        previous(kind, exc, tb)
+
+    sys.excepthook = hook
 
 
 def show_crash(traceback_text: str, log_dir: str, data_dir: str | None = None,

@@ -56,7 +56,7 @@ class QtStartupReport(QDialog):
         hint.setWordWrap(True)
         self.text = QPlainTextEdit(report)
         self.text.setReadOnly(True)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.copy_btn = QPushButton("Copy report")
         self.copy_btn.clicked.connect(self.copy_report)
         self.log_btn = QPushButton("Open log folder")

@@ -177,3 +177,29 @@ def test_a_silent_backend_names_its_command_and_last_output() -> None:
     assert r.level == FAILURE and r.summary == "The backend did not start within 90 s."
     assert "TimbreStudio.exe backend serve" in r.detail
     assert "  ImportError: DLL load failed" in r.detail and "antivirus" in r.detail
+
+
+def test_the_nvidia_driver_versions_read_through_nvml(monkeypatch) -> None:
+    """``backend.devices.nvidia_driver`` on a stand-in for NVML (no driver here): the
+    version text and CUDA 12080 -> "12.8"; None without the library."""
+    from backend import devices
+
+    class FakeNvml:
+        shut = False
+
+        def nvmlSystemGetDriverVersion(self, buf, size):  # noqa: N802 (NVML's names)
+            buf.value = b"570.86.10"
+            return 0
+
+        def nvmlSystemGetCudaDriverVersion_v2(self, ref):  # noqa: N802
+            ref._obj.value = 12080
+            return 0
+
+        def nvmlShutdown(self):  # noqa: N802
+            FakeNvml.shut = True
+
+    monkeypatch.setattr(devices, "_nvml", FakeNvml)
+    assert devices.nvidia_driver() == {"driver_version": "570.86.10", "cuda_version": "12.8"}
+    assert FakeNvml.shut
+    monkeypatch.setattr(devices, "_nvml", lambda: None)
+    assert devices.nvidia_driver() is None

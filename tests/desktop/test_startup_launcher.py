@@ -265,3 +265,20 @@ def test_an_unattended_start_that_fails_writes_the_report_and_exits(monkeypatch,
     logs = tmp_path / "logs"
     assert app_main.main(["--exit-after-show", "--log-dir", str(logs)]) == 1
     assert "RuntimeError" in next(logs.glob("crash-*.txt")).read_text(encoding="utf-8")
+
+
+def test_an_uncaught_exception_goes_to_the_log(monkeypatch) -> None:
+    from desktop.components.log_model import LogModel
+    from desktop.ui.launcher import log_uncaught
+
+    passed_on: list[type] = []
+    monkeypatch.setattr(sys, "excepthook", lambda kind, exc, tb: passed_on.append(kind))
+    log = LogModel()
+    log_uncaught(log)
+    try:
+        raise KeyError("ü")
+    except KeyError as exc:
+        sys.excepthook(KeyError, exc, exc.__traceback__)
+    entry = log.entries()[-1]
+    assert entry.level == "error" and "KeyError: 'ü'" in entry.message
+    assert passed_on == [KeyError]  # the previous hook still runs (stderr, pytest-qt)
