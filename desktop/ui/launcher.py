@@ -6,7 +6,8 @@ disk checks at once; the GPU check when the backend says ``backend.ready``. Fail
 open ``QtStartupReport`` over the window (Quit closes the window); notes and warnings go
 to the window's notice bar and the Log panel. A backend that has not said hello after
 ``hello_timeout_s``, or that crashed for good before it, is a failure too. The first
-time the backend is ready, the model-download offer opens (once: a settings value).
+time the backend is ready, the model-download offer opens (once: a settings value; not
+while a check failed).
 ``show_crash`` is the last resort when the window itself could not start.
 """
 
@@ -131,7 +132,8 @@ class QtLauncher:
                                       self.client.ready_info)
             self.results.append(result)
             self._tell(result)
-        if self.first_run_offer and not self._offer_done:
+        if self.first_run_offer and not self._offer_done and checks.worst(self.results) \
+                != FAILURE:  # downloads into a folder that cannot take them: not now
             self._offer_done = True
             self._maybe_offer_models()
 

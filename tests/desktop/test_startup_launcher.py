@@ -105,16 +105,21 @@ def test_an_unwritable_data_folder_opens_the_report_over_the_window(
 
 def test_low_disk_space_is_a_failure_and_the_continue_button_goes_on(
         qtbot, make_client, qsettings, tmp_path) -> None:
-    client, _sig = make_client(fake_command("hello_ping.jsonl"))
+    client, _sig = make_client(fake_command("assets_manage.jsonl", tmp_path))
     window = _window(qtbot, client, qsettings, tmp_path)
     launcher = QtLauncher(window, client, str(tmp_path / "logs"), data_dir=str(tmp_path),
                           disk_usage=lambda _p: SimpleNamespace(free=50_000_000),
-                          gpu_probe=_no_gpu, first_run_offer=False)
+                          gpu_probe=_no_gpu)
     launcher.start()
     assert launcher.report is not None
     assert launcher.report.headline.text().startswith("Only 50 MB free on the drive of")
     launcher.report.continue_btn.click()
     assert window.isVisible() and not launcher.report.isVisible()
+    client.start()
+    qtbot.waitUntil(lambda: any(r.name == "gpu" for r in launcher.results), timeout=5000)
+    qtbot.wait(100)
+    # no download offer while the drive is full; it comes on a later start
+    assert window.first_run_dialog is None and not first_run.offered(window.settings.store)
 
 
 def test_cuda_build_without_gpu_shows_a_dismissable_cpu_note(qtbot, make_client, qsettings,
