@@ -23,7 +23,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QWidget
 
-from backend import devices
+from backend.devices import list_devices, nvidia_driver
 from backend.protocol import Error, Event
 from backend.resources import data_dir as default_data_dir
 from desktop import __version__
@@ -41,8 +41,8 @@ GpuProbe = Callable[[], tuple[list[dict[str, Any]], dict[str, Any] | None]]
 
 def nvidia_gpus() -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The NVIDIA GPUs and driver this computer has (NVML, no torch)."""
-    return [d for d in devices.list_devices() if d.get("kind") == "cuda"], \
-        devices.nvidia_driver()
+    return [d for d in list_devices() if d.get("kind") == "cuda"], \
+        nvidia_driver()
 
 
 class QtLauncher:
@@ -150,7 +150,7 @@ class QtLauncher:
             return
         self._silent_reported = True
         self._hello_timer.stop()
-        command = self.client.process._command  # noqa: SLF001 (what was started, for the report)
+        command = self.client.process.command  # what was started, for the report
         result = checks.backend_silent(self.hello_timeout_s, self.client.state, command,
                                        self.client.stderr_tail(),
                                        self.client.last_crash_message)
