@@ -42,16 +42,20 @@ class _NvmlMemory(ctypes.Structure):
                 ("used", ctypes.c_ulonglong)]
 
 
-def _cuda_devices() -> list[dict]:
-    names = ["libnvidia-ml.so.1", "libnvidia-ml.so", "nvml.dll"]
-    lib = None
-    for name in names:
+def _nvml() -> ctypes.CDLL | None:
+    """The NVML library, initialised (the caller calls ``nvmlShutdown``); None without it."""
+    for name in ("libnvidia-ml.so.1", "libnvidia-ml.so", "nvml.dll"):
         try:
             lib = ctypes.CDLL(name)
-            break
         except OSError:
             continue
-    if lib is None or lib.nvmlInit_v2() != 0:
+        return lib if lib.nvmlInit_v2() == 0 else None
+    return None
+
+
+def _cuda_devices() -> list[dict]:
+    lib = _nvml()
+    if lib is None:
         return []
     devices = []
     try:
@@ -72,6 +76,24 @@ def _cuda_devices() -> list[dict]:
     finally:
         lib.nvmlShutdown()
     return devices
+
+
+def nvidia_driver() -> dict | None:
+    """The NVIDIA driver's version and the newest CUDA version it runs
+    (``{"driver_version": "570.86", "cuda_version": "12.8"}``); None without a driver."""
+    lib = _nvml()
+    if lib is None:
+        return None
+    try:
+        buf = ctypes.create_string_buffer(96)
+        version = buf.value.decode(errors="replace") \
+            if lib.nvmlSystemGetDriverVersion(buf, 96) == 0 else ""
+        cuda = ctypes.c_int()
+        cuda_text = f"{cuda.value // 1000}.{cuda.value % 1000 // 10}" \
+            if lib.nvmlSystemGetCudaDriverVersion_v2(ctypes.byref(cuda)) == 0 else ""
+    finally:
+        lib.nvmlShutdown()
+    return {"driver_version": version, "cuda_version": cuda_text}
 
 
 def list_devices() -> list[dict]:

@@ -85,6 +85,11 @@ class BackendProcess(QObject):
         return self._state
 
     @property
+    def command(self) -> list[str]:
+        """The command line the backend is started with."""
+        return list(self._command)
+
+    @property
     def running(self) -> bool:
         """A process was started and has not exited."""
         return self._proc is not None

@@ -1,5 +1,8 @@
 """MainWindow: sidebar of pages, jobs and log docks, backend status, crash banner, menus.
 
+In the status bar, the notice bar (``notice_bar``) shows the start-up checks' notes
+and warnings (desktop/ui/launcher.py); Help ▸ Get models… opens the model-download offer.
+
 The crash banner quotes the last error the backend logged; it goes when dismissed (the
 window gets its size back) or once a job starts after the backend was restarted.
 """
@@ -39,6 +42,7 @@ from desktop.ui.convert_page import QtConvertPage
 from desktop.ui.dataset_page import QtDatasetPage
 from desktop.ui.elided_label import QtElidedLabel
 from desktop.ui.extract_page import QtExtractPage
+from desktop.ui.first_run_dialog import QtFirstRunDialog
 from desktop.ui.help_menu import QtHelpMenu, UrlOpener
 from desktop.ui.jobs_panel import QtJobsPanel
 from desktop.ui.labels_page import QtLabelsPage
@@ -48,6 +52,7 @@ from desktop.ui.project_controller import ProjectController
 from desktop.ui.project_picker import QtProjectPicker
 from desktop.ui.qsettings_store import QSettingsStore
 from desktop.ui.speak_page import QtSpeakPage
+from desktop.ui.startup_dialog import QtNoticeBar
 from desktop.ui.train_page import QtTrainPage
 from desktop.ui.waveform_editor import QtWaveformEditor
 from desktop.ui.wheel_guard import guard_wheel
@@ -236,6 +241,8 @@ class MainWindow(QMainWindow):
         self.backend_status = QtElidedLabel()
         self.backend_status.setObjectName("backend_status")
         self.statusBar().addPermanentWidget(self.backend_status)
+        self.notice_bar = QtNoticeBar()  # a temporary status message covers it a while
+        self.statusBar().addWidget(self.notice_bar, 1)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -258,6 +265,10 @@ class MainWindow(QMainWindow):
         self.restart_action.triggered.connect(self._on_restart_triggered)
         backend.addAction(self.restart_action)
         self.help = QtHelpMenu(self, self.client, self._log_dir, self._open_url)
+        self.get_models_action = QAction("&Get models…", self)
+        self.get_models_action.triggered.connect(self.get_models)
+        self.help.menu.addAction(self.get_models_action)
+        self.first_run_dialog: QtFirstRunDialog | None = None
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -336,6 +347,20 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Timbre Studio — {state.name}" if state else "Timbre Studio")
         if state is not None and self.current_page_key() == "project":
             self.show_page("dataset")
+
+    # model downloads (Help ▸ Get models…, the first run) ----------------------------------
+    def get_models(self) -> str:
+        """Ask ``assets.list``, then open the offer (the request waits for the backend)."""
+        return self.client.request("assets.list", {}, self.open_models_offer,
+                                   lambda err: self._on_controller_error(
+                                       f"Could not list the model files: {err.message}"))
+
+    def open_models_offer(self, result: dict) -> QtFirstRunDialog:
+        dialog = QtFirstRunDialog(result, self.assets_page.download, self)
+        dialog.accepted.connect(lambda: dialog.jobs and self.show_page("assets"))
+        self.first_run_dialog = dialog
+        dialog.open()
+        return dialog
 
     def _on_controller_error(self, message: str) -> None:
         self.log.add("error", message, "desktop")

@@ -163,7 +163,7 @@ def test_help_menu_about_log_folder_and_docs(qtbot, make_client, qsettings, tmp_
     qtbot.addWidget(window)
     help_menu = window.help
     assert [a.text() for a in help_menu.menu.actions()] == [
-        "&About Timbre Studio…", "Open the &log folder", "&Documentation"]
+        "&About Timbre Studio…", "Open the &log folder", "&Documentation", "&Get models…"]
     assert "Backend: not running" in help_menu.about_text()
     client.start()
     qtbot.waitUntil(lambda: bool(client.ready_info), timeout=5000)
