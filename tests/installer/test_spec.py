@@ -211,3 +211,80 @@ def test_rthook_gives_numba_a_cache_in_the_data_folder(tmp_path: Path) -> None:
     mine = tmp_path / "mine"
     assert _run_rthook(tmp_path, "import os\nprint(os.environ['NUMBA_CACHE_DIR'])",
                        TIMBRE_DATA_DIR=str(data), NUMBA_CACHE_DIR=str(mine)) == str(mine)
+
+
+# the spec's own logic, run with PyInstaller's classes and hooks stood in for -------------
+class _Recorder:
+    calls: dict[str, list[tuple[tuple, dict]]] = {}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.calls.setdefault(type(self).__name__, []).append((args, kwargs))
+        self.binaries = [("torch/lib/libtorch_cpu.so", "/x", "BINARY"),
+                         ("torch/bin/test_api", "/x", "BINARY"),
+                         ("torch/bin/torch_shm_manager", "/x", "BINARY"),
+                         ("libcudnn.so.9", "/x", "BINARY"), ("libportaudio.so.2", "/x", "BINARY")]
+        self.datas = [("torch/test/atest", "/x", "DATA"), ("resources/assets.json", "/x", "DATA")]
+        self.pure, self.scripts = [], []
+
+
+def _run_spec(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, platform: str,
+              **env: str) -> dict[str, list[tuple[tuple, dict]]]:
+    import types
+
+    hooks = types.ModuleType("PyInstaller.utils.hooks")
+    hooks.collect_data_files = lambda *a, **k: []  # type: ignore[attr-defined]
+    hooks.collect_submodules = lambda *a, **k: [a[0]]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    for key in ("TIMBRE_FLAVOUR", "TIMBRE_BUNDLE_EXCLUDES"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    classes = {n: type(n, (_Recorder,), {"calls": {}}) for n in
+               ("Analysis", "PYZ", "EXE", "COLLECT")}
+    calls: dict[str, list[tuple[tuple, dict]]] = {}
+    for cls in classes.values():
+        cls.calls = calls
+    namespace = {"SPECPATH": str(SPEC.parent), "workpath": str(tmp_path), **classes}
+    exec(compile(SPEC.read_text(encoding="utf-8"), str(SPEC), "exec"), namespace)
+    calls["_analysis"] = [((namespace["a"],), {})]
+    return calls
+
+
+def test_spec_on_windows_is_windowed_with_icon_and_version(monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:
+    calls = _run_spec(monkeypatch, tmp_path, "win32")
+    (_, exe), = calls["EXE"]
+    assert exe["name"] == "TimbreStudio" and exe["console"] is False
+    if (ROOT / "resources" / "icons" / "timbre-studio.ico").is_file():
+        assert exe["icon"] == str(ROOT / "resources" / "icons" / "timbre-studio.ico")
+    if (ROOT / "installer" / "version_info.py").is_file():
+        assert Path(exe["version"]).parent == tmp_path and Path(exe["version"]).is_file()
+        assert "0.1.0" in Path(exe["version"]).read_text(encoding="utf-8")
+
+
+def test_spec_on_linux_filters_cuda_and_torch_tests(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    calls = _run_spec(monkeypatch, tmp_path, "linux")
+    (_, exe), = calls["EXE"]
+    assert exe["console"] is True and "icon" not in exe and "version" not in exe
+    (args, analysis), = calls["Analysis"]
+    assert args[0] == [str(ROOT / "installer" / "entry.py")]
+    assert analysis["pathex"] == [str(ROOT)] and "pytest" in analysis["excludes"]
+    assert {"backend", "desktop"} <= set(analysis["hiddenimports"])
+    a = calls["_analysis"][0][0][0]
+    assert [b[0] for b in a.binaries] == ["torch/lib/libtorch_cpu.so",
+                                          "torch/bin/torch_shm_manager", "libportaudio.so.2"]
+    assert [d[0] for d in a.datas] == ["resources/assets.json"]
+    dests = {dest for _, dest in analysis["datas"]}
+    assert {"resources", "docs", "."} <= dests
+
+
+def test_spec_can_be_built_without_exclusions_to_measure_them(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    calls = _run_spec(monkeypatch, tmp_path, "linux", TIMBRE_BUNDLE_EXCLUDES="0")
+    assert calls["Analysis"][0][1]["excludes"] == []
+    assert len(calls["_analysis"][0][0][0].binaries) == 5
+    with pytest.raises(SystemExit, match="TIMBRE_FLAVOUR must be 'cpu' or 'cuda'"):
+        _run_spec(monkeypatch, tmp_path, "linux", TIMBRE_FLAVOUR="rocm")
