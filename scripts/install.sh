@@ -15,7 +15,7 @@ apt_pkgs=(python3 python3-venv python3-dev build-essential libportaudio2 ffmpeg
           libxcb-image0 libxcb-xinerama0)
 if [ "$want_tests" = 1 ]; then
   apt_pkgs+=(espeak-ng festival festvox-us-slt-hts festvox-kallpc16k sox xvfb xauth
-             pulseaudio pulseaudio-utils libasound2-plugins)
+             pulseaudio pulseaudio-utils libasound2-plugins desktop-file-utils)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
