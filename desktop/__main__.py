@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Timbre Studio")
     app.setOrganizationName("TimbreStudio")
+    app.setDesktopFileName("timbre-studio")  # matches the menu entry (installer/linux/)
     if ICON.is_file():
         app.setWindowIcon(QIcon(str(ICON)))
     if ns.self_test:  # the user's settings, last project and log stay untouched

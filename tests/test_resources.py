@@ -70,3 +70,19 @@ def test_entry_point_dispatches_to_the_backend() -> None:
                          cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert "JSON Lines" in out.stdout
+
+
+def test_entry_point_reports_a_window_that_cannot_load(tmp_path: Path) -> None:
+    # Qt missing: the crash report lands in the log folder and the exit code says so
+    code = ("import sys, runpy; sys.modules['PySide6'] = None; sys.argv = ['TimbreStudio']; "
+            f"runpy.run_path({str(ROOT / 'installer' / 'entry.py')!r}, run_name='__main__')")
+    state = tmp_path / "état ü"
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(state),
+           "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=ROOT, env=env)
+    assert out.returncode == 1, out.stderr
+    (report,) = (state / "timbre-studio" / "logs").glob("crash-*.txt")
+    text = report.read_text(encoding="utf-8")
+    assert "could not load its window" in text and "PySide6" in text
+    assert f"crash report: {report}" in out.stderr
