@@ -267,8 +267,9 @@ def test_spec_on_windows_is_windowed_with_icon_and_version(monkeypatch: pytest.M
 def test_spec_on_linux_filters_cuda_and_torch_tests(monkeypatch: pytest.MonkeyPatch,
                                                     tmp_path: Path) -> None:
     calls = _run_spec(monkeypatch, tmp_path, "linux")
-    (_, exe), = calls["EXE"]
+    (exe_args, exe), = calls["EXE"]
     assert exe["console"] is True and "icon" not in exe and "version" not in exe
+    assert ("X utf8", None, "OPTION") in exe_args[2]  # UTF-8 mode, frozen too
     (args, analysis), = calls["Analysis"]
     assert args[0] == [str(ROOT / "installer" / "entry.py")]
     assert analysis["pathex"] == [str(ROOT)] and "pytest" in analysis["excludes"]
