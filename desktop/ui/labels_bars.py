@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -189,11 +190,12 @@ class QtReadingPreview(QGroupBox):
                             lambda err: self._failed(wanted, err))
 
     def _answered(self, wanted: tuple[str, str | None], result: dict[str, Any]) -> None:
-        if wanted == self._wanted:
+        if wanted == self._wanted and shiboken6.isValid(self):
             self._show(result, wanted)
 
     def _failed(self, wanted: tuple[str, str | None], err: Any) -> None:
-        if wanted == self._wanted:
+        # the answer may come after the page was deleted (the request outlives it)
+        if wanted == self._wanted and shiboken6.isValid(self):
             self.normalized.setText("")
             self.phonemes.setText("")
             self.unsupported.setStyleSheet(ERROR_STYLE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -44,6 +45,8 @@ class QtLogPanel(QWidget):
         return LEVELS.index(normalise_level(self.level_box.currentText()))
 
     def _on_model_entry(self, entry: LogEntry) -> None:
+        if not shiboken6.isValid(self):  # the window is gone; the model outlives it
+            return
         if LEVELS.index(entry.level) >= self._min_index():
             self.text.appendPlainText(entry.format())
 

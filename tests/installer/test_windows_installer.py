@@ -287,7 +287,12 @@ def test_install_doc_names_what_the_scripts_make(ps1: str, cuda) -> None:
     assert "**No** is the default" in doc and "never removed" in doc
     for command in ("Get-FileHash", "certutil -hashfile", "sha256sum -c"):
         assert command in doc
-    assert re.search(r"^## Linux\n\nTODO", doc, re.MULTILINE)
+    linux = doc[doc.index("\n## Linux\n"):]
+    for made in ("linux-x86_64.tar.gz", ".sha256", "install-desktop-entry.sh", "--remove",
+                 "installer/linux/build.sh"):
+        assert made in linux
+    for script in ("build.sh", "install-desktop-entry.sh", "smoke.sh"):
+        assert (ROOT / "installer" / "linux" / script).is_file()
 
 
 def _unbalanced(text: str) -> list[str]:

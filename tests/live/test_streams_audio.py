@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -49,6 +50,28 @@ def _live(env, repo_root, *extra):
         text=True)
 
 
+class _Stderr(threading.Thread):
+    """Collects a process's stderr; ``running`` is set at its "live running" line."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        super().__init__(daemon=True)
+        self.proc, self.lines, self.running = proc, [], threading.Event()
+
+    def run(self) -> None:
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            if line.startswith("live running"):
+                self.running.set()
+        self.running.set()  # it ended: the assertions below say why
+
+
+def _wait_running(proc: subprocess.Popen, timeout: float = 60) -> _Stderr:
+    reader = _Stderr(proc)
+    reader.start()
+    assert reader.running.wait(timeout), "the live engine never said it was running"
+    return reader
+
+
 def test_end_to_end_delay_matches_display(virtual_audio, tmp_path, repo_root):  # noqa: F811
     va = virtual_audio
     va.pactl("load-module", "module-combine-sink", "sink_name=both", "slaves=vmicsink,vspk")
@@ -62,10 +85,14 @@ def test_end_to_end_delay_matches_display(virtual_audio, tmp_path, repo_root):  
         live = _live(va.env, repo_root, "--seconds", "8", "--input-device", "pulse",
                      "--input-host-api", "ALSA", "--output-device", "default",
                      "--output-host-api", "alsa")
-        time.sleep(3.0)  # backend import and stream start
+        started = _wait_running(live)  # backend import and stream start (no fixed sleep)
+        time.sleep(0.5)
         subprocess.run(["paplay", "--device=both", str(stim)], env=va.env, check=True,
                        timeout=20)
-        out, err = live.communicate(timeout=60)
+        out = live.stdout.read()
+        live.wait(timeout=60)
+        started.join(10)
+        err = "".join(started.lines)
         rec.terminate()
         rec.wait(5)
     assert live.returncode == 0, err[-3000:]
