@@ -28,7 +28,7 @@ def _imports(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-DESKTOP_MAY_IMPORT = ("backend.protocol", "backend.resources", "backend.devices")
+DESKTOP_MAY_IMPORT = ("backend.protocol", "backend.resources", "backend.devices", "backend.fsutil")
 
 
 def _violations(package: str, forbidden_roots: set[str], allowed: set[str] = frozenset(),
@@ -52,7 +52,7 @@ def test_desktop_never_imports_torch_audio_or_backend_internals() -> None:
     bad = _violations("desktop", DESKTOP_FORBIDDEN | {"backend"},
                       allowed={"backend", *DESKTOP_MAY_IMPORT})
     # `import backend` alone would run backend/__init__.py: allow only the Qt-free, torch-free
-    # modules (the protocol, where the app's files are, device discovery)
+    # modules (the protocol, where the app's files are, device discovery, atomic writes)
     bad += [v for v in _violations("desktop", set(), forbidden_prefixes=("backend",))
             if not v.endswith(tuple(f" {m}" for m in DESKTOP_MAY_IMPORT))]
     assert sorted(set(bad)) == []

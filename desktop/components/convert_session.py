@@ -13,12 +13,12 @@ rename: a failed copy never leaves half a file under the chosen name).
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.fsutil import atomic_writer
 from desktop.components.convert_settings import ConvertSettings
 from desktop.components.models_library import Model
 
@@ -255,12 +255,6 @@ def save_copy(src: str, dst: str) -> Path:
     source, target = Path(src), Path(dst)
     if source.resolve() == target.resolve():
         raise OSError(f"{target} is the converted file itself; choose another name")
-    # a fresh name in the same folder (the user's normal permissions, unlike mkstemp's 0600)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with open(source, "rb") as src_fh, atomic_writer(target) as fh:
+        shutil.copyfileobj(src_fh, fh)
     return target

@@ -11,13 +11,12 @@ can run the same command to check an installation.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from backend.fsutil import atomic_write_json
 
 REPORT_NAME = "self-test.json"
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".m4a")
@@ -122,12 +121,7 @@ class SelfTestReport:
                 "seconds": round(time.monotonic() - self.started, 2)}
 
     def write(self) -> Path:
-        path = self.folder / REPORT_NAME
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".self-test-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(self.to_dict(), fh, indent=2, ensure_ascii=False)
-        os.replace(tmp, path)
-        return path
+        return atomic_write_json(self.folder / REPORT_NAME, self.to_dict())
 
     def summary(self) -> str:
         lines = [f"{s['step']}: {'ok' if s['ok'] else 'FAILED'} ({s['seconds']} s)"

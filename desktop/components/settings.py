@@ -12,9 +12,10 @@ import base64
 import binascii
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Protocol
+
+from backend.fsutil import atomic_write_json
 
 MAX_RECENT = 10
 
@@ -55,14 +56,7 @@ class JsonSettingsStore:
     def set(self, key: str, value: Any) -> None:
         self._values[key] = value
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self._values, fh, ensure_ascii=False, indent=2)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_json(self.path, self._values)
 
 
 def default_config_dir() -> Path:
