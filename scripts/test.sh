@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh --test
 export QT_QPA_PLATFORM=offscreen PYTHONUTF8=1
-exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
+# two pytest-xdist workers: much of the suite waits on backend processes it started, so
+# two of them halve the time on CI's 2 cores; TIMBRE_TEST_WORKERS=0 runs it in one process
+exec .venv/bin/python -m pytest -p no:cacheprovider -n "${TIMBRE_TEST_WORKERS:-2}" "$@"
