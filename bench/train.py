@@ -33,7 +33,6 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +47,7 @@ import torch  # noqa: E402
 from backend.models import losses  # noqa: E402
 from backend.train.engine import Engine, EngineConfig  # noqa: E402
 from backend.train.rvc_task import RvcConfig, RvcTask  # noqa: E402
+from bench.engine_rows import batches, report, run_child, sync  # noqa: E402
 from tests.train.feature_project import make_feature_project  # noqa: E402
 
 TARGET_S = 2.5
@@ -66,20 +66,6 @@ def _engine(spec: dict, folder: Path) -> tuple[Engine, RvcTask]:
     return engine, task
 
 
-def _batches(engine: Engine, count: int):  # type: ignore[no-untyped-def]
-    assert engine.sampler is not None
-    while count > 0:
-        for indices in engine.sampler.batches():
-            yield indices
-            count -= 1
-            if count == 0:
-                return
-        engine.sampler.next_epoch()
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def measure(spec: dict) -> dict:
@@ -91,12 +77,12 @@ def measure(spec: dict) -> dict:
             torch.cuda.reset_peak_memory_stats(dev)
         hop, seg = task.hop, task.G.segment_frames
         times, mel, clip_s, seg_s = [], [], 0.0, 0.0
-        for i, indices in enumerate(_batches(engine, spec["steps"] + 1)):
+        for i, indices in enumerate(batches(engine, spec["steps"] + 1)):
             lengths = task.dataset_lengths()
-            _sync(dev)
+            sync(dev)
             t0 = time.perf_counter()
             rec = engine.train_batch(indices)
-            _sync(dev)
+            sync(dev)
             mel.append(rec["loss_mel"])
             if i == 0:
                 continue  # warm-up
@@ -118,7 +104,7 @@ def measure_plain(spec: dict) -> dict:
     with tempfile.TemporaryDirectory(prefix="timbre-bench-") as tmp:
         engine, task = _engine(spec, Path(tmp))
         times = []
-        for i, indices in enumerate(_batches(engine, spec["steps"] + 1)):
+        for i, indices in enumerate(batches(engine, spec["steps"] + 1)):
             t0 = time.perf_counter()
             _plain_step(task, task.collate(indices))
             if i:
@@ -154,20 +140,10 @@ def child(spec: dict) -> None:
     if spec["device"] == "cpu":
         torch.set_num_threads(spec["threads"])
     result = measure_plain(spec) if spec.get("plain") else measure(spec)
-    print("RESULT " + json.dumps(result))
+    report(result)
 
 
 # --- the table (parent process) --------------------------------------------------------
-def run_child(spec: dict) -> dict:
-    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
-    if spec["device"] == "cpu":
-        env["OMP_NUM_THREADS"] = str(spec["threads"])
-    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], cwd=ROOT,
-                          env=env, capture_output=True, text=True)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise SystemExit(f"measurement {spec} failed:\n{proc.stderr[-3000:]}")
 
 
 def _row(name: str, r: dict, base: float | None = None) -> str:
@@ -188,16 +164,16 @@ def cpu_rows(args: argparse.Namespace) -> None:
     print(HEADER)
     cpu = {"device": "cpu", "precision": "fp32", "threads": args.threads, "steps": args.steps}
     tiny = {**cpu, "size": "tiny", "batch": args.tiny_batch, "clips": 9, "seconds": 1.2}
-    print(_row(f"tiny v2-40k, batch {args.tiny_batch}, 1.2-3.2 s clips", run_child(tiny)),
+    print(_row(f"tiny v2-40k, batch {args.tiny_batch}, 1.2-3.2 s clips", run_child(__file__, tiny)),
           flush=True)
     if args.skip_standard:
         return
     std = {**cpu, "size": "standard", "batch": args.std_batch, "clips": 5, "seconds": 1.2}
-    print(_row(f"standard v2-40k, batch {args.std_batch}, 1.2-2.2 s clips", run_child(std)),
-          flush=True)
+    print(_row(f"standard v2-40k, batch {args.std_batch}, 1.2-2.2 s clips",
+               run_child(__file__, std)), flush=True)
     issue = {**cpu, "size": "standard", "batch": 1, "clips": 5, "seconds": 0.33, "threads": 2}
-    plain = run_child({**issue, "plain": True})
-    ours = run_child(issue)
+    plain = run_child(__file__, {**issue, "plain": True})
+    ours = run_child(__file__, issue)
     print(f"\nissue number: standard v2-40k-f0, batch 1, {ours['segment_samples']}-sample "
           f"segment, one-segment clips, 2 threads (target <= {TARGET_S} s; the reference "
           "implementation takes about 3.0 s here)")
@@ -218,8 +194,8 @@ def amp_rows(args: argparse.Namespace, device: str) -> None:
         spec = {"device": device, "size": size, "batch": batch, "clips": batch * 2 + 1,
                 "seconds": 1.2, "growth": 1 / batch, "steps": args.cuda_steps,
                 "threads": args.threads}
-        fp32 = run_child({**spec, "precision": "fp32"})
-        mixed = run_child({**spec, "precision": amp})
+        fp32 = run_child(__file__, {**spec, "precision": "fp32"})
+        mixed = run_child(__file__, {**spec, "precision": amp})
         print(_row(f"{size} batch {batch} fp32", fp32, fp32["step_s"]))
         print(_row(f"{size} batch {batch} {mixed['precision']}", mixed, fp32["step_s"]),
               flush=True)
@@ -230,7 +206,7 @@ def amp_rows(args: argparse.Namespace, device: str) -> None:
     spec = {"device": device, "size": size, "batch": 8, "clips": 17, "seconds": 1.2,
             "growth": 1 / 8, "steps": args.converge_steps, "threads": args.threads, "seed": 7}
     for precision in ("fp32", amp):
-        r = run_child({**spec, "precision": precision})
+        r = run_child(__file__, {**spec, "precision": precision})
         print(f"  {r['precision']:16s} first {r['mel_first']:.3f} -> last {r['mel_last']:.3f}")
 
 

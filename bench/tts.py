@@ -37,7 +37,6 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +53,7 @@ from backend.models import losses  # noqa: E402
 from backend.models.vits import alignment  # noqa: E402
 from backend.train.engine import Engine, EngineConfig  # noqa: E402
 from backend.train.vits_task import VitsTask  # noqa: E402
+from bench.engine_rows import batches, report, run_child, sync  # noqa: E402
 from tests.train.vits_project import make_labelled_project, vits_config  # noqa: E402
 
 SENTENCES = [
@@ -90,20 +90,6 @@ def _engine(spec: dict, folder: Path) -> tuple[Engine, VitsTask]:
     return engine, task
 
 
-def _batches(engine: Engine, count: int):  # type: ignore[no-untyped-def]
-    assert engine.sampler is not None
-    while count > 0:
-        for indices in engine.sampler.batches():
-            yield indices
-            count -= 1
-            if count == 0:
-                return
-        engine.sampler.next_epoch()
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def measure(spec: dict) -> dict:
@@ -115,15 +101,15 @@ def measure(spec: dict) -> dict:
             torch.cuda.reset_peak_memory_stats(dev)
         times, mas, audio_s = [], 0.0, 0.0
         lengths = task.dataset_lengths()
-        for i, indices in enumerate(_batches(engine, spec["steps"] + 1)):
+        for i, indices in enumerate(batches(engine, spec["steps"] + 1)):
             alignment.timing(reset=True)
-            _sync(dev)
+            sync(dev)
             t0 = time.perf_counter()
             if spec.get("plain"):
                 _plain_step(task, task.collate(indices).to(dev))
             else:
                 engine.train_batch(indices)
-            _sync(dev)
+            sync(dev)
             if i == 0:
                 continue  # warm-up
             times.append(time.perf_counter() - t0)
@@ -210,20 +196,10 @@ def child(spec: dict) -> None:
         torch.set_num_threads(spec["threads"])
     kind = spec.get("kind", "train")
     result = {"speak": measure_speak, "matmul": measure_matmul, "train": measure}[kind](spec)
-    print("RESULT " + json.dumps(result))
+    report(result)
 
 
 # --- the table (parent process) --------------------------------------------------------
-def run_child(spec: dict) -> dict:
-    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
-    if spec["device"] == "cpu":
-        env["OMP_NUM_THREADS"] = str(spec["threads"])
-    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], cwd=ROOT,
-                          env=env, capture_output=True, text=True)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise SystemExit(f"measurement {spec} failed:\n{proc.stderr[-3000:]}")
 
 
 HEADER = (f"{'row':40s} {'s/step':>8s} {'MAS %':>6s} {'clip au/s':>9s} {'peak MB':>8s} "
@@ -245,11 +221,11 @@ def train_rows(args: argparse.Namespace, project: Path, device: str, steps: int)
     print(HEADER)
     sizes = ("tiny",) if args.skip_standard else ("tiny", "standard")
     for size in sizes:
-        plain = run_child({**base, "size": size, "batch": 1, "plain": True})
+        plain = run_child(__file__, {**base, "size": size, "batch": 1, "plain": True})
         print(_row(f"{size} batch 1, plain loop (baseline)", plain, plain["step_s"]),
               flush=True)
         for batch in (1, 8):
-            ours = run_child({**base, "size": size, "batch": batch})
+            ours = run_child(__file__, {**base, "size": size, "batch": batch})
             print(_row(f"{size} batch {batch}, Engine + VitsTask", ours,
                        plain["step_s"] if batch == 1 else None), flush=True)
 
@@ -257,15 +233,15 @@ def train_rows(args: argparse.Namespace, project: Path, device: str, steps: int)
 def speak_rows(project: Path) -> None:
     print(f"\nspeaking, CPU, 2 threads, {len(SPOKEN)} sentences one by one (after 1 warm-up); "
           f"load average before: {os.getloadavg()[0]:.2f}")
-    mm = run_child({"device": "cpu", "threads": 2, "kind": "matmul"})
+    mm = run_child(__file__, {"device": "cpu", "threads": 2, "kind": "matmul"})
     print(f"baseline: 1024x1024 float32 matrix products at 2 threads: {mm['gflop_s']:.1f} "
           f"GFLOP/s by the clock, {mm['gflop_s_cpu']:.1f} GFLOP/s by CPU time (an idle 2-core "
           "AVX2 machine does about 100)")
     print(f"{'model':28s} {'params M':>8s} {'dec GF/s':>9s} {'speech s':>9s} {'wall s':>7s} "
           f"{'cpu s':>7s} {'x RT clock':>11s} {'x RT cpu':>11s}")
     for size in ("tiny", "standard"):
-        r = run_child({"project": str(project), "device": "cpu", "threads": 2, "kind": "speak",
-                       "size": size})
+        r = run_child(__file__, {"project": str(project), "device": "cpu", "threads": 2,
+                                 "kind": "speak", "size": size})
         print(f"{size + ' (ljs_base layout)':28s} {r['params_m']:8.2f} "
               f"{r['dec_gflop_per_s']:9.2f} {r['speech_s']:9.2f} {r['wall_s']:7.2f} "
               f"{r['cpu_s']:7.2f} {r['x_real_time']:11.2f} {r['x_real_time_cpu']:11.2f}",
