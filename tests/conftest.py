@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +20,14 @@ os.environ.setdefault("PYTHONUTF8", "1")
 # as backend/__main__.py does: idle OpenMP threads sleep (set before torch is imported;
 # spinning threads of one test process slow every other process on 2 cores)
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# the suite never reads or writes the user's own folders (downloaded models, the models
+# library, settings, logs): each test process, and every backend or window it starts,
+# gets fresh ones under one temporary folder, removed at exit
+_PRIVATE = tempfile.mkdtemp(prefix="timbre-test-home-")
+atexit.register(shutil.rmtree, _PRIVATE, True)
+for _var, _sub in (("TIMBRE_DATA_DIR", "data"), ("XDG_CONFIG_HOME", "config"),
+                   ("XDG_STATE_HOME", "state")):
+    os.environ[_var] = os.path.join(_PRIVATE, _sub)
 
 
 @pytest.fixture(scope="session")

@@ -69,6 +69,8 @@ rm -rf "$installed"
 mkdir -p "$installed"
 cp -al "$(dirname "$app")" "$installed/" 2>/dev/null || cp -a "$(dirname "$app")" "$installed/"
 app="$installed/TimbreStudio/TimbreStudio"
+# the window's settings and log go under $base too, never into the user's own folders
+export XDG_CONFIG_HOME="$base/config" XDG_STATE_HOME="$base/state"
 work="$base/smoke dïr – 声"
 mkdir -p "$work"
 step "fixtures (dev venv)" "$py" installer/linux/smoke_fixtures.py "$work"
