@@ -66,8 +66,6 @@ def _engine(spec: dict, folder: Path) -> tuple[Engine, RvcTask]:
     return engine, task
 
 
-
-
 def measure(spec: dict) -> dict:
     """Time ``spec['steps']`` steps of our engine after one warm-up step."""
     with tempfile.TemporaryDirectory(prefix="timbre-bench-") as tmp:
@@ -144,8 +142,6 @@ def child(spec: dict) -> None:
 
 
 # --- the table (parent process) --------------------------------------------------------
-
-
 def _row(name: str, r: dict, base: float | None = None) -> str:
     ratio = f"{r['step_s'] / base:6.2f}" if base else "      "
     return (f"{name:44s} {r['step_s']:8.3f} {r['steps_per_s']:8.3f} "

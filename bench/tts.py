@@ -90,8 +90,6 @@ def _engine(spec: dict, folder: Path) -> tuple[Engine, VitsTask]:
     return engine, task
 
 
-
-
 def measure(spec: dict) -> dict:
     """Time ``spec['steps']`` steps (ours, or the plain baseline) after one warm-up."""
     with tempfile.TemporaryDirectory(prefix="timbre-bench-") as tmp:
@@ -200,8 +198,6 @@ def child(spec: dict) -> None:
 
 
 # --- the table (parent process) --------------------------------------------------------
-
-
 HEADER = (f"{'row':40s} {'s/step':>8s} {'MAS %':>6s} {'clip au/s':>9s} {'peak MB':>8s} "
           f"{'ratio':>6s}")
 

@@ -15,8 +15,8 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = {"backend", "desktop", "tests", "bench", "installer", "check_bundle", "smoke_fixtures",
-         "serve_check", "build_checks", "version_info", "make_icon", "entry", "rthook_timbre"}
+# this checkout's packages, and installer/linux/check_bundle.py, which a test imports by name
+LOCAL = {"backend", "desktop", "tests", "bench", "installer", "check_bundle"}
 SCANNED = ("backend", "desktop", "tests", "bench", "installer/linux", "installer/hooks")
 
 
@@ -61,10 +61,10 @@ def _installed_closure(dist: str, extras: tuple[str, ...]) -> set[str]:
     """The distributions that installing `dist[extras]` brings, by their metadata."""
     seen: set[str] = set()
     todo: list[tuple[str, tuple[str, ...]]] = [(dist, extras)]
+    env = default_environment()
     while todo:
         name, wanted = todo.pop()
         seen.add(_key(name))
-        env = default_environment()
         for text in md.requires(name) or []:
             req = Requirement(text)
             ok = req.marker is None or any(
